@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import { packageRoot } from '../package-root.js'
+import * as schema from './schema.js'
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
+
+/** The database or a transaction on it: what store helpers take so callers can compose them. */
+export type Executor = BaseSQLiteDatabase<'sync', Database.RunResult, typeof schema>
+
+/**
+ * Opens (creating if needed) the SQLite database and applies pending migrations.
+ *
+ * WAL lets readers (admin API, console) run while the worker writes. `synchronous=NORMAL` in
+ * WAL mode keeps every committed transaction across a process crash (kill -9); only an OS
+ * crash or power cut can lose the last commits. Set `SQLITE_SYNCHRONOUS=FULL` for that too.
+ */
+export function openDatabase(path: string, options: { synchronous?: 'NORMAL' | 'FULL' } = {}): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const sqlite = new Database(path)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  const db = drizzle(sqlite, { schema }) as Db
+  migrate(db, { migrationsFolder: join(packageRoot(), 'src', 'store', 'migrations') })
+  return db
+}
+
+export function closeDatabase(db: Db): void {
+  if (db.$client.open) db.$client.close()
+}

@@ -1,0 +1,244 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
+import type { Db, Executor } from './db.js'
+import { contacts, conversations, jobs, messages, webhookDeliveries } from './schema.js'
+
+export const TRIAGE_JOB = 'triage'
+
+export type PersistResult =
+  | { outcome: 'duplicate' } // the delivery was seen before: nothing written
+  | {
+      outcome: 'stored'
+      /** Ids of messages written now (already-known message ids are skipped). */
+      messageIds: number[]
+      /** How many of those got a triage job. */
+      triageJobs: number
+      duplicateMessages: number
+    }
+
+export type Delivery = {
+  channel: string
+  /** Null for sources without a delivery id (SMTP, IMAP): messages dedupe on their own ids. */
+  deliveryId: string | null
+  rawHash: string
+  messages: readonly NormalizedMessage[]
+  events: readonly ChannelEvent[]
+}
+
+/**
+ * Dedupes, stores and enqueues in one transaction: when this returns, everything the
+ * delivery carried is durable and its triage jobs are queued, so the caller may acknowledge.
+ */
+export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistResult {
+  const at = now.getTime()
+  return db.transaction((tx) => {
+    let deliveryRowId: number | null = null
+    if (delivery.deliveryId !== null) {
+      const inserted = tx
+        .insert(webhookDeliveries)
+        .values({
+          channel: delivery.channel,
+          deliveryId: delivery.deliveryId,
+          rawHash: delivery.rawHash,
+          messageCount: delivery.messages.length,
+          receivedAt: at,
+        })
+        .onConflictDoNothing()
+        .returning({ id: webhookDeliveries.id })
+        .all()
+      if (inserted.length === 0) return { outcome: 'duplicate' } as const
+      deliveryRowId = inserted[0]!.id
+    }
+    const messageIds: number[] = []
+    let triageJobs = 0
+    for (const message of delivery.messages) {
+      const id = storeMessage(tx, message, deliveryRowId, at)
+      if (id === null) continue
+      messageIds.push(id)
+      if (message.triage) {
+        tx.insert(jobs)
+          .values({ kind: TRIAGE_JOB, refId: id, runAt: at, updatedAt: at, createdAt: at })
+          .onConflictDoNothing()
+          .run()
+        triageJobs++
+      }
+    }
+    for (const event of delivery.events) applyEvent(tx, event, at)
+    return {
+      outcome: 'stored',
+      messageIds,
+      triageJobs,
+      duplicateMessages: delivery.messages.length - messageIds.length,
+    } as const
+  })
+}
+
+/** Stores one message with its contact and conversation; null when the message was known. */
+function storeMessage(
+  db: Executor,
+  message: NormalizedMessage,
+  deliveryRowId: number | null,
+  at: number,
+): number | null {
+  const known = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.channel, message.channel), eq(messages.externalId, message.externalId)))
+    .get()
+  if (known) return null
+
+  const contactId = upsertContact(db, message, at)
+  const conversationId =
+    threadConversation(db, message) ?? upsertConversation(db, message, contactId, at)
+  const sentAt = Date.parse(message.sentAt)
+  const inserted = db
+    .insert(messages)
+    .values({
+      channel: message.channel,
+      externalId: message.externalId,
+      conversationId,
+      contactId,
+      deliveryId: deliveryRowId,
+      direction: message.direction,
+      authorRole: message.authorRole,
+      text: message.text,
+      subject: message.subject ?? null,
+      language: message.language,
+      attachments: JSON.stringify(message.attachments),
+      automated: message.automated,
+      triage: message.triage,
+      meta: JSON.stringify(message.meta),
+      sentAt,
+      receivedAt: Date.parse(message.receivedAt),
+      rawHash: message.rawHash,
+    })
+    .returning({ id: messages.id })
+    .get()
+  touchConversation(db, conversationId, message, sentAt, at)
+  return inserted.id
+}
+
+function upsertContact(db: Executor, message: NormalizedMessage, at: number): number {
+  const { name, email, phone } = message.contact
+  const row = db
+    .insert(contacts)
+    .values({
+      channel: message.channel,
+      externalId: message.contactExternalId,
+      name: name ?? null,
+      email: email ?? null,
+      phone: phone ?? null,
+      createdAt: at,
+      updatedAt: at,
+    })
+    .onConflictDoUpdate({
+      target: [contacts.channel, contacts.externalId],
+      set: {
+        name: sql`coalesce(excluded.name, ${contacts.name})`,
+        email: sql`coalesce(excluded.email, ${contacts.email})`,
+        phone: sql`coalesce(excluded.phone, ${contacts.phone})`,
+        updatedAt: at,
+      },
+    })
+    .returning({ id: contacts.id })
+    .get()
+  return row.id
+}
+
+/** The conversation of the first earlier message this one refers to, if the hub has it. */
+function threadConversation(db: Executor, message: NormalizedMessage): number | null {
+  const refs = message.threadRefs?.filter((ref) => ref.length > 0) ?? []
+  if (refs.length === 0) return null
+  const rows = db
+    .select({ externalId: messages.externalId, conversationId: messages.conversationId })
+    .from(messages)
+    .where(and(eq(messages.channel, message.channel), inArray(messages.externalId, refs)))
+    .all()
+  for (const ref of refs) {
+    const hit = rows.find((row) => row.externalId === ref)
+    if (hit) return hit.conversationId
+  }
+  return null
+}
+
+function upsertConversation(
+  db: Executor,
+  message: NormalizedMessage,
+  contactId: number,
+  at: number,
+): number {
+  const row = db
+    .insert(conversations)
+    .values({
+      channel: message.channel,
+      externalId: message.conversationExternalId,
+      contactId,
+      language: message.language,
+      createdAt: at,
+      updatedAt: at,
+    })
+    .onConflictDoUpdate({
+      target: [conversations.channel, conversations.externalId],
+      set: { updatedAt: at },
+    })
+    .returning({ id: conversations.id })
+    .get()
+  return row.id
+}
+
+function touchConversation(
+  db: Executor,
+  conversationId: number,
+  message: NormalizedMessage,
+  sentAt: number,
+  at: number,
+): void {
+  if (message.direction === 'inbound') {
+    db.update(conversations)
+      .set({
+        lastInboundAt: sql`max(coalesce(${conversations.lastInboundAt}, 0), ${sentAt})`,
+        updatedAt: at,
+      })
+      .where(eq(conversations.id, conversationId))
+      .run()
+  } else if (message.authorRole === 'agent' || message.authorRole === 'operator') {
+    db.update(conversations)
+      .set({
+        lastAgentReplyAt: sql`max(coalesce(${conversations.lastAgentReplyAt}, 0), ${sentAt})`,
+        updatedAt: at,
+      })
+      .where(eq(conversations.id, conversationId))
+      .run()
+  }
+}
+
+function applyEvent(db: Executor, event: ChannelEvent, at: number): void {
+  switch (event.type) {
+    case 'conversation_status':
+      db.update(conversations)
+        .set({ status: event.status, updatedAt: at })
+        .where(
+          and(
+            eq(conversations.channel, event.channel),
+            eq(conversations.externalId, event.conversationExternalId),
+          ),
+        )
+        .run()
+      return
+    case 'delivery_status':
+      db.update(messages)
+        .set({ deliveryState: event.status })
+        .where(
+          and(
+            eq(messages.channel, event.channel),
+            eq(messages.externalId, event.messageExternalId),
+          ),
+        )
+        .run()
+      return
+    default: {
+      const unreachable: never = event
+      throw new Error(`unknown channel event ${JSON.stringify(unreachable)}`)
+    }
+  }
+}

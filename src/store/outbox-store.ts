@@ -1,0 +1,203 @@
+import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/sqlite-core'
+import type { Executor } from './db.js'
+import { outbox } from './schema.js'
+
+/** One outbound effect to perform, as planned. */
+export type Effect = {
+  /** Which executor runs it: `chatwoot.message`, `email.send`, … */
+  kind: string
+  /** Idempotency key: the same key is never enqueued (or sent upstream) twice. */
+  key: string
+  /** What it is about, for listings: `message:12`, `ticket:3`. */
+  subject: string
+  payload: Record<string, unknown>
+  /** Key of an effect that must be done before this one may run. */
+  after?: string
+  maxAttempts?: number
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8
+
+export type OutboxRow = typeof outbox.$inferSelect
+
+/** Adds effects; ones whose key is already queued are skipped. Returns how many were new. */
+export function enqueueEffects(db: Executor, effects: readonly Effect[], now: Date): number {
+  const at = now.getTime()
+  let added = 0
+  for (const effect of effects) {
+    const result = db
+      .insert(outbox)
+      .values({
+        idempotencyKey: effect.key,
+        kind: effect.kind,
+        subject: effect.subject,
+        payload: JSON.stringify(effect.payload),
+        afterKey: effect.after ?? null,
+        maxAttempts: effect.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        nextAttemptAt: at,
+        createdAt: at,
+        updatedAt: at,
+      })
+      .onConflictDoNothing()
+      .run()
+    added += result.changes
+  }
+  return added
+}
+
+const prerequisite = alias(outbox, 'prerequisite')
+
+/**
+ * Claims due effects for `leaseMs`. An effect waiting on another runs only once that one is
+ * done; an effect left in flight by a crashed process is claimed again when its lease ends.
+ */
+export function claimDueEffects(
+  db: Executor,
+  limit: number,
+  now: Date,
+  leaseMs: number,
+): OutboxRow[] {
+  const at = now.getTime()
+  return db.transaction((tx) => {
+    const due = tx
+      .select({ id: outbox.id })
+      .from(outbox)
+      .leftJoin(prerequisite, eq(prerequisite.idempotencyKey, outbox.afterKey))
+      .where(
+        and(
+          or(
+            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at)),
+            and(eq(outbox.status, 'in_flight'), lte(outbox.lockedUntil, at)),
+          ),
+          or(isNull(outbox.afterKey), eq(prerequisite.status, 'done')),
+        ),
+      )
+      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+      .limit(limit)
+      .all()
+    if (due.length === 0) return []
+    return tx
+      .update(outbox)
+      .set({
+        status: 'in_flight',
+        lockedUntil: at + leaseMs,
+        attempts: sql`${outbox.attempts} + 1`,
+        updatedAt: at,
+      })
+      .where(
+        inArray(
+          outbox.id,
+          due.map((row) => row.id),
+        ),
+      )
+      .returning()
+      .all()
+  })
+}
+
+export function markEffectDone(db: Executor, id: number, result: unknown, now: Date): void {
+  db.update(outbox)
+    .set({
+      status: 'done',
+      result: result === undefined ? null : JSON.stringify(result),
+      lastError: null,
+      lockedUntil: null,
+      doneAt: now.getTime(),
+      updatedAt: now.getTime(),
+    })
+    .where(eq(outbox.id, id))
+    .run()
+}
+
+export function scheduleEffectRetry(
+  db: Executor,
+  id: number,
+  error: string,
+  retryAt: Date,
+  now: Date,
+): void {
+  db.update(outbox)
+    .set({
+      status: 'pending',
+      nextAttemptAt: retryAt.getTime(),
+      lastError: error.slice(0, 2000),
+      lockedUntil: null,
+      updatedAt: now.getTime(),
+    })
+    .where(eq(outbox.id, id))
+    .run()
+}
+
+/** Dead letter: kept with its last error until someone replays it. */
+export function markEffectDead(db: Executor, id: number, error: string, now: Date): void {
+  db.update(outbox)
+    .set({
+      status: 'dead',
+      lastError: error.slice(0, 2000),
+      lockedUntil: null,
+      updatedAt: now.getTime(),
+    })
+    .where(eq(outbox.id, id))
+    .run()
+}
+
+export function listEffects(
+  db: Executor,
+  filter: { status?: OutboxRow['status']; limit?: number } = {},
+): OutboxRow[] {
+  return db
+    .select()
+    .from(outbox)
+    .where(filter.status ? eq(outbox.status, filter.status) : undefined)
+    .orderBy(desc(outbox.updatedAt), desc(outbox.id))
+    .limit(filter.limit ?? 100)
+    .all()
+}
+
+export function getEffect(db: Executor, id: number): OutboxRow | undefined {
+  return db.select().from(outbox).where(eq(outbox.id, id)).get()
+}
+
+/** Puts a dead effect back in the queue with a fresh budget of attempts. */
+export function replayEffect(db: Executor, id: number, now: Date): boolean {
+  const result = db
+    .update(outbox)
+    .set({
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now.getTime(),
+      lockedUntil: null,
+      updatedAt: now.getTime(),
+    })
+    .where(and(eq(outbox.id, id), eq(outbox.status, 'dead')))
+    .run()
+  return result.changes > 0
+}
+
+/** The earliest time a pending effect becomes due, to sleep exactly until then. */
+export function nextEffectDueAt(db: Executor): number | null {
+  const row = db
+    .select({ at: sql<number | null>`min(${outbox.nextAttemptAt})` })
+    .from(outbox)
+    .where(eq(outbox.status, 'pending'))
+    .get()
+  const inFlight = db
+    .select({ at: sql<number | null>`min(${outbox.lockedUntil})` })
+    .from(outbox)
+    .where(eq(outbox.status, 'in_flight'))
+    .get()
+  const candidates = [row?.at, inFlight?.at].filter((v): v is number => typeof v === 'number')
+  return candidates.length > 0 ? Math.min(...candidates) : null
+}
+
+export function outboxDepth(db: Executor): Record<OutboxRow['status'], number> {
+  const rows = db
+    .select({ status: outbox.status, n: sql<number>`count(*)` })
+    .from(outbox)
+    .groupBy(outbox.status)
+    .all()
+  const depth = { pending: 0, in_flight: 0, done: 0, dead: 0 }
+  for (const row of rows) depth[row.status] = row.n
+  return depth
+}

@@ -1,0 +1,259 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// Times are unix milliseconds (integers): cheap to compare and index, no timezone ambiguity.
+const createdAt = () =>
+  integer('created_at').notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`)
+
+export const contacts = sqliteTable(
+  'contacts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channel: text('channel').notNull(),
+    externalId: text('external_id').notNull(),
+    name: text('name'),
+    email: text('email'),
+    phone: text('phone'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('contacts_channel_external').on(t.channel, t.externalId)],
+)
+
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channel: text('channel').notNull(),
+    externalId: text('external_id').notNull(),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    status: text('status').notNull().default('open'),
+    language: text('language'),
+    /** JSON: channel details the outbound side needs (ids, thread headers, mirror ids). */
+    meta: text('meta').notNull().default('{}'),
+    lastInboundAt: integer('last_inbound_at'),
+    lastAgentReplyAt: integer('last_agent_reply_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('conversations_channel_external').on(t.channel, t.externalId),
+    index('conversations_contact').on(t.contactId),
+  ],
+)
+
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channel: text('channel').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    rawHash: text('raw_hash').notNull(),
+    messageCount: integer('message_count').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_channel_delivery').on(t.channel, t.deliveryId),
+    index('webhook_deliveries_received').on(t.receivedAt),
+  ],
+)
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channel: text('channel').notNull(),
+    externalId: text('external_id').notNull(),
+    conversationId: integer('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    deliveryId: integer('delivery_id').references(() => webhookDeliveries.id),
+    direction: text('direction', { enum: ['inbound', 'outbound'] }).notNull(),
+    authorRole: text('author_role').notNull(),
+    text: text('text').notNull(),
+    subject: text('subject'),
+    language: text('language'),
+    /** JSON array of attachments (name, type, size, ids): never the content. */
+    attachments: text('attachments').notNull().default('[]'),
+    automated: integer('automated', { mode: 'boolean' }).notNull().default(false),
+    triage: integer('triage', { mode: 'boolean' }).notNull(),
+    meta: text('meta').notNull().default('{}'),
+    /** For messages the hub sent: sent / delivered / read / failed as the channel reports. */
+    deliveryState: text('delivery_state'),
+    sentAt: integer('sent_at').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    rawHash: text('raw_hash').notNull(),
+  },
+  (t) => [
+    uniqueIndex('messages_channel_external').on(t.channel, t.externalId),
+    index('messages_conversation').on(t.conversationId, t.sentAt),
+    index('messages_received').on(t.receivedAt),
+  ],
+)
+
+/** Durable work queue (triage jobs today). One row per (kind, ref). */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind').notNull(),
+    refId: integer('ref_id').notNull(),
+    status: text('status', { enum: ['pending', 'running', 'done', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    runAt: integer('run_at').notNull(),
+    lockedUntil: integer('locked_until'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('jobs_kind_ref').on(t.kind, t.refId),
+    index('jobs_due').on(t.status, t.runAt),
+  ],
+)
+
+export const triageDecisions = sqliteTable(
+  'triage_decisions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    messageId: integer('message_id')
+      .notNull()
+      .references(() => messages.id),
+    conversationId: integer('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    intent: text('intent').notNull(),
+    confidence: real('confidence').notNull(),
+    priority: text('priority').notNull(),
+    level: text('level'),
+    signals: text('signals').notNull().default('[]'),
+    amount: real('amount'),
+    language: text('language').notNull(),
+    queue: text('queue'),
+    needsHuman: integer('needs_human', { mode: 'boolean' }).notNull(),
+    /** JSON: the planned actions, as decided. */
+    actions: text('actions').notNull().default('[]'),
+    /** JSON: why — rules fired, classifier scores, level and priority reasons. */
+    explanation: text('explanation').notNull(),
+    rulebookVersion: text('rulebook_version').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('triage_decisions_message').on(t.messageId),
+    index('triage_decisions_conversation').on(t.conversationId),
+    index('triage_decisions_created').on(t.createdAt),
+  ],
+)
+
+export const tickets = sqliteTable(
+  'tickets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** Readable number, TK-2026-000123. */
+    number: text('number').notNull(),
+    conversationId: integer('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    messageId: integer('message_id').references(() => messages.id),
+    type: text('type').notNull(),
+    priority: text('priority').notNull(),
+    queue: text('queue').notNull(),
+    level: text('level'),
+    status: text('status').notNull().default('abierto'),
+    assignee: text('assignee'),
+    firstResponseDueAt: integer('first_response_due_at'),
+    resolutionDueAt: integer('resolution_due_at'),
+    firstResponseAt: integer('first_response_at'),
+    resolvedAt: integer('resolved_at'),
+    satisfaction: integer('satisfaction'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('tickets_number').on(t.number),
+    index('tickets_conversation').on(t.conversationId),
+    index('tickets_status').on(t.status, t.queue),
+  ],
+)
+
+export const escalations = sqliteTable(
+  'escalations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ticketId: integer('ticket_id')
+      .notNull()
+      .references(() => tickets.id),
+    fromLevel: text('from_level'),
+    toLevel: text('to_level').notNull(),
+    reason: text('reason').notNull(),
+    notes: text('notes'),
+    escalatedBy: text('escalated_by').notNull(),
+    receivedBy: text('received_by'),
+    status: text('status').notNull().default('pendiente'),
+    acceptedAt: integer('accepted_at'),
+    slaDueAt: integer('sla_due_at').notNull(),
+    resolution: text('resolution'),
+    resolvedAt: integer('resolved_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('escalations_ticket').on(t.ticketId), index('escalations_status').on(t.status)],
+)
+
+/** Transactional outbox: every outbound effect, with its idempotency key. */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    kind: text('kind').notNull(),
+    /** What the effect is about, for listing: `message:12`, `ticket:3`. */
+    subject: text('subject').notNull(),
+    payload: text('payload').notNull(),
+    /** Key of an effect that must be done first (mirror before assign). */
+    afterKey: text('after_key'),
+    status: text('status', { enum: ['pending', 'in_flight', 'done', 'dead'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lockedUntil: integer('locked_until'),
+    lastError: text('last_error'),
+    result: text('result'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+    doneAt: integer('done_at'),
+  },
+  (t) => [
+    uniqueIndex('outbox_idempotency_key').on(t.idempotencyKey),
+    index('outbox_due').on(t.status, t.nextAttemptAt),
+  ],
+)
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject').notNull(),
+    details: text('details').notNull().default('{}'),
+  },
+  (t) => [index('audit_log_at').on(t.at), index('audit_log_subject').on(t.subject)],
+)
+
+/** Small durable key/value state for channels (IMAP UIDVALIDITY and last UID, counters). */
+export const channelState = sqliteTable('channel_state', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+})
