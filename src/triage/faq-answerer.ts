@@ -1,0 +1,93 @@
+import type { Lang } from './match-terms.js'
+import { normalizeText, type Token } from './normalize-text.js'
+import type { RulebookSource } from './rulebook/schema.js'
+import { STOPWORDS } from './stopwords.js'
+
+type Question = {
+  entryId: string
+  lang: Lang
+  text: string
+  weights: Map<string, number>
+  norm: number
+}
+
+export type FaqIndex = {
+  questions: Question[]
+  idf: { es: Map<string, number>; en: Map<string, number> }
+  answers: Map<string, { es: string; en: string }>
+}
+
+export type FaqMatch = { id: string; similarity: number; question: string; lang: Lang }
+
+function contentStems(tokens: readonly Token[], lang: Lang): Set<string> {
+  const out = new Set<string>()
+  for (const token of tokens) {
+    if (STOPWORDS.has(token.word) || token.word.length < 2) continue
+    out.add(lang === 'es' ? token.es[0]! : token.en)
+  }
+  return out
+}
+
+export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
+  const raw: { entryId: string; lang: Lang; text: string; stems: Set<string> }[] = []
+  for (const entry of faq.faq) {
+    for (const lang of ['es', 'en'] as const) {
+      for (const text of entry.questions[lang]) {
+        raw.push({
+          entryId: entry.id,
+          lang,
+          text,
+          stems: contentStems(normalizeText(text).tokens, lang),
+        })
+      }
+    }
+  }
+  const idf = { es: new Map<string, number>(), en: new Map<string, number>() }
+  for (const lang of ['es', 'en'] as const) {
+    const docs = raw.filter((q) => q.lang === lang)
+    const df = new Map<string, number>()
+    for (const q of docs) for (const stem of q.stems) df.set(stem, (df.get(stem) ?? 0) + 1)
+    for (const [stem, n] of df) idf[lang].set(stem, Math.log(1 + docs.length / n))
+  }
+  const questions = raw.map((q) => {
+    const weights = new Map<string, number>()
+    let norm = 0
+    for (const stem of q.stems) {
+      const w = idf[q.lang].get(stem) ?? 1
+      weights.set(stem, w)
+      norm += w * w
+    }
+    return { entryId: q.entryId, lang: q.lang, text: q.text, weights, norm: Math.sqrt(norm) }
+  })
+  const answers = new Map(faq.faq.map((entry) => [entry.id, entry.answer]))
+  return { questions, idf, answers }
+}
+
+/**
+ * The knowledge-base entry closest to the message. Similarity blends how much of the question
+ * the message covers (a long, chatty message still matches a short question) with cosine
+ * similarity over IDF-weighted stems.
+ */
+export function bestFaq(index: FaqIndex, tokens: readonly Token[]): FaqMatch | null {
+  const stems = { es: contentStems(tokens, 'es'), en: contentStems(tokens, 'en') }
+  const messageNorm = {
+    es: Math.sqrt([...stems.es].reduce((sum, s) => sum + (index.idf.es.get(s) ?? 1) ** 2, 0)),
+    en: Math.sqrt([...stems.en].reduce((sum, s) => sum + (index.idf.en.get(s) ?? 1) ** 2, 0)),
+  }
+  let best: FaqMatch | null = null
+  for (const question of index.questions) {
+    if (question.norm === 0 || messageNorm[question.lang] === 0) continue
+    let dot = 0
+    for (const [stem, weight] of question.weights) {
+      if (stems[question.lang].has(stem)) dot += weight * weight
+    }
+    if (dot === 0) continue
+    const coverage = dot / (question.norm * question.norm)
+    const cosine = dot / (question.norm * messageNorm[question.lang])
+    const similarity = 0.6 * coverage + 0.4 * cosine
+    if (!best || similarity > best.similarity) {
+      best = { id: question.entryId, similarity, question: question.text, lang: question.lang }
+    }
+  }
+  return best
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { isNode, LineCounter, parseDocument } from 'yaml'
+import type { z } from 'zod'
+import { RULEBOOK_FILES, type RulebookSource } from './schema.js'
+
+/** One problem in a rulebook, located so a person can fix it. */
+export type RulebookIssue = { file: string; line: number; field: string; message: string }
+
+export type LoadResult =
+  | { ok: true; source: RulebookSource; version: string }
+  | { ok: false; issues: RulebookIssue[] }
+
+type ParsedFile = {
+  file: string
+  data: unknown
+  lineOf: (path: readonly PropertyKey[]) => number
+}
+
+function readYaml(dir: string, file: string, issues: RulebookIssue[]): ParsedFile | null {
+  const path = join(dir, file)
+  if (!existsSync(path)) {
+    issues.push({ file, line: 0, field: '', message: 'file is missing' })
+    return null
+  }
+  const text = readFileSync(path, 'utf8')
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const line = lineCounter.linePos(error.pos[0]).line
+      issues.push({
+        file,
+        line,
+        field: '',
+        message: error.message.split('\n')[0] ?? 'invalid YAML',
+      })
+    }
+    return null
+  }
+  const lineOf = (fieldPath: readonly PropertyKey[]): number => {
+    // Walk up the path until a node exists: a missing field is reported at its parent.
+    for (let depth = fieldPath.length; depth >= 0; depth--) {
+      const node = doc.getIn(fieldPath.slice(0, depth) as unknown[], true)
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line
+    }
+    return 1
+  }
+  return { file, data: doc.toJS() ?? {}, lineOf }
+}
+
+export function formatField(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('')
+}
+
+function validate<T extends z.ZodType>(
+  parsed: ParsedFile,
+  schema: T,
+  issues: RulebookIssue[],
+): z.infer<T> | null {
+  const result = schema.safeParse(parsed.data)
+  if (result.success) return result.data
+  for (const issue of result.error.issues) {
+    issues.push({
+      file: parsed.file,
+      line: parsed.lineOf(issue.path),
+      field: formatField(issue.path),
+      message: issue.message,
+    })
+  }
+  return null
+}
+
+/** Checks that need more than one file or a compiler: references and regular expressions. */
+function crossCheck(
+  source: RulebookSource,
+  files: Record<string, ParsedFile>,
+  issues: RulebookIssue[],
+): void {
+  const at = (file: string, path: PropertyKey[], message: string) =>
+    issues.push({
+      file,
+      line: files[file]?.lineOf(path) ?? 0,
+      field: formatField(path),
+      message,
+    })
+  const queues = new Set(Object.keys(source.queues.queues))
+  if (!queues.has(source.settings.default_queue)) {
+    at('settings.yaml', ['default_queue'], `unknown queue "${source.settings.default_queue}"`)
+  }
+  source.routing.rules.forEach((rule, i) => {
+    if (rule.then.queue && !queues.has(rule.then.queue)) {
+      at('routing.yaml', ['rules', i, 'then', 'queue'], `unknown queue "${rule.then.queue}"`)
+    }
+  })
+  for (const required of ['ack', 'out_of_hours']) {
+    if (!source.templates.templates[required]) {
+      at('templates.yaml', ['templates'], `template "${required}" is required`)
+    }
+  }
+  for (const priority of ['critica', 'alta', 'media', 'baja'] as const) {
+    if (!source.priorities.priorities[priority]) {
+      at('priorities.yaml', ['priorities'], `priority "${priority}" is required`)
+    }
+  }
+  for (const group of ['intents', 'signals'] as const) {
+    for (const [id, target] of Object.entries(source.intents[group])) {
+      for (const lang of ['es', 'en'] as const) {
+        target?.[lang].patterns.forEach((entry, i) => {
+          const pattern = typeof entry === 'string' ? entry : entry.term
+          try {
+            new RegExp(pattern)
+          } catch (err) {
+            at('intents.yaml', [group, id, lang, 'patterns', i], (err as Error).message)
+          }
+        })
+      }
+    }
+  }
+}
+
+/** Reads and validates every file of the rulebook in `dir`. Never throws for bad content. */
+export function loadRulebookSource(dir: string): LoadResult {
+  const issues: RulebookIssue[] = []
+  const files: Record<string, ParsedFile> = {}
+  const values: Record<string, unknown> = {}
+  const hash = createHash('sha256')
+  for (const [file, schema] of Object.entries(RULEBOOK_FILES)) {
+    const parsed = readYaml(dir, file, issues)
+    if (!parsed) continue
+    files[file] = parsed
+    hash.update(file).update(JSON.stringify(parsed.data))
+    const value = validate(parsed, schema, issues)
+    if (value !== null) values[file] = value
+  }
+  if (issues.length > 0) return { ok: false, issues }
+  const source: RulebookSource = {
+    settings: values['settings.yaml'] as RulebookSource['settings'],
+    intents: values['intents.yaml'] as RulebookSource['intents'],
+    routing: values['routing.yaml'] as RulebookSource['routing'],
+    queues: values['queues.yaml'] as RulebookSource['queues'],
+    priorities: values['priorities.yaml'] as RulebookSource['priorities'],
+    templates: values['templates.yaml'] as RulebookSource['templates'],
+    faq: values['faq.yaml'] as RulebookSource['faq'],
+  }
+  crossCheck(source, files, issues)
+  if (issues.length > 0) return { ok: false, issues }
+  return { ok: true, source, version: hash.digest('hex').slice(0, 12) }
+}
+
+export function formatIssues(issues: readonly RulebookIssue[]): string {
+  return issues
+    .map((i) => `${i.file}:${i.line}${i.field ? ` ${i.field}` : ''}: ${i.message}`)
+    .join('\n')
+}

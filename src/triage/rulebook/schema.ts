@@ -1,0 +1,246 @@
+import { z } from 'zod'
+
+export const INTENTS = [
+  'faq',
+  'sales',
+  'quote',
+  'complaint',
+  'legal',
+  'payment',
+  'support',
+  'suggestion',
+  'other',
+] as const
+export const IntentId = z.enum(INTENTS)
+export type IntentId = z.infer<typeof IntentId>
+
+export const SIGNALS = ['legal_threat', 'property_damage', 'injury', 'media_threat'] as const
+export const SignalId = z.enum(SIGNALS)
+export type SignalId = z.infer<typeof SignalId>
+
+export const PRIORITIES = ['critica', 'alta', 'media', 'baja'] as const
+export const Priority = z.enum(PRIORITIES)
+export type Priority = z.infer<typeof Priority>
+
+export const LEVELS = ['L1', 'L2', 'L3'] as const
+export const Level = z.enum(LEVELS)
+export type Level = z.infer<typeof Level>
+
+export const TICKET_TYPES = [
+  'consulta',
+  'reclamo',
+  'sugerencia',
+  'incidencia',
+  'solicitud de cambio',
+] as const
+export const TicketType = z.enum(TICKET_TYPES)
+export type TicketType = z.infer<typeof TicketType>
+
+/** "15m", "4h", "2d", "90s" → milliseconds. */
+export const Duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(s|m|h|d)$/, 'expected a duration such as 15m, 4h or 2d')
+  .transform((value) => {
+    const amount = Number.parseFloat(value)
+    const unit = value.trim().slice(-1)
+    const factor =
+      unit === 's' ? 1000 : unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000
+    return Math.round(amount * factor)
+  })
+
+const Weighted = z.union([
+  z.string().min(1),
+  z.object({ term: z.string().min(1), weight: z.number().positive().max(10) }).strict(),
+])
+export type Weighted = z.infer<typeof Weighted>
+
+/** Words, phrases and regular expressions for one language. */
+const Terms = z
+  .object({
+    keywords: z.array(Weighted).default([]),
+    phrases: z.array(Weighted).default([]),
+    patterns: z.array(Weighted).default([]),
+    /** Phrases that, in the same clause, cancel a hit ("mi abogado me recomendó"). */
+    exceptions: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+export type Terms = z.infer<typeof Terms>
+
+const MatchTarget = z
+  .object({
+    description: z.string().optional(),
+    /** A hit preceded (in its clause, within three words) by "no", "nunca", "not"… is dropped. */
+    negation: z.boolean().default(true),
+    es: Terms.default({ keywords: [], phrases: [], patterns: [], exceptions: [] }),
+    en: Terms.default({ keywords: [], phrases: [], patterns: [], exceptions: [] }),
+  })
+  .strict()
+export type MatchTarget = z.infer<typeof MatchTarget>
+
+export const IntentsFile = z
+  .object({
+    intents: z.partialRecord(IntentId, MatchTarget),
+    signals: z.partialRecord(SignalId, MatchTarget),
+  })
+  .strict()
+
+export const SettingsFile = z
+  .object({
+    classifier: z
+      .object({
+        /** Below this confidence the message goes to a human, never to an automatic answer. */
+        min_confidence: z.number().min(0).max(1),
+        /** Below this gap between the two best intents the message is ambiguous: a human decides. */
+        min_margin: z.number().min(0).max(1),
+      })
+      .strict(),
+    /** Queue for anything that needs a human and no rule routes. */
+    default_queue: z.string().min(1),
+    /** Language of replies when the message's own cannot be told. */
+    default_language: z.enum(['es', 'en']).default('es'),
+    faq: z
+      .object({
+        /** Minimum similarity (0–1) between the message and a knowledge-base question to answer it. */
+        min_similarity: z.number().min(0).max(1),
+      })
+      .strict(),
+    /** A customer with this many complaints within the window is a repeat complainer. */
+    repeat_complaints: z.object({ count: z.number().int().min(2), window: Duration }).strict(),
+  })
+  .strict()
+
+const Condition = z
+  .object({
+    intent: z.union([IntentId, z.array(IntentId)]).optional(),
+    signal: z.union([SignalId, z.array(SignalId)]).optional(),
+    channel: z.union([z.string(), z.array(z.string())]).optional(),
+    role: z
+      .union([
+        z.enum(['visitor', 'customer', 'operator', 'agent', 'bot', 'system']),
+        z.array(z.enum(['visitor', 'customer', 'operator', 'agent', 'bot', 'system'])),
+      ])
+      .optional(),
+    in_hours: z.boolean().optional(),
+    language: z.enum(['es', 'en']).optional(),
+    amount_over: z.number().nonnegative().optional(),
+    repeat_complainer: z.boolean().optional(),
+    needs_human: z.boolean().optional(),
+  })
+  .strict()
+export type Condition = z.infer<typeof Condition>
+
+export const ReplyKind = z.enum(['faq', 'ack', 'out_of_hours', 'none'])
+export type ReplyKind = z.infer<typeof ReplyKind>
+
+const Outcome = z
+  .object({
+    queue: z.string().min(1).optional(),
+    priority: Priority.optional(),
+    level: Level.optional(),
+    ticket: TicketType.optional(),
+    reply: ReplyKind.optional(),
+    /** Route to the conversation's assigned operator when it has one (internal chat). */
+    assigned_operator: z.boolean().optional(),
+  })
+  .strict()
+export type Outcome = z.infer<typeof Outcome>
+
+export const RoutingFile = z
+  .object({
+    rules: z.array(
+      z
+        .object({
+          id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lower-case letters, digits, - and _'),
+          description: z.string().optional(),
+          when: Condition,
+          // biome-ignore lint/suspicious/noThenProperty: `then` is the rulebook's own word (when → then)
+          then: Outcome,
+          /** Stop reading further rules once this one matched. */
+          stop: z.boolean().default(false),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+
+export const QueuesFile = z
+  .object({
+    queues: z.record(
+      z.string().regex(/^[a-z0-9_-]+$/, 'queue ids use lower-case letters, digits, - and _'),
+      z
+        .object({
+          name: z.string().min(1),
+          /** Chatwoot team that works this queue, by id or by its name in Chatwoot. */
+          chatwoot_team_id: z.number().int().positive().optional(),
+          chatwoot_team: z.string().min(1).optional(),
+          /** Mailbox of the team when it works from email. */
+          email: z.email().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+
+export const PrioritiesFile = z
+  .object({
+    priorities: z.record(
+      Priority,
+      z
+        .object({
+          first_response: Duration,
+          resolution: Duration,
+          /** Chatwoot's priority for conversations with this priority. */
+          chatwoot: z.enum(['urgent', 'high', 'medium', 'low']),
+          /** Count the SLA in business hours (true) or around the clock (false). */
+          business_hours: z.boolean().default(false),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+
+const Localized = z.object({ es: z.string().min(1), en: z.string().min(1) }).strict()
+
+export const TemplatesFile = z
+  .object({ templates: z.record(z.string().regex(/^[a-z0-9_]+$/), Localized) })
+  .strict()
+
+export const FaqFile = z
+  .object({
+    faq: z.array(
+      z
+        .object({
+          id: z.string().regex(/^[a-z0-9_-]+$/),
+          questions: z
+            .object({
+              es: z.array(z.string().min(3)).default([]),
+              en: z.array(z.string().min(3)).default([]),
+            })
+            .strict(),
+          answer: Localized,
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+
+/** The files of a rulebook and the schema each must satisfy. */
+export const RULEBOOK_FILES = {
+  'settings.yaml': SettingsFile,
+  'intents.yaml': IntentsFile,
+  'routing.yaml': RoutingFile,
+  'queues.yaml': QueuesFile,
+  'priorities.yaml': PrioritiesFile,
+  'templates.yaml': TemplatesFile,
+  'faq.yaml': FaqFile,
+} as const
+
+export type RulebookSource = {
+  settings: z.infer<typeof SettingsFile>
+  intents: z.infer<typeof IntentsFile>
+  routing: z.infer<typeof RoutingFile>
+  queues: z.infer<typeof QueuesFile>
+  priorities: z.infer<typeof PrioritiesFile>
+  templates: z.infer<typeof TemplatesFile>
+  faq: z.infer<typeof FaqFile>
+}

@@ -1,0 +1,358 @@
+import type { AuthorRole } from '../normalized-message.js'
+import { detectLanguage } from './detect-language.js'
+import { extractEntities, largestAmount } from './entities.js'
+import { bestFaq, type FaqMatch } from './faq-answerer.js'
+import { type Hit, matchTerms, scoreHits } from './match-terms.js'
+import { normalizeText, type Token } from './normalize-text.js'
+import type { Rulebook } from './rulebook/compile.js'
+import {
+  type Condition,
+  INTENTS,
+  type IntentId,
+  type Level,
+  type Priority,
+  type ReplyKind,
+  SIGNALS,
+  type SignalId,
+  type TicketType,
+} from './rulebook/schema.js'
+
+/** What the triage knows about the message's situation (from the store and calendars). */
+export type TriageContext = {
+  /** Whether the channel's business hours are running now; null when unknown. */
+  inHours: boolean | null
+  /** Complaints from the same contact within the rulebook's window, before this message. */
+  recentComplaints: number
+  /** The operator assigned to this customer (internal chat), if any. */
+  assignedOperator: string | null
+}
+
+export type TriageInput = {
+  text: string
+  subject?: string | null
+  channel?: string | null
+  role?: AuthorRole
+  /** Language the channel declared, if any. */
+  language?: 'es' | 'en' | null
+  context?: Partial<TriageContext>
+}
+
+/** Scores of a statistical classifier: probabilities per intent, summing to 1. */
+export interface IntentClassifier {
+  readonly name: string
+  scores(tokens: readonly Token[], language: 'es' | 'en'): Map<IntentId, number>
+}
+
+export type DecisionSignal = SignalId | 'repeat_complainer'
+
+export type Reply =
+  | { kind: 'faq'; faqId: string; similarity: number }
+  | { kind: 'ack' }
+  | { kind: 'out_of_hours' }
+
+export type Explanation = {
+  /** One line a person reads first. */
+  summary: string
+  language: { detected: 'es' | 'en'; es: number; en: number; declared: 'es' | 'en' | null }
+  /** Rule terms found, including the ones a negation or exception cancelled. */
+  hits: Pick<Hit, 'group' | 'target' | 'kind' | 'term' | 'matched' | 'fuzzy' | 'vetoed'>[]
+  ruleScores: Partial<Record<IntentId, number>>
+  classifier: { name: string; top: { intent: IntentId; score: number }[] } | null
+  /** Final intent probabilities after rules and classifier are combined (top three). */
+  combined: { intent: IntentId; score: number }[]
+  intentReason: string
+  faq: FaqMatch | null
+  amounts: number[]
+  /** Routing rules that matched, in order, with what each decided. */
+  routing: { rule: string; set: string[] }[]
+  reasons: string[]
+}
+
+export type Decision = {
+  intent: IntentId
+  confidence: number
+  priority: Priority
+  level: Level | null
+  signals: DecisionSignal[]
+  amount: number | null
+  language: 'es' | 'en'
+  queue: string | null
+  needsHuman: boolean
+  ticket: TicketType | null
+  reply: Reply | null
+  /** The customer's assigned operator when routing sends the conversation to them. */
+  assignedOperator: string | null
+  explanation: Explanation
+}
+
+/** How much one point of rule weight multiplies an intent's odds (log-linear combination). */
+const RULE_GAIN = 1.2
+// Intents that are never answered automatically, whatever a rule says.
+const NO_AUTO_REPLY: ReadonlySet<IntentId> = new Set(['complaint', 'legal', 'payment'])
+const L3_SIGNALS: ReadonlySet<SignalId> = new Set(SIGNALS)
+
+const DEFAULT_CONTEXT: TriageContext = {
+  inHours: null,
+  recentComplaints: 0,
+  assignedOperator: null,
+}
+
+function combine(
+  ruleScores: Map<string, number>,
+  classifier: Map<IntentId, number> | null,
+): { intent: IntentId; score: number }[] {
+  const raw = INTENTS.map((intent) => {
+    const prior = classifier ? (classifier.get(intent) ?? 0) + 1e-6 : 1
+    return { intent, score: prior * Math.exp(RULE_GAIN * (ruleScores.get(intent) ?? 0)) }
+  })
+  const total = raw.reduce((sum, r) => sum + r.score, 0)
+  return raw
+    .map((r) => ({ intent: r.intent, score: r.score / total }))
+    .sort((a, b) => b.score - a.score)
+}
+
+const asList = <T>(value: T | T[] | undefined): T[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value]
+
+type RoutingFacts = {
+  intent: IntentId
+  signals: ReadonlySet<DecisionSignal>
+  channel: string | null
+  role: AuthorRole
+  inHours: boolean | null
+  language: 'es' | 'en'
+  amount: number | null
+  repeatComplainer: boolean
+  needsHuman: boolean
+}
+
+function conditionHolds(when: Condition, facts: RoutingFacts): boolean {
+  const intents = asList(when.intent)
+  if (intents && !intents.includes(facts.intent)) return false
+  const signals = asList(when.signal)
+  if (signals && !signals.some((s) => facts.signals.has(s))) return false
+  const channels = asList(when.channel)
+  if (channels && (facts.channel === null || !channels.includes(facts.channel))) return false
+  const roles = asList(when.role)
+  if (roles && !roles.includes(facts.role)) return false
+  if (when.in_hours !== undefined && facts.inHours !== when.in_hours) return false
+  if (when.language !== undefined && facts.language !== when.language) return false
+  if (
+    when.amount_over !== undefined &&
+    !(facts.amount !== null && facts.amount > when.amount_over)
+  ) {
+    return false
+  }
+  if (when.repeat_complainer !== undefined && facts.repeatComplainer !== when.repeat_complainer) {
+    return false
+  }
+  if (when.needs_human !== undefined && facts.needsHuman !== when.needs_human) return false
+  return true
+}
+
+/**
+ * Decides what a message is and what should happen to it. Pure: the same input, rulebook and
+ * classifier always give the same decision, with every reason written down.
+ */
+export function triage(
+  input: TriageInput,
+  rulebook: Rulebook,
+  classifier: IntentClassifier | null,
+): Decision {
+  const context = { ...DEFAULT_CONTEXT, ...input.context }
+  const settings = rulebook.source.settings
+  const fullText = input.subject ? `${input.subject}\n${input.text}` : input.text
+  const normalized = normalizeText(fullText)
+  const guess = detectLanguage(normalized.tokens, fullText, settings.default_language)
+  const language = input.language ?? guess.language
+  const role = input.role ?? 'customer'
+  const hits = matchTerms(rulebook.terms, normalized)
+  const signalScores = scoreHits(hits, 'signal')
+  const ruleScores = scoreHits(hits, 'intent')
+  const amount = largestAmount(extractEntities(fullText))
+  const reasons: string[] = []
+
+  const signals = new Set<DecisionSignal>(SIGNALS.filter((s) => (signalScores.get(s) ?? 0) > 0))
+  const repeatComplainer = (candidate: IntentId) =>
+    candidate === 'complaint' && context.recentComplaints + 1 >= settings.repeat_complaints.count
+
+  const classifierScores = classifier ? classifier.scores(normalized.tokens, language) : null
+  const combined = combine(ruleScores, classifierScores)
+  let intent = combined[0]!.intent
+  let confidence = combined[0]!.score
+  const margin = confidence - (combined[1]?.score ?? 0)
+  let intentReason: string
+  if (signals.has('legal_threat')) {
+    intent = 'legal'
+    confidence = 1
+    intentReason = 'legal threat found by the rules'
+  } else if ([...signals].some((s) => L3_SIGNALS.has(s as SignalId))) {
+    intent = 'complaint'
+    confidence = 1
+    intentReason = `${[...signals].join(', ')} found by the rules`
+  } else if (ruleScores.size === 0 && !classifierScores) {
+    intent = 'other'
+    confidence = 0
+    intentReason = 'no rule matched and no classifier is loaded'
+  } else {
+    intentReason = `highest combined score (rules ${ruleScores.get(intent) ?? 0}${
+      classifierScores ? `, classifier ${(classifierScores.get(intent) ?? 0).toFixed(2)}` : ''
+    })`
+  }
+  if (repeatComplainer(intent)) signals.add('repeat_complainer')
+
+  let needsHuman = false
+  if (confidence < 1) {
+    if (confidence < settings.classifier.min_confidence) {
+      needsHuman = true
+      reasons.push(
+        `confidence ${confidence.toFixed(2)} below ${settings.classifier.min_confidence}: a person decides`,
+      )
+    } else if (margin < settings.classifier.min_margin) {
+      needsHuman = true
+      reasons.push(
+        `${combined[0]!.intent} and ${combined[1]!.intent} too close (margin ${margin.toFixed(2)}): a person decides`,
+      )
+    }
+  }
+
+  let faq: FaqMatch | null = null
+  if (intent === 'faq') {
+    faq = bestFaq(rulebook.faq, normalized.tokens)
+    if (!faq || faq.similarity < settings.faq.min_similarity) {
+      needsHuman = true
+      reasons.push(
+        faq
+          ? `closest FAQ "${faq.id}" only ${faq.similarity.toFixed(2)} similar (needs ${settings.faq.min_similarity}): a person answers`
+          : 'no FAQ entry resembles the message: a person answers',
+      )
+    }
+  }
+
+  const facts: RoutingFacts = {
+    intent,
+    signals,
+    channel: input.channel ?? null,
+    role,
+    inHours: context.inHours,
+    language,
+    amount,
+    repeatComplainer: signals.has('repeat_complainer'),
+    needsHuman,
+  }
+  const outcome: {
+    queue?: string
+    priority?: Priority
+    level?: Level
+    ticket?: TicketType
+    reply?: ReplyKind
+    assigned_operator?: boolean
+  } = {}
+  const routing: Explanation['routing'] = []
+  for (const rule of rulebook.source.routing.rules) {
+    if (!conditionHolds(rule.when, facts)) continue
+    const set: string[] = []
+    for (const [field, value] of Object.entries(rule.then) as [keyof typeof outcome, never][]) {
+      if (outcome[field] === undefined) {
+        outcome[field] = value
+        set.push(`${field}=${value}`)
+      }
+    }
+    routing.push({ rule: rule.id, set })
+    if (rule.stop) break
+  }
+
+  const priority = outcome.priority ?? 'media'
+  const level = outcome.level ?? null
+  if (outcome.priority)
+    reasons.push(`priority ${priority} from rule ${ruleSetting(routing, 'priority')}`)
+  else reasons.push('priority media by default: no rule set one')
+  if (level) reasons.push(`level ${level} from rule ${ruleSetting(routing, 'level')}`)
+
+  let reply: Reply | null = null
+  const replyKind = outcome.reply ?? 'none'
+  if (NO_AUTO_REPLY.has(intent) || signals.size > 0) {
+    if (replyKind !== 'none') reasons.push(`no automatic reply to ${intent}: a person answers`)
+  } else if (replyKind === 'faq') {
+    if (faq && !needsHuman) reply = { kind: 'faq', faqId: faq.id, similarity: faq.similarity }
+  } else if (replyKind === 'ack' || replyKind === 'out_of_hours') {
+    reply = { kind: replyKind }
+  }
+
+  const queue = outcome.queue ?? (needsHuman || outcome.ticket ? settings.default_queue : null)
+  const assignedOperator = outcome.assigned_operator ? context.assignedOperator : null
+  const signalList = [...signals]
+  return {
+    intent,
+    confidence: round(confidence),
+    priority,
+    level,
+    signals: signalList,
+    amount,
+    language,
+    queue,
+    needsHuman,
+    ticket: outcome.ticket ?? null,
+    reply,
+    assignedOperator,
+    explanation: {
+      summary: summarize(intent, confidence, signalList, queue, level, priority, needsHuman),
+      language: {
+        detected: guess.language,
+        es: guess.es,
+        en: guess.en,
+        declared: input.language ?? null,
+      },
+      hits: hits.map(({ group, target, kind, term, matched, fuzzy, vetoed }) => ({
+        group,
+        target,
+        kind,
+        term,
+        matched,
+        fuzzy,
+        ...(vetoed ? { vetoed } : {}),
+      })),
+      ruleScores: Object.fromEntries(ruleScores) as Partial<Record<IntentId, number>>,
+      classifier:
+        classifier && classifierScores
+          ? {
+              name: classifier.name,
+              top: [...classifierScores]
+                .map(([i, score]) => ({ intent: i, score: round(score) }))
+                .sort((a, b) => b.score - a.score)
+                .slice(0, 3),
+            }
+          : null,
+      combined: combined.slice(0, 3).map((c) => ({ intent: c.intent, score: round(c.score) })),
+      intentReason,
+      faq,
+      amounts: amount === null ? [] : [amount],
+      routing,
+      reasons,
+    },
+  }
+}
+
+function ruleSetting(routing: Explanation['routing'], field: string): string {
+  return routing.find((r) => r.set.some((s) => s.startsWith(`${field}=`)))?.rule ?? '?'
+}
+
+const round = (value: number) => Math.round(value * 1000) / 1000
+
+function summarize(
+  intent: IntentId,
+  confidence: number,
+  signals: readonly DecisionSignal[],
+  queue: string | null,
+  level: Level | null,
+  priority: Priority,
+  needsHuman: boolean,
+): string {
+  const parts = [`${intent} (${Math.round(confidence * 100)}%)`]
+  if (signals.length > 0) parts.push(`signals: ${signals.join(', ')}`)
+  parts.push(`priority ${priority}`)
+  if (level) parts.push(level)
+  if (queue) parts.push(`queue ${queue}`)
+  if (needsHuman) parts.push('needs a person')
+  return parts.join(' · ')
+}
