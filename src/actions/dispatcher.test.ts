@@ -1,0 +1,144 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../../test/helpers/wait.js'
+import { systemClock } from '../clock.js'
+import { PermanentError, TransientError } from '../errors.js'
+import { silentLogger } from '../logger.js'
+import { closeDatabase, type Db, openDatabase } from '../store/db.js'
+import { enqueueEffects, getEffect, replayEffect } from '../store/outbox-store.js'
+import { createDispatcher, type Dispatcher } from './dispatcher.js'
+import type { EffectExecutor, EffectRun } from './effect-executor.js'
+
+describe('dispatcher', () => {
+  let db: Db
+  let dispatcher: Dispatcher | null = null
+  const runs: EffectRun[] = []
+  beforeEach(() => {
+    db = openDatabase(':memory:')
+    runs.length = 0
+  })
+  afterEach(async () => {
+    await dispatcher?.stop()
+    closeDatabase(db)
+  })
+
+  const start = (executor: EffectExecutor, backoff = { baseMs: 20, maxMs: 200 }) => {
+    dispatcher = createDispatcher({
+      db,
+      clock: systemClock,
+      logger: silentLogger,
+      executors: new Map([
+        [
+          'test.effect',
+          async (run) => {
+            runs.push(run)
+            return executor(run)
+          },
+        ],
+      ]),
+      backoff,
+    })
+    return dispatcher
+  }
+  const enqueue = (key: string, extra: { after?: string; maxAttempts?: number } = {}) =>
+    enqueueEffects(
+      db,
+      [{ kind: 'test.effect', key, subject: 'test:1', payload: { n: 1 }, ...extra }],
+      new Date(),
+    )
+  const row = (id = 1) => getEffect(db, id)!
+
+  it('runs an effect once and stores its result', async () => {
+    enqueue('k1')
+    start(async () => ({ sent: true }))
+    await waitFor(() => row().status === 'done')
+    expect(row()).toMatchObject({ attempts: 1, result: '{"sent":true}', lastError: null })
+    expect(runs).toEqual([
+      { key: 'k1', kind: 'test.effect', payload: { n: 1 }, attempt: 1, mayHaveRun: false },
+    ])
+  })
+
+  it('never enqueues the same idempotency key twice', () => {
+    expect(enqueue('same')).toBe(1)
+    expect(enqueue('same')).toBe(0)
+  })
+
+  it('retries transient failures with backoff, telling the executor an earlier try may have run', async () => {
+    enqueue('k1')
+    let calls = 0
+    start(async () => {
+      calls++
+      if (calls < 3) throw new TransientError('HTTP 503')
+      return 'ok'
+    })
+    await waitFor(() => row().status === 'done')
+    expect(row().attempts).toBe(3)
+    expect(runs.map((r) => r.mayHaveRun)).toEqual([false, true, true])
+  })
+
+  it('waits exactly as long as Retry-After says', async () => {
+    enqueue('k1')
+    const before = Date.now()
+    let calls = 0
+    start(async () => {
+      calls++
+      if (calls === 1) throw new TransientError('HTTP 429', 700)
+      return 'ok'
+    })
+    await waitFor(() => row().status === 'pending' && row().lastError !== null)
+    expect(row().nextAttemptAt - before).toBeGreaterThanOrEqual(700)
+    expect(row().nextAttemptAt - before).toBeLessThan(700 + 500)
+    await waitFor(() => row().status === 'done', { timeoutMs: 3000 })
+  })
+
+  it('dead-letters a permanent failure at once, and a replay runs it again', async () => {
+    enqueue('k1')
+    let fail = true
+    start(async () => {
+      if (fail) throw new PermanentError('HTTP 404')
+      return 'ok'
+    })
+    await waitFor(() => row().status === 'dead')
+    expect(row()).toMatchObject({ attempts: 1, lastError: 'HTTP 404' })
+    fail = false
+    expect(replayEffect(db, 1, new Date())).toBe(true)
+    dispatcher!.wake()
+    await waitFor(() => row().status === 'done')
+    expect(runs.at(-1)?.mayHaveRun).toBe(true)
+  })
+
+  it('dead-letters after the last attempt', async () => {
+    enqueue('k1', { maxAttempts: 3 })
+    start(async () => {
+      throw new TransientError('timeout')
+    })
+    await waitFor(() => row().status === 'dead', { timeoutMs: 3000 })
+    expect(row().attempts).toBe(3)
+  })
+
+  it('runs an effect only after the one it waits for is done', async () => {
+    enqueue('first')
+    enqueue('second', { after: 'first' })
+    let releaseFirst = false
+    start(async (run) => {
+      if (run.key === 'first' && !releaseFirst) throw new TransientError('not yet')
+      return run.key
+    })
+    await waitFor(() => runs.length >= 2)
+    expect(runs.every((r) => r.key === 'first')).toBe(true)
+    releaseFirst = true
+    await waitFor(() => row(2).status === 'done', { timeoutMs: 3000 })
+    const order = runs.map((r) => r.key)
+    expect(order.lastIndexOf('first')).toBeLessThan(order.indexOf('second'))
+  })
+
+  it('marks an effect with no executor dead, naming the missing kind', async () => {
+    enqueueEffects(
+      db,
+      [{ kind: 'fax.send', key: 'f1', subject: 'test:1', payload: {} }],
+      new Date(),
+    )
+    start(async () => 'ok')
+    await waitFor(() => row().status === 'dead')
+    expect(row().lastError).toContain('no executor for fax.send')
+  })
+})

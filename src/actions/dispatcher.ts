@@ -1,0 +1,134 @@
+import type { Clock } from '../clock.js'
+import { PermanentError, TransientError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Db } from '../store/db.js'
+import {
+  claimDueEffects,
+  markEffectDead,
+  markEffectDone,
+  nextEffectDueAt,
+  type OutboxRow,
+  scheduleEffectRetry,
+} from '../store/outbox-store.js'
+import { backoffDelay } from '../worker/backoff.js'
+import { type Loop, startLoop } from '../worker/loop.js'
+import type { ExecutorMap } from './effect-executor.js'
+
+export type DispatcherDeps = {
+  db: Db
+  clock: Clock
+  logger: Logger
+  executors: ExecutorMap
+  /** Effects run at the same time, at most. */
+  concurrency?: number
+  /** How long a claimed effect is ours before another run may take it over. */
+  leaseMs?: number
+  backoff?: { baseMs: number; maxMs: number; random?: () => number }
+  /** Longest wait honoured from an upstream's Retry-After. */
+  maxRetryAfterMs?: number
+  /** Told about each finished attempt (metrics). */
+  onAttempt?: (event: { kind: string; outcome: 'done' | 'retry' | 'dead' }) => void
+}
+
+export type Dispatcher = Loop & { idle(): Promise<void> }
+
+/**
+ * Runs outbox effects: claims what is due, calls its executor, and records done, a retry
+ * (exponential backoff with jitter, or the upstream's Retry-After) or a dead letter.
+ */
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const concurrency = deps.concurrency ?? 8
+  const leaseMs = deps.leaseMs ?? 60_000
+  const backoff = deps.backoff ?? { baseMs: 2000, maxMs: 15 * 60_000 }
+  const maxRetryAfterMs = deps.maxRetryAfterMs ?? 60 * 60_000
+  const inFlight = new Set<Promise<void>>()
+
+  const finish = (row: OutboxRow, outcome: 'done' | 'retry' | 'dead') => {
+    deps.onAttempt?.({ kind: row.kind, outcome })
+  }
+
+  const execute = async (row: OutboxRow): Promise<void> => {
+    const log = deps.logger.child({ effectId: row.id, kind: row.kind, attempt: row.attempts })
+    const executor = deps.executors.get(row.kind)
+    if (!executor) {
+      markEffectDead(
+        deps.db,
+        row.id,
+        `no executor for ${row.kind}: channel not configured`,
+        deps.clock.now(),
+      )
+      log.warn('effect dead: no executor')
+      finish(row, 'dead')
+      return
+    }
+    try {
+      const result = await executor({
+        key: row.idempotencyKey,
+        kind: row.kind,
+        payload: JSON.parse(row.payload),
+        attempt: row.attempts,
+        mayHaveRun: row.attempts > 1 || row.lastError !== null,
+      })
+      markEffectDone(deps.db, row.id, result, deps.clock.now())
+      log.info('effect done')
+      finish(row, 'done')
+    } catch (err) {
+      const now = deps.clock.now()
+      const message = err instanceof Error ? err.message : String(err)
+      if (err instanceof PermanentError || row.attempts >= row.maxAttempts) {
+        markEffectDead(deps.db, row.id, message, now)
+        log.warn({ err: message }, 'effect dead-lettered')
+        finish(row, 'dead')
+        return
+      }
+      const retryAfter = err instanceof TransientError ? err.retryAfterMs : undefined
+      const delay =
+        retryAfter !== undefined
+          ? Math.min(retryAfter, maxRetryAfterMs)
+          : backoffDelay(row.attempts, backoff)
+      scheduleEffectRetry(deps.db, row.id, message, new Date(now.getTime() + delay), now)
+      log.info({ err: message, delayMs: delay }, 'effect will be retried')
+      finish(row, 'retry')
+      loop.wakeAt(Date.now() + delay)
+    }
+  }
+
+  const loop = startLoop({
+    name: 'dispatcher',
+    logger: deps.logger,
+    pollMs: 30_000,
+    runOnce: () => {
+      const room = concurrency - inFlight.size
+      if (room <= 0) return 'idle'
+      const rows = claimDueEffects(deps.db, room, deps.clock.now(), leaseMs)
+      for (const row of rows) {
+        const run = execute(row).finally(() => {
+          inFlight.delete(run)
+          loop.wake()
+        })
+        inFlight.add(run)
+      }
+      if (rows.length === 0 && inFlight.size === 0) {
+        const next = nextEffectDueAt(deps.db)
+        if (next !== null) loop.wakeAt(Date.now() + Math.max(0, next - deps.clock.now().getTime()))
+      }
+      return rows.length === room && rows.length > 0 ? 'more' : 'idle'
+    },
+  })
+
+  return {
+    wake: loop.wake,
+    wakeAt: loop.wakeAt,
+    get running() {
+      return loop.running
+    },
+    stop: async () => {
+      await loop.stop()
+      await Promise.allSettled([...inFlight])
+    },
+    /** Resolves once nothing is in flight (tests and graceful shutdown). */
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight])
+    },
+  }
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod'
+import type { AnyAdapter, ChannelSettings } from '../adapters/types.js'
+import { ConfigError } from './errors.js'
+
+/** Parses "1mb", "512kb", "25 MiB" or a plain byte count. */
+export const ByteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(value)
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'expected a size such as 1048576, 512kb or 1mb' })
+    return z.NEVER
+  }
+  const unit = (match[2] ?? 'b').toLowerCase()
+  const factor = unit.startsWith('g')
+    ? 1024 ** 3
+    : unit.startsWith('m')
+      ? 1024 ** 2
+      : unit.startsWith('k')
+        ? 1024
+        : 1
+  return Math.round(Number(match[1]) * factor)
+})
+
+const Port = z.coerce.number().int().min(0).max(65535)
+
+/** Variables of the hub itself (channels bring their own, see each adapter's `env`). */
+export const CoreEnv = {
+  PORT: Port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().default('file:data/centralita.db'),
+  RULES_DIR: z.string().default('rules'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WEBHOOK_BODY_LIMIT: ByteSize.default(1024 * 1024),
+  MIME_BODY_LIMIT: ByteSize.default(25 * 1024 * 1024),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+}
+
+export type Config = {
+  port: number
+  host: string
+  databasePath: string
+  rulesDir: string
+  adminToken: string | undefined
+  logLevel: string
+  limits: { webhookBody: number; mimeBody: number }
+  shutdownGraceMs: number
+  /** Every registered channel's settings, enabled or with the reason it is not. */
+  channels: Map<string, ChannelSettings<unknown>>
+}
+
+/**
+ * Reads `DATABASE_URL`: `file:<path>`, a bare path, or `:memory:`.
+ * Only SQLite is built in; a PostgreSQL URL is refused with a clear message.
+ */
+export function databasePathFrom(url: string): string {
+  if (url === ':memory:' || url === 'file::memory:') return ':memory:'
+  if (/^postgres(ql)?:/i.test(url)) {
+    throw new ConfigError(
+      'DATABASE_URL: PostgreSQL is not available in this build; use file:<path>',
+    )
+  }
+  return url.startsWith('file:') ? url.slice('file:'.length) : url
+}
+
+/** Blank variables count as unset (`FOO=` in a compose file means "no value"). */
+function withoutBlanks(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') out[key] = value
+  }
+  return out
+}
+
+/**
+ * Parses the environment once, at boot. Every problem is reported together, each line naming
+ * its variable, so one failed start tells the operator everything to fix.
+ */
+export function loadConfig(
+  rawEnv: Record<string, string | undefined>,
+  adapters: readonly AnyAdapter[],
+): Config {
+  let shape: z.ZodRawShape = { ...CoreEnv }
+  for (const adapter of adapters) shape = { ...shape, ...adapter.env }
+  const parsed = z.object(shape).safeParse(withoutBlanks(rawEnv))
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
+  }
+  const env = parsed.data as Record<string, unknown> & z.infer<z.ZodObject<typeof CoreEnv>>
+  const channels = new Map<string, ChannelSettings<unknown>>()
+  for (const adapter of adapters) channels.set(adapter.id, adapter.configure(env))
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    databasePath: databasePathFrom(env.DATABASE_URL),
+    rulesDir: env.RULES_DIR,
+    adminToken: env.ADMIN_TOKEN,
+    logLevel: env.LOG_LEVEL,
+    limits: { webhookBody: env.WEBHOOK_BODY_LIMIT, mimeBody: env.MIME_BODY_LIMIT },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    channels,
+  }
+}

@@ -1,0 +1,50 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import type { IngestDeps } from '../ingest/ingest.js'
+import type { Logger } from '../logger.js'
+import { webhookRoute } from './webhook-route.js'
+
+export type Readiness = () => { ready: boolean; checks: Record<string, string> }
+
+export type AppDeps = {
+  ingest: IngestDeps
+  logger: Logger
+  bodyLimit: (channel: string) => number
+  readiness: Readiness
+  /** Extra routers mounted before the error handler (admin API, console, metrics). */
+  mount?: (app: Express) => void
+}
+
+/** The HTTP surface of the hub. No `listen()` here, so tests drive it in-process. */
+export function createApp(deps: AppDeps): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' })
+  })
+  app.get('/readyz', (_req, res) => {
+    const { ready, checks } = deps.readiness()
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks })
+  })
+  app.all(
+    '/webhooks/:channel',
+    webhookRoute({ deps: deps.ingest, logger: deps.logger, bodyLimit: deps.bodyLimit }),
+  )
+  deps.mount?.(app)
+
+  const notFound: RequestHandler = (_req, res) => {
+    res.status(404).json({ error: 'not_found' })
+  }
+  app.use(notFound)
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const status =
+      typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500
+    if (status === 500) deps.logger.error({ err }, 'request failed')
+    res
+      .status(status)
+      .json({ error: status === 500 ? 'internal_error' : (err.type ?? 'bad_request') })
+  }
+  app.use(onError)
+  return app
+}

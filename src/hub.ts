@@ -1,0 +1,123 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ADAPTERS } from '../adapters/registry.js'
+import { createDispatcher, type Dispatcher } from './actions/dispatcher.js'
+import type { EffectExecutor } from './actions/effect-executor.js'
+import { type Clock, systemClock } from './clock.js'
+import type { Config } from './config.js'
+import { createApp } from './http/app.js'
+import type { ChannelEntry } from './ingest/ingest.js'
+import type { Logger } from './logger.js'
+import { closeDatabase, type Db, openDatabase } from './store/db.js'
+import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
+import type { IntentClassifier } from './triage/triage.js'
+import type { Loop } from './worker/loop.js'
+import { createTriageWorker } from './worker/triage-worker.js'
+
+export type Hub = {
+  config: Config
+  db: Db
+  app: ReturnType<typeof createApp>
+  channels: ReadonlyMap<string, ChannelEntry>
+  worker: Loop
+  dispatcher: Dispatcher
+  rulebook: () => Rulebook
+  /** Starts the HTTP server; resolves with the bound address. */
+  listen(): Promise<AddressInfo>
+  /** Graceful shutdown: stop accepting, finish in-flight work, close the database. */
+  stop(): Promise<void>
+}
+
+export type HubOptions = {
+  config: Config
+  logger: Logger
+  clock?: Clock
+  /** The statistical classifier, when one is loaded. */
+  classifier?: IntentClassifier | null
+}
+
+export function createHub(options: HubOptions): Hub {
+  const { config, logger } = options
+  const clock = options.clock ?? systemClock
+  const rulebook = loadRulebook(config.rulesDir)
+  const db = openDatabase(config.databasePath)
+
+  const channels = new Map<string, ChannelEntry>()
+  const executors = new Map<string, EffectExecutor>()
+  for (const adapter of ADAPTERS) {
+    const settings = config.channels.get(adapter.id)
+    if (!settings) continue
+    channels.set(adapter.id, { adapter, settings })
+    for (const [kind, executor] of adapter.executors?.(settings.config, { logger }) ?? []) {
+      executors.set(kind, executor)
+    }
+  }
+
+  const dispatcher = createDispatcher({
+    db,
+    clock,
+    logger: logger.child({ component: 'dispatcher' }),
+    executors,
+  })
+  const worker = createTriageWorker({
+    db,
+    clock,
+    logger: logger.child({ component: 'triage' }),
+    channels,
+    rulebook: () => rulebook,
+    classifier: () => options.classifier ?? null,
+    onEffects: () => dispatcher.wake(),
+  })
+
+  const app = createApp({
+    logger,
+    ingest: { db, channels, clock, logger, onStored: () => worker.wake() },
+    bodyLimit: () => config.limits.webhookBody,
+    readiness: () => {
+      const checks: Record<string, string> = {}
+      try {
+        db.$client.prepare('select 1').get()
+        checks.database = 'ok'
+      } catch {
+        checks.database = 'unavailable'
+      }
+      checks.triage = worker.running ? 'ok' : 'stopped'
+      checks.dispatcher = dispatcher.running ? 'ok' : 'stopped'
+      return { ready: Object.values(checks).every((v) => v === 'ok'), checks }
+    },
+  })
+
+  let server: Server | null = null
+  let stopping: Promise<void> | null = null
+  return {
+    config,
+    db,
+    app,
+    channels,
+    worker,
+    dispatcher,
+    rulebook: () => rulebook,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server = createServer(app)
+        server.keepAliveTimeout = 5000
+        server.once('error', reject)
+        server.listen(config.port, config.host, () => resolve(server!.address() as AddressInfo))
+      }),
+    stop: () => {
+      stopping ??= (async () => {
+        if (server) {
+          const closed = new Promise<void>((resolve) => server!.close(() => resolve()))
+          server.closeIdleConnections()
+          const grace = setTimeout(() => server?.closeAllConnections(), config.shutdownGraceMs)
+          await closed
+          clearTimeout(grace)
+        }
+        await worker.stop()
+        await dispatcher.stop()
+        closeDatabase(db)
+      })()
+      return stopping
+    },
+  }
+}
