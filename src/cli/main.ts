@@ -1,0 +1,84 @@
+import { Command } from 'commander'
+import { ADAPTERS } from '../../adapters/registry.js'
+import { loadConfig } from '../config.js'
+import { ConfigError } from '../errors.js'
+import { loadRulebook } from '../triage/rulebook/compile.js'
+import { formatIssues, loadRulebookSource } from '../triage/rulebook/load.js'
+import { classifyStream } from './classify.js'
+import { dryRun } from './dry-run.js'
+import { serve } from './serve.js'
+
+const out = (text: string) => process.stdout.write(`${text}\n`)
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('centralita')
+    .description('Self-hosted switchboard for customer-support channels')
+    .showHelpAfterError()
+
+  program
+    .command('serve')
+    .description('run the hub (webhooks, workers, admin API)')
+    .action(async () => {
+      await serve(process.env)
+    })
+
+  program
+    .command('classify')
+    .description('classify messages from stdin, one JSON object per input on stdout')
+    .option('--jsonl', 'read JSON lines {"text", "channel"?, "role"?} instead of plain text lines')
+    .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
+    .action(async (opts: { jsonl?: boolean; rules: string }) => {
+      const rulebook = loadRulebook(opts.rules)
+      const failures = await classifyStream(process.stdin, out, {
+        jsonl: Boolean(opts.jsonl),
+        rulebook,
+        classifier: null,
+      })
+      if (failures > 0) process.exitCode = 1
+    })
+
+  program
+    .command('dry-run')
+    .description('parse, normalize and triage a saved payload without side effects')
+    .requiredOption('--channel <id>', 'channel the payload came from')
+    .argument('<payload-file>', 'saved webhook body (or .eml for email)')
+    .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
+    .action((file: string, opts: { channel: string; rules: string }) => {
+      const config = loadConfig(process.env, ADAPTERS)
+      const result = dryRun({
+        channel: opts.channel,
+        file,
+        config,
+        rulebook: loadRulebook(opts.rules),
+        classifier: null,
+      })
+      out(JSON.stringify(result, null, 2))
+      if (result.result === 'invalid') process.exitCode = 1
+    })
+
+  const rules = program.command('rules').description('work with the rulebook')
+  rules
+    .command('check')
+    .description('validate a rulebook; errors name the file, line and field')
+    .argument('[dir]', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
+    .action((dir: string) => {
+      const result = loadRulebookSource(dir)
+      if (result.ok) {
+        out(`rulebook ${dir} is valid (version ${result.version})`)
+        return
+      }
+      process.stderr.write(`${formatIssues(result.issues)}\n`)
+      process.exitCode = 1
+    })
+
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`centralita: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+}

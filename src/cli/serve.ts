@@ -1,0 +1,43 @@
+import { ADAPTERS } from '../../adapters/registry.js'
+import { loadConfig } from '../config.js'
+import { createHub } from '../hub.js'
+import { createLogger } from '../logger.js'
+
+/** `centralita serve`: run the hub until SIGTERM or SIGINT, then shut down gracefully. */
+export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env, ADAPTERS)
+  const logger = createLogger({ level: config.logLevel })
+  for (const [channel, settings] of config.channels) {
+    if (settings.inbound.enabled) logger.info({ channel }, 'channel enabled')
+    else logger.warn({ channel, reason: settings.inbound.reason }, 'channel disabled')
+  }
+  const hub = createHub({ config, logger })
+  const address = await hub.listen()
+  logger.info(
+    {
+      port: address.port,
+      host: address.address,
+      database: config.databasePath,
+      rulebook: hub.rulebook().version,
+    },
+    'centralita listening',
+  )
+  let signalled = false
+  const shutdown = (signal: string) => {
+    if (signalled) return
+    signalled = true
+    logger.info({ signal }, 'shutting down')
+    hub.stop().then(
+      () => {
+        logger.info('stopped')
+        process.exit(0)
+      },
+      (err) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
