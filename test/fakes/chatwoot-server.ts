@@ -1,0 +1,168 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { openApiChecker } from '../helpers/openapi.js'
+
+export type RecordedRequest = {
+  method: string
+  path: string
+  headers: Record<string, string | string[] | undefined>
+  body: unknown
+  violations: string[]
+}
+
+type Fault = {
+  status: number
+  headers?: Record<string, string>
+  times: number
+  match?: RegExp
+  delayMs?: number
+}
+
+const checkChatwoot = openApiChecker(join(import.meta.dirname, '../fixtures/chatwoot/swagger.json'))
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (text === '') return resolve(undefined)
+      try {
+        resolve(JSON.parse(text))
+      } catch {
+        resolve({ __unparseable: text })
+      }
+    })
+  })
+}
+
+/**
+ * A loopback Chatwoot: answers the Application API calls the hub makes, keeps the state they
+ * change (messages, labels, assignments, priority), and checks every request against
+ * Chatwoot's OpenAPI file. Requests that break the spec are answered 400 and recorded.
+ */
+export async function startFakeChatwoot(
+  options: { token?: string; teams?: { id: number; name: string }[] } = {},
+) {
+  const token = options.token ?? 'cw-test-token'
+  const teams = options.teams ?? [
+    { id: 1, name: 'general' },
+    { id: 2, name: 'ventas' },
+    { id: 3, name: 'comercial' },
+    { id: 4, name: 'finanzas' },
+    { id: 5, name: 'calidad' },
+    { id: 6, name: 'supervisor' },
+    { id: 7, name: 'legal' },
+  ]
+  const requests: RecordedRequest[] = []
+  const messages = new Map<
+    string,
+    { id: number; content: string; private: boolean; content_attributes: Record<string, unknown> }[]
+  >()
+  const labels = new Map<string, string[]>()
+  const assignments = new Map<string, { team_id?: number; assignee_id?: number }>()
+  const priorities = new Map<string, string>()
+  const faults: Fault[] = []
+  let nextMessageId = 50_000
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers })
+    res.end(JSON.stringify(body))
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJson(req)
+    const path = (req.url ?? '/').split('?')[0]!
+    const violations = checkChatwoot({
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+    })
+    if (req.headers.api_access_token !== token) violations.push('wrong api_access_token')
+    requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, violations })
+    if (violations.length > 0)
+      return send(res, violations.includes('wrong api_access_token') ? 401 : 400, {
+        error: violations,
+      })
+    const fault = faults.find(
+      (f) => f.times > 0 && (!f.match || f.match.test(`${req.method} ${path}`)),
+    )
+    if (fault) {
+      fault.times--
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
+      if (fault.status === 0) {
+        req.socket.destroy()
+        return
+      }
+      return send(res, fault.status, { error: 'injected fault' }, fault.headers)
+    }
+    const conv = /^\/api\/v1\/accounts\/(\d+)\/conversations\/(\d+)(\/.*)?$/.exec(path)
+    if (conv) {
+      const key = `${conv[1]}:${conv[2]}`
+      const rest = conv[3] ?? ''
+      const payload = (body ?? {}) as Record<string, unknown>
+      if (rest === '/messages' && req.method === 'POST') {
+        const message = {
+          id: nextMessageId++,
+          content: String(payload.content),
+          private: payload.private === true,
+          content_attributes: (payload.content_attributes as Record<string, unknown>) ?? {},
+        }
+        messages.set(key, [...(messages.get(key) ?? []), message])
+        return send(res, 200, { ...message, message_type: 1 })
+      }
+      if (rest === '/messages' && req.method === 'GET') {
+        return send(res, 200, { meta: {}, payload: (messages.get(key) ?? []).slice(-20) })
+      }
+      if (rest === '/labels' && req.method === 'GET')
+        return send(res, 200, { payload: labels.get(key) ?? [] })
+      if (rest === '/labels' && req.method === 'POST') {
+        labels.set(key, payload.labels as string[])
+        return send(res, 200, { payload: labels.get(key) })
+      }
+      if (rest === '/assignments') {
+        assignments.set(key, payload as { team_id?: number })
+        return send(res, 200, {})
+      }
+      if (rest === '/toggle_priority') {
+        priorities.set(key, String(payload.priority))
+        return send(res, 200, {})
+      }
+    }
+    if (/^\/api\/v1\/accounts\/\d+\/teams$/.test(path)) return send(res, 200, teams)
+    return send(res, 404, { error: 'not handled by the fake' })
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => send(res, 500, { error: 'fake failed' }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    requests,
+    messages,
+    labels,
+    assignments,
+    priorities,
+    /** Answer the next `times` matching requests with `status` (0 drops the connection). */
+    fail: (fault: Fault) => faults.push(fault),
+    violations: () =>
+      requests.flatMap((r) => r.violations.map((v) => `${r.method} ${r.path}: ${v}`)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export type FakeChatwoot = Awaited<ReturnType<typeof startFakeChatwoot>>

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ADAPTERS } from '../../adapters/registry.js'
+import type { Clock } from '../../src/clock.js'
+import { loadConfig } from '../../src/config.js'
+import { createHub, type Hub } from '../../src/hub.js'
+import { silentLogger } from '../../src/logger.js'
+
+export const RULES_DIR = join(import.meta.dirname, '../../rules')
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'centralita-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A hub on a real SQLite file in a temporary directory, configured from `env` exactly as
+ * `centralita serve` would be, with a silent logger.
+ */
+export function testHub(
+  env: Record<string, string>,
+  options: { clock?: Clock; dir?: string } = {},
+) {
+  const temp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir()
+  const config = loadConfig(
+    {
+      DATABASE_URL: `file:${join(temp.dir, 'centralita.db')}`,
+      RULES_DIR,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+    },
+    ADAPTERS,
+  )
+  const hub: Hub = createHub({
+    config,
+    logger: silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
+  return {
+    hub,
+    dir: temp.dir,
+    close: async () => {
+      await hub.stop()
+      temp.cleanup()
+    },
+  }
+}

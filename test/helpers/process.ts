@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { waitFor } from './wait.js'
+
+export const ROOT = join(import.meta.dirname, '../..')
+export const BIN = join(ROOT, 'bin/centralita.js')
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export type ServeProcess = {
+  child: ChildProcess
+  base: string
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/** Runs the built `centralita serve` with `env`, resolving once /healthz answers. */
+export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
+  const base = `http://127.0.0.1:${port}`
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`centralita serve exited: ${output}`)
+      try {
+        return (await fetch(`${base}/healthz`)).ok
+      } catch {
+        return false
+      }
+    },
+    { timeoutMs: 15_000, what: 'centralita serve to listen' },
+  )
+  return { child, base, output: () => output, exited }
+}
