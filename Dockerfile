@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+
+# --- build: compile TypeScript and the native SQLite driver -------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+# whatsapp-web.js pulls in puppeteer: never download its browser, the image's Chromium is used.
+ENV PUPPETEER_SKIP_DOWNLOAD=true
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY adapters ./adapters
+RUN npm run build && npm prune --omit=dev
+
+# --- runtime: only what the hub needs, as a non-root user ----------------------------------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PUPPETEER_SKIP_DOWNLOAD=true \
+    PORT=3000 \
+    DATABASE_URL=file:/app/data/centralita.db \
+    RULES_DIR=/app/rules
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY rules ./rules
+COPY src/store/migrations ./src/store/migrations
+RUN mkdir -p /app/data && chown -R node:node /app/data
+USER node
+# The SQLite database (and WhatsApp Web session) live here: keep it on a volume.
+VOLUME ["/app/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "bin/centralita.js", "serve"]
