@@ -34,6 +34,13 @@ export const REDACT_PATHS = [
   'text',
   'content',
   'body',
+  // HTTP client errors carry the request (with its auth headers) and the response.
+  'err.config',
+  'err.request',
+  'err.response',
+  'err.cause.config',
+  'err.cause.request',
+  'err.cause.response',
 ]
 
 export function createLogger(
