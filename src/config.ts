@@ -29,6 +29,8 @@ export const CoreEnv = {
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('file:data/centralita.db'),
   RULES_DIR: z.string().default('rules'),
+  CORPUS_DIR: z.string().default('data/corpus'),
+  MODEL_CACHE_DIR: z.string().default('data/model'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEBHOOK_BODY_LIMIT: ByteSize.default(1024 * 1024),
@@ -41,6 +43,8 @@ export type Config = {
   host: string
   databasePath: string
   rulesDir: string
+  /** Training corpus of the classifier, and where the trained model is cached. */
+  classifier: { corpusDir: string; cacheDir: string }
   adminToken: string | undefined
   logLevel: string
   limits: { webhookBody: number; mimeBody: number }
@@ -95,6 +99,7 @@ export function loadConfig(
     host: env.HOST,
     databasePath: databasePathFrom(env.DATABASE_URL),
     rulesDir: env.RULES_DIR,
+    classifier: { corpusDir: env.CORPUS_DIR, cacheDir: env.MODEL_CACHE_DIR },
     adminToken: env.ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
     limits: { webhookBody: env.WEBHOOK_BODY_LIMIT, mimeBody: env.MIME_BODY_LIMIT },

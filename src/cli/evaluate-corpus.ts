@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto'
+import { bayesScorer, scoreText, trainBayes } from '../triage/classifier/bayes.js'
+import { type CorpusRow, loadCorpus, splitCorpus } from '../triage/classifier/corpus.js'
+import { evaluate, formatEvaluation, type Prediction } from '../triage/evaluate.js'
+import type { Rulebook } from '../triage/rulebook/compile.js'
+import type { IntentId } from '../triage/rulebook/schema.js'
+import { triage } from '../triage/triage.js'
+
+const top = (scores: Map<IntentId, number>): IntentId =>
+  [...scores].sort((a, b) => b[1] - a[1])[0]![0]
+
+/**
+ * `npm run eval`: trains a model on the training split only and measures, on the held-out
+ * split it never saw, the classifier alone and the full triage (rules + classifier).
+ * Also reports how often a complaint, legal threat or payment problem would get an
+ * automatic reply (it must be never).
+ */
+export function evaluateCorpus(corpusDir: string, rulebook: Rulebook) {
+  const corpus = loadCorpus(corpusDir)
+  const { train, test } = splitCorpus(corpus.rows)
+  const scorer = bayesScorer(trainBayes(train, corpus.hash))
+  const classifierOnly: Prediction[] = []
+  const full: Prediction[] = []
+  const misses: string[] = []
+  let autoAnsweredSensitive = 0
+  let needsHuman = 0
+  for (const row of test) {
+    classifierOnly.push({
+      expected: row.intent,
+      predicted: top(scoreText(scorer, row.text)),
+      expectedSignals: [],
+      predictedSignals: [],
+    })
+    const decision = triage({ text: row.text }, rulebook, scorer)
+    full.push({
+      expected: row.intent,
+      predicted: decision.intent,
+      expectedSignals: row.signals ?? [],
+      predictedSignals: decision.signals,
+    })
+    if (decision.needsHuman) needsHuman++
+    if (decision.reply && ['complaint', 'legal', 'payment'].includes(row.intent))
+      autoAnsweredSensitive++
+    const missedSignal = (row.signals ?? []).some((s) => !decision.signals.includes(s))
+    if (decision.intent !== row.intent || missedSignal) {
+      misses.push(
+        `${row.intent} → ${decision.intent}${missedSignal ? ` (signals ${row.signals?.join(',')} → ${decision.signals.join(',') || 'none'})` : ''}: ${row.text}`,
+      )
+    }
+  }
+  return {
+    corpus: { rows: corpus.rows.length, train: train.length, test: test.length },
+    classifier: evaluate(classifierOnly),
+    triage: evaluate(full),
+    needsHumanRate: test.length === 0 ? 0 : needsHuman / test.length,
+    autoAnsweredSensitive,
+    misses,
+    crossValidation: crossValidate(train),
+  }
+}
+
+/** 5-fold cross-validated accuracy of the classifier on the training split (model selection). */
+function crossValidate(train: readonly CorpusRow[]): number {
+  const fold = (text: string) => createHash('md5').update(text).digest()[0]! % 5
+  let correct = 0
+  for (let k = 0; k < 5; k++) {
+    const scorer = bayesScorer(
+      trainBayes(
+        train.filter((r) => fold(r.text) !== k),
+        'cv',
+      ),
+    )
+    for (const row of train.filter((r) => fold(r.text) === k)) {
+      if (top(scoreText(scorer, row.text)) === row.intent) correct++
+    }
+  }
+  return train.length === 0 ? 0 : correct / train.length
+}
+
+export function formatCorpusEvaluation(
+  result: ReturnType<typeof evaluateCorpus>,
+  showMisses: boolean,
+): string {
+  const lines = [
+    `corpus: ${result.corpus.rows} examples, ${result.corpus.train} for training, ${result.corpus.test} held out`,
+    `classifier 5-fold cross-validated accuracy on the training split: ${(result.crossValidation * 100).toFixed(1)}%`,
+    '',
+    formatEvaluation('classifier alone, held-out split', result.classifier),
+    '',
+    formatEvaluation('triage (rules + classifier), held-out split', result.triage),
+    '',
+    `sent to a person (needs human): ${(result.needsHumanRate * 100).toFixed(1)}%`,
+    `complaints, legal threats or payment problems answered automatically: ${result.autoAnsweredSensitive}`,
+  ]
+  if (showMisses && result.misses.length > 0)
+    lines.push('', 'misses:', ...result.misses.map((m) => `  ${m}`))
+  return lines.join('\n')
+}
