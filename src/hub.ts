@@ -9,7 +9,9 @@ import { createApp } from './http/app.js'
 import type { ChannelEntry } from './ingest/ingest.js'
 import type { Logger } from './logger.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
+import { loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
+import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
 import type { IntentClassifier } from './triage/triage.js'
 import type { Loop } from './worker/loop.js'
 import { createTriageWorker } from './worker/triage-worker.js'
@@ -22,6 +24,8 @@ export type Hub = {
   worker: Loop
   dispatcher: Dispatcher
   rulebook: () => Rulebook
+  rules: RulebookSource
+  classifier: IntentClassifier | null
   /** Starts the HTTP server; resolves with the bound address. */
   listen(): Promise<AddressInfo>
   /** Graceful shutdown: stop accepting, finish in-flight work, close the database. */
@@ -32,14 +36,19 @@ export type HubOptions = {
   config: Config
   logger: Logger
   clock?: Clock
-  /** The statistical classifier, when one is loaded. */
+  /** The statistical classifier; by default trained (or read from cache) from the corpus. */
   classifier?: IntentClassifier | null
 }
 
 export function createHub(options: HubOptions): Hub {
   const { config, logger } = options
   const clock = options.clock ?? systemClock
-  const rulebook = loadRulebook(config.rulesDir)
+  const rules = watchRulebook(loadRulebook(config.rulesDir), logger)
+  const rulebook = () => rules.current()
+  const classifier =
+    options.classifier !== undefined
+      ? options.classifier
+      : loadClassifier(config.classifier, logger)
   const db = openDatabase(config.databasePath)
 
   const channels = new Map<string, ChannelEntry>()
@@ -64,8 +73,8 @@ export function createHub(options: HubOptions): Hub {
     clock,
     logger: logger.child({ component: 'triage' }),
     channels,
-    rulebook: () => rulebook,
-    classifier: () => options.classifier ?? null,
+    rulebook,
+    classifier: () => classifier,
     onEffects: () => dispatcher.wake(),
   })
 
@@ -96,7 +105,9 @@ export function createHub(options: HubOptions): Hub {
     channels,
     worker,
     dispatcher,
-    rulebook: () => rulebook,
+    rulebook,
+    rules,
+    classifier,
     listen: () =>
       new Promise((resolve, reject) => {
         server = createServer(app)
@@ -113,6 +124,7 @@ export function createHub(options: HubOptions): Hub {
           await closed
           clearTimeout(grace)
         }
+        rules.close()
         await worker.stop()
         await dispatcher.stop()
         closeDatabase(db)

@@ -29,7 +29,14 @@ describe('logger', () => {
     const entry = JSON.parse(lines[0]!)
     expect(entry).toMatchObject({ msg: 'message triaged', messageId: 12, text: '[redacted]' })
     const raw = lines[0]!
-    for (const secret of ['demandar', 'ana@example.com', '1234 5678', 'admin-token', 'webhook-secret', 'api-token']) {
+    for (const secret of [
+      'demandar',
+      'ana@example.com',
+      '1234 5678',
+      'admin-token',
+      'webhook-secret',
+      'api-token',
+    ]) {
       expect(raw).not.toContain(secret)
     }
   })

@@ -2,10 +2,13 @@ import { Command } from 'commander'
 import { ADAPTERS } from '../../adapters/registry.js'
 import { loadConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
+import { createLogger, silentLogger } from '../logger.js'
+import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
 import { formatIssues, loadRulebookSource } from '../triage/rulebook/load.js'
 import { classifyStream } from './classify.js'
 import { dryRun } from './dry-run.js'
+import { evaluateCorpus, formatCorpusEvaluation } from './evaluate-corpus.js'
 import { serve } from './serve.js'
 
 const out = (text: string) => process.stdout.write(`${text}\n`)
@@ -29,11 +32,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('--jsonl', 'read JSON lines {"text", "channel"?, "role"?} instead of plain text lines')
     .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
     .action(async (opts: { jsonl?: boolean; rules: string }) => {
+      const config = loadConfig(process.env, ADAPTERS)
       const rulebook = loadRulebook(opts.rules)
       const failures = await classifyStream(process.stdin, out, {
         jsonl: Boolean(opts.jsonl),
         rulebook,
-        classifier: null,
+        classifier: loadClassifier(config.classifier, silentLogger),
       })
       if (failures > 0) process.exitCode = 1
     })
@@ -51,10 +55,29 @@ export async function main(argv: string[]): Promise<void> {
         file,
         config,
         rulebook: loadRulebook(opts.rules),
-        classifier: null,
+        classifier: loadClassifier(config.classifier, silentLogger),
       })
       out(JSON.stringify(result, null, 2))
       if (result.result === 'invalid') process.exitCode = 1
+    })
+
+  program
+    .command('train')
+    .description('train the classifier on the corpus and cache the model')
+    .action(() => {
+      const config = loadConfig(process.env, ADAPTERS)
+      loadClassifier(config.classifier, createLogger({ level: 'info' }))
+    })
+
+  program
+    .command('eval')
+    .description('precision, recall and F1 per intent on the held-out split of the corpus')
+    .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
+    .option('--corpus <dir>', 'corpus directory', process.env.CORPUS_DIR ?? 'data/corpus')
+    .option('--misses', 'list every held-out message the triage got wrong')
+    .action((opts: { rules: string; corpus: string; misses?: boolean }) => {
+      const result = evaluateCorpus(opts.corpus, loadRulebook(opts.rules))
+      out(formatCorpusEvaluation(result, Boolean(opts.misses)))
     })
 
   const rules = program.command('rules').description('work with the rulebook')

@@ -46,10 +46,11 @@ export function parseNumber(raw: string): number {
   return Number(parts.join('.'))
 }
 
-export function extractEntities(text: string): Entities {
+/** The money amounts of a message (what the triage needs on every message: kept cheap). */
+export function extractAmounts(text: string): Entities['amounts'] {
+  if (!/\d/.test(text)) return []
   const amounts: Entities['amounts'] = []
-  const refs = [...(text.match(TICKET_NUMBER) ?? []), ...(text.match(REFERENCE) ?? [])]
-  const refSpans = refs.join(' ')
+  let references: string | null = null
   for (const match of text.matchAll(MONEY)) {
     const [whole, before, number, multiplier, after] = match
     if (!number) continue
@@ -60,11 +61,13 @@ export function extractEntities(text: string): Entities {
     if (!currency) {
       const around = text.slice(Math.max(0, start - 40), Math.min(text.length, end + 25))
       if (!MONEY_CONTEXT.test(around)) continue
+      references ??= referencesIn(text).join(' ')
       if (
-        refSpans.includes(number) ||
+        references.includes(number) ||
         /^\s*(%|hrs?\b|horas?\b|:|h\b|am\b|pm\b|min)/i.test(text.slice(end))
-      )
+      ) {
         continue
+      }
       if (/\d{7,}/.test(number.replace(/[.,\s]/g, '')) && !/[.,]/.test(number)) continue
     }
     let value = parseNumber(number)
@@ -77,13 +80,22 @@ export function extractEntities(text: string): Entities {
       text: whole.trim(),
     })
   }
+  return amounts
+}
+
+function referencesIn(text: string): string[] {
+  return [...new Set([...(text.match(TICKET_NUMBER) ?? []), ...(text.match(REFERENCE) ?? [])])]
+}
+
+export function extractEntities(text: string): Entities {
+  const amounts = extractAmounts(text)
   return {
     amounts,
     emails: [...new Set(text.match(EMAIL) ?? [])],
     phones: [...new Set((text.replace(EMAIL, ' ').match(PHONE) ?? []).map((p) => p.trim()))].filter(
       (p) => p.replace(/\D/g, '').length >= 8 && !amounts.some((a) => a.text.includes(p)),
     ),
-    references: [...new Set(refs)],
+    references: referencesIn(text),
   }
 }
 
@@ -99,7 +111,7 @@ function normalizeCurrency(raw: string): string {
 }
 
 /** The largest amount mentioned, or null. */
-export function largestAmount(entities: Entities): number | null {
+export function largestAmount(entities: Pick<Entities, 'amounts'>): number | null {
   let best: number | null = null
   for (const amount of entities.amounts)
     if (best === null || amount.value > best) best = amount.value

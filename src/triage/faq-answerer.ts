@@ -14,6 +14,8 @@ type Question = {
 export type FaqIndex = {
   questions: Question[]
   idf: { es: Map<string, number>; en: Map<string, number> }
+  /** stem → the questions (by position) that contain it, per language. */
+  postings: { es: Map<string, number[]>; en: Map<string, number[]> }
   answers: Map<string, { es: string; en: string }>
 }
 
@@ -60,7 +62,15 @@ export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
     return { entryId: q.entryId, lang: q.lang, text: q.text, weights, norm: Math.sqrt(norm) }
   })
   const answers = new Map(faq.faq.map((entry) => [entry.id, entry.answer]))
-  return { questions, idf, answers }
+  const postings = { es: new Map<string, number[]>(), en: new Map<string, number[]>() }
+  questions.forEach((question, q) => {
+    for (const stem of question.weights.keys()) {
+      const list = postings[question.lang].get(stem) ?? []
+      list.push(q)
+      postings[question.lang].set(stem, list)
+    }
+  })
+  return { questions, idf, postings, answers }
 }
 
 /**
@@ -74,14 +84,20 @@ export function bestFaq(index: FaqIndex, tokens: readonly Token[]): FaqMatch | n
     es: Math.sqrt([...stems.es].reduce((sum, s) => sum + (index.idf.es.get(s) ?? 1) ** 2, 0)),
     en: Math.sqrt([...stems.en].reduce((sum, s) => sum + (index.idf.en.get(s) ?? 1) ** 2, 0)),
   }
-  let best: FaqMatch | null = null
-  for (const question of index.questions) {
-    if (question.norm === 0 || messageNorm[question.lang] === 0) continue
-    let dot = 0
-    for (const [stem, weight] of question.weights) {
-      if (stems[question.lang].has(stem)) dot += weight * weight
+  // Only questions sharing a stem with the message can score: find them through the postings.
+  const dots = new Map<number, number>()
+  for (const lang of ['es', 'en'] as const) {
+    for (const stem of stems[lang]) {
+      const weight = index.idf[lang].get(stem)
+      if (weight === undefined) continue
+      for (const q of index.postings[lang].get(stem) ?? [])
+        dots.set(q, (dots.get(q) ?? 0) + weight * weight)
     }
-    if (dot === 0) continue
+  }
+  let best: FaqMatch | null = null
+  for (const [q, dot] of dots) {
+    const question = index.questions[q]!
+    if (question.norm === 0 || messageNorm[question.lang] === 0) continue
     const coverage = dot / (question.norm * question.norm)
     const cosine = dot / (question.norm * messageNorm[question.lang])
     const similarity = 0.6 * coverage + 0.4 * cosine

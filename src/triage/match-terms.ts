@@ -1,16 +1,17 @@
 import { deletions, withinOneEdit } from './edit-distance.js'
-import { type NormalizedText, normalizeText, type Token } from './normalize-text.js'
+import { fold, type NormalizedText, normalizeText, type Token } from './normalize-text.js'
 import type { MatchTarget, Weighted } from './rulebook/schema.js'
 
 export type Lang = 'es' | 'en'
 export type TargetGroup = 'intent' | 'signal'
+export type HitKind = 'keyword' | 'word' | 'phrase' | 'pattern' | 'together'
 
 /** One rule term that matched, with where and why; vetoed hits are kept for the explanation. */
 export type Hit = {
   group: TargetGroup
   target: string
   lang: Lang
-  kind: 'keyword' | 'phrase' | 'pattern'
+  kind: HitKind
   term: string
   /** The words of the message that matched. */
   matched: string
@@ -24,13 +25,18 @@ export type Hit = {
   vetoed?: string
 }
 
-type WordMatcher = { word: string; stems: ReadonlySet<string>; fuzzy: boolean }
+/**
+ * How one word of a term is recognised: by its stems, or — for stems too short to be
+ * telling ("pag", "su") and for `words:` entries — only by its exact folded form.
+ * Either way a word of five letters or more also matches with one typo.
+ */
+type WordMatcher = { word: string; stems: ReadonlySet<string> | null; fuzzy: boolean }
 
 type CompiledTerm = {
   group: TargetGroup
   target: string
   lang: Lang
-  kind: 'keyword' | 'phrase'
+  kind: 'keyword' | 'word' | 'phrase'
   term: string
   weight: number
   words: WordMatcher[]
@@ -45,24 +51,34 @@ type CompiledPattern = {
   regex: RegExp
 }
 
-type CompiledTarget = {
-  negation: boolean
-  exceptions: WordMatcher[][]
+type CompiledTogether = {
+  group: TargetGroup
+  target: string
+  lang: Lang
+  term: string
+  weight: number
+  lists: ReadonlySet<string>[]
 }
 
+type CompiledTarget = { negation: boolean; exceptions: { lang: Lang; words: WordMatcher[] }[] }
+
 export type TermIndex = {
-  /** `${lang}:${stem}` of a term's first word → the terms starting with it. */
-  byStem: Map<string, CompiledTerm[]>
-  /** `${lang}:${deletion}` → surface words of at least five letters, for one-typo matches. */
-  fuzzy: Map<string, { lang: Lang; word: string }[]>
-  /** `${lang}:${word}` → the stems of that surface word (to reach `byStem` from a typo). */
-  stemsOfWord: Map<string, readonly string[]>
+  /** Lookup key of a term's first word (`s:es:demand`, `w:en:sue`) → the terms starting with it. */
+  byKey: Map<string, CompiledTerm[]>
+  /** `${lang}:${deletion}` → surface words of five letters or more, for one-typo matches. */
+  fuzzy: Map<string, { lang: Lang; word: string; keys: string[] }[]>
   patterns: CompiledPattern[]
+  together: CompiledTogether[]
   targets: Map<string, CompiledTarget>
+  /** Candidate terms per word (and languages): they depend on the word alone. */
+  candidates: Map<string, { term: CompiledTerm; fuzzy: boolean }[]>
 }
 
 const FUZZY_MIN_LENGTH = 5
+/** Stems shorter than this say too little ("pag", "su", "dan"): such words match exactly. */
+const MIN_STEM_LENGTH = 4
 const NEGATION_WINDOW = 3
+const PHRASE_GAP = 1
 const NEGATORS = new Set([
   'no',
   'nunca',
@@ -75,21 +91,60 @@ const NEGATORS = new Set([
   'without',
   'nor',
 ])
-const PHRASE_GAP = 1
+
+// Function words of one language never match terms of the other ("su" is not "sue").
+const FUNCTION_WORDS: Record<Lang, ReadonlySet<string>> = {
+  es: new Set(
+    'de la que el en y los se del las un por con una su al lo como mas pero sus le ya o este si porque esta entre cuando muy sin sobre mi tu nos da dan den fue son era hay ha he'.split(
+      ' ',
+    ),
+  ),
+  en: new Set(
+    'the and to of in is it you that for on my with be are was at or an we us our your they them he she his her this do does did have has had will would can could should not yes so if but as by from'.split(
+      ' ',
+    ),
+  ),
+}
+
+function speaks(token: Token, lang: Lang): boolean {
+  const other: Lang = lang === 'es' ? 'en' : 'es'
+  return !(FUNCTION_WORDS[other].has(token.word) && !FUNCTION_WORDS[lang].has(token.word))
+}
 
 function tokenStems(token: Token, lang: Lang): readonly string[] {
   return lang === 'es' ? token.es : [token.en]
 }
 
-function compileWords(text: string, lang: Lang): WordMatcher[] {
-  return normalizeText(text).tokens.map((token) => ({
-    word: token.word,
-    stems: new Set(tokenStems(token, lang)),
-    fuzzy: token.word.length >= FUZZY_MIN_LENGTH,
-  }))
+function matcherKeys(matcher: WordMatcher, lang: Lang): string[] {
+  return matcher.stems
+    ? [...matcher.stems].map((s) => `s:${lang}:${s}`)
+    : [`w:${lang}:${matcher.word}`]
+}
+
+function tokenKeys(token: Token, lang: Lang): string[] {
+  return [...tokenStems(token, lang).map((s) => `s:${lang}:${s}`), `w:${lang}:${token.word}`]
+}
+
+function compileWords(text: string, lang: Lang, exact: boolean): WordMatcher[] {
+  return normalizeText(text).tokens.map((token) => {
+    const stems = tokenStems(token, lang).filter((s) => s.length >= MIN_STEM_LENGTH)
+    return {
+      word: token.word,
+      stems: exact || stems.length === 0 ? null : new Set(stems),
+      fuzzy: token.word.length >= FUZZY_MIN_LENGTH,
+    }
+  })
 }
 
 const termOf = (entry: Weighted) => (typeof entry === 'string' ? entry : entry.term)
+const weightOf = (entry: Weighted, fallback: number) =>
+  typeof entry === 'string' ? fallback : entry.weight
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
+}
 
 /** Builds the lookup structures for every intent and signal of a rulebook. */
 export function compileTerms(
@@ -97,31 +152,25 @@ export function compileTerms(
   signals: Partial<Record<string, MatchTarget>>,
 ): TermIndex {
   const index: TermIndex = {
-    byStem: new Map(),
+    byKey: new Map(),
     fuzzy: new Map(),
-    stemsOfWord: new Map(),
     patterns: [],
+    together: [],
     targets: new Map(),
+    candidates: new Map(),
   }
   const addTerm = (term: CompiledTerm) => {
     const first = term.words[0]
     if (!first) return
-    for (const stem of first.stems) {
-      const key = `${term.lang}:${stem}`
-      const list = index.byStem.get(key) ?? []
-      list.push(term)
-      index.byStem.set(key, list)
-    }
-    for (const word of term.words) {
-      if (!word.fuzzy) continue
-      index.stemsOfWord.set(`${term.lang}:${word.word}`, [...word.stems])
-      for (const variant of [word.word, ...deletions(word.word)]) {
-        const key = `${term.lang}:${variant}`
-        const list = index.fuzzy.get(key) ?? []
-        if (!list.some((entry) => entry.word === word.word))
-          list.push({ lang: term.lang, word: word.word })
-        index.fuzzy.set(key, list)
+    for (const key of matcherKeys(first, term.lang)) push(index.byKey, key, term)
+    if (!first.fuzzy) return
+    for (const variant of [first.word, ...deletions(first.word)]) {
+      const key = `${term.lang}:${variant}`
+      const list = index.fuzzy.get(key) ?? []
+      if (!list.some((entry) => entry.word === first.word)) {
+        list.push({ lang: term.lang, word: first.word, keys: matcherKeys(first, term.lang) })
       }
+      index.fuzzy.set(key, list)
     }
   }
   const groups: [TargetGroup, Partial<Record<string, MatchTarget>>][] = [
@@ -131,27 +180,47 @@ export function compileTerms(
   for (const [group, targets] of groups) {
     for (const [target, spec] of Object.entries(targets)) {
       if (!spec) continue
-      const exceptions: WordMatcher[][] = []
+      const exceptions: CompiledTarget['exceptions'] = []
       for (const lang of ['es', 'en'] as const) {
         const terms = spec[lang]
-        for (const entry of [...terms.keywords, ...terms.phrases]) {
+        const add = (entry: Weighted, exact: boolean) => {
           const term = termOf(entry)
-          const words = compileWords(term, lang)
-          const kind = words.length > 1 ? 'phrase' : 'keyword'
-          const weight = typeof entry === 'string' ? (kind === 'phrase' ? 2 : 1) : entry.weight
-          addTerm({ group, target, lang, kind, term, weight, words })
+          const words = compileWords(term, lang, exact)
+          const kind = words.length > 1 ? 'phrase' : exact ? 'word' : 'keyword'
+          addTerm({
+            group,
+            target,
+            lang,
+            kind,
+            term,
+            weight: weightOf(entry, kind === 'phrase' ? 2 : 1),
+            words,
+          })
         }
+        for (const entry of [...terms.keywords, ...terms.phrases]) add(entry, false)
+        for (const entry of terms.words) add(entry, true)
         for (const entry of terms.patterns) {
           index.patterns.push({
             group,
             target,
             lang,
             term: termOf(entry),
-            weight: typeof entry === 'string' ? 2 : entry.weight,
+            weight: weightOf(entry, 2),
             regex: new RegExp(termOf(entry), 'g'),
           })
         }
-        for (const exception of terms.exceptions) exceptions.push(compileWords(exception, lang))
+        for (const entry of terms.together) {
+          index.together.push({
+            group,
+            target,
+            lang,
+            term: entry.all.map((list) => list[0]).join(' + '),
+            weight: entry.weight,
+            lists: entry.all.map((list) => new Set(list.map((w) => fold(w).trim()))),
+          })
+        }
+        for (const exception of terms.exceptions)
+          exceptions.push({ lang, words: compileWords(exception, lang, false) })
       }
       index.targets.set(`${group}:${target}`, { negation: spec.negation, exceptions })
     }
@@ -160,7 +229,11 @@ export function compileTerms(
 }
 
 function wordMatches(token: Token, matcher: WordMatcher, lang: Lang): 'exact' | 'fuzzy' | null {
-  for (const stem of tokenStems(token, lang)) if (matcher.stems.has(stem)) return 'exact'
+  if (matcher.stems) {
+    for (const stem of tokenStems(token, lang)) if (matcher.stems.has(stem)) return 'exact'
+  } else if (token.word === matcher.word) {
+    return 'exact'
+  }
   if (
     matcher.fuzzy &&
     token.word.length >= FUZZY_MIN_LENGTH &&
@@ -171,7 +244,7 @@ function wordMatches(token: Token, matcher: WordMatcher, lang: Lang): 'exact' | 
   return null
 }
 
-/** Matches the rest of a phrase after its first word; returns the last index or -1. */
+/** Matches the rest of a phrase after its first word; null when it does not follow. */
 function matchRest(
   tokens: readonly Token[],
   start: number,
@@ -201,24 +274,45 @@ function matchRest(
   return { end: position, fuzzy }
 }
 
-/** Candidate terms whose first word is this token: by stem, or by a one-typo surface match. */
-function candidatesFor(index: TermIndex, token: Token): { term: CompiledTerm; fuzzy: boolean }[] {
+const CANDIDATE_CACHE_LIMIT = 50_000
+
+/** Terms whose first word is this token: by stem or exact form, else by a one-typo match. */
+function candidatesFor(
+  index: TermIndex,
+  token: Token,
+  languages: readonly Lang[],
+): { term: CompiledTerm; fuzzy: boolean }[] {
+  const key = `${languages.join()}|${token.word}`
+  const cached = index.candidates.get(key)
+  if (cached) return cached
+  if (index.candidates.size >= CANDIDATE_CACHE_LIMIT) index.candidates.clear()
+  const found = findCandidates(index, token, languages)
+  index.candidates.set(key, found)
+  return found
+}
+
+function findCandidates(
+  index: TermIndex,
+  token: Token,
+  languages: readonly Lang[],
+): { term: CompiledTerm; fuzzy: boolean }[] {
   const out: { term: CompiledTerm; fuzzy: boolean }[] = []
-  for (const lang of ['es', 'en'] as const) {
-    for (const stem of tokenStems(token, lang)) {
-      for (const term of index.byStem.get(`${lang}:${stem}`) ?? []) out.push({ term, fuzzy: false })
+  for (const lang of languages) {
+    if (!speaks(token, lang)) continue
+    for (const key of tokenKeys(token, lang)) {
+      for (const term of index.byKey.get(key) ?? []) out.push({ term, fuzzy: false })
     }
   }
   if (out.length > 0 || token.word.length < FUZZY_MIN_LENGTH) return out
   const seen = new Set<string>()
-  for (const lang of ['es', 'en'] as const) {
+  for (const lang of languages) {
     for (const variant of [token.word, ...deletions(token.word)]) {
       for (const entry of index.fuzzy.get(`${lang}:${variant}`) ?? []) {
-        const key = `${lang}:${entry.word}`
-        if (seen.has(key) || !withinOneEdit(token.word, entry.word)) continue
-        seen.add(key)
-        for (const stem of index.stemsOfWord.get(key) ?? []) {
-          for (const term of index.byStem.get(`${lang}:${stem}`) ?? []) {
+        const id = `${lang}:${entry.word}`
+        if (seen.has(id) || !withinOneEdit(token.word, entry.word)) continue
+        seen.add(id)
+        for (const key of entry.keys) {
+          for (const term of index.byKey.get(key) ?? []) {
             if (term.words[0]?.word === entry.word) out.push({ term, fuzzy: true })
           }
         }
@@ -228,12 +322,19 @@ function candidatesFor(index: TermIndex, token: Token): { term: CompiledTerm; fu
   return out
 }
 
-function isNegated(tokens: readonly Token[], at: number): string | null {
+// "si no responden, tomaré medidas" / "if not": a condition, not a negation of what follows.
+const CONDITIONALS = new Set(['si', 'if', 'unless'])
+
+function negatorBefore(tokens: readonly Token[], at: number): string | null {
   const clause = tokens[at]!.clause
   for (let i = at - 1; i >= 0 && i >= at - NEGATION_WINDOW; i--) {
     const token = tokens[i]!
     if (token.clause !== clause) break
-    if (NEGATORS.has(token.word)) return token.word
+    if (NEGATORS.has(token.word)) {
+      const before = tokens[i - 1]
+      if (before && before.clause === clause && CONDITIONALS.has(before.word)) return null
+      return token.word
+    }
   }
   return null
 }
@@ -241,16 +342,45 @@ function isNegated(tokens: readonly Token[], at: number): string | null {
 function exceptionIn(
   tokens: readonly Token[],
   clause: number,
-  exceptions: readonly WordMatcher[][],
+  target: CompiledTarget,
 ): string | null {
-  for (const words of exceptions) {
+  for (const { lang, words } of target.exceptions) {
     for (let i = 0; i < tokens.length; i++) {
-      if (tokens[i]!.clause !== clause) continue
-      for (const lang of ['es', 'en'] as const) {
-        if (!wordMatches(tokens[i]!, words[0]!, lang)) continue
-        if (words.length === 1 || matchRest(tokens, i, words, lang)) {
-          return words.map((w) => w.word).join(' ')
-        }
+      if (tokens[i]!.clause !== clause || !wordMatches(tokens[i]!, words[0]!, lang)) continue
+      if (words.length === 1 || matchRest(tokens, i, words, lang))
+        return words.map((w) => w.word).join(' ')
+    }
+  }
+  return null
+}
+
+function matchTogether(tokens: readonly Token[], rule: CompiledTogether): Hit | null {
+  const clauses = new Map<number, { found: (string | undefined)[]; first: number }>()
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!
+    rule.lists.forEach((list, l) => {
+      if (!list.has(token.word)) return
+      let entry = clauses.get(token.clause)
+      if (!entry) {
+        entry = { found: [], first: i }
+        clauses.set(token.clause, entry)
+      }
+      entry.found[l] ??= token.word
+    })
+  }
+  for (const [clause, entry] of clauses) {
+    if (rule.lists.every((_, l) => entry.found[l] !== undefined)) {
+      return {
+        group: rule.group,
+        target: rule.target,
+        lang: rule.lang,
+        kind: 'together',
+        term: rule.term,
+        matched: entry.found.join(' … '),
+        clause,
+        position: entry.first,
+        weight: rule.weight,
+        fuzzy: false,
       }
     }
   }
@@ -260,12 +390,22 @@ function exceptionIn(
 /** Regular expressions run on at most this much folded text, so no pattern runs unbounded. */
 export const PATTERN_INPUT_LIMIT = 4000
 
-/** Every rule term found in the text. Pure; hits that a negation or exception cancels are marked. */
-export function matchTerms(index: TermIndex, text: NormalizedText): Hit[] {
+const BOTH: readonly Lang[] = ['es', 'en']
+
+/**
+ * Every rule term found in the text. Pure; hits that a negation or exception cancels are
+ * marked. `languages` limits which languages' terms are tried: a message that is plainly
+ * English is not matched against Spanish stems ("period" is not "periodista").
+ */
+export function matchTerms(
+  index: TermIndex,
+  text: NormalizedText,
+  languages: readonly Lang[] = BOTH,
+): Hit[] {
   const { tokens } = text
   const hits: Hit[] = []
   for (let i = 0; i < tokens.length; i++) {
-    for (const { term, fuzzy } of candidatesFor(index, tokens[i]!)) {
+    for (const { term, fuzzy } of candidatesFor(index, tokens[i]!, languages)) {
       const rest =
         term.words.length > 1
           ? matchRest(tokens, i, term.words, term.lang)
@@ -288,8 +428,14 @@ export function matchTerms(index: TermIndex, text: NormalizedText): Hit[] {
       })
     }
   }
+  for (const rule of index.together) {
+    if (!languages.includes(rule.lang)) continue
+    const hit = matchTogether(tokens, rule)
+    if (hit) hits.push(hit)
+  }
   const folded = text.folded.slice(0, PATTERN_INPUT_LIMIT)
   for (const pattern of index.patterns) {
+    if (!languages.includes(pattern.lang)) continue
     pattern.regex.lastIndex = 0
     const match = pattern.regex.exec(folded)
     if (!match) continue
@@ -309,28 +455,44 @@ export function matchTerms(index: TermIndex, text: NormalizedText): Hit[] {
   for (const hit of hits) {
     const target = index.targets.get(`${hit.group}:${hit.target}`)
     if (!target) continue
-    if (target.negation && hit.position >= 0) {
-      const negator = isNegated(tokens, hit.position)
+    if (
+      target.negation &&
+      (hit.kind === 'keyword' || hit.kind === 'word' || hit.kind === 'phrase')
+    ) {
+      const negator = negatorBefore(tokens, hit.position)
       if (negator) {
         hit.vetoed = `negated by "${negator}"`
         continue
       }
     }
-    const exception = exceptionIn(tokens, hit.clause, target.exceptions)
+    const exception = exceptionIn(tokens, hit.clause, target)
     if (exception) hit.vetoed = `exception "${exception}"`
   }
   return hits
 }
 
-/** Sum of the weights of distinct, non-vetoed terms per target. */
+/**
+ * Rule score per target: the sum over non-vetoed hits, where each term counts once and each
+ * word of the message counts once per target (three keywords sharing a stem, like "cobro",
+ * "cobraron" and "cobrado", are one piece of evidence, not three; nor is a word said twice).
+ */
 export function scoreHits(hits: readonly Hit[], group: TargetGroup): Map<string, number> {
-  const seen = new Set<string>()
+  const counted = new Set<string>()
   const scores = new Map<string, number>()
-  for (const hit of hits) {
-    if (hit.group !== group || hit.vetoed) continue
-    const key = `${hit.target}\u0000${hit.term}`
-    if (seen.has(key)) continue
-    seen.add(key)
+  const sorted = hits
+    .filter((h) => h.group === group && !h.vetoed)
+    .sort((a, b) => b.weight - a.weight)
+  for (const hit of sorted) {
+    const term = `${hit.target}\u0000${hit.term}`
+    const position = `${hit.target}\u0000@${hit.position}`
+    const word = `${hit.target}\u0000=${hit.matched}`
+    const single = hit.kind === 'keyword' || hit.kind === 'word'
+    if (counted.has(term) || (single && (counted.has(position) || counted.has(word)))) continue
+    counted.add(term)
+    if (single) {
+      counted.add(position)
+      counted.add(word)
+    }
     scores.set(hit.target, (scores.get(hit.target) ?? 0) + hit.weight)
   }
   return scores

@@ -134,7 +134,11 @@ export function spanishStems(word: string): readonly string[] {
     // The stemmer leaves a bare infinitive ending on some folded futures ("demandare" → "demandar").
     if (folded.length >= 6 && INFINITIVE.test(folded)) stems.add(folded.slice(0, -2))
   }
-  add(stemEs.stem(word))
+  const stem = stemEs.stem(word)
+  add(stem)
+  // The stemmer over-cuts some first-person forms ("demando" → "dem", as if a gerund):
+  // keep the word without its last vowel too.
+  if (stem.length < 4 && word.length >= 6 && /[aeo]$/.test(word)) stems.add(word.slice(0, -1))
   for (const [pattern, replacement] of REACCENT) {
     if (pattern.test(word)) {
       add(stemEs.stem(word.replace(pattern, replacement)))

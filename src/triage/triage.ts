@@ -1,8 +1,9 @@
 import type { AuthorRole } from '../normalized-message.js'
 import { detectLanguage } from './detect-language.js'
-import { extractEntities, largestAmount } from './entities.js'
+import { extractAmounts, largestAmount } from './entities.js'
 import { bestFaq, type FaqMatch } from './faq-answerer.js'
 import { type Hit, matchTerms, scoreHits } from './match-terms.js'
+import { negativeWords } from './negativity.js'
 import { normalizeText, type Token } from './normalize-text.js'
 import type { Rulebook } from './rulebook/compile.js'
 import {
@@ -41,6 +42,8 @@ export type TriageInput = {
 export interface IntentClassifier {
   readonly name: string
   scores(tokens: readonly Token[], language: 'es' | 'en'): Map<IntentId, number>
+  /** Probability of each L3 signal, for a message already taken to be a complaint. */
+  signalScores?(tokens: readonly Token[], language: 'es' | 'en'): Map<SignalId, number>
 }
 
 export type DecisionSignal = SignalId | 'repeat_complainer'
@@ -56,6 +59,8 @@ export type Explanation = {
   language: { detected: 'es' | 'en'; es: number; en: number; declared: 'es' | 'en' | null }
   /** Rule terms found, including the ones a negation or exception cancelled. */
   hits: Pick<Hit, 'group' | 'target' | 'kind' | 'term' | 'matched' | 'fuzzy' | 'vetoed'>[]
+  /** L3 signals the rules missed and the classifier found, with its probability. */
+  classifierSignals: { signal: SignalId; probability: number }[]
   ruleScores: Partial<Record<IntentId, number>>
   classifier: { name: string; top: { intent: IntentId; score: number }[] } | null
   /** Final intent probabilities after rules and classifier are combined (top three). */
@@ -86,7 +91,24 @@ export type Decision = {
 }
 
 /** How much one point of rule weight multiplies an intent's odds (log-linear combination). */
-const RULE_GAIN = 1.2
+const RULE_GAIN = 1.6
+/** Below this classifier probability, with no rule evidence, a message is "other". */
+const OTHER_FLOOR = 0.5
+/** Messages of at most this many words are held to a higher bar before they get an intent. */
+const SHORT = 6
+const SHORT_FLOOR = 0.7
+/** Rule weight of a perfect match with a knowledge-base question. */
+const FAQ_EVIDENCE = 2
+/** Rule weight of each strongly negative word (at most two) as evidence of a complaint. */
+const NEGATIVE_EVIDENCE = 0.5
+/**
+ * Similarity from which a knowledge-base match counts as evidence of an FAQ. It is weak
+ * evidence (a complaint about the opening hours resembles the question about them), which
+ * is why it weighs at most two rule points and the sensitivity guard still applies.
+ */
+const FAQ_EVIDENCE_SIMILARITY = 0.5
+/** Combined probability of complaint + legal + payment from which no automatic reply is sent. */
+const SENSITIVE_CHANCE = 0.15
 // Intents that are never answered automatically, whatever a rule says.
 const NO_AUTO_REPLY: ReadonlySet<IntentId> = new Set(['complaint', 'legal', 'payment'])
 const L3_SIGNALS: ReadonlySet<SignalId> = new Set(SIGNALS)
@@ -166,10 +188,24 @@ export function triage(
   const guess = detectLanguage(normalized.tokens, fullText, settings.default_language)
   const language = input.language ?? guess.language
   const role = input.role ?? 'customer'
-  const hits = matchTerms(rulebook.terms, normalized)
+  const hits = matchTerms(rulebook.terms, normalized, termLanguages(guess))
   const signalScores = scoreHits(hits, 'signal')
   const ruleScores = scoreHits(hits, 'intent')
-  const amount = largestAmount(extractEntities(fullText))
+  // Strongly negative words are evidence of a complaint, like a rule hit.
+  const negative = negativeWords(normalized.tokens)
+  if (negative.length > 0) {
+    ruleScores.set(
+      'complaint',
+      (ruleScores.get('complaint') ?? 0) + NEGATIVE_EVIDENCE * Math.min(2, negative.length),
+    )
+  }
+  const question = isQuestion(fullText, normalized.tokens)
+  // A message close to a knowledge-base question is evidence for an FAQ, like a rule hit.
+  const faqMatch = bestFaq(rulebook.faq, normalized.tokens)
+  if (faqMatch && faqMatch.similarity >= FAQ_EVIDENCE_SIMILARITY) {
+    ruleScores.set('faq', (ruleScores.get('faq') ?? 0) + FAQ_EVIDENCE * faqMatch.similarity)
+  }
+  const amount = largestAmount({ amounts: extractAmounts(fullText) })
   const reasons: string[] = []
 
   const signals = new Set<DecisionSignal>(SIGNALS.filter((s) => (signalScores.get(s) ?? 0) > 0))
@@ -178,6 +214,24 @@ export function triage(
 
   const classifierScores = classifier ? classifier.scores(normalized.tokens, language) : null
   const combined = combine(ruleScores, classifierScores)
+  // Second tier for L3: on a message that reads as a complaint, the classifier's signal models
+  // may add a signal the rules missed. High bar: an L3 escalation calls people.
+  const classifierSignals: Explanation['classifierSignals'] = []
+  const l3Bar = settings.l3_classifier?.min_probability
+  const grievance =
+    ['complaint', 'legal'].includes(combined[0]!.intent) || (ruleScores.get('complaint') ?? 0) > 0
+  if (l3Bar !== undefined && grievance && classifier?.signalScores) {
+    // A signal the rules cancelled (a negation, an exception) stays cancelled.
+    const cancelled = new Set(
+      hits.filter((h) => h.group === 'signal' && h.vetoed).map((h) => h.target),
+    )
+    for (const [signal, probability] of classifier.signalScores(normalized.tokens, language)) {
+      if (probability >= l3Bar && !signals.has(signal) && !cancelled.has(signal)) {
+        signals.add(signal)
+        classifierSignals.push({ signal, probability: round(probability) })
+      }
+    }
+  }
   let intent = combined[0]!.intent
   let confidence = combined[0]!.score
   const margin = confidence - (combined[1]?.score ?? 0)
@@ -189,11 +243,19 @@ export function triage(
   } else if ([...signals].some((s) => L3_SIGNALS.has(s as SignalId))) {
     intent = 'complaint'
     confidence = 1
-    intentReason = `${[...signals].join(', ')} found by the rules`
-  } else if (ruleScores.size === 0 && !classifierScores) {
+    intentReason = `${[...signals].join(', ')} found by the ${classifierSignals.length === signals.size ? 'classifier' : 'rules'}`
+  } else if (
+    ![...ruleScores.keys()].some((i) => i !== 'other') &&
+    (!classifierScores ||
+      Math.max(...classifierScores.values()) <
+        (normalized.tokens.length <= SHORT ? SHORT_FLOOR : OTHER_FLOOR))
+  ) {
+    // Nothing specific points anywhere: small talk or something new, never a guessed intent.
     intent = 'other'
-    confidence = 0
-    intentReason = 'no rule matched and no classifier is loaded'
+    confidence = combined.find((c) => c.intent === 'other')?.score ?? 0
+    intentReason = classifierScores
+      ? `no rule matched and the classifier is unsure (best ${Math.max(...classifierScores.values()).toFixed(2)})`
+      : 'no rule matched and no classifier is loaded'
   } else {
     intentReason = `highest combined score (rules ${ruleScores.get(intent) ?? 0}${
       classifierScores ? `, classifier ${(classifierScores.get(intent) ?? 0).toFixed(2)}` : ''
@@ -218,7 +280,7 @@ export function triage(
 
   let faq: FaqMatch | null = null
   if (intent === 'faq') {
-    faq = bestFaq(rulebook.faq, normalized.tokens)
+    faq = faqMatch
     if (!faq || faq.similarity < settings.faq.min_similarity) {
       needsHuman = true
       reasons.push(
@@ -271,10 +333,14 @@ export function triage(
 
   let reply: Reply | null = null
   const replyKind = outcome.reply ?? 'none'
-  if (NO_AUTO_REPLY.has(intent) || signals.size > 0) {
-    if (replyKind !== 'none') reasons.push(`no automatic reply to ${intent}: a person answers`)
+  const sensitive = sensitivity(intent, signals, ruleScores, combined) ?? angry(normalized.tokens)
+  if (sensitive) {
+    if (replyKind !== 'none') reasons.push(`no automatic reply: ${sensitive}; a person answers`)
   } else if (replyKind === 'faq') {
-    if (faq && !needsHuman) reply = { kind: 'faq', faqId: faq.id, similarity: faq.similarity }
+    if (faq && !needsHuman) {
+      if (question) reply = { kind: 'faq', faqId: faq.id, similarity: faq.similarity }
+      else reasons.push('no FAQ answer: the message does not ask anything')
+    }
   } else if (replyKind === 'ack' || replyKind === 'out_of_hours') {
     reply = { kind: replyKind }
   }
@@ -312,6 +378,7 @@ export function triage(
         fuzzy,
         ...(vetoed ? { vetoed } : {}),
       })),
+      classifierSignals,
       ruleScores: Object.fromEntries(ruleScores) as Partial<Record<IntentId, number>>,
       classifier:
         classifier && classifierScores
@@ -331,6 +398,76 @@ export function triage(
       reasons,
     },
   }
+}
+
+/**
+ * Why a message must not get any automatic reply, or null. Complaints, legal threats and
+ * payment problems are answered by people: not only when that is the decided intent, but
+ * whenever a rule found signs of one or the combined scores give them a real chance.
+ */
+function sensitivity(
+  intent: IntentId,
+  signals: ReadonlySet<DecisionSignal>,
+  ruleScores: ReadonlyMap<string, number>,
+  combined: readonly { intent: IntentId; score: number }[],
+): string | null {
+  if (NO_AUTO_REPLY.has(intent)) return `the message is ${intent}`
+  if (signals.size > 0) return `signals ${[...signals].join(', ')}`
+  for (const candidate of NO_AUTO_REPLY) {
+    if ((ruleScores.get(candidate) ?? 0) > 0) return `rules found signs of ${candidate}`
+  }
+  const chance = combined
+    .filter((c) => NO_AUTO_REPLY.has(c.intent))
+    .reduce((sum, c) => sum + c.score, 0)
+  if (chance >= SENSITIVE_CHANCE)
+    return `${(chance * 100).toFixed(0)}% chance of a complaint, legal or payment matter`
+  return null
+}
+
+/**
+ * Which languages' rule terms to try: both, unless the message is plainly one language (two
+ * or more function words of it and none of the other).
+ */
+function termLanguages(guess: { es: number; en: number }): ('es' | 'en')[] {
+  if (guess.en >= 2 && guess.es === 0) return ['en']
+  if (guess.es >= 2 && guess.en === 0) return ['es']
+  return ['es', 'en']
+}
+
+const QUESTION_START = new Set(
+  'que cual cuales cuanto cuanta cuantos cuantas como donde cuando quien hay tienen tiene aceptan acepta puedo puede pueden se hacen venden lavan atienden abren es son estan incluye what which how where when who do does can could is are will would should may'.split(
+    ' ',
+  ),
+)
+
+/**
+ * An FAQ answer goes only to a question: a "?" or a first word that opens one. "The express
+ * wash took over an hour" shares words with an FAQ but is a complaint, not a question.
+ */
+function isQuestion(text: string, tokens: readonly Token[]): boolean {
+  if (/[?¿]/.test(text)) return true
+  const first = tokens.find(
+    (t) =>
+      ![
+        'hola',
+        'hi',
+        'hello',
+        'buenas',
+        'buenos',
+        'dias',
+        'tardes',
+        'noches',
+        'hey',
+        'oye',
+        'consulta',
+      ].includes(t.word),
+  )
+  return first !== undefined && QUESTION_START.has(first.word)
+}
+
+function angry(tokens: readonly Token[]): string | null {
+  const words = negativeWords(tokens)
+  return words.length > 0 ? `strongly negative words (${words.slice(0, 3).join(', ')})` : null
 }
 
 function ruleSetting(routing: Explanation['routing'], field: string): string {

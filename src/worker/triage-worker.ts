@@ -2,6 +2,7 @@ import { planEffects } from '../actions/plan.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
+import { describeMoment, isOpen, nextOpen } from '../sla/business-hours.js'
 import type { Db } from '../store/db.js'
 import { TRIAGE_JOB } from '../store/ingest-store.js'
 import { claimJobs, completeJob, failJob } from '../store/jobs.js'
@@ -51,6 +52,8 @@ export function triageMessage(
   const rulebook = deps.rulebook()
   const settings = rulebook.source.settings
   const { message, contact, conversation } = subject
+  const calendar = rulebook.calendarFor(message.channel)
+  const inHours = isOpen(calendar, now)
   const decision = triage(
     {
       text: message.text,
@@ -59,7 +62,7 @@ export function triageMessage(
       role: message.authorRole as never,
       language: (message.language as 'es' | 'en' | null) ?? null,
       context: {
-        inHours: null,
+        inHours,
         recentComplaints: countRecentComplaints(
           db,
           contact,
@@ -92,7 +95,20 @@ export function triageMessage(
         now,
       )
     }
-    const plan = planEffects({ decision, subject, ticket, rulebook, channels: deps.channels })
+    const opens = inHours ? null : nextOpen(calendar, now)
+    const plan = planEffects({
+      decision,
+      subject,
+      ticket,
+      rulebook,
+      channels: deps.channels,
+      nextOpen: opens
+        ? {
+            es: describeMoment(opens, calendar, 'es', now),
+            en: describeMoment(opens, calendar, 'en', now),
+          }
+        : null,
+    })
     const recorded = {
       ...decision,
       explanation: {

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ConfigError } from '../../errors.js'
+import { type Calendar, parseInterval, WEEKDAYS } from '../../sla/business-hours.js'
+import { holidaysFromICal } from '../../sla/ical-holidays.js'
 import { compileFaq, type FaqIndex } from '../faq-answerer.js'
 import { compileTerms, type TermIndex } from '../match-terms.js'
 import { formatIssues, loadRulebookSource } from './load.js'
@@ -11,15 +15,46 @@ export type Rulebook = {
   source: RulebookSource
   terms: TermIndex
   faq: FaqIndex
+  /** The business calendar a channel follows. */
+  calendarFor(channel: string | null): Calendar
+}
+
+function compileCalendars(source: RulebookSource, dir: string): Map<string, Calendar> {
+  const untilYear = new Date().getUTCFullYear() + 5
+  const out = new Map<string, Calendar>()
+  for (const [id, spec] of Object.entries(source.calendars.calendars)) {
+    if ('always_open' in spec) {
+      const empty = Object.fromEntries(WEEKDAYS.map((d) => [d, []])) as unknown as Calendar['hours']
+      out.set(id, { id, timezone: 'UTC', alwaysOpen: true, hours: empty, holidays: new Set() })
+      continue
+    }
+    const holidays = new Set(spec.holidays)
+    if (spec.holidays_file) {
+      for (const day of holidaysFromICal(
+        readFileSync(join(dir, spec.holidays_file), 'utf8'),
+        untilYear,
+      ))
+        holidays.add(day)
+    }
+    const hours = Object.fromEntries(
+      WEEKDAYS.map((d) => [d, spec.hours[d].map(parseInterval)]),
+    ) as Calendar['hours']
+    out.set(id, { id, timezone: spec.timezone, alwaysOpen: false, hours, holidays })
+  }
+  return out
 }
 
 export function compileRulebook(source: RulebookSource, version: string, dir: string): Rulebook {
+  const calendars = compileCalendars(source, dir)
+  const fallback = calendars.get(source.calendars.default)!
   return {
     version,
     dir,
     source,
     terms: compileTerms(source.intents.intents, source.intents.signals),
     faq: compileFaq(source.faq),
+    calendarFor: (channel) =>
+      (channel ? calendars.get(source.calendars.channels[channel] ?? '') : undefined) ?? fallback,
   }
 }
 

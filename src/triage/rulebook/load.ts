@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { DateTime } from 'luxon'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
+import { parseInterval } from '../../sla/business-hours.js'
+import { holidaysFromICal } from '../../sla/ical-holidays.js'
 import { RULEBOOK_FILES, type RulebookSource } from './schema.js'
 
 /** One problem in a rulebook, located so a person can fix it. */
@@ -124,6 +127,51 @@ function crossCheck(
   }
 }
 
+function checkCalendars(
+  dir: string,
+  source: RulebookSource,
+  files: Record<string, ParsedFile>,
+  issues: RulebookIssue[],
+): void {
+  const at = (path: PropertyKey[], message: string) =>
+    issues.push({
+      file: 'calendars.yaml',
+      line: files['calendars.yaml']?.lineOf(path) ?? 0,
+      field: formatField(path),
+      message,
+    })
+  const ids = new Set(Object.keys(source.calendars.calendars))
+  for (const [id, calendar] of Object.entries(source.calendars.calendars)) {
+    if ('always_open' in calendar) continue
+    if (!DateTime.local().setZone(calendar.timezone).isValid)
+      at(['calendars', id, 'timezone'], `unknown timezone "${calendar.timezone}"`)
+    for (const [day, intervals] of Object.entries(calendar.hours)) {
+      intervals.forEach((interval, i) => {
+        try {
+          parseInterval(interval)
+        } catch (err) {
+          at(['calendars', id, 'hours', day, i], (err as Error).message)
+        }
+      })
+    }
+    if (calendar.holidays_file) {
+      try {
+        holidaysFromICal(readFileSync(join(dir, calendar.holidays_file), 'utf8'), 2100)
+      } catch (err) {
+        at(
+          ['calendars', id, 'holidays_file'],
+          `cannot read ${calendar.holidays_file}: ${(err as Error).message}`,
+        )
+      }
+    }
+  }
+  for (const [channel, calendar] of Object.entries(source.calendars.channels)) {
+    if (!ids.has(calendar)) at(['channels', channel], `unknown calendar "${calendar}"`)
+  }
+  if (!ids.has(source.calendars.default))
+    at(['default'], `unknown calendar "${source.calendars.default}"`)
+}
+
 /** Reads and validates every file of the rulebook in `dir`. Never throws for bad content. */
 export function loadRulebookSource(dir: string): LoadResult {
   const issues: RulebookIssue[] = []
@@ -147,9 +195,17 @@ export function loadRulebookSource(dir: string): LoadResult {
     priorities: values['priorities.yaml'] as RulebookSource['priorities'],
     templates: values['templates.yaml'] as RulebookSource['templates'],
     faq: values['faq.yaml'] as RulebookSource['faq'],
+    calendars: values['calendars.yaml'] as RulebookSource['calendars'],
   }
   crossCheck(source, files, issues)
+  checkCalendars(dir, source, files, issues)
   if (issues.length > 0) return { ok: false, issues }
+  // Holiday files are part of the rulebook: a change to one is a new version.
+  for (const calendar of Object.values(source.calendars.calendars)) {
+    if ('holidays_file' in calendar && calendar.holidays_file) {
+      hash.update(readFileSync(join(dir, calendar.holidays_file)))
+    }
+  }
   return { ok: true, source, version: hash.digest('hex').slice(0, 12) }
 }
 

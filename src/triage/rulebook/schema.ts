@@ -54,25 +54,45 @@ const Weighted = z.union([
 ])
 export type Weighted = z.infer<typeof Weighted>
 
+/** Words that must all appear in one clause, one from each list ("rayado" … "auto"). */
+const Together = z
+  .object({
+    all: z.array(z.array(z.string().min(1)).min(1)).min(2),
+    weight: z.number().positive().max(10).default(2),
+  })
+  .strict()
+
 /** Words, phrases and regular expressions for one language. */
 const Terms = z
   .object({
+    /** Matched on their stems: every form of the word counts. */
     keywords: z.array(Weighted).default([]),
+    /** Matched only in exactly this form (still with one typo): "rayaron" but not "rayas". */
+    words: z.array(Weighted).default([]),
     phrases: z.array(Weighted).default([]),
     patterns: z.array(Weighted).default([]),
+    together: z.array(Together).default([]),
     /** Phrases that, in the same clause, cancel a hit ("mi abogado me recomendó"). */
     exceptions: z.array(z.string().min(1)).default([]),
   })
   .strict()
 export type Terms = z.infer<typeof Terms>
+const EMPTY_TERMS = {
+  keywords: [],
+  words: [],
+  phrases: [],
+  patterns: [],
+  together: [],
+  exceptions: [],
+}
 
 const MatchTarget = z
   .object({
     description: z.string().optional(),
     /** A hit preceded (in its clause, within three words) by "no", "nunca", "not"… is dropped. */
     negation: z.boolean().default(true),
-    es: Terms.default({ keywords: [], phrases: [], patterns: [], exceptions: [] }),
-    en: Terms.default({ keywords: [], phrases: [], patterns: [], exceptions: [] }),
+    es: Terms.default(EMPTY_TERMS),
+    en: Terms.default(EMPTY_TERMS),
   })
   .strict()
 export type MatchTarget = z.infer<typeof MatchTarget>
@@ -104,6 +124,14 @@ export const SettingsFile = z
         min_similarity: z.number().min(0).max(1),
       })
       .strict(),
+    /**
+     * The classifier's L3 signal models: on a message that reads as a complaint, a signal the
+     * rules missed is added when its probability reaches this. Omit to use the rules alone.
+     */
+    l3_classifier: z
+      .object({ min_probability: z.number().min(0.5).max(1) })
+      .strict()
+      .optional(),
     /** A customer with this many complaints within the window is a repeat complainer. */
     repeat_complaints: z.object({ count: z.number().int().min(2), window: Duration }).strict(),
   })
@@ -224,6 +252,46 @@ export const FaqFile = z
   })
   .strict()
 
+const Interval = z
+  .string()
+  .regex(/^\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}$/, 'expected an interval like 09:00-18:00')
+const IsoDate = z.union([z.iso.date(), z.date().transform((d) => d.toISOString().slice(0, 10))])
+
+export const CalendarsFile = z
+  .object({
+    calendars: z.record(
+      z.string().regex(/^[a-z0-9_-]+$/),
+      z.union([
+        z.object({ always_open: z.literal(true) }).strict(),
+        z
+          .object({
+            timezone: z.string().min(1),
+            hours: z
+              .object({
+                mon: z.array(Interval),
+                tue: z.array(Interval),
+                wed: z.array(Interval),
+                thu: z.array(Interval),
+                fri: z.array(Interval),
+                sat: z.array(Interval),
+                sun: z.array(Interval),
+              })
+              .strict(),
+            holidays: z.array(IsoDate).default([]),
+            /** An iCalendar file in the rulebook folder whose all-day events are holidays. */
+            holidays_file: z
+              .string()
+              .regex(/^[\w.-]+\.ics$/, 'a .ics file name in the rulebook folder')
+              .optional(),
+          })
+          .strict(),
+      ]),
+    ),
+    channels: z.record(z.string(), z.string()).default({}),
+    default: z.string(),
+  })
+  .strict()
+
 /** The files of a rulebook and the schema each must satisfy. */
 export const RULEBOOK_FILES = {
   'settings.yaml': SettingsFile,
@@ -233,6 +301,7 @@ export const RULEBOOK_FILES = {
   'priorities.yaml': PrioritiesFile,
   'templates.yaml': TemplatesFile,
   'faq.yaml': FaqFile,
+  'calendars.yaml': CalendarsFile,
 } as const
 
 export type RulebookSource = {
@@ -243,4 +312,5 @@ export type RulebookSource = {
   priorities: z.infer<typeof PrioritiesFile>
   templates: z.infer<typeof TemplatesFile>
   faq: z.infer<typeof FaqFile>
+  calendars: z.infer<typeof CalendarsFile>
 }

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest'
+import { compileTerms, matchTerms, scoreHits } from './match-terms.js'
+import { normalizeText } from './normalize-text.js'
+import type { MatchTarget } from './rulebook/schema.js'
+
+const empty = { keywords: [], words: [], phrases: [], patterns: [], together: [], exceptions: [] }
+const target = (
+  es: Partial<MatchTarget['es']>,
+  en: Partial<MatchTarget['en']> = {},
+  negation = true,
+): MatchTarget => ({
+  negation,
+  es: { ...empty, ...es },
+  en: { ...empty, ...en },
+})
+const match = (index: ReturnType<typeof compileTerms>, text: string) =>
+  matchTerms(index, normalizeText(text))
+const fired = (index: ReturnType<typeof compileTerms>, text: string) =>
+  match(index, text)
+    .filter((h) => !h.vetoed)
+    .map((h) => h.term)
+
+describe('matchTerms', () => {
+  it('matches keywords on their stems, in any form', () => {
+    const index = compileTerms({}, { legal_threat: target({ keywords: ['demandar'] }) })
+    for (const text of ['los demando', 'voy a demandarlos', 'demandaré', 'DEMANDARE']) {
+      expect(fired(index, text)).toEqual(['demandar'])
+    }
+  })
+
+  it('tolerates one typo in words of five letters or more, and says so', () => {
+    const index = compileTerms({}, { legal_threat: target({ keywords: ['demandar'] }) })
+    const [hit] = match(index, 'los voy a demnadar')
+    expect(hit).toMatchObject({ term: 'demandar', fuzzy: true })
+    expect(fired(compileTerms({}, { x: target({ keywords: ['pago'] }) }), 'pagi')).toEqual([])
+  })
+
+  it('matches `words` only in the exact form written', () => {
+    const index = compileTerms({}, { property_damage: target({ words: ['rayaron'] }) })
+    expect(fired(index, 'me rayaron el auto')).toEqual(['rayaron'])
+    expect(fired(index, 'quedaron rayas en el vidrio')).toEqual([])
+  })
+
+  it('matches phrases in order, allowing one word between', () => {
+    const index = compileTerms({}, { legal_threat: target({ phrases: ['acciones legales'] }) })
+    expect(fired(index, 'tomaré acciones legales')).toEqual(['acciones legales'])
+    expect(fired(index, 'tomaré acciones muy legales')).toEqual(['acciones legales'])
+    expect(fired(index, 'legales acciones')).toEqual([])
+  })
+
+  it('matches `together` groups only within one clause', () => {
+    const index = compileTerms(
+      {},
+      {
+        property_damage: target({
+          together: [
+            {
+              all: [
+                ['rayado', 'roto'],
+                ['auto', 'espejo'],
+              ],
+              weight: 2,
+            },
+          ],
+        }),
+      },
+    )
+    expect(fired(index, 'me entregaron el espejo roto')).toEqual(['rayado + auto'])
+    expect(fired(index, 'el pedido llegó roto. Lo traje en mi auto')).toEqual([])
+  })
+
+  it('drops hits after a negation in the same clause, not across clauses, not after "si no"', () => {
+    const index = compileTerms({}, { legal_threat: target({ keywords: ['demandar'] }) })
+    expect(match(index, 'no quiero demandar a nadie')[0]?.vetoed).toBe('negated by "no"')
+    expect(match(index, 'no, los voy a demandar')[0]?.vetoed).toBeUndefined()
+    expect(match(index, 'si no me pagan los voy a demandar')[0]?.vetoed).toBeUndefined()
+  })
+
+  it('drops hits when an exception appears in the same clause', () => {
+    const index = compileTerms(
+      {},
+      { legal_threat: target({ keywords: ['abogado'], exceptions: ['me recomendo'] }) },
+    )
+    expect(match(index, 'mi abogado me recomendó esta tienda')[0]?.vetoed).toBe(
+      'exception "me recomendo"',
+    )
+    expect(fired(index, 'mi abogado se comunicará con ustedes')).toEqual(['abogado'])
+  })
+
+  it('runs patterns on the folded text', () => {
+    const index = compileTerms(
+      {},
+      { media_threat: target({ patterns: ['(voy|vamos) a publicar'] }) },
+    )
+    expect(fired(index, 'Voy a PUBLICAR todo')).toEqual(['(voy|vamos) a publicar'])
+  })
+
+  it('does not match one language’s function words against the other’s terms', () => {
+    const index = compileTerms({}, { legal_threat: target({}, { words: ['su'] }) })
+    expect(fired(index, 'su pedido está listo')).toEqual([])
+  })
+
+  it('limits terms to the languages asked for', () => {
+    const index = compileTerms({}, { media_threat: target({ keywords: ['periodista'] }) })
+    const text = normalizeText('please send the quote for the validity period')
+    expect(matchTerms(index, text, ['es', 'en']).map((h) => h.term)).toEqual(['periodista'])
+    expect(matchTerms(index, text, ['en'])).toEqual([])
+  })
+})
+
+describe('scoreHits', () => {
+  it('counts each word once per target and each term once', () => {
+    const index = compileTerms(
+      { payment: target({ keywords: ['cobro', 'cobraron', 'cobrado'], phrases: ['me cobraron'] }) },
+      {},
+    )
+    const hits = match(index, 'me cobraron, me cobraron de nuevo')
+    expect(scoreHits(hits, 'intent').get('payment')).toBe(1 + 2)
+  })
+})

@@ -1,0 +1,176 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { RULES_DIR } from '../../test/helpers/hub.js'
+import { silentLogger } from '../logger.js'
+import { loadClassifier } from './classifier/load-classifier.js'
+import { loadRulebook, type Rulebook } from './rulebook/compile.js'
+import { type IntentClassifier, type TriageInput, triage } from './triage.js'
+
+let rulebook: Rulebook
+let classifier: IntentClassifier
+beforeAll(() => {
+  rulebook = loadRulebook(RULES_DIR)
+  classifier = loadClassifier({ corpusDir: 'data/corpus', cacheDir: 'data/model' }, silentLogger)
+})
+const decide = (text: string, extra: Partial<TriageInput> = {}) =>
+  triage({ text, ...extra }, rulebook, classifier)
+
+describe('L3 signals', () => {
+  it.each([
+    ['Los voy a demandar', 'legal_threat'],
+    ['Si no me devuelven la plata, los demando', 'legal_threat'],
+    ['si no responden tomaré medidas legales', 'legal_threat'],
+    ['los voy a demnadar', 'legal_threat'], // one typo
+    ['LOS VOY A DEMANDAR!!!', 'legal_threat'],
+    ['ya hable con mi abogado y vamos a tribunales', 'legal_threat'], // no accents
+    ['I will sue you', 'legal_threat'],
+    ['rayaron mi auto en el lavado', 'property_damage'],
+    ['me entregaron la camioneta con el espejo roto', 'property_damage'],
+    ['you scratched my car door', 'property_damage'],
+    ['me resbalé en el piso mojado y me lastimé la rodilla', 'injury'],
+    ['my son fell in the waiting room and cut his head', 'injury'],
+    ['voy a publicar en facebook lo que me hicieron', 'media_threat'],
+    ['los voy a funar en todas las redes', 'media_threat'],
+    ["I'm posting this on Instagram tonight", 'media_threat'],
+  ])('"%s" → %s, level L3', (text, signal) => {
+    const d = decide(text)
+    expect(d.signals).toContain(signal)
+    expect(d.level).toBe('L3')
+    expect(d.priority).toBe('critica')
+    expect(d.reply).toBeNull()
+  })
+
+  it.each([
+    ['no quiero demandar a nadie, solo quiero mi dinero'], // negation
+    ['nunca pensé en demandarlos, solo quiero una solución'], // negation
+    ['mi abogado me recomendó esta tienda'], // third-party mention
+    ['soy abogado y quiero cotizar el lavado de 3 autos'], // profession, not a threat
+    ['hay mucha demanda de este producto?'], // "demanda" as in demand
+    ['I do not want to sue anyone'],
+    ['el producto llegó roto'], // goods broken in transit: an ordinary complaint
+    ['quedaron rayas de jabón en el parabrisas'], // soap streaks are not damage
+    ['se cayó la app cuando iba a pagar'], // an app crash is not a fall
+    ['los vi en redes sociales y quería saber el precio'], // found them on social media
+  ])('"%s" raises no L3 signal', (text) => {
+    const d = decide(text)
+    expect(d.signals.filter((s) => s !== 'repeat_complainer')).toEqual([])
+    expect(d.level).not.toBe('L3')
+  })
+
+  it('explains which rule fired and which were cancelled', () => {
+    const d = decide('no quiero demandar, pero mi abogado me recomendó escribirles')
+    const vetoed = d.explanation.hits.filter((h) => h.vetoed)
+    expect(vetoed.map((h) => h.vetoed)).toEqual(
+      expect.arrayContaining(['negated by "no"', expect.stringMatching(/^exception/)]),
+    )
+  })
+})
+
+describe('intents', () => {
+  it.each([
+    ['¿A qué hora abren el sábado?', 'faq'],
+    ['a q hora abren los domingos?', 'faq'], // shorthand, no accents
+    ['What are your opening hours?', 'faq'],
+    ['Quiero contratar el plan mensual', 'sales'],
+    ['kiero comprar una gift card porfa', 'sales'],
+    ['Necesito cotizar el lavado de 20 camionetas para mi empresa', 'quote'],
+    ['Could you send us a quote for our fleet of 12 vans?', 'quote'],
+    ['El servicio fue pésimo, el auto quedó sucio', 'complaint'],
+    ['me cobraron dos veces el lavado', 'payment'],
+    ['I was charged twice', 'payment'],
+    ['la caja no cuadra, faltan 20 mil', 'payment'],
+    ['no puedo entrar a la app, dice contraseña incorrecta', 'support'],
+    ['Sería bueno que abrieran los domingos', 'suggestion'],
+    ['Hola, quiero el plan premium pero how much is it?', 'sales'], // mixed language
+  ])('"%s" → %s', (text, intent) => {
+    expect(decide(text).intent).toBe(intent)
+  })
+
+  it('detects the language of the message', () => {
+    expect(decide('¿Cuánto cuesta el lavado?').language).toBe('es')
+    expect(decide('How much is the wash?').language).toBe('en')
+  })
+
+  it('gives the classifier scores and the combined ranking in the explanation', () => {
+    const d = decide('Quiero contratar el plan mensual')
+    expect(d.explanation.classifier?.top[0]?.intent).toBeDefined()
+    expect(d.explanation.combined[0]).toMatchObject({ intent: 'sales' })
+    expect(d.explanation.reasons.join(' ')).toMatch(/priority media from rule sales/)
+  })
+})
+
+describe('amounts and escalation', () => {
+  it.each(['$800', '800 USD', 'US$ 800', '800 dólares'])(
+    'a complaint claiming %s goes to the supervisor (L2)',
+    (amount) => {
+      const d = decide(`El lavado fue un desastre y exijo que me devuelvan ${amount}`)
+      expect(d.amount).toBe(800)
+      expect(d.level).toBe('L2')
+      expect(d.queue).toBe('supervisor')
+    },
+  )
+
+  it('a third complaint within the window makes a repeat complainer (L2)', () => {
+    const d = decide('Otra vez me atendieron pésimo', { context: { recentComplaints: 2 } })
+    expect(d.signals).toContain('repeat_complainer')
+    expect(d.level).toBe('L2')
+    expect(
+      decide('Otra vez me atendieron pésimo', { context: { recentComplaints: 1 } }).level,
+    ).toBe('L1')
+  })
+})
+
+describe('automatic replies', () => {
+  it('answers an FAQ from the knowledge base', () => {
+    const d = decide('¿A qué hora abren el sábado?')
+    expect(d.reply).toMatchObject({ kind: 'faq', faqId: 'horarios' })
+  })
+
+  it.each([
+    ['El servicio fue pésimo y quiero saber a qué hora abren para ir a reclamar'],
+    ['me cobraron dos veces, ¿cuáles son sus formas de pago?'],
+    ['¿A qué hora abren? Los voy a demandar'],
+    ['the express wash took over an hour, terrible'],
+  ])('never answers a complaint, legal threat or payment problem automatically: "%s"', (text) => {
+    expect(decide(text).reply).toBeNull()
+  })
+
+  it('does not answer a statement that only shares words with an FAQ', () => {
+    expect(decide('La sucursal estaba cerrada en horario de atención').reply).toBeNull()
+  })
+
+  it('sends the out-of-hours notice instead of the acknowledgement when closed', () => {
+    expect(
+      decide('Quiero contratar el plan mensual', { context: { inHours: true } }).reply,
+    ).toEqual({ kind: 'ack' })
+    expect(
+      decide('Quiero contratar el plan mensual', { context: { inHours: false } }).reply,
+    ).toEqual({ kind: 'out_of_hours' })
+    // FAQ answers go out at any hour.
+    expect(
+      decide('¿A qué hora abren el sábado?', { context: { inHours: false } }).reply?.kind,
+    ).toBe('faq')
+  })
+
+  it('sends a message nobody can place to a person, with a ticket in the default queue', () => {
+    const d = decide('quería preguntarles algo sobre mi caso')
+    expect(d.needsHuman).toBe(true)
+    expect(d.queue).toBe('general')
+    expect(d.ticket).toBe('consulta')
+  })
+})
+
+describe('routing by channel and role', () => {
+  it('sends an operator’s till problem on the internal chat to finance', () => {
+    const d = decide('la caja del turno no cuadra', { channel: 'internal', role: 'operator' })
+    expect(d).toMatchObject({ intent: 'payment', queue: 'finanzas' })
+  })
+
+  it('sends a registered customer’s message to their assigned operator', () => {
+    const d = decide('hola, necesito ayuda con mi reserva', {
+      channel: 'internal',
+      role: 'customer',
+      context: { assignedOperator: 'op-17' },
+    })
+    expect(d.assignedOperator).toBe('op-17')
+  })
+})
