@@ -13,7 +13,13 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY adapters ./adapters
-RUN npm run build && npm prune --omit=dev
+COPY bin ./bin
+COPY rules ./rules
+COPY data/corpus ./data/corpus
+# Train the classifier once, at build time: the image carries the cached model.
+RUN npm run build \
+  && CORPUS_DIR=data/corpus MODEL_CACHE_DIR=model node bin/centralita.js train \
+  && npm prune --omit=dev
 
 # --- runtime: only what the hub needs, as a non-root user ----------------------------------
 FROM node:20-bookworm-slim
@@ -21,7 +27,9 @@ ENV NODE_ENV=production \
     PUPPETEER_SKIP_DOWNLOAD=true \
     PORT=3000 \
     DATABASE_URL=file:/app/data/centralita.db \
-    RULES_DIR=/app/rules
+    RULES_DIR=/app/rules \
+    CORPUS_DIR=/app/corpus \
+    MODEL_CACHE_DIR=/app/model
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -29,6 +37,9 @@ COPY package.json ./
 COPY bin ./bin
 COPY rules ./rules
 COPY src/store/migrations ./src/store/migrations
+# The corpus lives outside data/ (a volume): the model's cache key is the corpus hash.
+COPY data/corpus ./corpus
+COPY --from=build /app/model ./model
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 # The SQLite database (and WhatsApp Web session) live here: keep it on a volume.

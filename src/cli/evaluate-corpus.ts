@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { bayesScorer, scoreText, trainBayes } from '../triage/classifier/bayes.js'
 import { type CorpusRow, loadCorpus, splitCorpus } from '../triage/classifier/corpus.js'
 import { evaluate, formatEvaluation, type Prediction } from '../triage/evaluate.js'
@@ -15,10 +16,12 @@ const top = (scores: Map<IntentId, number>): IntentId =>
  * Also reports how often a complaint, legal threat or payment problem would get an
  * automatic reply (it must be never).
  */
-export function evaluateCorpus(corpusDir: string, rulebook: Rulebook) {
+export function evaluateCorpus(corpusDir: string, rulebook: Rulebook, validationDir?: string) {
   const corpus = loadCorpus(corpusDir)
   const { train, test } = splitCorpus(corpus.rows)
   const scorer = bayesScorer(trainBayes(train, corpus.hash))
+  const validation =
+    validationDir && existsSync(validationDir) ? loadCorpus(validationDir).rows : []
   const classifierOnly: Prediction[] = []
   const full: Prediction[] = []
   const misses: string[] = []
@@ -48,8 +51,18 @@ export function evaluateCorpus(corpusDir: string, rulebook: Rulebook) {
       )
     }
   }
+  const validationPredictions: Prediction[] = validation.map((row) => {
+    const decision = triage({ text: row.text }, rulebook, scorer)
+    return {
+      expected: row.intent,
+      predicted: decision.intent,
+      expectedSignals: row.signals ?? [],
+      predictedSignals: decision.signals,
+    }
+  })
   return {
     corpus: { rows: corpus.rows.length, train: train.length, test: test.length },
+    validation: validation.length > 0 ? evaluate(validationPredictions) : null,
     classifier: evaluate(classifierOnly),
     triage: evaluate(full),
     needsHumanRate: test.length === 0 ? 0 : needsHuman / test.length,
@@ -92,6 +105,15 @@ export function formatCorpusEvaluation(
     `sent to a person (needs human): ${(result.needsHumanRate * 100).toFixed(1)}%`,
     `complaints, legal threats or payment problems answered automatically: ${result.autoAnsweredSensitive}`,
   ]
+  if (result.validation) {
+    lines.push(
+      '',
+      formatEvaluation(
+        'triage (rules + classifier), validation set written after the rules',
+        result.validation,
+      ),
+    )
+  }
   if (showMisses && result.misses.length > 0)
     lines.push('', 'misses:', ...result.misses.map((m) => `  ${m}`))
   return lines.join('\n')

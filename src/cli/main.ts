@@ -74,9 +74,10 @@ export async function main(argv: string[]): Promise<void> {
     .description('precision, recall and F1 per intent on the held-out split of the corpus')
     .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
     .option('--corpus <dir>', 'corpus directory', process.env.CORPUS_DIR ?? 'data/corpus')
+    .option('--validation <dir>', 'independent validation set', 'data/validation')
     .option('--misses', 'list every held-out message the triage got wrong')
-    .action((opts: { rules: string; corpus: string; misses?: boolean }) => {
-      const result = evaluateCorpus(opts.corpus, loadRulebook(opts.rules))
+    .action((opts: { rules: string; corpus: string; validation: string; misses?: boolean }) => {
+      const result = evaluateCorpus(opts.corpus, loadRulebook(opts.rules), opts.validation)
       out(formatCorpusEvaluation(result, Boolean(opts.misses)))
     })
 

@@ -106,6 +106,7 @@ export function formatEvaluation(title: string, e: Evaluation): string {
       `${expected.padEnd(11)}${used.map((p) => String(e.confusion[expected][p] || '.').padStart(7)).join('')}`,
     )
   }
+  if (e.signals.every((s) => s.support === 0)) return lines.join('\n')
   lines.push('', 'L3 signals   recall  support  false+')
   for (const s of e.signals) {
     lines.push(

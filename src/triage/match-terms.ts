@@ -219,8 +219,11 @@ export function compileTerms(
             lists: entry.all.map((list) => new Set(list.map((w) => fold(w).trim()))),
           })
         }
-        for (const exception of terms.exceptions)
-          exceptions.push({ lang, words: compileWords(exception, lang, false) })
+        // Exceptions match without typo tolerance: "stripped" must not cancel "tripped".
+        for (const exception of terms.exceptions) {
+          const words = compileWords(exception, lang, false).map((w) => ({ ...w, fuzzy: false }))
+          exceptions.push({ lang, words })
+        }
       }
       index.targets.set(`${group}:${target}`, { negation: spec.negation, exceptions })
     }
@@ -331,8 +334,10 @@ function negatorBefore(tokens: readonly Token[], at: number): string | null {
     const token = tokens[i]!
     if (token.clause !== clause) break
     if (NEGATORS.has(token.word)) {
-      const before = tokens[i - 1]
-      if (before && before.clause === clause && CONDITIONALS.has(before.word)) return null
+      // "si no", "if you don't", "unless they": the negation belongs to a condition.
+      for (let j = i - 1; j >= 0 && j >= i - 3 && tokens[j]!.clause === clause; j--) {
+        if (CONDITIONALS.has(tokens[j]!.word)) return null
+      }
       return token.word
     }
   }

@@ -108,7 +108,7 @@ const NEGATIVE_EVIDENCE = 0.5
  */
 const FAQ_EVIDENCE_SIMILARITY = 0.5
 /** Combined probability of complaint + legal + payment from which no automatic reply is sent. */
-const SENSITIVE_CHANCE = 0.15
+const SENSITIVE_CHANCE = 0.1
 // Intents that are never answered automatically, whatever a rule says.
 const NO_AUTO_REPLY: ReadonlySet<IntentId> = new Set(['complaint', 'legal', 'payment'])
 const L3_SIGNALS: ReadonlySet<SignalId> = new Set(SIGNALS)
