@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { Executor } from './db.js'
 import { outbox } from './schema.js'
@@ -15,6 +15,12 @@ export type Effect = {
   /** Key of an effect that must be done before this one may run. */
   after?: string
   maxAttempts?: number
+  /** The conversation it concerns (internal id), if any. */
+  conversationId?: number
+  /** Whom it writes to, for per-recipient caps. */
+  recipient?: string
+  /** Sent by the hub on its own (not relayed from a person). */
+  automatic?: boolean
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 8
@@ -34,6 +40,9 @@ export function enqueueEffects(db: Executor, effects: readonly Effect[], now: Da
         subject: effect.subject,
         payload: JSON.stringify(effect.payload),
         afterKey: effect.after ?? null,
+        conversationId: effect.conversationId ?? null,
+        recipient: effect.recipient?.toLowerCase() ?? null,
+        automatic: effect.automatic ?? false,
         maxAttempts: effect.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
         nextAttemptAt: at,
         createdAt: at,
@@ -200,4 +209,24 @@ export function outboxDepth(db: Executor): Record<OutboxRow['status'], number> {
   const depth = { pending: 0, in_flight: 0, done: 0, dead: 0 }
   for (const row of rows) depth[row.status] = row.n
   return depth
+}
+
+/** Automatic effects queued since `since` for a conversation or a recipient (reply caps). */
+export function countAutomaticEffects(
+  db: Executor,
+  filter: { conversationId?: number; recipient?: string; kinds?: readonly string[] },
+  since: number,
+): number {
+  const conditions = [eq(outbox.automatic, true), gte(outbox.createdAt, since)]
+  if (filter.conversationId !== undefined)
+    conditions.push(eq(outbox.conversationId, filter.conversationId))
+  if (filter.recipient !== undefined)
+    conditions.push(eq(outbox.recipient, filter.recipient.toLowerCase()))
+  if (filter.kinds) conditions.push(inArray(outbox.kind, [...filter.kinds]))
+  const row = db
+    .select({ n: sql<number>`count(*)` })
+    .from(outbox)
+    .where(and(...conditions))
+    .get()
+  return row?.n ?? 0
 }

@@ -219,6 +219,12 @@ export const outbox = sqliteTable(
     payload: text('payload').notNull(),
     /** Key of an effect that must be done first (mirror before assign). */
     afterKey: text('after_key'),
+    /** The conversation it concerns, when it is about one (reply caps, listings). */
+    conversationId: integer('conversation_id'),
+    /** Whom it writes to (an email address, a phone number), for per-recipient caps. */
+    recipient: text('recipient'),
+    /** A message the hub sends on its own (FAQ answer, acknowledgement, notice). */
+    automatic: integer('automatic', { mode: 'boolean' }).notNull().default(false),
     status: text('status', { enum: ['pending', 'in_flight', 'done', 'dead'] })
       .notNull()
       .default('pending'),
@@ -235,6 +241,8 @@ export const outbox = sqliteTable(
   (t) => [
     uniqueIndex('outbox_idempotency_key').on(t.idempotencyKey),
     index('outbox_due').on(t.status, t.nextAttemptAt),
+    index('outbox_conversation').on(t.conversationId, t.createdAt),
+    index('outbox_recipient').on(t.recipient, t.createdAt),
   ],
 )
 

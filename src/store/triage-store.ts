@@ -164,3 +164,25 @@ export function insertDecision(
     .get()
   return row.id
 }
+
+/** Whether an automatic reply of `kind` went to the conversation since `since`. */
+export function repliedWith(
+  db: Executor,
+  conversationId: number,
+  kind: string,
+  since: number,
+): boolean {
+  return (
+    db
+      .select({ id: triageDecisions.id })
+      .from(triageDecisions)
+      .where(
+        and(
+          eq(triageDecisions.conversationId, conversationId),
+          gte(triageDecisions.createdAt, since),
+          sql`json_extract(${triageDecisions.actions}, '$.reply.kind') = ${kind}`,
+        ),
+      )
+      .get() !== undefined
+  )
+}

@@ -134,6 +134,27 @@ export const SettingsFile = z
       .optional(),
     /** A customer with this many complaints within the window is a repeat complainer. */
     repeat_complaints: z.object({ count: z.number().int().min(2), window: Duration }).strict(),
+    /** Loop and flood guards on what the hub sends on its own (FAQ answers, notices). */
+    automatic_replies: z
+      .object({
+        /** At most this many automatic messages to one conversation within `window`. */
+        per_conversation: z.number().int().min(1).default(3),
+        /** At most this many automatic messages to one person (any conversation) within `window`. */
+        per_recipient: z.number().int().min(1).default(5),
+        window: Duration.default(86_400_000),
+        /** The out-of-hours notice goes to a conversation at most once per this period. */
+        out_of_hours_every: Duration.default(86_400_000),
+        /** No automatic answer while a person answered the conversation this recently. */
+        agent_quiet: Duration.default(1_800_000),
+      })
+      .strict()
+      .default({
+        per_conversation: 3,
+        per_recipient: 5,
+        window: 86_400_000,
+        out_of_hours_every: 86_400_000,
+        agent_quiet: 1_800_000,
+      }),
   })
   .strict()
 
