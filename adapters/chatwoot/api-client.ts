@@ -12,6 +12,40 @@ export type ChatwootMessageBody = {
 
 type ListedMessage = { id: number; content_attributes?: Record<string, unknown> | null }
 
+type ContactInbox = { source_id?: string | null; inbox?: { id?: number | null } | null }
+
+export type ChatwootContactRecord = {
+  id: number
+  email?: string | null
+  phone_number?: string | null
+  identifier?: string | null
+  contact_inboxes?: ContactInbox[] | null
+}
+
+export type ChatwootContactBody = {
+  inbox_id: number
+  name?: string
+  email?: string
+  phone_number?: string
+  identifier?: string
+  additional_attributes?: Record<string, unknown>
+}
+
+export type ChatwootConversationBody = {
+  source_id: string
+  inbox_id: number
+  contact_id: number
+  status?: 'open' | 'pending'
+  custom_attributes?: Record<string, unknown>
+  additional_attributes?: Record<string, unknown>
+}
+
+type ListedConversation = {
+  id: number
+  inbox_id?: number | null
+  custom_attributes?: Record<string, unknown> | null
+}
+
 /**
  * The calls the hub makes to Chatwoot's Application API (auth header `api_access_token`).
  * Every request is checked against Chatwoot's OpenAPI file in the contract tests.
@@ -46,6 +80,31 @@ export function chatwootApi(config: ChatwootApiConfig) {
         http.post(`${conversationPath(account, conversation)}/assignments`, {
           assignee_id: assigneeId,
         }),
+      ),
+    /** Contacts whose name, email, phone or identifier contains `query`. */
+    searchContacts: (account: number, query: string) =>
+      call<{ payload: ChatwootContactRecord[] }>('search contacts', () =>
+        http.get(`/api/v1/accounts/${account}/contacts/search`, { params: { q: query } }),
+      ),
+    /** Chatwoot answers `{payload: {contact, contact_inbox}}` (older versions: the contact). */
+    createContact: (account: number, body: ChatwootContactBody) =>
+      call<{
+        id?: number
+        payload?: { contact?: ChatwootContactRecord; contact_inbox?: ContactInbox | null }
+      }>('create contact', () => http.post(`/api/v1/accounts/${account}/contacts`, body)),
+    createContactInbox: (account: number, contact: number, inboxId: number) =>
+      call<ContactInbox>('link contact to inbox', () =>
+        http.post(`/api/v1/accounts/${account}/contacts/${contact}/contact_inboxes`, {
+          inbox_id: inboxId,
+        }),
+      ),
+    contactConversations: (account: number, contact: number) =>
+      call<{ payload: ListedConversation[] }>('list contact conversations', () =>
+        http.get(`/api/v1/accounts/${account}/contacts/${contact}/conversations`),
+      ),
+    createConversation: (account: number, body: ChatwootConversationBody) =>
+      call<{ id: number }>('create conversation', () =>
+        http.post(`/api/v1/accounts/${account}/conversations`, body),
       ),
     listTeams: (account: number) =>
       call<{ id: number; name: string }[]>('list teams', () =>

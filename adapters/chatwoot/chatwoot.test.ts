@@ -27,9 +27,9 @@ const req = (
 })
 
 describe('chatwoot.parse', () => {
-  it('normalizes an incoming message_created', () => {
+  it('normalizes an incoming message_created', async () => {
     const body = raw('message_created_incoming.json')
-    const result = chatwoot.parse(req(body, { 'x-chatwoot-delivery': 'abc' }), config, NOW)
+    const result = await chatwoot.parse(req(body, { 'x-chatwoot-delivery': 'abc' }), config, NOW)
     expect(result).toEqual({
       kind: 'accepted',
       deliveryId: 'abc',
@@ -63,30 +63,30 @@ describe('chatwoot.parse', () => {
     })
   })
 
-  it('dedupes on event, id and update time when Chatwoot sends no delivery id', () => {
-    const result = chatwoot.parse(req(raw('message_created_incoming.json')), config, NOW)
+  it('dedupes on event, id and update time when Chatwoot sends no delivery id', async () => {
+    const result = await chatwoot.parse(req(raw('message_created_incoming.json')), config, NOW)
     expect(result.kind === 'accepted' && result.deliveryId).toBe(
       'message_created:9876:2026-11-20T10:00:00.000Z',
     )
   })
 
-  it('flags auto-replies Chatwoot detected in email inboxes', () => {
+  it('flags auto-replies Chatwoot detected in email inboxes', async () => {
     const payload = JSON.parse(raw('message_created_incoming.json').toString())
     payload.content_attributes = { email: { auto_reply: true } }
-    const result = chatwoot.parse(req(Buffer.from(JSON.stringify(payload))), config, NOW)
+    const result = await chatwoot.parse(req(Buffer.from(JSON.stringify(payload))), config, NOW)
     expect(result.kind === 'accepted' && result.messages[0]!.automated).toBe(true)
   })
 
-  it('treats website-widget contacts as visitors', () => {
+  it('treats website-widget contacts as visitors', async () => {
     const payload = JSON.parse(raw('message_created_incoming.json').toString())
     payload.conversation.channel = 'Channel::WebWidget'
-    const result = chatwoot.parse(req(Buffer.from(JSON.stringify(payload))), config, NOW)
+    const result = await chatwoot.parse(req(Buffer.from(JSON.stringify(payload))), config, NOW)
     expect(result.kind === 'accepted' && result.messages[0]!.authorRole).toBe('visitor')
   })
 
-  it('ignores events the hub does not use', () => {
+  it('ignores events the hub does not use', async () => {
     const body = Buffer.from(JSON.stringify({ event: 'conversation_typing_on' }))
-    expect(chatwoot.parse(req(body), config, NOW)).toEqual({
+    expect(await chatwoot.parse(req(body), config, NOW)).toEqual({
       kind: 'ignored',
       reason: 'event conversation_typing_on',
     })
@@ -99,7 +99,7 @@ describe('verifyChatwoot', () => {
   const sign = (secret: string, timestamp = ts) =>
     `sha256=${hmac('sha256', secret, Buffer.concat([Buffer.from(`${timestamp}.`), body]))}`
 
-  it('accepts a signature over "timestamp.body"', () => {
+  it('accepts a signature over "timestamp.body"', async () => {
     expect(
       verifyChatwoot(
         req(body, { 'x-chatwoot-signature': sign('secret'), 'x-chatwoot-timestamp': ts }),
@@ -109,7 +109,7 @@ describe('verifyChatwoot', () => {
     ).toEqual({ ok: true })
   })
 
-  it('refuses a bad signature, a stale timestamp and a missing header', () => {
+  it('refuses a bad signature, a stale timestamp and a missing header', async () => {
     expect(
       verifyChatwoot(
         req(body, { 'x-chatwoot-signature': sign('other'), 'x-chatwoot-timestamp': ts }),

@@ -2,29 +2,65 @@ import { z } from 'zod'
 import type { EffectExecutor, EffectRun } from '../../src/actions/effect-executor.js'
 import { PermanentError } from '../../src/errors.js'
 import type { Effect } from '../../src/store/outbox-store.js'
-import type { ChatwootApi } from './api-client.js'
-import { HUB_MARKER } from './normalize.js'
+import type { OutboundStore } from '../types.js'
+import type { ChatwootApi, ChatwootContactRecord } from './api-client.js'
+import { HUB_MARKER, MIRROR_ATTRIBUTE } from './normalize.js'
 
 export const CHATWOOT_EFFECTS = {
   message: 'chatwoot.message',
   assign: 'chatwoot.assign',
   labels: 'chatwoot.labels',
   priority: 'chatwoot.priority',
+  mirror: 'chatwoot.mirror',
 } as const
 
-const Target = z.object({ accountId: z.number().int(), conversationId: z.number().int() })
-const MessagePayload = Target.extend({ content: z.string().min(1), private: z.boolean() })
-const AssignPayload = Target.extend({
-  teamId: z.number().int().positive().nullable(),
-  teamName: z.string().min(1).nullable(),
-  assigneeId: z.number().int().positive().nullable().default(null),
+const ChatwootConversationRef = z.object({
+  accountId: z.number().int(),
+  conversationId: z.number().int(),
 })
-const LabelsPayload = Target.extend({ labels: z.array(z.string().min(1)).min(1) })
-const PriorityPayload = Target.extend({
-  priority: z.enum(['urgent', 'high', 'medium', 'low', 'none']),
+/**
+ * Where an effect writes: a Chatwoot conversation, or the mirror of one of the hub's
+ * conversations (`mirrorOf`, its internal id), known once the mirror effect has run.
+ */
+const Target = z.union([ChatwootConversationRef, z.object({ mirrorOf: z.number().int() })])
+const MessagePayload = Target.and(z.object({ content: z.string().min(1), private: z.boolean() }))
+const AssignPayload = Target.and(
+  z.object({
+    teamId: z.number().int().positive().nullable(),
+    teamName: z.string().min(1).nullable(),
+    assigneeId: z.number().int().positive().nullable().default(null),
+  }),
+)
+const LabelsPayload = Target.and(z.object({ labels: z.array(z.string().min(1)).min(1) }))
+const PriorityPayload = Target.and(
+  z.object({ priority: z.enum(['urgent', 'high', 'medium', 'low', 'none']) }),
+)
+
+const MirrorPayload = z.object({
+  accountId: z.number().int(),
+  inboxId: z.number().int(),
+  /** The hub's conversation being mirrored. */
+  conversationId: z.number().int(),
+  channel: z.string(),
+  contact: z.object({
+    externalId: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+  }),
+  content: z.string().min(1),
 })
 
 export type ChatwootTarget = z.infer<typeof Target>
+export type MirrorRequest = z.infer<typeof MirrorPayload> & { key: string; subject: string }
+
+/** The Chatwoot conversation recorded as the mirror of a hub conversation, if any. */
+export function mirrorOf(
+  meta: Record<string, unknown>,
+): z.infer<typeof ChatwootConversationRef> | null {
+  const parsed = ChatwootConversationRef.safeParse(meta.chatwootMirror)
+  return parsed.success ? parsed.data : null
+}
 
 function parse<T extends z.ZodType>(schema: T, run: EffectRun): z.infer<T> {
   const result = schema.safeParse(run.payload)
@@ -43,7 +79,17 @@ export function toLabel(value: string): string {
 }
 
 /** Executors for the Chatwoot effects, bound to one API client. */
-export function chatwootExecutors(api: ChatwootApi): Map<string, EffectExecutor> {
+export function chatwootExecutors(
+  api: ChatwootApi,
+  store: OutboundStore,
+): Map<string, EffectExecutor> {
+  const resolve = (target: ChatwootTarget) => {
+    if (!('mirrorOf' in target)) return target
+    const mirror = mirrorOf(store.conversationMeta(target.mirrorOf))
+    if (!mirror) throw new PermanentError(`chatwoot: conversation ${target.mirrorOf} has no mirror`)
+    return mirror
+  }
+  const mirrors = mirrorConversations(api, store)
   const teams = new Map<number, Map<string, number>>()
   const teamId = async (accountId: number, name: string): Promise<number> => {
     const wanted = name.toLowerCase()
@@ -62,36 +108,26 @@ export function chatwootExecutors(api: ChatwootApi): Map<string, EffectExecutor>
       CHATWOOT_EFFECTS.message,
       async (run) => {
         const p = parse(MessagePayload, run)
-        if (run.mayHaveRun) {
-          // The message may already be there from a try that timed out after Chatwoot saved it.
-          const recent = await api.listMessages(p.accountId, p.conversationId)
-          const existing = recent.payload.find(
-            (m) =>
-              (m.content_attributes?.[HUB_MARKER] as { key?: string } | undefined)?.key === run.key,
-          )
-          if (existing) return { messageId: existing.id, found: true }
-        }
-        const created = await api.createMessage(p.accountId, p.conversationId, {
+        const to = resolve(p)
+        return postOnce(api, run, to, {
           content: p.content,
           message_type: 'outgoing',
           private: p.private,
-          content_type: 'text',
-          content_attributes: { [HUB_MARKER]: { key: run.key } },
         })
-        return { messageId: created.id }
       },
     ],
     [
       CHATWOOT_EFFECTS.assign,
       async (run) => {
         const p = parse(AssignPayload, run)
+        const to = resolve(p)
         if (p.assigneeId !== null) {
-          await api.assignAgent(p.accountId, p.conversationId, p.assigneeId)
+          await api.assignAgent(to.accountId, to.conversationId, p.assigneeId)
           return { assigneeId: p.assigneeId }
         }
-        const id = p.teamId ?? (p.teamName ? await teamId(p.accountId, p.teamName) : null)
+        const id = p.teamId ?? (p.teamName ? await teamId(to.accountId, p.teamName) : null)
         if (id === null) throw new PermanentError('chatwoot.assign: no team id or name')
-        await api.assignTeam(p.accountId, p.conversationId, id)
+        await api.assignTeam(to.accountId, to.conversationId, id)
         return { teamId: id }
       },
     ],
@@ -99,10 +135,11 @@ export function chatwootExecutors(api: ChatwootApi): Map<string, EffectExecutor>
       CHATWOOT_EFFECTS.labels,
       async (run) => {
         const p = parse(LabelsPayload, run)
+        const to = resolve(p)
         // The labels endpoint replaces the list: read it and add ours.
-        const current = await api.getLabels(p.accountId, p.conversationId)
+        const current = await api.getLabels(to.accountId, to.conversationId)
         const merged = [...new Set([...(current.payload ?? []), ...p.labels.map(toLabel)])]
-        await api.setLabels(p.accountId, p.conversationId, merged)
+        await api.setLabels(to.accountId, to.conversationId, merged)
         return { labels: merged }
       },
     ],
@@ -110,11 +147,147 @@ export function chatwootExecutors(api: ChatwootApi): Map<string, EffectExecutor>
       CHATWOOT_EFFECTS.priority,
       async (run) => {
         const p = parse(PriorityPayload, run)
-        await api.setPriority(p.accountId, p.conversationId, p.priority)
+        const to = resolve(p)
+        await api.setPriority(to.accountId, to.conversationId, p.priority)
         return { priority: p.priority }
       },
     ],
+    [
+      CHATWOOT_EFFECTS.mirror,
+      async (run) => {
+        const p = parse(MirrorPayload, run)
+        const to = await mirrors.ensure(p, run.mayHaveRun)
+        // The customer's words, as the customer's (incoming is allowed in API inboxes only).
+        const posted = await postOnce(api, run, to, {
+          content: p.content,
+          message_type: 'incoming',
+          private: false,
+        })
+        return { ...to, ...posted }
+      },
+    ],
   ])
+}
+
+/**
+ * Posts a message tagged with the effect's key. After a try that may have reached Chatwoot
+ * (it timed out after Chatwoot saved it), the conversation is read first and a tagged copy reused.
+ */
+async function postOnce(
+  api: ChatwootApi,
+  run: EffectRun,
+  to: { accountId: number; conversationId: number },
+  message: { content: string; message_type: 'outgoing' | 'incoming'; private: boolean },
+): Promise<{ messageId: number; found?: true }> {
+  if (run.mayHaveRun) {
+    const recent = await api.listMessages(to.accountId, to.conversationId)
+    const existing = recent.payload.find(
+      (m) => (m.content_attributes?.[HUB_MARKER] as { key?: string } | undefined)?.key === run.key,
+    )
+    if (existing) return { messageId: existing.id, found: true }
+  }
+  const created = await api.createMessage(to.accountId, to.conversationId, {
+    ...message,
+    content_type: 'text',
+    content_attributes: { [HUB_MARKER]: { key: run.key } },
+  })
+  return { messageId: created.id }
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/
+
+/**
+ * Finds or creates the Chatwoot conversation that mirrors a hub conversation in the API inbox:
+ * the contact (by email, else phone, else the hub's identifier), its link to the inbox, and a
+ * conversation tagged with the hub's conversation id, recorded in the hub's conversation.
+ * Creation is serialized per conversation, and an earlier try's conversation is found by its
+ * tag, so neither concurrent messages nor retries make two mirrors.
+ */
+function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
+  const pending = new Map<number, Promise<{ accountId: number; conversationId: number }>>()
+
+  const findContact = async (p: z.infer<typeof MirrorPayload>, identifier: string) => {
+    const { email, phone } = p.contact
+    const [query, matches] = email
+      ? [email, (c: ChatwootContactRecord) => c.email?.toLowerCase() === email.toLowerCase()]
+      : phone
+        ? [phone, (c: ChatwootContactRecord) => c.phone_number === phone]
+        : [identifier, (c: ChatwootContactRecord) => c.identifier === identifier]
+    const found = await api.searchContacts(p.accountId, query)
+    return (found.payload ?? []).find(matches) ?? null
+  }
+
+  const create = async (p: z.infer<typeof MirrorPayload>, mayHaveRun: boolean) => {
+    const known = mirrorOf(store.conversationMeta(p.conversationId))
+    if (known && known.accountId === p.accountId) return known
+    const identifier = `centralita:${p.channel}:${p.contact.externalId}`.slice(0, 255)
+    let contact = await findContact(p, identifier)
+    let sourceId =
+      contact?.contact_inboxes?.find((ci) => ci.inbox?.id === p.inboxId)?.source_id ?? null
+    if (!contact) {
+      const created = await api.createContact(p.accountId, {
+        inbox_id: p.inboxId,
+        ...(p.contact.name ? { name: p.contact.name } : {}),
+        ...(p.contact.email ? { email: p.contact.email } : {}),
+        ...(p.contact.phone && E164.test(p.contact.phone) ? { phone_number: p.contact.phone } : {}),
+        identifier,
+        additional_attributes: { source: `centralita/${p.channel}` },
+      })
+      const made =
+        created.payload?.contact ?? (typeof created.id === 'number' ? { id: created.id } : null)
+      if (!made) throw new PermanentError('chatwoot: create contact answered without an id')
+      contact = made
+      sourceId = created.payload?.contact_inbox?.source_id ?? null
+    } else if (mayHaveRun) {
+      // A conversation an earlier, interrupted try created is reused.
+      const listed = await api.contactConversations(p.accountId, contact.id)
+      const earlier = (listed.payload ?? []).find(
+        (c) => c.custom_attributes?.[MIRROR_ATTRIBUTE] === p.conversationId,
+      )
+      if (earlier) return record(p, earlier.id)
+    }
+    sourceId ??=
+      (await api.createContactInbox(p.accountId, contact.id, p.inboxId)).source_id ?? null
+    if (!sourceId)
+      throw new PermanentError('chatwoot: the contact has no source id in the mirror inbox')
+    const conversation = await api.createConversation(p.accountId, {
+      source_id: sourceId,
+      inbox_id: p.inboxId,
+      contact_id: contact.id,
+      status: 'open',
+      custom_attributes: { [MIRROR_ATTRIBUTE]: p.conversationId },
+      additional_attributes: { centralita_channel: p.channel },
+    })
+    return record(p, conversation.id)
+  }
+
+  const record = (p: z.infer<typeof MirrorPayload>, conversationId: number) => {
+    const mirror = { accountId: p.accountId, conversationId }
+    store.mergeConversationMeta(p.conversationId, { chatwootMirror: mirror })
+    return mirror
+  }
+
+  return {
+    ensure(p: z.infer<typeof MirrorPayload>, mayHaveRun: boolean) {
+      const inFlight = pending.get(p.conversationId)
+      if (inFlight) return inFlight
+      const run = create(p, mayHaveRun).finally(() => pending.delete(p.conversationId))
+      pending.set(p.conversationId, run)
+      return run
+    },
+  }
+}
+
+/** The effect that mirrors one customer message into the Chatwoot API inbox. */
+export function chatwootMirror(request: MirrorRequest): Effect {
+  const { key, subject, ...payload } = request
+  return {
+    kind: CHATWOOT_EFFECTS.mirror,
+    key,
+    subject,
+    conversationId: payload.conversationId,
+    payload,
+  }
 }
 
 /** Effects that hand a Chatwoot conversation to a queue's team, labelled and prioritised. */

@@ -5,7 +5,7 @@ import { defineAdapter, type InboundRequest, type VerifyResult } from '../types.
 import { chatwootApi } from './api-client.js'
 import { CHATWOOT_EFFECTS, chatwootExecutors } from './effects.js'
 
-export { chatwootHandoff } from './effects.js'
+export { chatwootHandoff, chatwootMirror } from './effects.js'
 
 import { CHANNEL, normalizeConversationEvent, normalizeMessageEvent } from './normalize.js'
 import { ChatwootConversationEvent, ChatwootEnvelope, ChatwootMessageEvent } from './schema.js'
@@ -82,7 +82,7 @@ export const chatwoot = defineAdapter({
           },
         }
   },
-  bodyLimit: 1024 * 1024,
+  body: 'json',
   verify: verifyChatwoot,
   parse(req, _config, now) {
     const json = parseJson(req.rawBody)
@@ -117,11 +117,11 @@ export const chatwoot = defineAdapter({
       kind: CHATWOOT_EFFECTS.message,
       key: reply.key,
       subject: reply.subject,
-      payload: { ...target, content: reply.text, private: false },
+      payload: { ...target, content: reply.text, private: reply.private ?? false },
     }
   },
-  executors(config) {
-    return config.api ? chatwootExecutors(chatwootApi(config.api)) : new Map()
+  executors(config, deps) {
+    return config.api ? chatwootExecutors(chatwootApi(config.api), deps.store) : new Map()
   },
 })
 

@@ -21,6 +21,9 @@ export const CHANNEL = 'chatwoot'
  */
 export const HUB_MARKER = 'centralita'
 
+/** Conversation custom attribute linking a mirrored Chatwoot conversation to the hub's. */
+export const MIRROR_ATTRIBUTE = 'centralita_conversation'
+
 type Conversation = z.infer<typeof ChatwootConversation>
 
 function toIso(value: string | number | null | undefined, fallback: Date): string {
@@ -76,6 +79,10 @@ function normalizeOne(
 ): NormalizedMessage {
   const contact = conversation.meta?.sender
   const inbound = fields.type === 'incoming'
+  const role = roleOf(fields, conversation)
+  // An agent's answer in a conversation the hub mirrored here goes back to the customer.
+  const mirrorOf = conversation.custom_attributes?.[MIRROR_ATTRIBUTE]
+  const relayOf = role === 'agent' && typeof mirrorOf === 'number' ? mirrorOf : null
   const contactId = contact?.id ?? (inbound ? fields.senderId : undefined)
   const attachments: Attachment[] = (fields.attachments ?? []).map((a) => ({
     ...(a.id !== undefined ? { externalId: String(a.id) } : {}),
@@ -89,7 +96,7 @@ function normalizeOne(
     conversationExternalId: `${accountId}:${conversation.id}`,
     contactExternalId: `${accountId}:${contactId ?? `conversation-${conversation.id}`}`,
     direction: inbound ? 'inbound' : 'outbound',
-    authorRole: roleOf(fields, conversation),
+    authorRole: role,
     text: fields.content ?? '',
     language: null,
     attachments,
@@ -101,7 +108,7 @@ function normalizeOne(
       ...(contact?.email ? { email: contact.email } : {}),
       ...(contact?.phone_number ? { phone: contact.phone_number } : {}),
     },
-    triage: inbound,
+    triage: inbound || relayOf !== null,
     automated: isAutomated(fields.contentAttributes, conversation),
     meta: {
       accountId,
@@ -110,6 +117,7 @@ function normalizeOne(
       inboxId: conversation.inbox_id ?? null,
       channelType: conversation.channel ?? null,
       ...(fields.sourceId ? { sourceId: fields.sourceId } : {}),
+      ...(relayOf !== null ? { relayOf } : {}),
     },
   }
 }

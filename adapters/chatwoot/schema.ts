@@ -43,6 +43,7 @@ export const ChatwootConversation = z.looseObject({
   channel: z.string().nullish(),
   status: z.string().nullish(),
   additional_attributes: z.record(z.string(), z.unknown()).nullish(),
+  custom_attributes: z.record(z.string(), z.unknown()).nullish(),
   meta: z
     .looseObject({
       sender: ChatwootContact.nullish(),

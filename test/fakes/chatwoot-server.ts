@@ -58,8 +58,37 @@ export async function startFakeChatwoot(
   const requests: RecordedRequest[] = []
   const messages = new Map<
     string,
-    { id: number; content: string; private: boolean; content_attributes: Record<string, unknown> }[]
+    {
+      id: number
+      content: string
+      private: boolean
+      message_type: string
+      content_attributes: Record<string, unknown>
+    }[]
   >()
+  type Contact = {
+    id: number
+    name: string | null
+    email: string | null
+    phone_number: string | null
+    identifier: string | null
+    additional_attributes: Record<string, unknown>
+    contact_inboxes: { source_id: string; inbox: { id: number } }[]
+  }
+  type Conversation = {
+    id: number
+    account_id: number
+    inbox_id: number
+    contact_id: number
+    status: string
+    custom_attributes: Record<string, unknown>
+    additional_attributes: Record<string, unknown>
+  }
+  const contacts: Contact[] = []
+  const conversations = new Map<number, Conversation>()
+  let nextContactId = 900
+  let nextConversationId = 7000
+  let nextSourceId = 1
   const labels = new Map<string, string[]>()
   const assignments = new Map<string, { team_id?: number; assignee_id?: number }>()
   const priorities = new Map<string, string>()
@@ -78,7 +107,8 @@ export async function startFakeChatwoot(
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readJson(req)
-    const path = (req.url ?? '/').split('?')[0]!
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const path = url.pathname
     const violations = checkChatwoot({
       method: req.method ?? 'GET',
       path,
@@ -113,10 +143,14 @@ export async function startFakeChatwoot(
           id: nextMessageId++,
           content: String(payload.content),
           private: payload.private === true,
+          message_type: String(payload.message_type ?? 'outgoing'),
           content_attributes: (payload.content_attributes as Record<string, unknown>) ?? {},
         }
         messages.set(key, [...(messages.get(key) ?? []), message])
-        return send(res, 200, { ...message, message_type: 1 })
+        return send(res, 200, {
+          ...message,
+          message_type: message.message_type === 'incoming' ? 0 : 1,
+        })
       }
       if (rest === '/messages' && req.method === 'GET') {
         return send(res, 200, { meta: {}, payload: (messages.get(key) ?? []).slice(-20) })
@@ -137,6 +171,74 @@ export async function startFakeChatwoot(
       }
     }
     if (/^\/api\/v1\/accounts\/\d+\/teams$/.test(path)) return send(res, 200, teams)
+    const payload = (body ?? {}) as Record<string, unknown>
+    if (/^\/api\/v1\/accounts\/\d+\/contacts\/search$/.test(path)) {
+      const q = (url.searchParams.get('q') ?? '').toLowerCase()
+      const found = contacts.filter((c) =>
+        [c.name, c.email, c.phone_number, c.identifier].some((v) => v?.toLowerCase().includes(q)),
+      )
+      return send(res, 200, { meta: { count: found.length, current_page: 1 }, payload: found })
+    }
+    if (/^\/api\/v1\/accounts\/\d+\/contacts$/.test(path) && req.method === 'POST') {
+      const taken = contacts.find(
+        (c) =>
+          (payload.email && c.email === payload.email) ||
+          (payload.identifier && c.identifier === payload.identifier),
+      )
+      if (taken) return send(res, 422, { message: 'Email has already been taken' })
+      const inbox = { source_id: `src-${nextSourceId++}`, inbox: { id: Number(payload.inbox_id) } }
+      const contact: Contact = {
+        id: nextContactId++,
+        name: (payload.name as string) ?? null,
+        email: (payload.email as string) ?? null,
+        phone_number: (payload.phone_number as string) ?? null,
+        identifier: (payload.identifier as string) ?? null,
+        additional_attributes: (payload.additional_attributes as Record<string, unknown>) ?? {},
+        contact_inboxes: [inbox],
+      }
+      contacts.push(contact)
+      return send(res, 200, { payload: { contact, contact_inbox: inbox } })
+    }
+    const contactPath =
+      /^\/api\/v1\/accounts\/\d+\/contacts\/(\d+)\/(contact_inboxes|conversations)$/.exec(path)
+    if (contactPath) {
+      const contact = contacts.find((c) => c.id === Number(contactPath[1]))
+      if (!contact) return send(res, 404, { error: 'contact not found' })
+      if (contactPath[2] === 'contact_inboxes') {
+        const inbox = {
+          source_id: `src-${nextSourceId++}`,
+          inbox: { id: Number(payload.inbox_id) },
+        }
+        contact.contact_inboxes.push(inbox)
+        return send(res, 200, inbox)
+      }
+      const list = [...conversations.values()].filter((c) => c.contact_id === contact.id)
+      return send(res, 200, { payload: list })
+    }
+    const accountConversations = /^\/api\/v1\/accounts\/(\d+)\/conversations$/.exec(path)
+    if (accountConversations && req.method === 'POST') {
+      const contact = contacts.find((c) => c.id === Number(payload.contact_id))
+      const linked = contact?.contact_inboxes.some(
+        (ci) => ci.source_id === payload.source_id && ci.inbox.id === Number(payload.inbox_id),
+      )
+      if (!linked)
+        return send(res, 422, { message: 'source_id does not belong to the contact and inbox' })
+      const conversation: Conversation = {
+        id: nextConversationId++,
+        account_id: Number(accountConversations[1]),
+        inbox_id: Number(payload.inbox_id),
+        contact_id: Number(payload.contact_id),
+        status: String(payload.status ?? 'open'),
+        custom_attributes: (payload.custom_attributes as Record<string, unknown>) ?? {},
+        additional_attributes: (payload.additional_attributes as Record<string, unknown>) ?? {},
+      }
+      conversations.set(conversation.id, conversation)
+      return send(res, 200, {
+        id: conversation.id,
+        account_id: conversation.account_id,
+        inbox_id: conversation.inbox_id,
+      })
+    }
     return send(res, 404, { error: 'not handled by the fake' })
   }
 
@@ -153,6 +255,8 @@ export async function startFakeChatwoot(
     labels,
     assignments,
     priorities,
+    contacts,
+    conversations,
     /** Answer the next `times` matching requests with `status` (0 drops the connection). */
     fail: (fault: Fault) => faults.push(fault),
     violations: () =>
