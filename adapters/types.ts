@@ -49,19 +49,90 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
   readonly env: E
   /** Builds the channel's settings from its parsed variables. */
   configure(env: z.infer<z.ZodObject<E>>): ChannelSettings<C>
-  /** Largest body accepted on this channel's webhook, in bytes. */
-  readonly bodyLimit: number
+  /** What the webhook body is: JSON (WEBHOOK_BODY_LIMIT) or raw MIME (MIME_BODY_LIMIT). */
+  readonly body: 'json' | 'mime'
   /** Pure: checks the delivery is authentic. Fails closed. */
   verify(req: InboundRequest, config: C, now: Date): VerifyResult
-  /** Pure: turns an authentic delivery into normalized messages and events. */
-  parse(req: InboundRequest, config: C, now: Date): ParseResult
+  /** Turns an authentic delivery into normalized messages and events (no side effects). */
+  parse(req: InboundRequest, config: C, now: Date): ParseResult | Promise<ParseResult>
   /**
    * Plans the effect that sends `text` to the customer in reply to a stored message, or says
    * why the channel cannot (no API, no address, outside a messaging window).
    */
-  planReply?(reply: ReplyRequest, config: C): Effect | { unavailable: string }
+  planReply?(reply: ReplyRequest, config: C, tools: ReplyTools): Effect | { unavailable: string }
   /** Executors for the effects this channel plans, built once at boot. */
-  executors?(config: C, deps: { logger: Logger }): Map<string, EffectExecutor>
+  executors?(config: C, deps: OutboundDeps): Map<string, EffectExecutor>
+  /** Inbound sources that are not webhooks (an SMTP listener, an IMAP poller, a session). */
+  sources?(config: C, deps: SourceDeps): Source[]
+}
+
+/** What executors may use besides their upstream: a logger and the hub's record of messages. */
+export type OutboundDeps = { logger: Logger; store: OutboundStore }
+
+/** The part of the store outbound executors need. */
+export interface OutboundStore {
+  /** Records a message the hub sent, so replies to it thread back and receipts update it. */
+  recordOutbound(message: OutboundRecord): void
+  /** Whether a message with this external id is already recorded on the channel. */
+  hasMessage(channel: string, externalId: string): boolean
+  conversationMeta(conversationId: number): Record<string, unknown>
+  mergeConversationMeta(conversationId: number, patch: Record<string, unknown>): void
+}
+
+export type OutboundRecord = {
+  channel: string
+  externalId: string
+  conversationId: number
+  authorRole: 'bot' | 'agent' | 'system'
+  text: string
+  subject?: string | null
+  meta: Record<string, unknown>
+  automated: boolean
+}
+
+/** Ways to reach a customer other than the channel itself (Tawk.to visitors get email). */
+export type ReplyTools = {
+  /** An email effect to `to`, or why email cannot be sent; null when email is not configured. */
+  email: ((message: EmailReplyRequest) => Effect | { unavailable: string }) | null
+}
+
+export type EmailReplyRequest = {
+  key: string
+  subject: string
+  conversationId: number
+  to: string
+  title: string
+  text: string
+  automatic: boolean
+  inReplyTo?: string | null
+  references?: string[]
+  /** A reply to a customer (default), a conversation handed to a queue, or a notice to staff. */
+  kind?: 'reply' | 'queue_notification' | 'notification'
+}
+
+/** A long-lived inbound source; started after the store is open, stopped on shutdown. */
+export type Source = {
+  name: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** For /readyz and the console: 'ok', or what is wrong. */
+  health(): string
+}
+
+export type SourceDeps = {
+  logger: Logger
+  /** Persists what the source received (dedupe + store + enqueue); resolves after commit. */
+  accept(delivery: {
+    deliveryId: string | null
+    rawHash: string
+    messages: NormalizedMessage[]
+    events: ChannelEvent[]
+  }): { outcome: string }
+  /** Small durable state (IMAP UIDVALIDITY and last UID). */
+  state: { get(key: string): string | null; set(key: string, value: string): void }
+  /** Addresses the hub receives mail for: its own and the rulebook's queue mailboxes. */
+  mailboxes(): string[]
+  now(): Date
 }
 
 /** What a channel needs to answer a message it delivered. */
@@ -70,8 +141,12 @@ export type ReplyRequest = {
   key: string
   subject: string
   text: string
+  /** Language of `text`. */
+  language: 'es' | 'en'
   /** True for automatic answers (FAQ, acknowledgement, out-of-hours notice). */
   automatic: boolean
+  /** For staff only, where the channel has private notes (Chatwoot); others send it as usual. */
+  private?: boolean
   message: {
     id: number
     externalId: string

@@ -56,7 +56,10 @@ export const NormalizedMessage = z.object({
   /** sha256 of the raw delivery this message came in (the raw body itself is never stored). */
   rawHash: z.string().regex(/^[0-9a-f]{64}$/),
   contact: ContactInfo,
-  /** Whether the hub should classify and act on this message (false for agent and system lines). */
+  /**
+   * Whether the worker acts on this message: a customer's message is triaged; a person's answer
+   * in a conversation the hub relays (meta.relayOf) is sent on. False for other agent and system lines.
+   */
   triage: z.boolean(),
   /** Sent by a machine (auto-reply, bounce, list): stored and routed, never answered. */
   automated: z.boolean(),

@@ -118,7 +118,7 @@ export function webhookRoute(options: WebhookRouteOptions) {
         headers: flatten(req.headers),
         query: flatten(req.query as Record<string, unknown>),
       }
-      result = ingest({ ...options.deps, logger: log }, channel, inbound)
+      result = await ingest({ ...options.deps, logger: log }, channel, inbound)
     }
     logOutcome(log, result)
     sendOutcome(res, result)

@@ -74,7 +74,11 @@ export function acceptDelivery(
 }
 
 /** The webhook pipeline: resolve → verify (fail closed) → parse → persist. */
-export function ingest(deps: IngestDeps, channel: string, req: InboundRequest): IngestResult {
+export async function ingest(
+  deps: IngestDeps,
+  channel: string,
+  req: InboundRequest,
+): Promise<IngestResult> {
   // 1. Resolve the channel.
   const entry = deps.channels.get(channel)
   if (!entry) return { outcome: 'unknown_channel' }
@@ -88,7 +92,7 @@ export function ingest(deps: IngestDeps, channel: string, req: InboundRequest): 
   // 3. Parse and normalize.
   let parsed: ParseResult
   try {
-    parsed = adapter.parse(req, settings.config, now)
+    parsed = await adapter.parse(req, settings.config, now)
   } catch (err) {
     // A parser that throws has a bug; the payload is still answered with a 400, never a crash.
     deps.logger.error({ err, channel }, 'adapter parse threw')

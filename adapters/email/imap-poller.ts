@@ -1,0 +1,121 @@
+import { ImapFlow } from 'imapflow'
+import type { Source, SourceDeps } from '../types.js'
+import type { ReceivedMail } from './smtp-receiver.js'
+
+type Position = { uidValidity: string; lastUid: number }
+
+/**
+ * Reads a mailbox over IMAP. It remembers the mailbox's UIDVALIDITY and the last UID it
+ * stored, and advances that position only after the message is committed, so a restart
+ * neither skips nor repeats (a repeat would be caught by the Message-ID anyway). A new
+ * UIDVALIDITY (the mailbox was recreated) reads it again as a new mailbox.
+ */
+export function imapPoller(options: {
+  url: string
+  pollMs: number
+  /** How far back a mailbox seen for the first time is read. */
+  backfillMs: number
+  deps: SourceDeps
+  receive: ReceivedMail
+}): Source {
+  const { deps } = options
+  const url = new URL(options.url)
+  const mailbox = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'INBOX'
+  const secure = url.protocol === 'imaps:'
+  const stateKey = `imap:${url.hostname}:${decodeURIComponent(url.username)}:${mailbox}`
+  let timer: NodeJS.Timeout | null = null
+  let running: Promise<void> | null = null
+  let stopped = true
+  let failures = 0
+  let status = 'not started'
+
+  const readPosition = (): Position | null => {
+    const raw = deps.state.get(stateKey)
+    return raw ? (JSON.parse(raw) as Position) : null
+  }
+
+  const poll = async () => {
+    const client = new ImapFlow({
+      host: url.hostname,
+      port: url.port ? Number(url.port) : secure ? 993 : 143,
+      secure,
+      auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) },
+      logger: false,
+      disableAutoIdle: true,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+    })
+    client.on('error', (err: Error) =>
+      deps.logger.warn({ err: err.message }, 'imap connection error'),
+    )
+    await client.connect()
+    try {
+      const box = await client.mailboxOpen(mailbox, { readOnly: true })
+      const uidValidity = String(box.uidValidity)
+      let position = readPosition()
+      if (!position || position.uidValidity !== uidValidity) {
+        if (position)
+          deps.logger.warn({ mailbox }, 'imap UIDVALIDITY changed, reading the mailbox again')
+        // A mailbox seen for the first time is read from `backfillMs` ago, not from its first
+        // message: years-old mail is not the hub's to answer.
+        const since = new Date(deps.now().getTime() - options.backfillMs)
+        const recent = box.exists === 0 ? [] : await client.search({ since }, { uid: true })
+        const first = recent && recent.length > 0 ? Math.min(...recent) : Number(box.uidNext ?? 1)
+        position = { uidValidity, lastUid: Math.max(0, first - 1) }
+        deps.state.set(stateKey, JSON.stringify(position))
+      }
+      if (box.exists === 0) return
+      for await (const message of client.fetch(
+        `${position.lastUid + 1}:*`,
+        { uid: true, source: true },
+        { uid: true },
+      )) {
+        // "n:*" always returns the last message, even below n.
+        if (message.uid <= position.lastUid || !message.source) continue
+        const result = await options.receive(message.source)
+        if (result.outcome === 'store_failed')
+          throw new Error('could not store a message; will retry')
+        position = { uidValidity, lastUid: message.uid }
+        deps.state.set(stateKey, JSON.stringify(position))
+      }
+    } finally {
+      await client.logout().catch(() => client.close())
+    }
+  }
+
+  const schedule = (ms: number) => {
+    if (stopped) return
+    timer = setTimeout(() => {
+      running = poll().then(
+        () => {
+          failures = 0
+          status = 'ok'
+          schedule(options.pollMs)
+        },
+        (err: Error) => {
+          failures++
+          status = `error: ${err.message}`
+          deps.logger.warn({ err: err.message, failures }, 'imap poll failed')
+          // Back off on repeated failures, up to ten polling intervals.
+          schedule(options.pollMs * Math.min(10, 2 ** Math.min(failures, 4)))
+        },
+      )
+    }, ms)
+    timer.unref()
+  }
+
+  return {
+    name: 'imap',
+    start: async () => {
+      stopped = false
+      schedule(0)
+    },
+    stop: async () => {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      await running
+    },
+    health: () => status,
+  }
+}

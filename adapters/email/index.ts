@@ -1,0 +1,172 @@
+import { z } from 'zod'
+import { ByteSize } from '../../src/config.js'
+import { sha256Hex } from '../../src/normalized-message.js'
+import { safeEqual } from '../shared/hmac.js'
+import {
+  defineAdapter,
+  type InboundRequest,
+  type ParseResult,
+  type VerifyResult,
+} from '../types.js'
+import { imapPoller } from './imap-poller.js'
+import { CHANNEL, type MailOutcome, normalizeMail } from './normalize.js'
+import { parseMime } from './parse-mime.js'
+import { type EmailSender, emailEffect, replySubject } from './reply-effect.js'
+import { emailExecutors } from './send.js'
+import { smtpReceiver } from './smtp-receiver.js'
+
+export type EmailConfig = {
+  /** The hub's own address (EMAIL_FROM): replies come from it, mail from it is never answered. */
+  sender: EmailSender | null
+  smtpUrl: string | null
+  listen: { port: number; host: string } | null
+  imap: { url: string; pollMs: number; backfillMs: number } | null
+  /** Shared secret of POST /webhooks/email. */
+  webhookSecret: string | null
+  maxBytes: number
+}
+
+/** "Centralita <soporte@x.cl>" or "soporte@x.cl". */
+export const EmailAddress = z.string().transform((value, ctx): EmailSender => {
+  const match = /^\s*(?:"?([^"<]*?)"?\s*<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+))\s*$/.exec(value)
+  if (!match) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an address like "Soporte <soporte@empresa.cl>"',
+    })
+    return z.NEVER
+  }
+  return { name: (match[1] ?? '').trim(), address: (match[2] ?? match[3]!).toLowerCase() }
+})
+
+/** Mail is parsed and normalized the same way from the webhook, SMTP and IMAP. */
+export async function readMail(
+  raw: Buffer,
+  rawHash: string,
+  now: Date,
+  ownAddresses: readonly string[],
+): Promise<MailOutcome | { kind: 'invalid'; reason: string }> {
+  let mail: Awaited<ReturnType<typeof parseMime>>
+  try {
+    mail = await parseMime(raw)
+  } catch (err) {
+    return { kind: 'invalid', reason: (err as Error).message.slice(0, 200) }
+  }
+  return normalizeMail(mail, { rawHash, now, ownAddresses })
+}
+
+/** POST /webhooks/email is guarded by a shared secret: a bearer token, a header or `?token=`. */
+function verifyEmailWebhook(req: InboundRequest, config: EmailConfig): VerifyResult {
+  if (!config.webhookSecret) return { ok: false, reason: 'no EMAIL_WEBHOOK_SECRET' }
+  const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
+  const given = bearer ?? req.headers['x-centralita-token'] ?? req.query.token
+  if (!given) return { ok: false, reason: 'missing token' }
+  return safeEqual(given, config.webhookSecret) ? { ok: true } : { ok: false, reason: 'bad token' }
+}
+
+export const email = defineAdapter({
+  id: CHANNEL,
+  env: {
+    EMAIL_FROM: EmailAddress.optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    SMTP_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    SMTP_LISTEN_HOST: z.string().default('0.0.0.0'),
+    IMAP_URL: z.url({ protocol: /^imaps?$/ }).optional(),
+    IMAP_POLL_SECONDS: z.coerce.number().min(1).default(60),
+    IMAP_BACKFILL_HOURS: z.coerce.number().min(0).default(24),
+    EMAIL_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    MIME_BODY_LIMIT: ByteSize.default(25 * 1024 * 1024),
+  },
+  configure(env) {
+    const config: EmailConfig = {
+      sender: env.EMAIL_FROM ?? null,
+      smtpUrl: env.SMTP_URL ?? null,
+      listen:
+        env.SMTP_LISTEN_PORT !== undefined
+          ? { port: env.SMTP_LISTEN_PORT, host: env.SMTP_LISTEN_HOST }
+          : null,
+      imap: env.IMAP_URL
+        ? {
+            url: env.IMAP_URL,
+            pollMs: env.IMAP_POLL_SECONDS * 1000,
+            backfillMs: env.IMAP_BACKFILL_HOURS * 3_600_000,
+          }
+        : null,
+      webhookSecret: env.EMAIL_WEBHOOK_SECRET ?? null,
+      maxBytes: env.MIME_BODY_LIMIT,
+    }
+    return config.webhookSecret
+      ? { config, inbound: { enabled: true } }
+      : {
+          config,
+          inbound: {
+            enabled: false,
+            reason: 'set EMAIL_WEBHOOK_SECRET to accept raw MIME on /webhooks/email',
+          },
+        }
+  },
+  body: 'mime',
+  verify: (req, config) => verifyEmailWebhook(req, config),
+  async parse(req, config, now): Promise<ParseResult> {
+    const own = config.sender ? [config.sender.address] : []
+    const outcome = await readMail(req.rawBody, req.rawHash, now, own)
+    if (outcome.kind === 'invalid') return outcome
+    if (outcome.kind === 'ignored') return outcome
+    return {
+      kind: 'accepted',
+      deliveryId: outcome.message.externalId,
+      messages: [outcome.message],
+      events: [],
+    }
+  },
+  planReply(reply, _config, tools) {
+    if (!tools.email) return { unavailable: 'email is not configured (SMTP_URL, EMAIL_FROM)' }
+    const meta = reply.message.meta
+    const to = (typeof meta.replyTo === 'string' && meta.replyTo) || reply.contact.email
+    if (!to) return { unavailable: 'the message has no sender address' }
+    const messageId = typeof meta.messageId === 'string' ? meta.messageId : null
+    const references = Array.isArray(meta.references) ? (meta.references as string[]) : []
+    return tools.email({
+      key: reply.key,
+      subject: reply.subject,
+      conversationId: reply.conversation.id,
+      to,
+      title: replySubject(reply.message.subject, 'Tu mensaje'),
+      text: reply.text,
+      automatic: reply.automatic,
+      inReplyTo: messageId,
+      references: messageId ? [...references, messageId] : references,
+    })
+  },
+  executors(config, deps) {
+    return config.smtpUrl && config.sender
+      ? emailExecutors(config.smtpUrl, config.sender, deps)
+      : new Map()
+  },
+  sources(config, deps) {
+    const receive = async (raw: Buffer) => {
+      const rawHash = sha256Hex(raw)
+      const outcome = await readMail(
+        raw,
+        rawHash,
+        deps.now(),
+        config.sender ? [config.sender.address] : [],
+      )
+      if (outcome.kind === 'invalid') return { outcome: 'invalid_payload', reason: outcome.reason }
+      if (outcome.kind === 'ignored') return { outcome: 'ignored', reason: outcome.reason }
+      return deps.accept({ deliveryId: null, rawHash, messages: [outcome.message], events: [] })
+    }
+    const sources = []
+    if (config.listen)
+      sources.push(smtpReceiver({ ...config.listen, maxBytes: config.maxBytes, deps, receive }))
+    if (config.imap) sources.push(imapPoller({ ...config.imap, deps, receive }))
+    return sources
+  },
+})
+
+/** The email effect for other channels' replies (Tawk.to visitors) and queue mailboxes. */
+export function emailTool(config: EmailConfig) {
+  if (!config.smtpUrl || !config.sender) return null
+  const sender = config.sender
+  return (request: Parameters<typeof emailEffect>[1]) => emailEffect(sender, request)
+}
