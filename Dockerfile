@@ -44,7 +44,9 @@ RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 # The SQLite database (and WhatsApp Web session) live here: keep it on a volume.
 VOLUME ["/app/data"]
-EXPOSE 3000
+# 3000: HTTP. 2525: the inbound SMTP receiver, when SMTP_LISTEN_PORT=2525 (a non-root process
+# cannot bind 25: map host port 25 to it).
+EXPOSE 3000 2525
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "bin/centralita.js", "serve"]

@@ -1,14 +1,18 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { EmailConfig } from '../adapters/email/index.js'
 import { ADAPTERS } from '../adapters/registry.js'
+import type { Source } from '../adapters/types.js'
 import { createDispatcher, type Dispatcher } from './actions/dispatcher.js'
 import type { EffectExecutor } from './actions/effect-executor.js'
+import { replyTools } from './actions/reply-tools.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config.js'
 import { createApp } from './http/app.js'
-import type { ChannelEntry } from './ingest/ingest.js'
+import { acceptDelivery, type ChannelEntry } from './ingest/ingest.js'
 import type { Logger } from './logger.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
+import { outboundStore, sourceState } from './store/outbound-store.js'
 import { loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
@@ -26,7 +30,9 @@ export type Hub = {
   rulebook: () => Rulebook
   rules: RulebookSource
   classifier: IntentClassifier | null
-  /** Starts the HTTP server; resolves with the bound address. */
+  /** Inbound sources besides webhooks (SMTP receiver, IMAP poller). */
+  sources: readonly Source[]
+  /** Starts the HTTP server and the inbound sources; resolves with the HTTP address. */
   listen(): Promise<AddressInfo>
   /** Graceful shutdown: stop accepting, finish in-flight work, close the database. */
   stop(): Promise<void>
@@ -51,13 +57,15 @@ export function createHub(options: HubOptions): Hub {
       : loadClassifier(config.classifier, logger)
   const db = openDatabase(config.databasePath)
 
+  const store = outboundStore(db, clock)
   const channels = new Map<string, ChannelEntry>()
   const executors = new Map<string, EffectExecutor>()
   for (const adapter of ADAPTERS) {
     const settings = config.channels.get(adapter.id)
     if (!settings) continue
     channels.set(adapter.id, { adapter, settings })
-    for (const [kind, executor] of adapter.executors?.(settings.config, { logger }) ?? []) {
+    const deps = { logger: logger.child({ channel: adapter.id }), store }
+    for (const [kind, executor] of adapter.executors?.(settings.config, deps) ?? []) {
       executors.set(kind, executor)
     }
   }
@@ -75,13 +83,32 @@ export function createHub(options: HubOptions): Hub {
     channels,
     rulebook,
     classifier: () => classifier,
+    tools: replyTools(channels),
     onEffects: () => dispatcher.wake(),
   })
+
+  // Inbound sources that are not webhooks (SMTP receiver, IMAP poller), started by listen().
+  const state = sourceState(db, clock)
+  const sources: Source[] = []
+  for (const [id, { adapter, settings }] of channels) {
+    const found = adapter.sources?.(settings.config, {
+      logger: logger.child({ channel: id }),
+      accept: (delivery) =>
+        acceptDelivery({ db, clock, onStored: () => worker.wake() }, id, delivery),
+      state,
+      mailboxes: () => ownMailboxes(config, rulebook()),
+      now: () => clock.now(),
+    })
+    sources.push(...(found ?? []))
+  }
 
   const app = createApp({
     logger,
     ingest: { db, channels, clock, logger, onStored: () => worker.wake() },
-    bodyLimit: () => config.limits.webhookBody,
+    bodyLimit: (channel) =>
+      channels.get(channel)?.adapter.body === 'mime'
+        ? config.limits.mimeBody
+        : config.limits.webhookBody,
     readiness: () => {
       const checks: Record<string, string> = {}
       try {
@@ -92,7 +119,10 @@ export function createHub(options: HubOptions): Hub {
       }
       checks.triage = worker.running ? 'ok' : 'stopped'
       checks.dispatcher = dispatcher.running ? 'ok' : 'stopped'
-      return { ready: Object.values(checks).every((v) => v === 'ok'), checks }
+      const ready = Object.values(checks).every((v) => v === 'ok')
+      // A failing mailbox is reported, not fatal: webhooks keep flowing without it.
+      for (const source of sources) checks[`source.${source.name}`] = source.health()
+      return { ready, checks }
     },
   })
 
@@ -108,13 +138,17 @@ export function createHub(options: HubOptions): Hub {
     rulebook,
     rules,
     classifier,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    sources,
+    listen: async () => {
+      const address = await new Promise<AddressInfo>((resolve, reject) => {
         server = createServer(app)
         server.keepAliveTimeout = 5000
         server.once('error', reject)
         server.listen(config.port, config.host, () => resolve(server!.address() as AddressInfo))
-      }),
+      })
+      for (const source of sources) await source.start()
+      return address
+    },
     stop: () => {
       stopping ??= (async () => {
         if (server) {
@@ -124,6 +158,7 @@ export function createHub(options: HubOptions): Hub {
           await closed
           clearTimeout(grace)
         }
+        for (const source of sources) await source.stop()
         rules.close()
         await worker.stop()
         await dispatcher.stop()
@@ -132,4 +167,13 @@ export function createHub(options: HubOptions): Hub {
       return stopping
     },
   }
+}
+
+/** The addresses the hub takes mail for: its own (EMAIL_FROM) and the queues' mailboxes. */
+function ownMailboxes(config: Config, rulebook: Rulebook): string[] {
+  const email = config.channels.get('email')?.config as EmailConfig | undefined
+  const queues = Object.values(rulebook.source.queues.queues).flatMap((q) =>
+    q.email ? [q.email] : [],
+  )
+  return [...(email?.sender ? [email.sender.address] : []), ...queues].map((a) => a.toLowerCase())
 }

@@ -96,6 +96,59 @@ describe('centralita dry-run', () => {
     ])
   })
 
+  it('answers a Tawk.to offline ticket by email, as at a given moment', () => {
+    const file = join(ROOT, 'adapters/tawkto/fixtures/ticket_create_precio.json')
+    const { code, stdout } = run(
+      ['dry-run', '--channel', 'tawkto', '--at', '2026-11-18T15:00:00Z', file],
+      '',
+      {
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        EMAIL_FROM: 'Soporte <soporte@tienda.example>',
+      },
+    )
+    expect(code).toBe(0)
+    const result = JSON.parse(stdout)
+    expect(result.messages[0]).toMatchObject({
+      channel: 'tawkto',
+      externalId: 'ticket:9e4d7a10-c5b2-11f1-8a3c-5f2d9b7e4a01',
+    })
+    const [first] = result.decisions
+    expect(first.decision).toMatchObject({ intent: 'faq', reply: { kind: 'faq', faqId: 'envios' } })
+    expect(first.effects).toEqual([
+      expect.objectContaining({
+        kind: 'email.send',
+        payload: expect.objectContaining({ to: 'camila.rojas@example.cl', automatic: true }),
+      }),
+    ])
+  })
+
+  it('reads an .eml for the email channel: only the new text, its thread, a threaded reply', () => {
+    const file = join(ROOT, 'adapters/email/fixtures/respuesta_gmail.eml')
+    // Sunday night in Santiago: closed.
+    const { code, stdout } = run(
+      ['dry-run', '--channel', 'email', '--at', '2026-11-23T02:00:00Z', file],
+      '',
+      {
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        EMAIL_FROM: 'Soporte <soporte@tienda.example>',
+      },
+    )
+    expect(code).toBe(0)
+    const result = JSON.parse(stdout)
+    const [message] = result.messages
+    expect(message.text).toBe('Perfecto, ¿y a Punta Arenas cuánto demora?')
+    expect(message.conversationExternalId).toBe('CAF3kq1x7Yp2@mail.example.cl')
+    expect(message.threadRefs).toEqual([
+      '0f3b2c1d.centralita@tienda.example',
+      'CAF3kq1x7Yp2@mail.example.cl',
+    ])
+    const [email] = result.decisions[0].effects
+    expect(email.payload).toMatchObject({
+      title: 'Re: Consulta envio',
+      inReplyTo: 'CAF3kq1x9Zr4@mail.example.cl',
+    })
+  })
+
   it('names an unknown channel', () => {
     const { code, stderr } = run(['dry-run', '--channel', 'fax', 'x.json'])
     expect(code).toBe(2)

@@ -17,9 +17,9 @@ describe.each(ADAPTERS.map((a) => [a.id, a] as const))('adapter %s', (id, adapte
     expect(files.length).toBeGreaterThan(0)
   })
 
-  it.each(files)('parses %s', (file) => {
+  it.each(files)('parses %s', async (file) => {
     const rawBody = readFileSync(join(dir, file))
-    const result = adapter.parse(
+    const result = await adapter.parse(
       { method: 'POST', rawBody, rawHash: sha256Hex(rawBody), headers: {}, query: {} },
       config.channels.get(id)!.config,
       new Date('2026-11-20T10:00:05Z'),

@@ -1,12 +1,25 @@
 import type { ChatwootConfig } from '../../adapters/chatwoot/index.js'
-import { chatwootHandoff, chatwootTarget } from '../../adapters/chatwoot/index.js'
+import { chatwootHandoff, chatwootMirror, chatwootTarget } from '../../adapters/chatwoot/index.js'
+import type { ReplyRequest, ReplyTools } from '../../adapters/types.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Effect } from '../store/outbox-store.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { Decision } from '../triage/triage.js'
-import { decisionNote } from './decision-note.js'
+import { decisionNote, intentLabel } from './decision-note.js'
 import { firstName, humanDuration, renderTemplate } from './render-template.js'
+
+/** Recent history the reply caps need, counted by the worker from the store. */
+export type ReplyHistory = {
+  /** Automatic messages to this conversation within the window. */
+  automaticToConversation: number
+  /** Automatic messages to this recipient (any conversation) within the window. */
+  automaticToRecipient: number
+  /** Whether the out-of-hours notice already went to this conversation within its period. */
+  outOfHoursSent: boolean
+  /** When a person last answered in the conversation (unix ms), if ever. */
+  lastAgentReplyAt: number | null
+}
 
 export type PlanInput = {
   decision: Decision
@@ -14,12 +27,15 @@ export type PlanInput = {
   ticket: { number: string } | null
   rulebook: Rulebook
   channels: ReadonlyMap<string, ChannelEntry>
+  tools: ReplyTools
+  now: Date
+  history?: ReplyHistory
   /** When the business opens next, in words ("el lunes a las 9:00"), for the out-of-hours notice. */
   nextOpen?: { es: string; en: string } | null
 }
 
 /** Outbound effects for a decision, and notes on what could not be done (kept with it). */
-export type Plan = { effects: Effect[]; notes: string[] }
+export type Plan = { effects: Effect[]; notes: string[]; replySent: Decision['reply'] }
 
 /** The text of an automatic reply, in the message's language. */
 export function replyText(input: PlanInput): string | null {
@@ -53,88 +69,242 @@ export function replyText(input: PlanInput): string | null {
   return template ? renderTemplate(template[lang], vars) : null
 }
 
-/** Decides which outbound effects carry out a decision. Pure. */
-export function planEffects(input: PlanInput): Plan {
+/** The address automatic-reply caps count against: who the customer is, across channels. */
+export function recipientOf(subject: TriageSubject): string {
+  const { contact, message } = subject
+  return (
+    contact.email ??
+    contact.phone ??
+    `${message.channel}:${contact.externalId}`
+  ).toLowerCase()
+}
+
+/** Why an automatic reply must not go out now, or null. */
+function capped(input: PlanInput): string | null {
+  const { history, rulebook, decision, now } = input
+  if (!history) return null
+  const caps = rulebook.source.settings.automatic_replies
+  if (
+    history.lastAgentReplyAt !== null &&
+    now.getTime() - history.lastAgentReplyAt < caps.agent_quiet
+  ) {
+    return 'a person answered this conversation moments ago'
+  }
+  if (decision.reply?.kind === 'out_of_hours' && history.outOfHoursSent) {
+    return 'the out-of-hours notice already went to this conversation today'
+  }
+  if (history.automaticToConversation >= caps.per_conversation) {
+    return `${caps.per_conversation} automatic messages already went to this conversation`
+  }
+  if (history.automaticToRecipient >= caps.per_recipient) {
+    return `${caps.per_recipient} automatic messages already went to this recipient`
+  }
+  return null
+}
+
+/** What a channel needs to answer `subject`'s message with `text`. */
+export function replyRequest(
+  subject: TriageSubject,
+  options: {
+    key: string
+    subjectRef: string
+    text: string
+    language: 'es' | 'en'
+    automatic: boolean
+  },
+): ReplyRequest {
+  const { message, conversation, contact } = subject
+  return {
+    key: options.key,
+    subject: options.subjectRef,
+    text: options.text,
+    language: options.language,
+    automatic: options.automatic,
+    message: {
+      id: message.id,
+      externalId: message.externalId,
+      meta: message.meta,
+      subject: message.subject,
+      sentAt: message.sentAt,
+    },
+    conversation: {
+      id: conversation.id,
+      externalId: conversation.externalId,
+      meta: conversation.meta,
+      lastInboundAt: conversation.lastInboundAt,
+    },
+    contact: {
+      name: contact.name,
+      email: contact.email,
+      phone: contact.phone,
+      externalId: contact.externalId,
+    },
+  }
+}
+
+function planReply(
+  input: PlanInput,
+  keyPrefix: string,
+  subjectRef: string,
+  notes: string[],
+): Effect | null {
+  const { decision, subject, channels, tools } = input
+  const { message, conversation } = subject
+  if (!decision.reply) return null
+  const text = replyText(input)
+  const entry = channels.get(message.channel)
+  const blocked = message.automated
+    ? 'the message was sent by a machine'
+    : !text
+      ? `template for ${decision.reply.kind} missing`
+      : !entry?.adapter.planReply
+        ? `${message.channel} cannot send messages`
+        : capped(input)
+  if (blocked || !text || !entry?.adapter.planReply) {
+    notes.push(`no automatic reply: ${blocked}`)
+    return null
+  }
+  const request = replyRequest(subject, {
+    key: `${keyPrefix}:reply`,
+    subjectRef,
+    text,
+    language: decision.language,
+    automatic: true,
+  })
+  const planned = entry.adapter.planReply(request, entry.settings.config, tools)
+  if ('unavailable' in planned) {
+    notes.push(`no automatic reply: ${planned.unavailable}`)
+    return null
+  }
+  return {
+    ...planned,
+    automatic: true,
+    conversationId: conversation.id,
+    recipient: planned.recipient ?? recipientOf(subject),
+  }
+}
+
+/** Hands the conversation to the queue's team in Chatwoot: in place, or mirrored into the API inbox. */
+function planChatwoot(
+  input: PlanInput,
+  keyPrefix: string,
+  subjectRef: string,
+  notes: string[],
+): Effect[] {
   const { decision, subject, rulebook, channels } = input
   const { message, conversation, contact } = subject
+  const config = channels.get('chatwoot')?.settings.config as ChatwootConfig | undefined
+  const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
+  const handoff = (target: Parameters<typeof chatwootHandoff>[0]['target'], after?: string) =>
+    chatwootHandoff({
+      keyPrefix,
+      subject: subjectRef,
+      target,
+      team: queue
+        ? { id: queue.chatwoot_team_id ?? null, name: queue.chatwoot_team ?? null }
+        : null,
+      labels: [
+        decision.intent,
+        decision.priority,
+        ...(decision.level ? [decision.level] : []),
+        ...decision.signals,
+      ],
+      priority: rulebook.source.priorities.priorities[decision.priority]!.chatwoot,
+      note: decisionNote(decision, {
+        ticket: input.ticket?.number ?? null,
+        queueName: queue?.name ?? null,
+        notes,
+      }),
+      ...(after ? { after } : {}),
+    })
+  if (!config?.api) {
+    notes.push('Chatwoot API not configured: no note, labels or team assignment')
+    return []
+  }
+  if (message.channel === 'chatwoot') {
+    const target = chatwootTarget(message.meta)
+    return target ? handoff(target) : []
+  }
+  if (config.mirrorInboxId === null || config.api.accountId === null) {
+    notes.push('not mirrored into Chatwoot: set CHATWOOT_MIRROR_INBOX_ID and CHATWOOT_ACCOUNT_ID')
+    return []
+  }
+  const mirror = chatwootMirror({
+    key: `${keyPrefix}:mirror`,
+    subject: subjectRef,
+    conversationId: conversation.id,
+    accountId: config.api.accountId,
+    inboxId: config.mirrorInboxId,
+    channel: message.channel,
+    contact: {
+      externalId: contact.externalId,
+      name: contact.name,
+      email: contact.email,
+      phone: contact.phone,
+    },
+    content: message.subject ? `${message.subject}\n\n${message.text}` : message.text,
+  })
+  return [mirror, ...handoff({ mirrorOf: conversation.id }, mirror.key)]
+}
+
+/** A queue that works from email gets the conversation, classified; its answer is relayed. */
+function planQueueEmail(
+  input: PlanInput,
+  keyPrefix: string,
+  subjectRef: string,
+  notes: string[],
+): Effect | null {
+  const { decision, subject, rulebook, tools } = input
+  const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
+  if (!queue?.email) return null
+  if (!tools.email) {
+    notes.push(`queue ${decision.queue} works by email, and email is not configured`)
+    return null
+  }
+  const { message, contact, conversation } = subject
+  const who = contact.name ?? contact.email ?? contact.phone ?? contact.externalId
+  const ticket = input.ticket ? `[${input.ticket.number}] ` : ''
+  const text = [
+    decisionNote(decision, { ticket: input.ticket?.number ?? null, queueName: queue.name, notes }),
+    '',
+    `Cliente: ${who} (${message.channel})`,
+    message.subject ? `Asunto: ${message.subject}` : null,
+    '',
+    message.text,
+    '',
+    '—',
+    'Responda a este correo para contestarle al cliente por el mismo canal.',
+  ]
+    .filter((line) => line !== null)
+    .join('\n')
+  const planned = tools.email({
+    key: `${keyPrefix}:queue:${decision.queue}`,
+    subject: subjectRef,
+    conversationId: conversation.id,
+    to: queue.email,
+    title: `${ticket}${intentLabel(decision.intent)} · ${who}`.slice(0, 200),
+    text,
+    automatic: false,
+    kind: 'queue_notification',
+  })
+  if ('unavailable' in planned) {
+    notes.push(`queue ${decision.queue} not notified: ${planned.unavailable}`)
+    return null
+  }
+  return { ...planned, automatic: false }
+}
+
+/** Decides which outbound effects carry out a decision. Pure. */
+export function planEffects(input: PlanInput): Plan {
+  const { subject } = input
   const effects: Effect[] = []
   const notes: string[] = []
-  const keyPrefix = `msg:${message.id}`
-  const subjectRef = `message:${message.id}`
-
-  if (decision.reply) {
-    const text = replyText(input)
-    const entry = channels.get(message.channel)
-    if (message.automated) {
-      notes.push('no automatic reply: the message was sent by a machine')
-    } else if (!text) {
-      notes.push(`no automatic reply: template for ${decision.reply.kind} missing`)
-    } else if (!entry?.adapter.planReply) {
-      notes.push(`no automatic reply: ${message.channel} cannot send messages`)
-    } else {
-      const planned = entry.adapter.planReply(
-        {
-          key: `${keyPrefix}:reply`,
-          subject: subjectRef,
-          text,
-          automatic: true,
-          message: {
-            id: message.id,
-            externalId: message.externalId,
-            meta: message.meta,
-            subject: message.subject,
-            sentAt: message.sentAt,
-          },
-          conversation: {
-            id: conversation.id,
-            externalId: conversation.externalId,
-            meta: conversation.meta,
-            lastInboundAt: conversation.lastInboundAt,
-          },
-          contact: {
-            name: contact.name,
-            email: contact.email,
-            phone: contact.phone,
-            externalId: contact.externalId,
-          },
-        },
-        entry.settings.config,
-      )
-      if ('unavailable' in planned) notes.push(`no automatic reply: ${planned.unavailable}`)
-      else effects.push(planned)
-    }
-  }
-
-  if (message.channel === 'chatwoot') {
-    const config = channels.get('chatwoot')?.settings.config as ChatwootConfig | undefined
-    const target = chatwootTarget(message.meta)
-    if (!config?.api) {
-      notes.push('Chatwoot API not configured: no note, labels or team assignment')
-    } else if (target) {
-      const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
-      effects.push(
-        ...chatwootHandoff({
-          keyPrefix,
-          subject: subjectRef,
-          target,
-          team: queue
-            ? { id: queue.chatwoot_team_id ?? null, name: queue.chatwoot_team ?? null }
-            : null,
-          labels: [
-            decision.intent,
-            decision.priority,
-            ...(decision.level ? [decision.level] : []),
-            ...decision.signals,
-          ],
-          priority: rulebook.source.priorities.priorities[decision.priority]!.chatwoot,
-          note: decisionNote(decision, {
-            ticket: input.ticket?.number ?? null,
-            queueName: queue?.name ?? null,
-            notes,
-          }),
-        }),
-      )
-    }
-  }
-  return { effects, notes }
+  const keyPrefix = `msg:${subject.message.id}`
+  const subjectRef = `message:${subject.message.id}`
+  const reply = planReply(input, keyPrefix, subjectRef, notes)
+  if (reply) effects.push(reply)
+  const queueMail = planQueueEmail(input, keyPrefix, subjectRef, notes)
+  if (queueMail) effects.push(queueMail)
+  effects.push(...planChatwoot(input, keyPrefix, subjectRef, notes))
+  return { effects, notes, replySent: reply ? input.decision.reply : null }
 }

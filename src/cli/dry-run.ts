@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { adapterById } from '../../adapters/registry.js'
 import { planEffects } from '../actions/plan.js'
+import { replyTools } from '../actions/reply-tools.js'
 import type { Config } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import { type NormalizedMessage, sha256Hex } from '../normalized-message.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import { type IntentClassifier, triage } from '../triage/triage.js'
+import type { IntentClassifier } from '../triage/triage.js'
+import { decide } from '../worker/decide.js'
 
 /** A stored-looking subject for a message that is never stored (ids are 0). */
 function subjectOf(message: NormalizedMessage): TriageSubject {
@@ -63,9 +65,10 @@ function subjectOf(message: NormalizedMessage): TriageSubject {
 /**
  * `centralita dry-run --channel <id> <file>`: parse (without verifying), normalize, triage and
  * plan a saved payload. Nothing is stored or sent; effects are planned with the current
- * configuration (a channel without API credentials says so in the notes).
+ * configuration (a channel without API credentials says so in the notes), at the current time
+ * (business hours apply), as for a customer with no earlier history.
  */
-export function dryRun(options: {
+export async function dryRun(options: {
   channel: string
   file: string
   config: Config
@@ -84,9 +87,10 @@ export function dryRun(options: {
     const a = adapterById.get(id)
     if (a) channels.set(id, { adapter: a, settings: s })
   }
+  const tools = replyTools(channels)
   const rawBody = readFileSync(options.file)
   const now = options.now ?? new Date()
-  const parsed = adapter.parse(
+  const parsed = await adapter.parse(
     { method: 'POST', rawBody, rawHash: sha256Hex(rawBody), headers: {}, query: {} },
     settings.config,
     now,
@@ -99,24 +103,23 @@ export function dryRun(options: {
         triaged: false,
         reason: `${message.authorRole} message: stored, not triaged`,
       }
-    const decision = triage(
-      {
-        text: message.text,
-        subject: message.subject ?? null,
-        channel: message.channel,
-        role: message.authorRole,
-        language: message.language,
-      },
-      options.rulebook,
-      options.classifier,
-    )
+    const subject = subjectOf(message)
+    const { decision, nextOpen } = decide(subject, {
+      rulebook: options.rulebook,
+      classifier: options.classifier,
+      now,
+      recentComplaints: 0,
+    })
     const ticket = decision.ticket ? { number: `TK-${now.getUTCFullYear()}-000000` } : null
     const plan = planEffects({
       decision,
-      subject: subjectOf(message),
+      subject,
       ticket,
       rulebook: options.rulebook,
       channels,
+      tools,
+      now,
+      nextOpen,
     })
     return {
       message: message.externalId,

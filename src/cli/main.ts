@@ -48,14 +48,19 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--channel <id>', 'channel the payload came from')
     .argument('<payload-file>', 'saved webhook body (or .eml for email)')
     .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
-    .action((file: string, opts: { channel: string; rules: string }) => {
+    .option('--at <time>', 'decide as at this moment (ISO 8601), e.g. to try out-of-hours rules')
+    .action(async (file: string, opts: { channel: string; rules: string; at?: string }) => {
       const config = loadConfig(process.env, ADAPTERS)
-      const result = dryRun({
+      const at = opts.at === undefined ? new Date() : new Date(opts.at)
+      if (Number.isNaN(at.getTime()))
+        throw new ConfigError(`--at: "${opts.at}" is not a date and time`)
+      const result = await dryRun({
         channel: opts.channel,
         file,
         config,
         rulebook: loadRulebook(opts.rules),
         classifier: loadClassifier(config.classifier, silentLogger),
+        now: at,
       })
       out(JSON.stringify(result, null, 2))
       if (result.result === 'invalid') process.exitCode = 1

@@ -1,22 +1,32 @@
-import { planEffects } from '../actions/plan.js'
+import type { ReplyTools } from '../../adapters/types.js'
+import { planEffects, type ReplyHistory, recipientOf } from '../actions/plan.js'
+import { planRelay } from '../actions/relay.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
-import { describeMoment, isOpen, nextOpen } from '../sla/business-hours.js'
 import type { Db } from '../store/db.js'
 import { TRIAGE_JOB } from '../store/ingest-store.js'
 import { claimJobs, completeJob, failJob } from '../store/jobs.js'
-import { enqueueEffects } from '../store/outbox-store.js'
+import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
+import {
+  decidedLanguage,
+  latestCustomerMessage,
+  recordRelay,
+  relayTarget,
+} from '../store/relay-store.js'
 import {
   countRecentComplaints,
   hasDecision,
   insertDecision,
   loadTriageSubject,
   openTicket,
+  repliedWith,
+  type TriageSubject,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import { type IntentClassifier, triage } from '../triage/triage.js'
+import type { IntentClassifier } from '../triage/triage.js'
 import { backoffDelay } from './backoff.js'
+import { decide } from './decide.js'
 import { type Loop, startLoop } from './loop.js'
 
 export type TriageWorkerDeps = {
@@ -27,6 +37,8 @@ export type TriageWorkerDeps = {
   /** The current rulebook (it may be reloaded while the hub runs). */
   rulebook: () => Rulebook
   classifier: () => IntentClassifier | null
+  /** Ways to answer besides the message's own channel (email for Tawk.to visitors). */
+  tools: ReplyTools
   /** Told when effects were queued, so the dispatcher runs them at once. */
   onEffects?: () => void
   batchSize?: number
@@ -37,7 +49,85 @@ export type TriageWorkerDeps = {
 const LEASE_MS = 60_000
 const MAX_ATTEMPTS = 5
 
-/** Triages one stored message and queues what follows, in one transaction. */
+/** Recent automatic messages and agent activity, for the reply caps. */
+function replyHistory(
+  deps: TriageWorkerDeps,
+  subject: TriageSubject,
+  rulebook: Rulebook,
+  now: Date,
+): ReplyHistory {
+  const caps = rulebook.source.settings.automatic_replies
+  const since = now.getTime() - caps.window
+  return {
+    automaticToConversation: countAutomaticEffects(
+      deps.db,
+      { conversationId: subject.conversation.id },
+      since,
+    ),
+    automaticToRecipient: countAutomaticEffects(
+      deps.db,
+      { recipient: recipientOf(subject) },
+      since,
+    ),
+    outOfHoursSent: repliedWith(
+      deps.db,
+      subject.conversation.id,
+      'out_of_hours',
+      now.getTime() - caps.out_of_hours_every,
+    ),
+    lastAgentReplyAt: subject.conversation.lastAgentReplyAt,
+  }
+}
+
+/** A person's answer to a conversation: sent on to the customer, never triaged. */
+function relayAnswer(
+  deps: TriageWorkerDeps,
+  job: { id: number },
+  answer: TriageSubject,
+  target: number,
+  now: Date,
+): number {
+  const { db } = deps
+  const customerId = latestCustomerMessage(db, target, answer.message.id)
+  const customer = customerId === null ? null : loadTriageSubject(db, customerId)
+  const plan = planRelay({
+    answer,
+    customer,
+    language:
+      (customerId !== null ? decidedLanguage(db, customerId) : null) ??
+      deps.rulebook().source.settings.default_language,
+    channels: deps.channels,
+    tools: deps.tools,
+  })
+  let queued = 0
+  db.transaction((tx) => {
+    recordRelay(
+      tx,
+      {
+        messageId: answer.message.id,
+        conversationId: target,
+        actor: answer.contact.email ?? `${answer.message.channel}:${answer.contact.externalId}`,
+        outcome: plan.outcome,
+        ...(plan.outcome === 'undeliverable' ? { reason: plan.reason } : {}),
+      },
+      now,
+    )
+    queued = enqueueEffects(tx, plan.effects, now)
+    completeJob(tx, job.id, now)
+  })
+  deps.logger.info(
+    {
+      messageId: answer.message.id,
+      conversationId: target,
+      outcome: plan.outcome,
+      effects: queued,
+    },
+    'answer relayed',
+  )
+  return queued
+}
+
+/** Triages one stored message (or relays a person's answer) and queues what follows, in one transaction. */
 export function triageMessage(
   deps: TriageWorkerDeps,
   job: { id: number; refId: number },
@@ -49,31 +139,29 @@ export function triageMessage(
     completeJob(db, job.id, now)
     return 'missing'
   }
+  const relayTo = relayTarget(db, subject)
+  if (relayTo !== null) {
+    if (relayAnswer(deps, job, subject, relayTo, now) > 0) deps.onEffects?.()
+    return 'done'
+  }
+  if (subject.message.direction !== 'inbound') {
+    // Only customers' messages are triaged; a person's line that relays nowhere is kept as is.
+    completeJob(db, job.id, now)
+    return 'missing'
+  }
   const rulebook = deps.rulebook()
   const settings = rulebook.source.settings
   const { message, contact, conversation } = subject
-  const calendar = rulebook.calendarFor(message.channel)
-  const inHours = isOpen(calendar, now)
-  const decision = triage(
-    {
-      text: message.text,
-      subject: message.subject,
-      channel: message.channel,
-      role: message.authorRole as never,
-      language: (message.language as 'es' | 'en' | null) ?? null,
-      context: {
-        inHours,
-        recentComplaints: countRecentComplaints(
-          db,
-          contact,
-          now.getTime() - settings.repeat_complaints.window,
-        ),
-        assignedOperator: null,
-      },
-    },
+  const { decision, nextOpen } = decide(subject, {
     rulebook,
-    deps.classifier(),
-  )
+    classifier: deps.classifier(),
+    now,
+    recentComplaints: countRecentComplaints(
+      db,
+      contact,
+      now.getTime() - settings.repeat_complaints.window,
+    ),
+  })
   let queued = 0
   db.transaction((tx) => {
     let ticket: { number: string } | null = null
@@ -95,22 +183,20 @@ export function triageMessage(
         now,
       )
     }
-    const opens = inHours ? null : nextOpen(calendar, now)
     const plan = planEffects({
       decision,
       subject,
       ticket,
       rulebook,
       channels: deps.channels,
-      nextOpen: opens
-        ? {
-            es: describeMoment(opens, calendar, 'es', now),
-            en: describeMoment(opens, calendar, 'en', now),
-          }
-        : null,
+      tools: deps.tools,
+      now,
+      history: replyHistory(deps, subject, rulebook, now),
+      nextOpen,
     })
     const recorded = {
       ...decision,
+      reply: plan.replySent,
       explanation: {
         ...decision.explanation,
         reasons: [...decision.explanation.reasons, ...plan.notes],

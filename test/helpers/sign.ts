@@ -15,3 +15,12 @@ export function chatwootHeaders(
     ...(options.delivery ? { 'x-chatwoot-delivery': options.delivery } : {}),
   }
 }
+
+/** Headers Tawk.to sends: hex HMAC-SHA1 of the raw body, and the event id kept across retries. */
+export function tawkHeaders(body: string, secret: string, eventId: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-tawk-signature': createHmac('sha1', secret).update(body).digest('hex'),
+    'x-hook-event-id': eventId,
+  }
+}

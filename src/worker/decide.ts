@@ -1,0 +1,51 @@
+import { describeMoment, isOpen, nextOpen } from '../sla/business-hours.js'
+import type { TriageSubject } from '../store/triage-store.js'
+import type { Rulebook } from '../triage/rulebook/compile.js'
+import { type Decision, type IntentClassifier, triage } from '../triage/triage.js'
+
+export type Decided = {
+  decision: Decision
+  /** When the channel's business opens next, in words, when it is closed now. */
+  nextOpen: { es: string; en: string } | null
+}
+
+/**
+ * Triage of a stored message in its context at `now`: the channel's business hours and the
+ * customer's recent complaints. The worker and `centralita dry-run` decide the same way.
+ */
+export function decide(
+  subject: TriageSubject,
+  options: {
+    rulebook: Rulebook
+    classifier: IntentClassifier | null
+    now: Date
+    recentComplaints: number
+  },
+): Decided {
+  const { rulebook, now } = options
+  const { message } = subject
+  const calendar = rulebook.calendarFor(message.channel)
+  const inHours = isOpen(calendar, now)
+  const decision = triage(
+    {
+      text: message.text,
+      subject: message.subject,
+      channel: message.channel,
+      role: message.authorRole as never,
+      language: (message.language as 'es' | 'en' | null) ?? null,
+      context: { inHours, recentComplaints: options.recentComplaints, assignedOperator: null },
+    },
+    rulebook,
+    options.classifier,
+  )
+  const opens = inHours ? null : nextOpen(calendar, now)
+  return {
+    decision,
+    nextOpen: opens
+      ? {
+          es: describeMoment(opens, calendar, 'es', now),
+          en: describeMoment(opens, calendar, 'en', now),
+        }
+      : null,
+  }
+}

@@ -1,0 +1,25 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { RULES_DIR, tempDir } from './hub.js'
+
+/**
+ * A copy of the shipped rulebook with some files edited (`edit` maps a file name to a
+ * function of its text), for tests that need another configuration of the same rules.
+ */
+export function editedRules(edit: Record<string, (text: string) => string>) {
+  const temp = tempDir('centralita-rules-')
+  cpSync(RULES_DIR, temp.dir, { recursive: true })
+  for (const [file, change] of Object.entries(edit)) {
+    const path = join(temp.dir, file)
+    writeFileSync(path, change(readFileSync(path, 'utf8')))
+  }
+  return temp
+}
+
+/** The rulebook with the quality queue (complaints) working from a mailbox. */
+export const QUALITY_MAILBOX = 'calidad@tienda.example'
+export const rulesWithQualityMailbox = () =>
+  editedRules({
+    'queues.yaml': (text) =>
+      text.replace(/(\n {2}calidad:\n {4}name: [^\n]+\n)/, `$1    email: ${QUALITY_MAILBOX}\n`),
+  })
