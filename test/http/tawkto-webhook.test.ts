@@ -188,9 +188,12 @@ describe('POST /webhooks/tawkto', () => {
     })
     const key = `1:${conversation.id}`
     await waitFor(
-      () => (chatwoot.messages.get(key)?.length ?? 0) >= 2 && chatwoot.priorities.get(key),
+      () =>
+        (chatwoot.messages.get(key)?.length ?? 0) >= 2 &&
+        chatwoot.priorities.get(key) &&
+        chatwoot.labels.get(key),
       {
-        what: 'the customer message, the note and the priority in the mirror',
+        what: 'the customer message, the note, labels and priority in the mirror',
       },
     )
     const [incoming, note] = chatwoot.messages.get(key)!
