@@ -60,14 +60,19 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
    * why the channel cannot (no API, no address, outside a messaging window).
    */
   planReply?(reply: ReplyRequest, config: C, tools: ReplyTools): Effect | { unavailable: string }
+  /**
+   * Hands the conversation to a person inside the channel itself, where the channel has its
+   * own staff side (the business's app assigns it to the customer's operator or a queue).
+   */
+  planHandoff?(handoff: HandoffRequest, config: C): Effect[]
   /** Executors for the effects this channel plans, built once at boot. */
   executors?(config: C, deps: OutboundDeps): Map<string, EffectExecutor>
   /** Inbound sources that are not webhooks (an SMTP listener, an IMAP poller, a session). */
   sources?(config: C, deps: SourceDeps): Source[]
 }
 
-/** What executors may use besides their upstream: a logger and the hub's record of messages. */
-export type OutboundDeps = { logger: Logger; store: OutboundStore }
+/** What executors may use besides their upstream: a logger, the hub's records and its clock. */
+export type OutboundDeps = { logger: Logger; store: OutboundStore; now(): Date }
 
 /** The part of the store outbound executors need. */
 export interface OutboundStore {
@@ -77,6 +82,12 @@ export interface OutboundStore {
   hasMessage(channel: string, externalId: string): boolean
   conversationMeta(conversationId: number): Record<string, unknown>
   mergeConversationMeta(conversationId: number, patch: Record<string, unknown>): void
+  /**
+   * The channel's id of a message sent under an effect key, when known: recorded by the
+   * executor after sending, or confirmed by the channel (a status callback carrying the key).
+   */
+  sentWith(channel: string, effectKey: string): string | null
+  recordSent(channel: string, effectKey: string, externalId: string): void
 }
 
 export type OutboundRecord = {
@@ -117,6 +128,8 @@ export type Source = {
   stop(): Promise<void>
   /** For /readyz and the console: 'ok', or what is wrong. */
   health(): string
+  /** Details for the admin console (a session's state, its login QR code). */
+  snapshot?(): Record<string, unknown>
 }
 
 export type SourceDeps = {
@@ -147,6 +160,8 @@ export type ReplyRequest = {
   automatic: boolean
   /** For staff only, where the channel has private notes (Chatwoot); others send it as usual. */
   private?: boolean
+  /** When the reply is planned (messaging windows are counted from here). */
+  at: Date
   message: {
     id: number
     externalId: string
@@ -170,3 +185,20 @@ export const defineAdapter = <C, E extends z.ZodRawShape>(
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds adapters of every config type
 export type AnyAdapter = ChannelAdapter<any, any>
+
+/** A decision that gives the conversation to a queue or an operator, as a channel sees it. */
+export type HandoffRequest = {
+  key: string
+  subject: string
+  conversation: { id: number; externalId: string; meta: Record<string, unknown> }
+  message: { externalId: string; meta: Record<string, unknown> }
+  contact: { externalId: string }
+  queue: { id: string; name: string } | null
+  operator: string | null
+  intent: string
+  priority: string
+  level: string | null
+  ticket: string | null
+  /** The decision in words (what the admins read). */
+  note: string
+}

@@ -64,7 +64,7 @@ export function createHub(options: HubOptions): Hub {
     const settings = config.channels.get(adapter.id)
     if (!settings) continue
     channels.set(adapter.id, { adapter, settings })
-    const deps = { logger: logger.child({ channel: adapter.id }), store }
+    const deps = { logger: logger.child({ channel: adapter.id }), store, now: () => clock.now() }
     for (const [kind, executor] of adapter.executors?.(settings.config, deps) ?? []) {
       executors.set(kind, executor)
     }

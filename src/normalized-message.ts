@@ -89,6 +89,8 @@ export const ChannelEvent = z.discriminatedUnion('type', [
     status: z.enum(['sent', 'delivered', 'read', 'failed']),
     at: Iso,
     error: z.string().max(1000).optional(),
+    /** The idempotency key the hub sent with the message, echoed back by the channel. */
+    callbackKey: z.string().max(512).optional(),
   }),
 ])
 export type ChannelEvent = z.infer<typeof ChannelEvent>

@@ -44,6 +44,7 @@ export function decisionNote(
     `centralita · ${intentLabel(decision.intent)} (${Math.round(decision.confidence * 100)} %) · prioridad ${PRIORITY_ES[decision.priority] ?? decision.priority}${decision.level ? ` · nivel ${decision.level}` : ''}`,
   ]
   if (extra.queueName ?? decision.queue) lines.push(`Cola: ${extra.queueName ?? decision.queue}`)
+  if (decision.assignedOperator) lines.push(`Operador asignado: ${decision.assignedOperator}`)
   if (extra.ticket) lines.push(`Ticket: ${extra.ticket}`)
   if (decision.signals.length > 0)
     lines.push(`Señales: ${decision.signals.map(signalLabel).join(', ')}`)

@@ -35,7 +35,13 @@ export type PlanInput = {
 }
 
 /** Outbound effects for a decision, and notes on what could not be done (kept with it). */
-export type Plan = { effects: Effect[]; notes: string[]; replySent: Decision['reply'] }
+export type Plan = {
+  effects: Effect[]
+  notes: string[]
+  replySent: Decision['reply']
+  /** The automatic answer could not go out: the message needs a person (a ticket, a queue). */
+  handToPerson: boolean
+}
 
 /** The text of an automatic reply, in the message's language. */
 export function replyText(input: PlanInput): string | null {
@@ -111,10 +117,12 @@ export function replyRequest(
     text: string
     language: 'es' | 'en'
     automatic: boolean
+    at: Date
   },
 ): ReplyRequest {
   const { message, conversation, contact } = subject
   return {
+    at: options.at,
     key: options.key,
     subject: options.subjectRef,
     text: options.text,
@@ -170,6 +178,7 @@ function planReply(
     text,
     language: decision.language,
     automatic: true,
+    at: input.now,
   })
   const planned = entry.adapter.planReply(request, entry.settings.config, tools)
   if ('unavailable' in planned) {
@@ -294,6 +303,42 @@ function planQueueEmail(
   return { ...planned, automatic: false }
 }
 
+/** Hands the conversation over inside its own channel, where the channel has a staff side. */
+function planChannelHandoff(
+  input: PlanInput,
+  keyPrefix: string,
+  subjectRef: string,
+  notes: string[],
+): Effect[] {
+  const { decision, subject, rulebook, channels } = input
+  if (!decision.queue && !decision.assignedOperator) return []
+  const entry = channels.get(subject.message.channel)
+  if (!entry?.adapter.planHandoff) return []
+  const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
+  const ticket = input.ticket?.number ?? null
+  return entry.adapter.planHandoff(
+    {
+      key: `${keyPrefix}:handoff`,
+      subject: subjectRef,
+      conversation: {
+        id: subject.conversation.id,
+        externalId: subject.conversation.externalId,
+        meta: subject.conversation.meta,
+      },
+      message: { externalId: subject.message.externalId, meta: subject.message.meta },
+      contact: { externalId: subject.contact.externalId },
+      queue: decision.queue ? { id: decision.queue, name: queue?.name ?? decision.queue } : null,
+      operator: decision.assignedOperator,
+      intent: decision.intent,
+      priority: decision.priority,
+      level: decision.level,
+      ticket,
+      note: decisionNote(decision, { ticket, queueName: queue?.name ?? null, notes }),
+    },
+    entry.settings.config,
+  )
+}
+
 /** Decides which outbound effects carry out a decision. Pure. */
 export function planEffects(input: PlanInput): Plan {
   const { subject } = input
@@ -306,5 +351,14 @@ export function planEffects(input: PlanInput): Plan {
   const queueMail = planQueueEmail(input, keyPrefix, subjectRef, notes)
   if (queueMail) effects.push(queueMail)
   effects.push(...planChatwoot(input, keyPrefix, subjectRef, notes))
-  return { effects, notes, replySent: reply ? input.decision.reply : null }
+  effects.push(...planChannelHandoff(input, keyPrefix, subjectRef, notes))
+  const { decision, history } = input
+  // An answer the hub meant to send and could not (no channel to send it on, a closed
+  // WhatsApp window, a cap) leaves the customer waiting: a person must take it.
+  const handToPerson =
+    decision.reply !== null &&
+    !reply &&
+    !subject.message.automated &&
+    !(decision.reply.kind === 'out_of_hours' && history?.outOfHoursSent)
+  return { effects, notes, replySent: reply ? decision.reply : null, handToPerson }
 }

@@ -10,6 +10,7 @@ export type RelayInput = {
   /** The customer's latest message in the conversation the answer belongs to. */
   customer: TriageSubject | null
   language: 'es' | 'en'
+  now: Date
   channels: ReadonlyMap<string, ChannelEntry>
   tools: ReplyTools
 }
@@ -42,6 +43,7 @@ export function planRelay(input: RelayInput): RelayPlan {
           text,
           language: input.language,
           automatic: false,
+          at: input.now,
         }),
         entry.settings.config,
         tools,
@@ -79,7 +81,14 @@ function noticeToAuthor(
   ].join('\n')
   const planned = entry.adapter.planReply(
     {
-      ...replyRequest(answer, { key, subjectRef, text, language: 'es', automatic: true }),
+      ...replyRequest(answer, {
+        key,
+        subjectRef,
+        text,
+        language: 'es',
+        automatic: true,
+        at: input.now,
+      }),
       private: true,
     },
     entry.settings.config,

@@ -134,6 +134,7 @@ export async function dryRun(options: {
       },
       effects: plan.effects,
       notes: plan.notes,
+      handToPerson: plan.handToPerson,
     }
   })
   return {

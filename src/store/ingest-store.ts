@@ -1,9 +1,19 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
 import type { Db, Executor } from './db.js'
-import { contacts, conversations, jobs, messages, webhookDeliveries } from './schema.js'
+import {
+  channelState,
+  contacts,
+  conversations,
+  jobs,
+  messages,
+  webhookDeliveries,
+} from './schema.js'
 
 export const TRIAGE_JOB = 'triage'
+
+/** State key under which a channel's confirmation of a message sent with an effect key is kept. */
+export const sentKey = (channel: string, effectKey: string) => `${channel}:sent:${effectKey}`
 
 export type PersistResult =
   | { outcome: 'duplicate' } // the delivery was seen before: nothing written
@@ -235,6 +245,18 @@ function applyEvent(db: Executor, event: ChannelEvent, at: number): void {
           ),
         )
         .run()
+      // The channel confirms it has the message sent under this key: a send that may have
+      // been cut short is not repeated (see the outbound executors).
+      if (event.callbackKey) {
+        db.insert(channelState)
+          .values({
+            key: sentKey(event.channel, event.callbackKey),
+            value: event.messageExternalId,
+            updatedAt: at,
+          })
+          .onConflictDoNothing()
+          .run()
+      }
       return
     default: {
       const unreachable: never = event

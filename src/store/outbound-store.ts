@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { OutboundRecord, OutboundStore } from '../../adapters/types.js'
 import type { Clock } from '../clock.js'
 import type { Db } from './db.js'
+import { sentKey } from './ingest-store.js'
 import { channelState, conversations, messages } from './schema.js'
 
 function parseObject(json: string | undefined): Record<string, unknown> {
@@ -64,6 +65,25 @@ export function outboundStore(db: Db, clock: Clock): OutboundStore {
         .where(eq(conversations.id, conversationId))
         .get()
       return parseObject(row?.meta)
+    },
+    sentWith(channel, effectKey) {
+      return (
+        db
+          .select({ value: channelState.value })
+          .from(channelState)
+          .where(eq(channelState.key, sentKey(channel, effectKey)))
+          .get()?.value ?? null
+      )
+    },
+    recordSent(channel, effectKey, externalId) {
+      db.insert(channelState)
+        .values({
+          key: sentKey(channel, effectKey),
+          value: externalId,
+          updatedAt: clock.now().getTime(),
+        })
+        .onConflictDoNothing()
+        .run()
     },
     mergeConversationMeta(conversationId, patch) {
       db.update(conversations)

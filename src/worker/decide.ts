@@ -33,7 +33,13 @@ export function decide(
       channel: message.channel,
       role: message.authorRole as never,
       language: (message.language as 'es' | 'en' | null) ?? null,
-      context: { inHours, recentComplaints: options.recentComplaints, assignedOperator: null },
+      context: {
+        inHours,
+        recentComplaints: options.recentComplaints,
+        // Channels that know the customer's operator (the internal chat) say so in the meta.
+        assignedOperator:
+          typeof message.meta.assignedOperator === 'string' ? message.meta.assignedOperator : null,
+      },
     },
     rulebook,
     options.classifier,

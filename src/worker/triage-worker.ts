@@ -96,6 +96,7 @@ function relayAnswer(
     language:
       (customerId !== null ? decidedLanguage(db, customerId) : null) ??
       deps.rulebook().source.settings.default_language,
+    now,
     channels: deps.channels,
     tools: deps.tools,
   })
@@ -152,7 +153,7 @@ export function triageMessage(
   const rulebook = deps.rulebook()
   const settings = rulebook.source.settings
   const { message, contact, conversation } = subject
-  const { decision, nextOpen } = decide(subject, {
+  const decided = decide(subject, {
     rulebook,
     classifier: deps.classifier(),
     now,
@@ -162,12 +163,26 @@ export function triageMessage(
       now.getTime() - settings.repeat_complaints.window,
     ),
   })
+  let decision = decided.decision
+  const history = replyHistory(deps, subject, rulebook, now)
+  const plan = (ticket: { number: string } | null) =>
+    planEffects({
+      decision,
+      subject,
+      ticket,
+      rulebook,
+      channels: deps.channels,
+      tools: deps.tools,
+      now,
+      history,
+      nextOpen: decided.nextOpen,
+    })
   let queued = 0
   db.transaction((tx) => {
-    let ticket: { number: string } | null = null
-    if (decision.ticket) {
+    const open = () => {
+      if (!decision.ticket) return null
       const priority = rulebook.source.priorities.priorities[decision.priority]!
-      ticket = openTicket(
+      return openTicket(
         tx,
         {
           conversationId: conversation.id,
@@ -183,23 +198,22 @@ export function triageMessage(
         now,
       )
     }
-    const plan = planEffects({
-      decision,
-      subject,
-      ticket,
-      rulebook,
-      channels: deps.channels,
-      tools: deps.tools,
-      now,
-      history: replyHistory(deps, subject, rulebook, now),
-      nextOpen,
-    })
+    let ticket = open()
+    let planned = plan(ticket)
+    if (planned.handToPerson && (!decision.queue || !decision.ticket)) {
+      // The automatic answer cannot go out: a person takes the message, as when triage is unsure.
+      const queue = decision.queue ?? settings.default_queue
+      decision = { ...decision, needsHuman: true, queue, ticket: decision.ticket ?? 'consulta' }
+      ticket = open()
+      const again = plan(ticket)
+      planned = { ...again, notes: [...planned.notes, `handed to a person (queue ${queue})`] }
+    }
     const recorded = {
       ...decision,
-      reply: plan.replySent,
+      reply: planned.replySent,
       explanation: {
         ...decision.explanation,
-        reasons: [...decision.explanation.reasons, ...plan.notes],
+        reasons: [...decision.explanation.reasons, ...planned.notes],
       },
     }
     insertDecision(
@@ -209,7 +223,7 @@ export function triageMessage(
       rulebook.version,
       now,
     )
-    queued = enqueueEffects(tx, plan.effects, now)
+    queued = enqueueEffects(tx, planned.effects, now)
     completeJob(tx, job.id, now)
   })
   deps.logger.info(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ADAPTERS } from '../../adapters/registry.js'
 import type { Clock } from '../../src/clock.js'
-import { loadConfig } from '../../src/config.js'
+import { type Config, loadConfig } from '../../src/config.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import { silentLogger } from '../../src/logger.js'
 
@@ -21,7 +21,7 @@ export function tempDir(prefix = 'centralita-'): { dir: string; cleanup: () => v
  */
 export function testHub(
   env: Record<string, string>,
-  options: { clock?: Clock; dir?: string } = {},
+  options: { clock?: Clock; dir?: string; configure?: (config: Config) => void } = {},
 ) {
   const temp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir()
   const config = loadConfig(
@@ -34,6 +34,7 @@ export function testHub(
     },
     ADAPTERS,
   )
+  options.configure?.(config)
   const hub: Hub = createHub({
     config,
     logger: silentLogger,

@@ -206,6 +206,11 @@ describe('POST /webhooks/tawkto', () => {
     const decision = t.hub.db.select().from(triageDecisions).get()!
     expect(JSON.parse(decision.explanation).reasons.join('\n')).toMatch(/left no email/)
     expect(JSON.parse(decision.actions).reply).toBeNull()
+    // The FAQ answer could not go out, so a person takes it: a ticket and the general team.
+    expect(decision).toMatchObject({ needsHuman: true, queue: 'general' })
+    expect(JSON.parse(decision.actions).ticket).toBe('consulta')
+    await waitFor(() => chatwoot.assignments.get(key), { what: 'the team assignment' })
+    expect(chatwoot.assignments.get(key)).toEqual({ team_id: 1 })
   })
 
   it('relays an agent reply in the mirrored conversation to the visitor by email', async () => {
