@@ -31,6 +31,16 @@ ENV NODE_ENV=production \
     CORPUS_DIR=/app/corpus \
     MODEL_CACHE_DIR=/app/model
 WORKDIR /app
+# Chromium for WHATSAPP_MODE=web (whatsapp-web.js drives WhatsApp Web in it). Build with
+# --build-arg WITH_CHROMIUM=false for a smaller image when WhatsApp Web is not used.
+ARG WITH_CHROMIUM=true
+RUN if [ "$WITH_CHROMIUM" = "true" ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends chromium fonts-liberation \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+ENV WHATSAPP_CHROMIUM_PATH=/usr/bin/chromium \
+    WHATSAPP_SESSION_DIR=/app/data/whatsapp-session
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

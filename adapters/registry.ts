@@ -1,9 +1,11 @@
 import { chatwoot } from './chatwoot/index.js'
 import { email } from './email/index.js'
+import { internal } from './internal/index.js'
 import { tawkto } from './tawkto/index.js'
 import type { AnyAdapter } from './types.js'
+import { whatsapp } from './whatsapp/index.js'
 
 /** Every channel the hub knows. Adding a channel: its folder, and one line here. */
-export const ADAPTERS: readonly AnyAdapter[] = [chatwoot, tawkto, email]
+export const ADAPTERS: readonly AnyAdapter[] = [chatwoot, tawkto, email, whatsapp, internal]
 
 export const adapterById: ReadonlyMap<string, AnyAdapter> = new Map(ADAPTERS.map((a) => [a.id, a]))

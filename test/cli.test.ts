@@ -149,6 +149,55 @@ describe('centralita dry-run', () => {
     })
   })
 
+  it('plans a WhatsApp Cloud reply, and none once the 24-hour window closed', () => {
+    const file = join(ROOT, 'adapters/whatsapp/fixtures/text_horario_es.json')
+    const env = { WHATSAPP_ACCESS_TOKEN: 'token', WHATSAPP_PHONE_NUMBER_ID: '110022003300440' }
+    const within = JSON.parse(
+      run(['dry-run', '--channel', 'whatsapp', '--at', '2025-11-20T15:05:00Z', file], '', env)
+        .stdout,
+    )
+    expect(within.messages[0]).toMatchObject({
+      channel: 'whatsapp',
+      contact: { phone: '+56911112222' },
+    })
+    expect(within.decisions[0].effects).toEqual([
+      expect.objectContaining({
+        kind: 'whatsapp.cloud.send',
+        payload: expect.objectContaining({ to: '56911112222' }),
+      }),
+    ])
+    const late = JSON.parse(
+      run(['dry-run', '--channel', 'whatsapp', '--at', '2025-11-22T15:05:00Z', file], '', env)
+        .stdout,
+    )
+    expect(late.decisions[0].effects).toEqual([])
+    expect(late.decisions[0].handToPerson).toBe(true)
+    expect(late.decisions[0].notes.join(' ')).toMatch(/24-hour WhatsApp window is closed/)
+  })
+
+  it('routes an internal-chat customer to their operator', () => {
+    const file = join(ROOT, 'adapters/internal/fixtures/cliente_soporte.json')
+    const { code, stdout } = run(
+      ['dry-run', '--channel', 'internal', '--at', '2026-11-20T13:06:00Z', file],
+      '',
+      {
+        INTERNAL_WEBHOOK_SECRET: 'internal-secret-0123456789',
+        INTERNAL_CALLBACK_URL: 'http://127.0.0.1:9/events',
+      },
+    )
+    expect(code).toBe(0)
+    const [first] = JSON.parse(stdout).decisions
+    expect(first.decision).toMatchObject({
+      intent: 'support',
+      queue: 'general',
+      assignedOperator: 'op-12',
+    })
+    expect(first.effects.map((e: { payload: { type: string } }) => e.payload.type).sort()).toEqual([
+      'handoff',
+      'message',
+    ])
+  })
+
   it('names an unknown channel', () => {
     const { code, stderr } = run(['dry-run', '--channel', 'fax', 'x.json'])
     expect(code).toBe(2)

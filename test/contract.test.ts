@@ -11,7 +11,7 @@ const config = loadConfig({}, ADAPTERS)
 
 describe.each(ADAPTERS.map((a) => [a.id, a] as const))('adapter %s', (id, adapter) => {
   const dir = join(import.meta.dirname, '../adapters', id, 'fixtures')
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => !f.endsWith('.md')) : []
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(json|eml)$/.test(f)) : []
 
   it('has fixtures', () => {
     expect(files.length).toBeGreaterThan(0)
