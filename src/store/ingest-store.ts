@@ -9,6 +9,7 @@ import {
   messages,
   webhookDeliveries,
 } from './schema.js'
+import { recordFirstResponse } from './ticket-store.js'
 
 export const TRIAGE_JOB = 'triage'
 
@@ -219,6 +220,12 @@ function touchConversation(
       })
       .where(eq(conversations.id, conversationId))
       .run()
+    // A person answered in the channel itself: the ticket's first response.
+    const who =
+      typeof message.meta.senderName === 'string'
+        ? message.meta.senderName
+        : `${message.channel} agent`
+    recordFirstResponse(db, conversationId, who, sentAt)
   }
 }
 

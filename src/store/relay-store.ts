@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { Executor } from './db.js'
 import { auditLog, conversations, messages, triageDecisions } from './schema.js'
+import { recordFirstResponse } from './ticket-store.js'
 import type { TriageSubject } from './triage-store.js'
 
 /** Meta kind of the hub's email to an admin queue; an answer to it is a person's reply to relay. */
@@ -106,6 +107,7 @@ export function recordRelay(
     })
     .where(eq(conversations.id, relay.conversationId))
     .run()
+  if (relay.outcome === 'relayed') recordFirstResponse(db, relay.conversationId, relay.actor, at)
   db.insert(auditLog)
     .values({
       at,

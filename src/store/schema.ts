@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import {
+  index,
+  integer,
+  real,
+  sqliteTable,
+  sqliteView,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 // Times are unix milliseconds (integers): cheap to compare and index, no timezone ambiguity.
 const createdAt = () =>
@@ -172,6 +180,10 @@ export const tickets = sqliteTable(
     resolutionDueAt: integer('resolution_due_at'),
     firstResponseAt: integer('first_response_at'),
     resolvedAt: integer('resolved_at'),
+    /** Who answered the customer first (an agent's name or address). */
+    firstResponseBy: text('first_response_by'),
+    /** When the satisfaction survey (1–5) was sent, on resolution. */
+    surveySentAt: integer('survey_sent_at'),
     satisfaction: integer('satisfaction'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
@@ -265,3 +277,55 @@ export const channelState = sqliteTable('channel_state', {
   value: text('value').notNull(),
   updatedAt: integer('updated_at').notNull(),
 })
+
+/**
+ * SLA events that fired (a warning, a breach), one per subject, kind and deadline: the SLA
+ * clock never fires the same event twice, and a new deadline (after an escalation) fires anew.
+ */
+export const slaEvents = sqliteTable(
+  'sla_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** `ticket:12` or `escalation:3`. */
+    subject: text('subject').notNull(),
+    kind: text('kind').notNull(),
+    dueAt: integer('due_at').notNull(),
+    firedAt: integer('fired_at').notNull(),
+  },
+  (t) => [uniqueIndex('sla_events_once').on(t.subject, t.kind, t.dueAt)],
+)
+
+/**
+ * Open escalations with their urgency (ARCHITECTURE.md §1): `vencido` past the deadline,
+ * `critico` under an hour left, `advertencia` under four, else `normal`. For reports and SQL
+ * users; the admin API computes the same from the hub's clock.
+ */
+export const escalamientosActivos = sqliteView('escalamientos_activos', {
+  id: integer('id').notNull(),
+  ticketId: integer('ticket_id').notNull(),
+  ticket: text('ticket').notNull(),
+  queue: text('queue').notNull(),
+  priority: text('priority').notNull(),
+  fromLevel: text('from_level'),
+  level: text('level').notNull(),
+  reason: text('reason').notNull(),
+  status: text('status').notNull(),
+  escalatedBy: text('escalated_by').notNull(),
+  receivedBy: text('received_by'),
+  slaDueAt: integer('sla_due_at').notNull(),
+  createdAt: integer('created_at').notNull(),
+  urgencia: text('urgencia', { enum: ['vencido', 'critico', 'advertencia', 'normal'] }).notNull(),
+}).as(
+  sql`select e.id as id, e.ticket_id as ticket_id, t.number as ticket, t.queue as queue,
+    t.priority as priority, e.from_level as from_level, e.to_level as level, e.reason as reason,
+    e.status as status, e.escalated_by as escalated_by, e.received_by as received_by,
+    e.sla_due_at as sla_due_at, e.created_at as created_at,
+    case
+      when e.sla_due_at <= cast(strftime('%s','now') as integer) * 1000 then 'vencido'
+      when e.sla_due_at - cast(strftime('%s','now') as integer) * 1000 < 3600000 then 'critico'
+      when e.sla_due_at - cast(strftime('%s','now') as integer) * 1000 < 14400000 then 'advertencia'
+      else 'normal'
+    end as urgencia
+  from escalations e join tickets t on t.id = e.ticket_id
+  where e.status in ('pendiente', 'en_proceso')`,
+)

@@ -26,6 +26,8 @@ export type TriageContext = {
   recentComplaints: number
   /** The operator assigned to this customer (internal chat), if any. */
   assignedOperator: string | null
+  /** Whether the operator involved is on the improvement-plan list. */
+  operatorOnImprovementPlan: boolean
 }
 
 export type TriageInput = {
@@ -117,6 +119,7 @@ const DEFAULT_CONTEXT: TriageContext = {
   inHours: null,
   recentComplaints: 0,
   assignedOperator: null,
+  operatorOnImprovementPlan: false,
 }
 
 function combine(
@@ -145,6 +148,7 @@ type RoutingFacts = {
   language: 'es' | 'en'
   amount: number | null
   repeatComplainer: boolean
+  improvementPlan: boolean
   needsHuman: boolean
 }
 
@@ -166,6 +170,9 @@ function conditionHolds(when: Condition, facts: RoutingFacts): boolean {
     return false
   }
   if (when.repeat_complainer !== undefined && facts.repeatComplainer !== when.repeat_complainer) {
+    return false
+  }
+  if (when.improvement_plan !== undefined && facts.improvementPlan !== when.improvement_plan) {
     return false
   }
   if (when.needs_human !== undefined && facts.needsHuman !== when.needs_human) return false
@@ -300,6 +307,7 @@ export function triage(
     language,
     amount,
     repeatComplainer: signals.has('repeat_complainer'),
+    improvementPlan: context.operatorOnImprovementPlan,
     needsHuman,
   }
   const outcome: {

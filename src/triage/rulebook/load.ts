@@ -101,6 +101,12 @@ function crossCheck(
       at('routing.yaml', ['rules', i, 'then', 'queue'], `unknown queue "${rule.then.queue}"`)
     }
   })
+  for (const level of ['L1', 'L2', 'L3'] as const) {
+    const owner = source.escalation.levels[level].owner
+    if (!queues.has(owner)) {
+      at('escalation.yaml', ['levels', level, 'owner'], `unknown queue "${owner}"`)
+    }
+  }
   for (const required of ['ack', 'out_of_hours']) {
     if (!source.templates.templates[required]) {
       at('templates.yaml', ['templates'], `template "${required}" is required`)
@@ -196,6 +202,7 @@ export function loadRulebookSource(dir: string): LoadResult {
     templates: values['templates.yaml'] as RulebookSource['templates'],
     faq: values['faq.yaml'] as RulebookSource['faq'],
     calendars: values['calendars.yaml'] as RulebookSource['calendars'],
+    escalation: values['escalation.yaml'] as RulebookSource['escalation'],
   }
   crossCheck(source, files, issues)
   checkCalendars(dir, source, files, issues)

@@ -173,6 +173,8 @@ const Condition = z
     language: z.enum(['es', 'en']).optional(),
     amount_over: z.number().nonnegative().optional(),
     repeat_complainer: z.boolean().optional(),
+    /** The operator involved is on the improvement-plan list (escalation.yaml). */
+    improvement_plan: z.boolean().optional(),
     needs_human: z.boolean().optional(),
   })
   .strict()
@@ -222,8 +224,20 @@ export const QueuesFile = z
           /** Chatwoot team that works this queue, by id or by its name in Chatwoot. */
           chatwoot_team_id: z.number().int().positive().optional(),
           chatwoot_team: z.string().min(1).optional(),
+          /** Give each conversation to the team's next online agent in turn (else the team only). */
+          round_robin: z.boolean().default(true),
           /** Mailbox of the team when it works from email. */
           email: z.email().optional(),
+          /** Who is alerted for this queue (escalations, SLA warnings): emails and phones (E.164). */
+          contacts: z
+            .object({
+              emails: z.array(z.email()).default([]),
+              phones: z
+                .array(z.string().regex(/^\+\d{6,15}$/, 'a phone number like +56912345678'))
+                .default([]),
+            })
+            .strict()
+            .default({ emails: [], phones: [] }),
         })
         .strict(),
     ),
@@ -245,6 +259,41 @@ export const PrioritiesFile = z
         })
         .strict(),
     ),
+  })
+  .strict()
+
+const NotifyVia = z.array(z.enum(['push', 'email', 'sms', 'call'])).default([])
+
+const EscalationLevel = z
+  .object({
+    /** The queue that owns cases at this level. */
+    owner: z.string().min(1),
+    /** Time the level has to take the case (accept it or answer the customer). */
+    sla: Duration,
+    business_hours: z.boolean().default(false),
+    /** How the owner is told a case reached this level. */
+    notify: NotifyVia,
+  })
+  .strict()
+
+const Warning = z.object({ before: Duration, notify: NotifyVia }).strict()
+
+export const EscalationFile = z
+  .object({
+    levels: z.object({ L1: EscalationLevel, L2: EscalationLevel, L3: EscalationLevel }).strict(),
+    /** Warn the level's owner this long before its SLA expires. */
+    warn_before: z.object({ L1: Warning, L2: Warning, L3: Warning }).strict(),
+    /** When a level's SLA expires: tell the next level (L3 → management) and escalate. */
+    on_breach: z.object({ notify: NotifyVia, escalate: z.boolean().default(true) }).strict(),
+    management: z
+      .object({
+        name: z.string().min(1),
+        emails: z.array(z.email()).default([]),
+        phones: z.array(z.string().regex(/^\+\d{6,15}$/)).default([]),
+      })
+      .strict(),
+    /** Operators on an improvement plan: complaints about them start at L2. */
+    improvement_plan: z.array(z.string().min(1)).default([]),
   })
   .strict()
 
@@ -323,6 +372,7 @@ export const RULEBOOK_FILES = {
   'templates.yaml': TemplatesFile,
   'faq.yaml': FaqFile,
   'calendars.yaml': CalendarsFile,
+  'escalation.yaml': EscalationFile,
 } as const
 
 export type RulebookSource = {
@@ -334,4 +384,5 @@ export type RulebookSource = {
   templates: z.infer<typeof TemplatesFile>
   faq: z.infer<typeof FaqFile>
   calendars: z.infer<typeof CalendarsFile>
+  escalation: z.infer<typeof EscalationFile>
 }
