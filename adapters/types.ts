@@ -65,6 +65,13 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
    * own staff side (the business's app assigns it to the customer's operator or a queue).
    */
   planHandoff?(handoff: HandoffRequest, config: C): Effect[]
+  /**
+   * Alerts people (escalations, SLA warnings and breaches) by the means this channel offers,
+   * one list of effects per means it covers.
+   */
+  notify?(notification: Notification, config: C): Partial<Record<NotifyVia, Effect[]>>
+  /** A channel that only sends (SMS, push): it has no webhook. */
+  readonly outboundOnly?: boolean
   /** Executors for the effects this channel plans, built once at boot. */
   executors?(config: C, deps: OutboundDeps): Map<string, EffectExecutor>
   /** Inbound sources that are not webhooks (an SMTP listener, an IMAP poller, a session). */
@@ -72,7 +79,13 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
 }
 
 /** What executors may use besides their upstream: a logger, the hub's records and its clock. */
-export type OutboundDeps = { logger: Logger; store: OutboundStore; now(): Date }
+export type OutboundDeps = {
+  logger: Logger
+  store: OutboundStore
+  now(): Date
+  /** Small durable state (whose turn it is in a round-robin). */
+  state: { get(key: string): string | null; set(key: string, value: string): void }
+}
 
 /** The part of the store outbound executors need. */
 export interface OutboundStore {
@@ -201,4 +214,22 @@ export type HandoffRequest = {
   ticket: string | null
   /** The decision in words (what the admins read). */
   note: string
+}
+
+export type NotifyVia = 'push' | 'email' | 'sms' | 'call'
+
+/** An alert to people (not customers): who, by which means, saying what. */
+export type Notification = {
+  /** Unique per alert; channels add the recipient to make each effect's key. */
+  key: string
+  subject: string
+  via: readonly NotifyVia[]
+  /** Push topic: the queue alerted. */
+  topic: string
+  title: string
+  text: string
+  urgent: boolean
+  emails: readonly string[]
+  phones: readonly string[]
+  conversationId?: number
 }

@@ -6,11 +6,13 @@ import type { Source } from '../adapters/types.js'
 import { createDispatcher, type Dispatcher } from './actions/dispatcher.js'
 import type { EffectExecutor } from './actions/effect-executor.js'
 import { replyTools } from './actions/reply-tools.js'
+import { adminApi } from './admin/api.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config.js'
 import { createApp } from './http/app.js'
 import { acceptDelivery, type ChannelEntry } from './ingest/ingest.js'
 import type { Logger } from './logger.js'
+import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
 import { outboundStore, sourceState } from './store/outbound-store.js'
 import { loadClassifier } from './triage/classifier/load-classifier.js'
@@ -27,6 +29,7 @@ export type Hub = {
   channels: ReadonlyMap<string, ChannelEntry>
   worker: Loop
   dispatcher: Dispatcher
+  sla: ReturnType<typeof createSlaClock>
   rulebook: () => Rulebook
   rules: RulebookSource
   classifier: IntentClassifier | null
@@ -58,13 +61,19 @@ export function createHub(options: HubOptions): Hub {
   const db = openDatabase(config.databasePath)
 
   const store = outboundStore(db, clock)
+  const state = sourceState(db, clock)
   const channels = new Map<string, ChannelEntry>()
   const executors = new Map<string, EffectExecutor>()
   for (const adapter of ADAPTERS) {
     const settings = config.channels.get(adapter.id)
     if (!settings) continue
     channels.set(adapter.id, { adapter, settings })
-    const deps = { logger: logger.child({ channel: adapter.id }), store, now: () => clock.now() }
+    const deps = {
+      logger: logger.child({ channel: adapter.id }),
+      store,
+      now: () => clock.now(),
+      state,
+    }
     for (const [kind, executor] of adapter.executors?.(settings.config, deps) ?? []) {
       executors.set(kind, executor)
     }
@@ -76,6 +85,7 @@ export function createHub(options: HubOptions): Hub {
     logger: logger.child({ component: 'dispatcher' }),
     executors,
   })
+  const tools = replyTools(channels)
   const worker = createTriageWorker({
     db,
     clock,
@@ -83,12 +93,20 @@ export function createHub(options: HubOptions): Hub {
     channels,
     rulebook,
     classifier: () => classifier,
-    tools: replyTools(channels),
+    tools,
+    onEffects: () => dispatcher.wake(),
+    onTriaged: () => sla.wake(),
+  })
+  const sla = createSlaClock({
+    db,
+    clock,
+    logger: logger.child({ component: 'sla' }),
+    rulebook,
+    channels,
     onEffects: () => dispatcher.wake(),
   })
 
   // Inbound sources that are not webhooks (SMTP receiver, IMAP poller), started by listen().
-  const state = sourceState(db, clock)
   const sources: Source[] = []
   for (const [id, { adapter, settings }] of channels) {
     const found = adapter.sources?.(settings.config, {
@@ -102,7 +120,27 @@ export function createHub(options: HubOptions): Hub {
     sources.push(...(found ?? []))
   }
 
+  const adminToken = config.adminToken
   const app = createApp({
+    mount: adminToken
+      ? (express) => {
+          express.use(
+            '/api',
+            adminApi({
+              db,
+              clock,
+              logger: logger.child({ component: 'admin' }),
+              token: adminToken,
+              rulebook,
+              channels,
+              tools,
+              sources,
+              onEffects: () => dispatcher.wake(),
+              onCasesChanged: () => sla.wake(),
+            }),
+          )
+        }
+      : undefined,
     logger,
     ingest: { db, channels, clock, logger, onStored: () => worker.wake() },
     bodyLimit: (channel) =>
@@ -119,6 +157,7 @@ export function createHub(options: HubOptions): Hub {
       }
       checks.triage = worker.running ? 'ok' : 'stopped'
       checks.dispatcher = dispatcher.running ? 'ok' : 'stopped'
+      checks.sla = sla.running ? 'ok' : 'stopped'
       const ready = Object.values(checks).every((v) => v === 'ok')
       // A failing mailbox is reported, not fatal: webhooks keep flowing without it.
       for (const source of sources) checks[`source.${source.name}`] = source.health()
@@ -135,6 +174,7 @@ export function createHub(options: HubOptions): Hub {
     channels,
     worker,
     dispatcher,
+    sla,
     rulebook,
     rules,
     classifier,
@@ -161,6 +201,7 @@ export function createHub(options: HubOptions): Hub {
         for (const source of sources) await source.stop()
         rules.close()
         await worker.stop()
+        await sla.stop()
         await dispatcher.stop()
         closeDatabase(db)
       })()

@@ -1,19 +1,8 @@
-import { spawnSync } from 'node:child_process'
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { RULES_DIR, tempDir } from './helpers/hub.js'
-import { BIN, ROOT } from './helpers/process.js'
-
-function run(args: string[], input = '', env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    input,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-  })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
+import { ROOT, run } from './helpers/process.js'
 
 describe('centralita classify', () => {
   it('writes one JSON object per input line, in order', () => {

@@ -106,6 +106,11 @@ export function chatwootApi(config: ChatwootApiConfig) {
       call<{ id: number }>('create conversation', () =>
         http.post(`/api/v1/accounts/${account}/conversations`, body),
       ),
+    /** Agents of a team with their availability (`online`, `busy`, `offline`). */
+    teamMembers: (account: number, team: number) =>
+      call<{ id: number; availability_status?: string | null }[]>('list team members', () =>
+        http.get(`/api/v1/accounts/${account}/teams/${team}/team_members`),
+      ),
     listTeams: (account: number) =>
       call<{ id: number; name: string }[]>('list teams', () =>
         http.get(`/api/v1/accounts/${account}/teams`),

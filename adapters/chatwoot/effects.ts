@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { EffectExecutor, EffectRun } from '../../src/actions/effect-executor.js'
 import { PermanentError } from '../../src/errors.js'
 import type { Effect } from '../../src/store/outbox-store.js'
-import type { OutboundStore } from '../types.js'
+import type { OutboundDeps, OutboundStore } from '../types.js'
 import type { ChatwootApi, ChatwootContactRecord } from './api-client.js'
 import { HUB_MARKER, MIRROR_ATTRIBUTE } from './normalize.js'
 
@@ -29,6 +29,8 @@ const AssignPayload = Target.and(
     teamId: z.number().int().positive().nullable(),
     teamName: z.string().min(1).nullable(),
     assigneeId: z.number().int().positive().nullable().default(null),
+    /** Also give the conversation to the team's next available agent, in turn. */
+    roundRobin: z.boolean().default(false),
   }),
 )
 const LabelsPayload = Target.and(z.object({ labels: z.array(z.string().min(1)).min(1) }))
@@ -81,8 +83,9 @@ export function toLabel(value: string): string {
 /** Executors for the Chatwoot effects, bound to one API client. */
 export function chatwootExecutors(
   api: ChatwootApi,
-  store: OutboundStore,
+  deps: OutboundDeps,
 ): Map<string, EffectExecutor> {
+  const { store } = deps
   const resolve = (target: ChatwootTarget) => {
     if (!('mirrorOf' in target)) return target
     const mirror = mirrorOf(store.conversationMeta(target.mirrorOf))
@@ -128,7 +131,19 @@ export function chatwootExecutors(
         const id = p.teamId ?? (p.teamName ? await teamId(to.accountId, p.teamName) : null)
         if (id === null) throw new PermanentError('chatwoot.assign: no team id or name')
         await api.assignTeam(to.accountId, to.conversationId, id)
-        return { teamId: id }
+        if (!p.roundRobin) return { teamId: id }
+        // Round-robin among the team's agents who are online; with nobody online, the team has it.
+        const members = (await api.teamMembers(to.accountId, id))
+          .filter((m) => m.availability_status === 'online')
+          .map((m) => m.id)
+          .sort((a, b) => a - b)
+        if (members.length === 0) return { teamId: id, assigneeId: null }
+        const turnKey = `chatwoot:round-robin:${to.accountId}:${id}`
+        const last = Number(deps.state.get(turnKey) ?? 0)
+        const agent = members.find((m) => m > last) ?? members[0]!
+        await api.assignAgent(to.accountId, to.conversationId, agent)
+        deps.state.set(turnKey, String(agent))
+        return { teamId: id, assigneeId: agent }
       },
     ],
     [
@@ -295,7 +310,7 @@ export function chatwootHandoff(options: {
   keyPrefix: string
   subject: string
   target: ChatwootTarget
-  team: { id: number | null; name: string | null } | null
+  team: { id: number | null; name: string | null; roundRobin?: boolean } | null
   labels: string[]
   priority: 'urgent' | 'high' | 'medium' | 'low'
   note: string
@@ -335,6 +350,7 @@ export function chatwootHandoff(options: {
         teamId: options.team.id,
         teamName: options.team.name,
         assigneeId: null,
+        roundRobin: options.team.roundRobin ?? false,
       },
       ...(after ? { after } : {}),
     })

@@ -121,7 +121,7 @@ export const chatwoot = defineAdapter({
     }
   },
   executors(config, deps) {
-    return config.api ? chatwootExecutors(chatwootApi(config.api), deps.store) : new Map()
+    return config.api ? chatwootExecutors(chatwootApi(config.api), deps) : new Map()
   },
 })
 

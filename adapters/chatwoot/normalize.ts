@@ -58,6 +58,7 @@ type MessageFields = {
   contentAttributes: Record<string, unknown> | null | undefined
   senderType: string | null | undefined
   senderId: number | undefined
+  senderName?: string | null
   attachments: z.infer<typeof ChatwootPushMessage>['attachments']
   sourceId?: string | null
 }
@@ -118,6 +119,7 @@ function normalizeOne(
       channelType: conversation.channel ?? null,
       ...(fields.sourceId ? { sourceId: fields.sourceId } : {}),
       ...(relayOf !== null ? { relayOf } : {}),
+      ...(!inbound && fields.senderName ? { senderName: fields.senderName } : {}),
     },
   }
 }
@@ -147,6 +149,7 @@ export function normalizeMessageEvent(
     contentAttributes: event.content_attributes,
     senderType: event.sender?.type,
     senderId: event.sender?.id,
+    senderName: event.sender?.name ?? null,
     attachments: event.attachments,
     sourceId: event.source_id,
   }

@@ -138,6 +138,24 @@ export const email = defineAdapter({
       references: messageId ? [...references, messageId] : references,
     })
   },
+  notify(n, config) {
+    if (!config.smtpUrl || !config.sender || !n.via.includes('email')) return {}
+    const sender = config.sender
+    return {
+      email: n.emails.map((to) =>
+        emailEffect(sender, {
+          key: `${n.key}:email:${to}`,
+          subject: n.subject,
+          conversationId: n.conversationId ?? 0,
+          to,
+          title: n.title,
+          text: n.text,
+          automatic: false,
+          kind: 'notification',
+        }),
+      ),
+    }
+  },
   executors(config, deps) {
     return config.smtpUrl && config.sender
       ? emailExecutors(config.smtpUrl, config.sender, deps)

@@ -78,7 +78,7 @@ export function emailExecutors(
         if (!parsed.success) throw new PermanentError('email.send: malformed payload')
         const p = parsed.data
         // Sent before a crash cut the run short: the record says so; never send twice.
-        if (deps.store.hasMessage(CHANNEL, p.messageId))
+        if (deps.store.sentWith(CHANNEL, run.key) || deps.store.hasMessage(CHANNEL, p.messageId))
           return { messageId: p.messageId, found: true }
         try {
           await transport.sendMail({
@@ -99,6 +99,9 @@ export function emailExecutors(
         } catch (err) {
           throw classify(err)
         }
+        deps.store.recordSent(CHANNEL, run.key, p.messageId)
+        // Alerts to staff are not part of the customer's conversation.
+        if (p.kind === 'notification') return { messageId: p.messageId }
         deps.store.recordOutbound({
           channel: CHANNEL,
           externalId: p.messageId,

@@ -79,3 +79,19 @@ export function decisionNote(
   for (const note of extra.notes ?? []) lines.push(note)
   return lines.join('\n')
 }
+
+/** Why a case starts at its level, in the admins' words. */
+export function levelReason(decision: Decision): string {
+  const l3 = decision.signals.filter((s) => s !== 'repeat_complainer')
+  if (l3.length > 0) return l3.map(signalLabel).join(', ')
+  const reasons: string[] = []
+  if (decision.amount !== null && decision.amount > 500)
+    reasons.push(`monto reclamado ${decision.amount} (más de 500)`)
+  if (decision.signals.includes('repeat_complainer')) reasons.push(signalLabel('repeat_complainer'))
+  const rules = decision.explanation.routing.map((r) => r.rule)
+  if (rules.includes('operator-improvement-plan')) reasons.push('operador en plan de mejora')
+  if (reasons.length > 0) return reasons.join(', ')
+  return decision.level === 'L1'
+    ? 'reclamo estándar'
+    : `nivel ${decision.level ?? '-'} por ${rules.join(', ') || 'las reglas'}`
+}

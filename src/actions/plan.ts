@@ -210,7 +210,11 @@ function planChatwoot(
       subject: subjectRef,
       target,
       team: queue
-        ? { id: queue.chatwoot_team_id ?? null, name: queue.chatwoot_team ?? null }
+        ? {
+            id: queue.chatwoot_team_id ?? null,
+            name: queue.chatwoot_team ?? null,
+            roundRobin: queue.round_robin,
+          }
         : null,
       labels: [
         decision.intent,

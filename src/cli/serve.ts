@@ -1,4 +1,4 @@
-import { ADAPTERS } from '../../adapters/registry.js'
+import { ADAPTERS, adapterById } from '../../adapters/registry.js'
 import { loadConfig } from '../config.js'
 import { createHub } from '../hub.js'
 import { createLogger } from '../logger.js'
@@ -8,7 +8,9 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig(env, ADAPTERS)
   const logger = createLogger({ level: config.logLevel })
   for (const [channel, settings] of config.channels) {
-    if (settings.inbound.enabled) logger.info({ channel }, 'channel enabled')
+    if (adapterById.get(channel)?.outboundOnly) {
+      if (settings.config) logger.info({ channel }, 'notifications enabled')
+    } else if (settings.inbound.enabled) logger.info({ channel }, 'channel enabled')
     else logger.warn({ channel, reason: settings.inbound.reason }, 'channel disabled')
   }
   const hub = createHub({ config, logger })

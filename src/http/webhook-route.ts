@@ -99,7 +99,10 @@ export function webhookRoute(options: WebhookRouteOptions) {
       res.status(405).set('Allow', 'GET, POST').json({ error: 'method_not_allowed' })
       return
     }
-    if (!options.deps.channels.has(channel)) {
+    if (
+      !options.deps.channels.has(channel) ||
+      options.deps.channels.get(channel)?.adapter.outboundOnly
+    ) {
       req.resume()
       sendOutcome(res, { outcome: 'unknown_channel' })
       return

@@ -25,6 +25,11 @@ export function decide(
   const { rulebook, now } = options
   const { message } = subject
   const calendar = rulebook.calendarFor(message.channel)
+  // The operator involved: the one the channel names for the message, or the customer's own.
+  const operatorOf = (key: string) =>
+    typeof message.meta[key] === 'string' ? (message.meta[key] as string) : null
+  const assignedOperator = operatorOf('assignedOperator')
+  const involved = operatorOf('operatorId') ?? assignedOperator
   const inHours = isOpen(calendar, now)
   const decision = triage(
     {
@@ -37,8 +42,9 @@ export function decide(
         inHours,
         recentComplaints: options.recentComplaints,
         // Channels that know the customer's operator (the internal chat) say so in the meta.
-        assignedOperator:
-          typeof message.meta.assignedOperator === 'string' ? message.meta.assignedOperator : null,
+        assignedOperator,
+        operatorOnImprovementPlan:
+          involved !== null && rulebook.source.escalation.improvement_plan.includes(involved),
       },
     },
     rulebook,

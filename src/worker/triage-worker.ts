@@ -1,9 +1,12 @@
 import type { ReplyTools } from '../../adapters/types.js'
+import { levelReason } from '../actions/decision-note.js'
 import { planEffects, type ReplyHistory, recipientOf } from '../actions/plan.js'
 import { planRelay } from '../actions/relay.js'
+import { satisfactionFrom } from '../actions/survey.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
+import { deadline, escalateTicket } from '../sla/escalation.js'
 import type { Db } from '../store/db.js'
 import { TRIAGE_JOB } from '../store/ingest-store.js'
 import { claimJobs, completeJob, failJob } from '../store/jobs.js'
@@ -14,6 +17,7 @@ import {
   recordRelay,
   relayTarget,
 } from '../store/relay-store.js'
+import { getTicket, pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
 import {
   countRecentComplaints,
   hasDecision,
@@ -39,6 +43,8 @@ export type TriageWorkerDeps = {
   classifier: () => IntentClassifier | null
   /** Ways to answer besides the message's own channel (email for Tawk.to visitors). */
   tools: ReplyTools
+  /** Told after each triaged message (tickets and escalations may have changed). */
+  onTriaged?: () => void
   /** Told when effects were queued, so the dispatcher runs them at once. */
   onEffects?: () => void
   batchSize?: number
@@ -47,6 +53,8 @@ export type TriageWorkerDeps = {
 }
 
 const LEASE_MS = 60_000
+/** How long after a ticket's survey a bare 1–5 from the customer counts as its answer. */
+const SURVEY_WINDOW_MS = 7 * 86_400_000
 const MAX_ATTEMPTS = 5
 
 /** Recent automatic messages and agent activity, for the reply caps. */
@@ -145,6 +153,23 @@ export function triageMessage(
     if (relayAnswer(deps, job, subject, relayTo, now) > 0) deps.onEffects?.()
     return 'done'
   }
+  // The answer to a satisfaction survey is a score, not a new request.
+  const surveyed = pendingSurvey(db, subject.conversation.id, now.getTime() - SURVEY_WINDOW_MS)
+  const score = surveyed ? satisfactionFrom(subject.message.text) : null
+  if (surveyed && score !== null && subject.message.direction === 'inbound') {
+    db.transaction((tx) => {
+      recordSatisfaction(
+        tx,
+        surveyed.id,
+        score,
+        subject.contact.email ?? subject.contact.externalId,
+        now.getTime(),
+      )
+      completeJob(tx, job.id, now)
+    })
+    deps.logger.info({ ticketId: surveyed.id, score }, 'satisfaction recorded')
+    return 'done'
+  }
   if (subject.message.direction !== 'inbound') {
     // Only customers' messages are triaged; a person's line that relays nowhere is kept as is.
     completeJob(db, job.id, now)
@@ -179,6 +204,28 @@ export function triageMessage(
     })
   let queued = 0
   db.transaction((tx) => {
+    /** A case that reaches a level (or a higher one than its ticket had) is escalated to it. */
+    const escalateIfNeeded = (ticketId: number) => {
+      const row = getTicket(tx, ticketId)
+      if (!row || !decision.level || (row.level && row.level >= decision.level)) return null
+      const escalated = escalateTicket(
+        tx,
+        {
+          ticket: row,
+          channel: message.channel,
+          level: decision.level,
+          reason: levelReason(decision),
+          by: 'centralita (reglas)',
+          summary: message.text,
+          initial: row.level === null,
+        },
+        rulebook,
+        deps.channels,
+        now.getTime(),
+      )
+      for (const note of escalated.notes) decision.explanation.reasons.push(note)
+      return escalated
+    }
     const open = () => {
       if (!decision.ticket) return null
       const priority = rulebook.source.priorities.priorities[decision.priority]!
@@ -190,15 +237,29 @@ export function triageMessage(
           type: decision.ticket,
           priority: decision.priority,
           queue: decision.queue ?? settings.default_queue,
-          level: decision.level,
+          // The level is set by the escalation below, with its record and SLA.
+          level: null,
           assignee: decision.assignedOperator,
-          firstResponseDueAt: now.getTime() + priority.first_response,
-          resolutionDueAt: now.getTime() + priority.resolution,
+          firstResponseDueAt: deadline(
+            rulebook,
+            message.channel,
+            now.getTime(),
+            priority.first_response,
+            priority.business_hours,
+          ),
+          resolutionDueAt: deadline(
+            rulebook,
+            message.channel,
+            now.getTime(),
+            priority.resolution,
+            priority.business_hours,
+          ),
         },
         now,
       )
     }
     let ticket = open()
+    const escalation = ticket ? escalateIfNeeded(ticket.id) : null
     let planned = plan(ticket)
     if (planned.handToPerson && (!decision.queue || !decision.ticket)) {
       // The automatic answer cannot go out: a person takes the message, as when triage is unsure.
@@ -223,7 +284,7 @@ export function triageMessage(
       rulebook.version,
       now,
     )
-    queued = enqueueEffects(tx, planned.effects, now)
+    queued = enqueueEffects(tx, [...planned.effects, ...(escalation?.effects ?? [])], now)
     completeJob(tx, job.id, now)
   })
   deps.logger.info(
@@ -237,6 +298,7 @@ export function triageMessage(
     'message triaged',
   )
   if (queued > 0) deps.onEffects?.()
+  deps.onTriaged?.()
   return 'done'
 }
 

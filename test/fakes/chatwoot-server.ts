@@ -43,8 +43,17 @@ function readJson(req: IncomingMessage): Promise<unknown> {
  * Chatwoot's OpenAPI file. Requests that break the spec are answered 400 and recorded.
  */
 export async function startFakeChatwoot(
-  options: { token?: string; teams?: { id: number; name: string }[] } = {},
+  options: {
+    token?: string
+    teams?: { id: number; name: string }[]
+    /** Agents per team id, with their availability. */
+    members?: Record<
+      number,
+      { id: number; name: string; availability_status: 'online' | 'busy' | 'offline' }[]
+    >
+  } = {},
 ) {
+  const members = options.members ?? {}
   const token = options.token ?? 'cw-test-token'
   const teams = options.teams ?? [
     { id: 1, name: 'general' },
@@ -171,6 +180,18 @@ export async function startFakeChatwoot(
       }
     }
     if (/^\/api\/v1\/accounts\/\d+\/teams$/.test(path)) return send(res, 200, teams)
+    const teamMembers = /^\/api\/v1\/accounts\/\d+\/teams\/(\d+)\/team_members$/.exec(path)
+    if (teamMembers && req.method === 'GET') {
+      return send(
+        res,
+        200,
+        (members[Number(teamMembers[1])] ?? []).map((m) => ({
+          ...m,
+          role: 'agent',
+          confirmed: true,
+        })),
+      )
+    }
     const payload = (body ?? {}) as Record<string, unknown>
     if (/^\/api\/v1\/accounts\/\d+\/contacts\/search$/.test(path)) {
       const q = (url.searchParams.get('q') ?? '').toLowerCase()

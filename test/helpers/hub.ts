@@ -6,6 +6,8 @@ import type { Clock } from '../../src/clock.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import { silentLogger } from '../../src/logger.js'
+import { outbox } from '../../src/store/schema.js'
+import { waitFor } from './wait.js'
 
 export const RULES_DIR = join(import.meta.dirname, '../../rules')
 
@@ -48,4 +50,17 @@ export function testHub(
       temp.cleanup()
     },
   }
+}
+
+/** Waits until every queued outbox effect has run (done, or dead-lettered). */
+export function settled(hub: Hub, timeoutMs = 5000) {
+  return waitFor(
+    () =>
+      hub.db
+        .select({ status: outbox.status })
+        .from(outbox)
+        .all()
+        .every((e) => e.status === 'done' || e.status === 'dead'),
+    { timeoutMs, what: 'every effect run' },
+  )
 }

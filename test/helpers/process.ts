@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { waitFor } from './wait.js'
@@ -63,4 +63,15 @@ export async function startServe(env: Record<string, string>): Promise<ServeProc
     { timeoutMs: 15_000, what: 'centralita serve to listen' },
   )
   return { child, base, output: () => output, exited }
+}
+
+/** Runs the built CLI once with `args`, `input` on stdin and only `env` (plus PATH). */
+export function run(args: string[], input = '', env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    input,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }

@@ -1,0 +1,142 @@
+import { eq } from 'drizzle-orm'
+import { planNotification } from '../actions/notify.js'
+import type { Clock } from '../clock.js'
+import type { ChannelEntry } from '../ingest/ingest.js'
+import type { Logger } from '../logger.js'
+import type { Db } from '../store/db.js'
+import { type Effect, enqueueEffects } from '../store/outbox-store.js'
+import { conversations } from '../store/schema.js'
+import { fireOnce, type Level, openCases, type TicketRow } from '../store/ticket-store.js'
+import type { Rulebook } from '../triage/rulebook/compile.js'
+import { type Loop, startLoop } from '../worker/loop.js'
+import { alertFor, breachEscalation, localTime, type Planned, warningAlert } from './escalation.js'
+
+export type SlaClockDeps = {
+  db: Db
+  clock: Clock
+  logger: Logger
+  rulebook: () => Rulebook
+  channels: ReadonlyMap<string, ChannelEntry>
+  onEffects?: () => void
+  /** Longest sleep when no deadline is near: a backstop, not the schedule. */
+  pollMs?: number
+}
+
+/**
+ * The SLA clock. Each run reads every open ticket and escalation, fires what is due (each
+ * event once: `sla_events`), and sleeps until the nearest deadline or warning — not on a
+ * fixed poll. After a restart or a jump of the clock, the first run fires everything that
+ * came due meanwhile, once.
+ */
+export function createSlaClock(
+  deps: SlaClockDeps,
+): Loop & { runNow(): { fired: number; next: number | null } } {
+  const channelOf = new Map<number, string>()
+  const conversationChannel = (id: number): string | null => {
+    const known = channelOf.get(id)
+    if (known) return known
+    const row = deps.db
+      .select({ channel: conversations.channel })
+      .from(conversations)
+      .where(eq(conversations.id, id))
+      .get()
+    if (row) channelOf.set(id, row.channel)
+    return row?.channel ?? null
+  }
+
+  const ticketAlert = (
+    rulebook: Rulebook,
+    t: TicketRow,
+    kind: 'first_response' | 'resolution',
+    due: number,
+  ): Planned =>
+    planNotification(
+      alertFor(rulebook, t.queue, {
+        key: `ticket:${t.id}:${kind}_breach:${due}`,
+        subject: `ticket:${t.id}`,
+        via: ['push', 'email'],
+        urgent: t.priority === 'critica' || t.priority === 'alta',
+        conversationId: t.conversationId,
+        title: `SLA de ${kind === 'first_response' ? 'primera respuesta' : 'resolución'} vencido: caso ${t.number}`,
+        text: `Prioridad ${t.priority}. El plazo venció el ${localTime(rulebook, conversationChannel(t.conversationId), due)}.`,
+      }),
+      deps.channels,
+    )
+
+  const runNow = () => {
+    const nowDate = deps.clock.now()
+    const now = nowDate.getTime()
+    const rulebook = deps.rulebook()
+    const config = rulebook.source.escalation
+    let next = Number.POSITIVE_INFINITY
+    let fired = 0
+    const later = (at: number) => {
+      if (at > now && at < next) next = at
+    }
+    const effects: Effect[] = []
+    deps.db.transaction((tx) => {
+      const { tickets, escalations } = openCases(tx)
+      const byId = new Map(tickets.map((t) => [t.id, t]))
+      const take = (planned: Planned, what: string) => {
+        fired++
+        effects.push(...planned.effects)
+        for (const note of planned.notes) deps.logger.warn({ what }, note)
+      }
+      for (const t of tickets) {
+        if (t.firstResponseAt === null && t.firstResponseDueAt !== null) {
+          if (now >= t.firstResponseDueAt) {
+            if (fireOnce(tx, `ticket:${t.id}`, 'first_response_breach', t.firstResponseDueAt, now))
+              take(
+                ticketAlert(rulebook, t, 'first_response', t.firstResponseDueAt),
+                `ticket ${t.number}`,
+              )
+          } else later(t.firstResponseDueAt)
+        }
+        if (t.resolutionDueAt !== null) {
+          if (now >= t.resolutionDueAt) {
+            if (fireOnce(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt, now))
+              take(ticketAlert(rulebook, t, 'resolution', t.resolutionDueAt), `ticket ${t.number}`)
+          } else later(t.resolutionDueAt)
+        }
+      }
+      for (const e of escalations) {
+        const level = e.toLevel as Level
+        const ticket = byId.get(e.ticketId)
+        // A level meets its SLA by taking the case (accepting it, or answering the customer).
+        if (e.status !== 'pendiente' || !ticket || !config.levels[level]) continue
+        const channel = conversationChannel(ticket.conversationId)
+        const warnAt = e.slaDueAt - config.warn_before[level].before
+        if (now >= e.slaDueAt) {
+          if (fireOnce(tx, `escalation:${e.id}`, 'breach', e.slaDueAt, now)) {
+            take(
+              breachEscalation(tx, rulebook, e, ticket, channel, deps.channels, now),
+              `escalation ${e.id}`,
+            )
+          }
+        } else if (now >= warnAt) {
+          if (fireOnce(tx, `escalation:${e.id}`, 'warning', e.slaDueAt, now))
+            take(warningAlert(rulebook, e, ticket, channel, deps.channels), `escalation ${e.id}`)
+          later(e.slaDueAt)
+        } else later(warnAt)
+      }
+      enqueueEffects(tx, effects, nowDate)
+    })
+    if (fired > 0) deps.logger.info({ fired, effects: effects.length }, 'sla events fired')
+    if (effects.length > 0) deps.onEffects?.()
+    return { fired, next: Number.isFinite(next) ? next : null }
+  }
+
+  const loop: Loop = startLoop({
+    name: 'sla',
+    logger: deps.logger,
+    pollMs: deps.pollMs ?? 30 * 60_000,
+    runOnce: () => {
+      const { fired, next } = runNow()
+      // An escalation made now has its own deadline: read again so it is scheduled too.
+      if (fired > 0) return 'more'
+      if (next !== null) loop.wakeAt(Date.now() + (next - deps.clock.now().getTime()))
+      return 'idle'
+    },
+  })
+  return Object.assign(loop, { runNow })
+}

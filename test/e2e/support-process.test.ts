@@ -1,0 +1,440 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { eq } from 'drizzle-orm'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { manualClock } from '../../src/clock.js'
+import { escalations, tickets, triageDecisions } from '../../src/store/schema.js'
+import { settled as settledHub, tempDir } from '../helpers/hub.js'
+import { run } from '../helpers/process.js'
+import { editedRules } from '../helpers/rules.js'
+import {
+  deliver,
+  payloads,
+  startUpstreams,
+  supportHub,
+  type Upstreams,
+} from '../helpers/support-hub.js'
+import { waitFor } from '../helpers/wait.js'
+
+// Wednesday 18 November 2026, 12:00 in Santiago: every calendar is open.
+const IN_HOURS = '2026-11-18T15:00:00Z'
+// Sunday 22 November 2026, 23:00 in Santiago: the website chat is closed.
+const SUNDAY_NIGHT = '2026-11-23T02:00:00Z'
+
+type DryRun = {
+  decisions: { decision: Record<string, unknown>; effects: { kind: string }[] }[]
+}
+
+describe('the support process of ARCHITECTURE.md §1, end to end through the webhooks', () => {
+  let up: Upstreams
+  let t: ReturnType<typeof supportHub>
+  let send: ReturnType<typeof deliver>
+  const clock = manualClock(IN_HOURS)
+
+  beforeAll(async () => {
+    up = await startUpstreams()
+  })
+  afterAll(async () => {
+    await up.close()
+  })
+  beforeEach(async () => {
+    clock.set(IN_HOURS)
+    up.sink.received.length = 0
+    up.sms.requests.length = 0
+    up.push.published.length = 0
+    t = supportHub(up, { clock })
+    send = deliver(`http://127.0.0.1:${(await t.hub.listen()).port}`, clock)
+  })
+  afterEach(async () => {
+    await t.close()
+  })
+
+  const lastDecision = () =>
+    waitFor(() => t.hub.db.select().from(triageDecisions).all().at(-1), { what: 'a decision' })
+  const settled = () => settledHub(t.hub)
+  const ticketOf = (conversationId: number) =>
+    t.hub.db.select().from(tickets).where(eq(tickets.conversationId, conversationId)).get()
+
+  it('website pre-sale (Tawk.to) → ventas, acknowledged by email, round-robin to an online agent', async () => {
+    const sale = payloads.tawkChat(
+      'c-sale',
+      'hola, quiero comprar 3 sillas de escritorio, tienen stock?',
+      {
+        name: 'Marta',
+        email: 'marta@example.cl',
+      },
+    )
+    expect((await send.tawk(sale, 'e1')).status).toBe(200)
+    expect(await lastDecision()).toMatchObject({ intent: 'sales', queue: 'ventas' })
+    await settled()
+    const [ack] = up.sink.to('marta@example.cl')
+    expect(ack!.parsed.text).toMatch(/^Hola Marta, recibimos tu mensaje/)
+    const conversation = [...up.chatwoot.conversations.values()].at(-1)!
+    const key = `1:${conversation.id}`
+    // Team ventas (id 2), then its next online agent: 21, then 23 (22 is offline).
+    expect(up.chatwoot.assignments.get(key)).toEqual({ assignee_id: 21 })
+    await send.tawk(
+      payloads.tawkChat('c-sale-2', 'quiero comprar una mesa de centro, cuanto cuesta?', {
+        email: 'otro@example.cl',
+      }),
+      'e2',
+    )
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 2, {
+      what: 'the second sale',
+    })
+    await settled()
+    const second = [...up.chatwoot.conversations.values()].at(-1)!
+    expect(up.chatwoot.assignments.get(`1:${second.id}`)).toEqual({ assignee_id: 23 })
+    expect(up.chatwoot.violations()).toEqual([])
+  })
+
+  it('website FAQ (Tawk.to) → answered from the knowledge base, no ticket', async () => {
+    await send.tawk(
+      payloads.tawkTicket('t-faq', 'Envíos', '¿cuánto cuesta el envío a regiones?', {
+        name: 'Camila',
+        email: 'camila@example.cl',
+      }),
+      'e3',
+    )
+    expect(await lastDecision()).toMatchObject({ intent: 'faq', priority: 'baja' })
+    await settled()
+    expect(up.sink.to('camila@example.cl')[0]!.parsed.text).toMatch(/regiones/)
+    expect(t.hub.db.select().from(tickets).all()).toHaveLength(0)
+  })
+
+  it('B2B quotation (Tawk.to → email) → comercial, a ticket with its response time', async () => {
+    await send.tawk(
+      payloads.tawkTicket(
+        't-quote',
+        'Cotización',
+        'necesito una cotización para 40 unidades para nuestra empresa',
+        { name: 'Jorge Díaz', email: 'compras@empresa-b2b.cl' },
+      ),
+      'e4',
+    )
+    const decision = await lastDecision()
+    expect(decision).toMatchObject({ intent: 'quote', queue: 'comercial', priority: 'media' })
+    const ticket = ticketOf(decision.conversationId)!
+    expect(ticket).toMatchObject({
+      type: 'consulta',
+      queue: 'comercial',
+      priority: 'media',
+      status: 'abierto',
+    })
+    expect(ticket.firstResponseDueAt).toBe(Date.parse(IN_HOURS) + 4 * 3_600_000)
+    await settled()
+    const [ack] = up.sink.to('compras@empresa-b2b.cl')
+    expect(ack!.parsed.text).toContain(ticket.number)
+    expect(ack!.parsed.text).toMatch(/4 horas/)
+  })
+
+  it('complaint on any channel (WhatsApp) → calidad, ticket reclamo, L1 with its owner alerted', async () => {
+    await send.whatsapp(
+      payloads.whatsapp(
+        'wamid.C1',
+        '56911112222',
+        'Pedro',
+        'pésima atención, el pedido llegó roto y nadie me responde',
+        clock.now(),
+      ),
+    )
+    const decision = await lastDecision()
+    expect(decision).toMatchObject({ intent: 'complaint', queue: 'calidad', level: 'L1' })
+    const ticket = ticketOf(decision.conversationId)!
+    expect(ticket).toMatchObject({ type: 'reclamo', queue: 'calidad', level: 'L1' })
+    const [escalation] = t.hub.db.select().from(escalations).all()
+    expect(escalation).toMatchObject({
+      fromLevel: null,
+      toLevel: 'L1',
+      status: 'pendiente',
+      reason: 'reclamo estándar',
+    })
+    expect(escalation!.slaDueAt).toBe(Date.parse(IN_HOURS) + 4 * 3_600_000)
+    await settled()
+    // L1: push and email to the general admin (escalation.yaml).
+    expect(up.push.published).toEqual([
+      expect.objectContaining({ topic: 'general', title: expect.stringContaining('[L1]') }),
+    ])
+    expect(up.sink.to('admin@empresa.example')[0]!.header('auto-submitted')).toBe('auto-generated')
+    expect(up.sms.requests).toEqual([])
+    // Never answered automatically.
+    expect(up.graph.sent).toEqual([])
+  })
+
+  it("registered customer (internal chat) → their operator; an operator's till problem → finanzas", async () => {
+    await send.internal(
+      payloads.internal(
+        'm-1',
+        { id: 'cli-9', role: 'cliente', name: 'Ana' },
+        'la app no me deja iniciar sesión, me dice error de contraseña',
+        'op-12',
+      ),
+      'w-1',
+    )
+    expect(await lastDecision()).toMatchObject({ intent: 'support', queue: 'general' })
+    await send.internal(
+      payloads.internal(
+        'm-2',
+        { id: 'op-12', role: 'operador', name: 'Luis' },
+        'la caja no me cuadra, el pago con tarjeta salió rechazado',
+      ),
+      'w-2',
+    )
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 2, {
+      what: 'the operator message',
+    })
+    expect(await lastDecision()).toMatchObject({
+      intent: 'payment',
+      queue: 'finanzas',
+      priority: 'alta',
+    })
+  })
+
+  it('out of hours (Tawk.to on a Sunday night) → the notice says when the team is back', async () => {
+    clock.set(SUNDAY_NIGHT)
+    await send.tawk(
+      payloads.tawkChat('c-ooh', 'quiero comprar 3 sillas de escritorio, tienen stock?', {
+        name: 'Marta',
+        email: 'marta@example.cl',
+      }),
+      'e5',
+    )
+    const decision = await lastDecision()
+    expect(JSON.parse(decision.actions).reply).toEqual({ kind: 'out_of_hours' })
+    await settled()
+    expect(up.sink.to('marta@example.cl')[0]!.parsed.text).toMatch(
+      /fuera de horario; te responderemos mañana a las 9:00/,
+    )
+  })
+
+  it('the out-of-hours notice goes once a day per conversation', async () => {
+    clock.set(SUNDAY_NIGHT)
+    const first = payloads.email(
+      'ooh-1@example.cl',
+      'Inés <ines@example.cl>',
+      'Compra',
+      'quiero comprar 3 sillas de escritorio',
+    )
+    await send.email(first)
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 1, {
+      what: 'the first',
+    })
+    clock.advance(20 * 60_000)
+    const followUp = [
+      'From: Inés <ines@example.cl>',
+      `To: soporte@tienda.example`,
+      'Subject: Re: Compra',
+      'Message-ID: <ooh-2@example.cl>',
+      'In-Reply-To: <ooh-1@example.cl>',
+      'References: <ooh-1@example.cl>',
+      'Content-Type: text/plain; charset=UTF-8',
+      '',
+      'y también quiero comprar una mesa de centro',
+    ].join('\r\n')
+    await send.email(followUp)
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 2, {
+      what: 'the second',
+    })
+    await settled()
+    expect(up.sink.to('ines@example.cl')).toHaveLength(1)
+    const second = t.hub.db.select().from(triageDecisions).all()[1]!
+    expect(JSON.parse(second.explanation).reasons.join(' ')).toMatch(
+      /out-of-hours notice already went/,
+    )
+  })
+
+  it('no automatic answer right after a person answered the conversation', async () => {
+    const agent = {
+      ...payloads.chatwoot(8101, 612, 'Hola, te ayudo con tu pedido.', { id: 55, name: 'Iván' }),
+      message_type: 'outgoing',
+      created_at: clock.now().toISOString(),
+      sender: { id: 41, name: 'Paula', type: 'user' },
+    }
+    expect((await send.chatwoot(agent, 'cw-agent')).status).toBe(200)
+    clock.advance(5 * 60_000)
+    await send.chatwoot(
+      payloads.chatwoot(8102, 612, '¿cuál es el horario de atención?', { id: 55, name: 'Iván' }),
+      'cw-q',
+    )
+    const decision = await lastDecision()
+    expect(decision.intent).toBe('faq')
+    expect(JSON.parse(decision.explanation).reasons.join(' ')).toMatch(
+      /a person answered this conversation/,
+    )
+    await settled()
+    expect((up.chatwoot.messages.get('1:612') ?? []).filter((m) => !m.private)).toEqual([])
+  })
+
+  it('a complaint about an operator on an improvement plan starts at L2', async () => {
+    await t.close()
+    const rules = editedRules({
+      'escalation.yaml': (text) =>
+        text.replace('improvement_plan: []', 'improvement_plan: [op-07]'),
+    })
+    try {
+      t = supportHub(up, { clock, env: { RULES_DIR: rules.dir } })
+      send = deliver(`http://127.0.0.1:${(await t.hub.listen()).port}`, clock)
+      await send.internal(
+        payloads.internal(
+          'm-ip',
+          { id: 'cli-3', role: 'cliente', name: 'Eva' },
+          'pésima atención de mi ejecutivo, nunca responde y me trata mal',
+          'op-07',
+        ),
+        'w-ip',
+      )
+      const decision = await lastDecision()
+      expect(decision).toMatchObject({ intent: 'complaint', level: 'L2', queue: 'supervisor' })
+      const [escalation] = t.hub.db.select().from(escalations).all()
+      expect(escalation!.reason).toBe('operador en plan de mejora')
+    } finally {
+      rules.cleanup()
+    }
+  })
+
+  it('a repeat complainer (3 in the window) → supervisor at L2: push, email and SMS', async () => {
+    const complaints = [
+      'el pedido llegó roto, pésimo',
+      'otra vez llegó mal el pedido, es el colmo',
+      'tercera vez que llega roto, pésimo servicio',
+    ]
+    for (const [i, text] of complaints.entries()) {
+      await send.email(
+        payloads.email(`rc-${i}@example.cl`, 'Rosa <rosa@example.cl>', `Reclamo ${i}`, text),
+      )
+      await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === i + 1, {
+        what: `complaint ${i + 1}`,
+      })
+      clock.advance(3_600_000)
+    }
+    const third = t.hub.db.select().from(triageDecisions).all().at(-1)!
+    expect(third).toMatchObject({ intent: 'complaint', queue: 'supervisor', level: 'L2' })
+    expect(JSON.parse(third.signals)).toContain('repeat_complainer')
+    await settled()
+    expect(up.sms.requests).toEqual([
+      expect.objectContaining({ kind: 'message', to: '+56900000002' }),
+    ])
+    expect(up.sms.violations()).toEqual([])
+  })
+
+  it('a claim of $800 (email) → supervisor at L2 with the amount as the reason', async () => {
+    await send.email(
+      payloads.email(
+        'claim-1@example.cl',
+        'Luis <luis@example.cl>',
+        'Devolución',
+        'exijo la devolución de los $800 que pagué por un producto defectuoso',
+      ),
+    )
+    const decision = await lastDecision()
+    expect(decision).toMatchObject({ queue: 'supervisor', level: 'L2', amount: 800 })
+    const [escalation] = t.hub.db.select().from(escalations).all()
+    expect(escalation!.reason).toMatch(/800/)
+  })
+
+  it('a scratched car (Chatwoot) → legal at L3: push, email, SMS and a phone call', async () => {
+    await send.chatwoot(
+      payloads.chatwoot(7001, 451, 'el técnico que vino ayer me rayó el auto al estacionar', {
+        id: 88,
+        name: 'Carla',
+      }),
+      'cw-1',
+    )
+    const decision = await lastDecision()
+    expect(decision).toMatchObject({
+      intent: 'complaint',
+      queue: 'legal',
+      level: 'L3',
+      priority: 'critica',
+    })
+    await settled()
+    expect(up.chatwoot.assignments.get('1:451')).toEqual({ team_id: 7 })
+    expect(up.sms.requests.map((r) => r.kind).sort()).toEqual(['call', 'message'])
+    const call = up.sms.requests.find((r) => r.kind === 'call')!
+    expect(call.to).toBe('+56900000003')
+    expect(call.body).toMatch(/^<Response><Say language="es-MX">\[L3\]/)
+    expect(up.push.published[0]).toMatchObject({ topic: 'legal', priority: 5 })
+  })
+
+  it('dry-run prints the planned actions of each row of the matrix', () => {
+    const dir = tempDir()
+    try {
+      const rows: [string, string, unknown, (out: DryRun) => void][] = [
+        [
+          'tawkto',
+          'sale.json',
+          payloads.tawkChat('d1', 'quiero comprar 3 sillas de escritorio, tienen stock?', {
+            email: 'm@x.cl',
+          }),
+          (o) => expect(o.decisions[0]!.decision.queue).toBe('ventas'),
+        ],
+        [
+          'tawkto',
+          'quote.json',
+          payloads.tawkTicket(
+            'd2',
+            'Cotización',
+            'necesito una cotización para 40 unidades para nuestra empresa',
+            {
+              name: 'J',
+              email: 'j@x.cl',
+            },
+          ),
+          (o) => expect(o.decisions[0]!.decision.queue).toBe('comercial'),
+        ],
+        [
+          'internal',
+          'operator.json',
+          payloads.internal(
+            'd3',
+            { id: 'op-1', role: 'operador', name: 'L' },
+            'la caja no me cuadra, el pago con tarjeta salió rechazado',
+          ),
+          (o) => expect(o.decisions[0]!.decision.queue).toBe('finanzas'),
+        ],
+        [
+          'chatwoot',
+          'car.json',
+          payloads.chatwoot(1, 2, 'el técnico que vino ayer me rayó el auto al estacionar', {
+            id: 3,
+            name: 'C',
+          }),
+          (o) => {
+            expect(o.decisions[0]!.decision.level).toBe('L3')
+            expect(o.decisions[0]!.effects.map((e) => e.kind)).toContain('chatwoot.assign')
+          },
+        ],
+      ]
+      for (const [channel, file, payload, check] of rows) {
+        const path = join(dir.dir, file)
+        writeFileSync(path, JSON.stringify(payload))
+        const out = run(['dry-run', '--channel', channel, '--at', IN_HOURS, path], '', {
+          CHATWOOT_BASE_URL: 'http://127.0.0.1:9',
+          CHATWOOT_API_TOKEN: 'token',
+          CHATWOOT_ACCOUNT_ID: '1',
+          CHATWOOT_MIRROR_INBOX_ID: '9',
+          SMTP_URL: 'smtp://127.0.0.1:9',
+          EMAIL_FROM: 'Soporte <soporte@tienda.example>',
+        })
+        expect(out.code, `${channel} ${file}: ${out.stderr}`).toBe(0)
+        check(JSON.parse(out.stdout) as DryRun)
+      }
+      const mail = join(dir.dir, 'claim.eml')
+      writeFileSync(
+        mail,
+        payloads.email(
+          'd5@x.cl',
+          'L <l@x.cl>',
+          'Devolución',
+          'exijo la devolución de los $800 que pagué por un producto defectuoso',
+        ),
+      )
+      const claim = JSON.parse(
+        run(['dry-run', '--channel', 'email', '--at', IN_HOURS, mail]).stdout,
+      )
+      expect(claim.decisions[0].decision).toMatchObject({ level: 'L2', queue: 'supervisor' })
+    } finally {
+      dir.cleanup()
+    }
+  })
+})
