@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { triageDecisions } from '../../src/store/schema.js'
 import { type FakeChatwoot, startFakeChatwoot } from '../fakes/chatwoot-server.js'
-import { testHub } from '../helpers/hub.js'
+import { settled, testHub } from '../helpers/hub.js'
 import { chatwootHeaders } from '../helpers/sign.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -96,6 +96,8 @@ describe('Chatwoot end to end, through a real HTTP server', () => {
   })
 
   it('ignores its own note when Chatwoot echoes it back', async () => {
+    // The first case's effects (round-robin lookup included) finish before we count.
+    await settled(t.hub)
     const before = chatwoot.requests.length
     const decisions = t.hub.db.select().from(triageDecisions).all().length
     const [note] = chatwoot.messages.get('1:312')!
