@@ -83,6 +83,8 @@ export type OutboundDeps = {
   logger: Logger
   store: OutboundStore
   now(): Date
+  /** How long an outbound HTTP call may take (OUTBOUND_TIMEOUT_MS). */
+  timeoutMs: number
   /** Small durable state (whose turn it is in a round-robin). */
   state: { get(key: string): string | null; set(key: string, value: string): void }
 }
@@ -158,6 +160,8 @@ export type SourceDeps = {
   state: { get(key: string): string | null; set(key: string, value: string): void }
   /** Addresses the hub receives mail for: its own and the rulebook's queue mailboxes. */
   mailboxes(): string[]
+  /** The hub is behind (triage backlog over its bound): take nothing new for now. */
+  busy(): boolean
   now(): Date
 }
 

@@ -36,6 +36,16 @@ export const CoreEnv = {
   WEBHOOK_BODY_LIMIT: ByteSize.default(1024 * 1024),
   MIME_BODY_LIMIT: ByteSize.default(25 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Webhook requests per second allowed from one address to one channel (burst: twice that). */
+  WEBHOOK_RATE_LIMIT: z.coerce.number().min(1).default(200),
+  /** Webhook requests being handled at once; more are answered 503 at once. */
+  WEBHOOK_MAX_INFLIGHT: z.coerce.number().int().min(1).default(256),
+  /** Triage jobs waiting; past this, webhooks are answered 503 (retry later) until it drains. */
+  MAX_PENDING_TRIAGE: z.coerce.number().int().min(1).default(20_000),
+  /** How long one outbound HTTP call (Chatwoot, Graph API, callbacks) may take. */
+  OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  TRUST_PROXY: z.stringbool().default(false),
 }
 
 export type Config = {
@@ -47,7 +57,16 @@ export type Config = {
   classifier: { corpusDir: string; cacheDir: string }
   adminToken: string | undefined
   logLevel: string
-  limits: { webhookBody: number; mimeBody: number }
+  limits: {
+    webhookBody: number
+    mimeBody: number
+    /** Per second, per channel and sending address. */
+    webhookRate: number
+    webhookInflight: number
+    pendingTriage: number
+  }
+  trustProxy: boolean
+  outboundTimeoutMs: number
   shutdownGraceMs: number
   /** Every registered channel's settings, enabled or with the reason it is not. */
   channels: Map<string, ChannelSettings<unknown>>
@@ -102,7 +121,15 @@ export function loadConfig(
     classifier: { corpusDir: env.CORPUS_DIR, cacheDir: env.MODEL_CACHE_DIR },
     adminToken: env.ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
-    limits: { webhookBody: env.WEBHOOK_BODY_LIMIT, mimeBody: env.MIME_BODY_LIMIT },
+    limits: {
+      webhookBody: env.WEBHOOK_BODY_LIMIT,
+      mimeBody: env.MIME_BODY_LIMIT,
+      webhookRate: env.WEBHOOK_RATE_LIMIT,
+      webhookInflight: env.WEBHOOK_MAX_INFLIGHT,
+      pendingTriage: env.MAX_PENDING_TRIAGE,
+    },
+    trustProxy: env.TRUST_PROXY,
+    outboundTimeoutMs: env.OUTBOUND_TIMEOUT_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     channels,
   }

@@ -10,10 +10,13 @@ import { adminApi } from './admin/api.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config.js'
 import { createApp } from './http/app.js'
-import { acceptDelivery, type ChannelEntry } from './ingest/ingest.js'
+import { tokenBuckets } from './http/rate-limit.js'
+import { acceptDelivery, type ChannelEntry, type IngestResult } from './ingest/ingest.js'
 import type { Logger } from './logger.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
+import { TRIAGE_JOB } from './store/ingest-store.js'
+import { pendingJobCount } from './store/jobs.js'
 import { outboundStore, sourceState } from './store/outbound-store.js'
 import { loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
@@ -73,6 +76,7 @@ export function createHub(options: HubOptions): Hub {
       store,
       now: () => clock.now(),
       state,
+      timeoutMs: config.outboundTimeoutMs,
     }
     for (const [kind, executor] of adapter.executors?.(settings.config, deps) ?? []) {
       executors.set(kind, executor)
@@ -106,6 +110,25 @@ export function createHub(options: HubOptions): Hub {
     onEffects: () => dispatcher.wake(),
   })
 
+  // Overload turns senders away before their body is read: a source over its rate gets 429,
+  // and while the triage backlog is over its bound every webhook gets 503 (senders retry).
+  const buckets = tokenBuckets({
+    rate: config.limits.webhookRate,
+    burst: config.limits.webhookRate * 2,
+  })
+  let backlog = { at: 0, jobs: 0 }
+  const behind = () => {
+    const at = Date.now()
+    if (at - backlog.at > 200) backlog = { at, jobs: pendingJobCount(db, TRIAGE_JOB) }
+    return backlog.jobs >= config.limits.pendingTriage
+  }
+  const admit = (channel: string, source: string): IngestResult | null => {
+    const wait = buckets.take(`${channel}|${source}`)
+    if (wait > 0) return { outcome: 'rate_limited', retryAfter: wait }
+    if (behind()) return { outcome: 'overloaded', retryAfter: 5, reason: 'triage backlog' }
+    return null
+  }
+
   // Inbound sources that are not webhooks (SMTP receiver, IMAP poller), started by listen().
   const sources: Source[] = []
   for (const [id, { adapter, settings }] of channels) {
@@ -115,6 +138,7 @@ export function createHub(options: HubOptions): Hub {
         acceptDelivery({ db, clock, onStored: () => worker.wake() }, id, delivery),
       state,
       mailboxes: () => ownMailboxes(config, rulebook()),
+      busy: behind,
       now: () => clock.now(),
     })
     sources.push(...(found ?? []))
@@ -122,6 +146,9 @@ export function createHub(options: HubOptions): Hub {
 
   const adminToken = config.adminToken
   const app = createApp({
+    admit,
+    maxInflight: config.limits.webhookInflight,
+    trustProxy: config.trustProxy,
     mount: adminToken
       ? (express) => {
           express.use(

@@ -1,6 +1,6 @@
 import { boundHttpClient, classifyHttpError } from '../../src/actions/http-client.js'
 
-export type ChatwootApiConfig = { baseUrl: string; token: string }
+export type ChatwootApiConfig = { baseUrl: string; token: string; timeoutMs?: number }
 
 export type ChatwootMessageBody = {
   content: string
@@ -51,7 +51,7 @@ type ListedConversation = {
  * Every request is checked against Chatwoot's OpenAPI file in the contract tests.
  */
 export function chatwootApi(config: ChatwootApiConfig) {
-  const http = boundHttpClient(config.baseUrl, { api_access_token: config.token })
+  const http = boundHttpClient(config.baseUrl, { api_access_token: config.token }, config.timeoutMs)
   const conversationPath = (account: number, conversation: number) =>
     `/api/v1/accounts/${account}/conversations/${conversation}`
   const call = async <T>(context: string, run: () => Promise<{ data: T }>): Promise<T> => {

@@ -121,7 +121,9 @@ export const chatwoot = defineAdapter({
     }
   },
   executors(config, deps) {
-    return config.api ? chatwootExecutors(chatwootApi(config.api), deps) : new Map()
+    return config.api
+      ? chatwootExecutors(chatwootApi({ ...config.api, timeoutMs: deps.timeoutMs }), deps)
+      : new Map()
   },
 })
 

@@ -35,6 +35,7 @@ export function imapPoller(options: {
   }
 
   const poll = async () => {
+    if (deps.busy()) return // behind: the mail waits in the mailbox until the backlog drains
     const client = new ImapFlow({
       host: url.hostname,
       port: url.port ? Number(url.port) : secure ? 993 : 143,

@@ -29,6 +29,11 @@ export function smtpReceiver(options: {
     disabledCommands: ['AUTH', 'STARTTLS'],
     size: options.maxBytes,
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      // Behind: a temporary refusal, and the sending server tries again later.
+      if (deps.busy()) return callback(smtpError('4.3.2 system busy, try again later', 451))
+      callback()
+    },
     onRcptTo(address, _session, callback) {
       const allowed = new Set(deps.mailboxes().map((m) => m.toLowerCase()))
       if (allowed.has(address.address.toLowerCase())) return callback()

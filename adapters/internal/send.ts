@@ -45,7 +45,7 @@ export function internalExecutors(
   deps: OutboundDeps,
 ): Map<string, EffectExecutor> {
   const url = new URL(callback.url)
-  const http = boundHttpClient(url.origin, {})
+  const http = boundHttpClient(url.origin, {}, deps.timeoutMs)
   const path = `${url.pathname}${url.search}`
   return new Map<string, EffectExecutor>([
     [

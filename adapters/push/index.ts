@@ -57,12 +57,13 @@ export const push = defineAdapter({
       ],
     }
   },
-  executors(config) {
+  executors(config, deps) {
     if (!config) return new Map()
     const url = new URL(config.url)
     const http = boundHttpClient(
       url.origin,
       config.token ? { Authorization: `Bearer ${config.token}` } : {},
+      deps.timeoutMs,
     )
     const path = `${url.pathname}${url.search}`
     return new Map<string, EffectExecutor>([

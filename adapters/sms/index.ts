@@ -70,11 +70,15 @@ export const sms = defineAdapter({
       )
     return out
   },
-  executors(config) {
+  executors(config, deps) {
     if (!config) return new Map()
-    const http = boundHttpClient(config.baseUrl, {
-      Authorization: `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}`,
-    })
+    const http = boundHttpClient(
+      config.baseUrl,
+      {
+        Authorization: `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}`,
+      },
+      deps.timeoutMs,
+    )
     const account = `/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}`
     const post = async (path: string, form: Record<string, string>, what: string) => {
       try {

@@ -26,8 +26,12 @@ const Payload = z.object({
 export type CloudApiConfig = { graphUrl: string; accessToken: string; phoneNumberId: string }
 
 /** The one Graph API call the hub makes: send a text message. */
-export function graphApi(config: CloudApiConfig) {
-  const http = boundHttpClient(config.graphUrl, { Authorization: `Bearer ${config.accessToken}` })
+export function graphApi(config: CloudApiConfig, timeoutMs?: number) {
+  const http = boundHttpClient(
+    config.graphUrl,
+    { Authorization: `Bearer ${config.accessToken}` },
+    timeoutMs,
+  )
   return {
     sendText: async (body: {
       phoneNumberId: string
@@ -108,7 +112,7 @@ export function cloudExecutors(
   config: CloudApiConfig,
   deps: OutboundDeps,
 ): Map<string, EffectExecutor> {
-  const api = graphApi(config)
+  const api = graphApi(config, deps.timeoutMs)
   return new Map<string, EffectExecutor>([
     [
       WHATSAPP_CLOUD_SEND,

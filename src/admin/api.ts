@@ -2,13 +2,14 @@ import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import express, { type NextFunction, type Request, type Response, Router } from 'express'
 import { z } from 'zod'
 import type { ReplyTools, Source } from '../../adapters/types.js'
+import { deadLetterView, replayDeadLetters } from '../actions/dead-letter.js'
 import { planSurvey } from '../actions/survey.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { escalateTicket } from '../sla/escalation.js'
 import type { Db } from '../store/db.js'
-import { enqueueEffects } from '../store/outbox-store.js'
+import { enqueueEffects, getEffect, listEffects } from '../store/outbox-store.js'
 import { decidedLanguage, latestCustomerMessage } from '../store/relay-store.js'
 import {
   contacts,
@@ -559,6 +560,42 @@ export function adminApi(deps: AdminApiDeps): Router {
           }
         }),
       }
+    }),
+  )
+
+  router.get(
+    '/outbox',
+    route((req) => {
+      const q = parse(
+        z.object({
+          status: z.enum(['pending', 'in_flight', 'done', 'dead']).default('dead'),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+        req.query,
+      )
+      return { effects: listEffects(db, q).map(deadLetterView) }
+    }),
+  )
+
+  router.get(
+    '/outbox/:id',
+    route((req) => {
+      const row = getEffect(db, parse(Id, req.params.id))
+      if (!row) throw new HttpError(404, `effect ${req.params.id} not found`)
+      return { effect: deadLetterView(row) }
+    }),
+  )
+
+  router.post(
+    '/outbox/:id/replay',
+    route((req) => {
+      const id = parse(Id, req.params.id)
+      const body = parse(z.object({ by: By }), req.body ?? {})
+      if (!getEffect(db, id)) throw new HttpError(404, `effect ${id} not found`)
+      const { replayed } = replayDeadLetters(db, [id], body.by, deps.clock.now())
+      if (replayed.length === 0) throw new HttpError(409, `effect ${id} is not in the dead letter`)
+      deps.onEffects()
+      return { effect: deadLetterView(getEffect(db, id)!) }
     }),
   )
 

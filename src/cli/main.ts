@@ -1,8 +1,16 @@
 import { Command } from 'commander'
 import { ADAPTERS } from '../../adapters/registry.js'
+import {
+  deadLetterView,
+  formatDeadLetters,
+  listDeadLetters,
+  replayDeadLetters,
+  showDeadLetter,
+} from '../actions/dead-letter.js'
 import { loadConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { createLogger, silentLogger } from '../logger.js'
+import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
 import { formatIssues, loadRulebookSource } from '../triage/rulebook/load.js'
@@ -84,6 +92,62 @@ export async function main(argv: string[]): Promise<void> {
     .action((opts: { rules: string; corpus: string; validation: string; misses?: boolean }) => {
       const result = evaluateCorpus(opts.corpus, loadRulebook(opts.rules), opts.validation)
       out(formatCorpusEvaluation(result, Boolean(opts.misses)))
+    })
+
+  const dlq = program
+    .command('dlq')
+    .description('the dead letter: outbound actions that failed for good')
+  const withDb = <T>(use: (db: Db) => T): T => {
+    const config = loadConfig(process.env, ADAPTERS)
+    const db = openDatabase(config.databasePath)
+    try {
+      return use(db)
+    } finally {
+      closeDatabase(db)
+    }
+  }
+  const ids = (values: string[]) =>
+    values.map((v) => {
+      if (!/^\d+$/.test(v)) throw new ConfigError(`"${v}" is not an effect id`)
+      return Number(v)
+    })
+  dlq
+    .command('list')
+    .description('list dead effects, newest first')
+    .option('--limit <n>', 'how many', '100')
+    .option('--json', 'one JSON object per line')
+    .action((opts: { limit: string; json?: boolean }) => {
+      const rows = withDb((db) => listDeadLetters(db, Math.max(1, Number(opts.limit) || 100)))
+      out(
+        opts.json
+          ? rows.map((r) => JSON.stringify(deadLetterView(r))).join('\n')
+          : formatDeadLetters(rows),
+      )
+    })
+  dlq
+    .command('show')
+    .description('one effect in full: payload, tries, last error')
+    .argument('<id>', 'effect id')
+    .action((id: string) => {
+      const [effect] = ids([id])
+      const row = withDb((db) => showDeadLetter(db, effect!))
+      if (!row) throw new ConfigError(`no effect ${id}`)
+      out(JSON.stringify(row, null, 2))
+    })
+  dlq
+    .command('replay')
+    .description('queue dead effects again with a fresh budget of tries')
+    .argument('[ids...]', 'effect ids')
+    .option('--all', 'every dead effect')
+    .action((values: string[], opts: { all?: boolean }) => {
+      const result = withDb((db) => {
+        const chosen = opts.all ? listDeadLetters(db, 100_000).map((r) => r.id) : ids(values)
+        if (chosen.length === 0) throw new ConfigError('name the effects to replay, or --all')
+        return replayDeadLetters(db, chosen, 'cli', new Date())
+      })
+      out(
+        `replayed ${result.replayed.length}${result.skipped.length ? `; not dead, left as they are: ${result.skipped.join(', ')}` : ''}`,
+      )
     })
 
   const rules = program.command('rules').description('work with the rulebook')

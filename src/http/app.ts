@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import type { IngestDeps } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
-import { webhookRoute } from './webhook-route.js'
+import { type WebhookRouteOptions, webhookRoute } from './webhook-route.js'
 
 export type Readiness = () => { ready: boolean; checks: Record<string, string> }
 
@@ -10,6 +10,11 @@ export type AppDeps = {
   logger: Logger
   bodyLimit: (channel: string) => number
   readiness: Readiness
+  /** Admission of webhook requests (rate limits, backpressure); see webhookRoute. */
+  admit?: WebhookRouteOptions['admit']
+  maxInflight?: number
+  /** Take client addresses from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy?: boolean
   /** Extra routers mounted before the error handler (admin API, console, metrics). */
   mount?: (app: Express) => void
 }
@@ -19,6 +24,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
+  if (deps.trustProxy) app.set('trust proxy', true)
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' })
@@ -29,7 +35,13 @@ export function createApp(deps: AppDeps): Express {
   })
   app.all(
     '/webhooks/:channel',
-    webhookRoute({ deps: deps.ingest, logger: deps.logger, bodyLimit: deps.bodyLimit }),
+    webhookRoute({
+      deps: deps.ingest,
+      logger: deps.logger,
+      bodyLimit: deps.bodyLimit,
+      ...(deps.admit ? { admit: deps.admit } : {}),
+      ...(deps.maxInflight ? { maxInflight: deps.maxInflight } : {}),
+    }),
   )
   deps.mount?.(app)
 

@@ -11,6 +11,13 @@ export type WebhookRouteOptions = {
   logger: Logger
   /** Body limit for a channel, in bytes. */
   bodyLimit: (channel: string) => number
+  /**
+   * Admission before the body is read: a source over its rate (429) or a hub that is behind
+   * (503) is turned away at once, so overload costs no memory. Null admits.
+   */
+  admit?: (channel: string, source: string) => IngestResult | null
+  /** Requests handled at once; past this, 503. */
+  maxInflight?: number
 }
 
 function flatten(record: Record<string, unknown>): Record<string, string> {
@@ -53,6 +60,15 @@ export function sendOutcome(res: Response, result: IngestResult): void {
         .set('Connection', 'close')
         .json({ error: 'payload_too_large', limit: result.limit })
       return
+    case 'rate_limited':
+      res.status(429).set('Retry-After', String(result.retryAfter)).json({ error: 'rate_limited' })
+      return
+    case 'overloaded':
+      res
+        .status(503)
+        .set('Retry-After', String(result.retryAfter))
+        .json({ error: 'overloaded', reason: result.reason })
+      return
     case 'store_failed':
       res.status(500).json({ error: 'internal_error' })
       return
@@ -92,7 +108,27 @@ function logOutcome(log: Logger, result: IngestResult): void {
 
 /** `GET|POST /webhooks/:channel`: raw body with a size cap → ingest → one status. */
 export function webhookRoute(options: WebhookRouteOptions) {
+  let inflight = 0
+  const maxInflight = options.maxInflight ?? Number.POSITIVE_INFINITY
   return async function webhook(req: Request, res: Response): Promise<void> {
+    if (inflight >= maxInflight) {
+      req.resume()
+      sendOutcome(res, {
+        outcome: 'overloaded',
+        retryAfter: 1,
+        reason: 'too many requests in progress',
+      })
+      return
+    }
+    inflight++
+    try {
+      await handle(req, res)
+    } finally {
+      inflight--
+    }
+  }
+
+  async function handle(req: Request, res: Response): Promise<void> {
     const channel = String(req.params.channel)
     const log = options.logger.child({ reqId: req.get('x-request-id') ?? randomUUID(), channel })
     if (req.method !== 'GET' && req.method !== 'POST') {
@@ -105,6 +141,13 @@ export function webhookRoute(options: WebhookRouteOptions) {
     ) {
       req.resume()
       sendOutcome(res, { outcome: 'unknown_channel' })
+      return
+    }
+    const turnedAway = options.admit?.(channel, req.ip ?? req.socket.remoteAddress ?? 'unknown')
+    if (turnedAway) {
+      req.resume()
+      logOutcome(log, turnedAway)
+      sendOutcome(res, turnedAway)
       return
     }
     const limit = options.bodyLimit(channel)

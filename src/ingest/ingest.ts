@@ -20,6 +20,8 @@ export type IngestResult =
   | { outcome: 'verification_failed'; reason: string } // 401, reason only logged
   | { outcome: 'invalid_payload'; reason: string } // 400 with the reason
   | { outcome: 'too_large'; limit: number } // 413
+  | { outcome: 'rate_limited'; retryAfter: number } // 429: this source sends too fast
+  | { outcome: 'overloaded'; retryAfter: number; reason: string } // 503: the hub is behind
   | { outcome: 'store_failed'; error: Error } // 500: the sender retries
 
 export type ChannelEntry = { adapter: AnyAdapter; settings: ChannelSettings<unknown> }

@@ -17,6 +17,8 @@ type Fault = {
   times: number
   match?: RegExp
   delayMs?: number
+  /** Do the work, then drop the connection before answering (the caller cannot know). */
+  afterAccept?: boolean
 }
 
 const checkChatwoot = openApiChecker(join(import.meta.dirname, '../fixtures/chatwoot/swagger.json'))
@@ -133,6 +135,10 @@ export async function startFakeChatwoot(
     const fault = faults.find(
       (f) => f.times > 0 && (!f.match || f.match.test(`${req.method} ${path}`)),
     )
+    if (fault?.afterAccept) {
+      fault.times--
+      return route(req, path, url, body, () => req.socket.destroy())
+    }
     if (fault) {
       fault.times--
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
@@ -142,6 +148,17 @@ export async function startFakeChatwoot(
       }
       return send(res, fault.status, { error: 'injected fault' }, fault.headers)
     }
+    return route(req, path, url, body, (status, payload) => send(res, status, payload))
+  }
+
+  /** The fake's answers to the API calls; `reply` sends (or, for a fault, drops) the answer. */
+  const route = async (
+    req: IncomingMessage,
+    path: string,
+    url: URL,
+    body: unknown,
+    reply: (status: number, payload: unknown) => void,
+  ): Promise<void> => {
     const conv = /^\/api\/v1\/accounts\/(\d+)\/conversations\/(\d+)(\/.*)?$/.exec(path)
     if (conv) {
       const key = `${conv[1]}:${conv[2]}`
@@ -156,34 +173,33 @@ export async function startFakeChatwoot(
           content_attributes: (payload.content_attributes as Record<string, unknown>) ?? {},
         }
         messages.set(key, [...(messages.get(key) ?? []), message])
-        return send(res, 200, {
+        return reply(200, {
           ...message,
           message_type: message.message_type === 'incoming' ? 0 : 1,
         })
       }
       if (rest === '/messages' && req.method === 'GET') {
-        return send(res, 200, { meta: {}, payload: (messages.get(key) ?? []).slice(-20) })
+        return reply(200, { meta: {}, payload: (messages.get(key) ?? []).slice(-20) })
       }
       if (rest === '/labels' && req.method === 'GET')
-        return send(res, 200, { payload: labels.get(key) ?? [] })
+        return reply(200, { payload: labels.get(key) ?? [] })
       if (rest === '/labels' && req.method === 'POST') {
         labels.set(key, payload.labels as string[])
-        return send(res, 200, { payload: labels.get(key) })
+        return reply(200, { payload: labels.get(key) })
       }
       if (rest === '/assignments') {
         assignments.set(key, payload as { team_id?: number })
-        return send(res, 200, {})
+        return reply(200, {})
       }
       if (rest === '/toggle_priority') {
         priorities.set(key, String(payload.priority))
-        return send(res, 200, {})
+        return reply(200, {})
       }
     }
-    if (/^\/api\/v1\/accounts\/\d+\/teams$/.test(path)) return send(res, 200, teams)
+    if (/^\/api\/v1\/accounts\/\d+\/teams$/.test(path)) return reply(200, teams)
     const teamMembers = /^\/api\/v1\/accounts\/\d+\/teams\/(\d+)\/team_members$/.exec(path)
     if (teamMembers && req.method === 'GET') {
-      return send(
-        res,
+      return reply(
         200,
         (members[Number(teamMembers[1])] ?? []).map((m) => ({
           ...m,
@@ -198,7 +214,7 @@ export async function startFakeChatwoot(
       const found = contacts.filter((c) =>
         [c.name, c.email, c.phone_number, c.identifier].some((v) => v?.toLowerCase().includes(q)),
       )
-      return send(res, 200, { meta: { count: found.length, current_page: 1 }, payload: found })
+      return reply(200, { meta: { count: found.length, current_page: 1 }, payload: found })
     }
     if (/^\/api\/v1\/accounts\/\d+\/contacts$/.test(path) && req.method === 'POST') {
       const taken = contacts.find(
@@ -206,7 +222,7 @@ export async function startFakeChatwoot(
           (payload.email && c.email === payload.email) ||
           (payload.identifier && c.identifier === payload.identifier),
       )
-      if (taken) return send(res, 422, { message: 'Email has already been taken' })
+      if (taken) return reply(422, { message: 'Email has already been taken' })
       const inbox = { source_id: `src-${nextSourceId++}`, inbox: { id: Number(payload.inbox_id) } }
       const contact: Contact = {
         id: nextContactId++,
@@ -218,23 +234,23 @@ export async function startFakeChatwoot(
         contact_inboxes: [inbox],
       }
       contacts.push(contact)
-      return send(res, 200, { payload: { contact, contact_inbox: inbox } })
+      return reply(200, { payload: { contact, contact_inbox: inbox } })
     }
     const contactPath =
       /^\/api\/v1\/accounts\/\d+\/contacts\/(\d+)\/(contact_inboxes|conversations)$/.exec(path)
     if (contactPath) {
       const contact = contacts.find((c) => c.id === Number(contactPath[1]))
-      if (!contact) return send(res, 404, { error: 'contact not found' })
+      if (!contact) return reply(404, { error: 'contact not found' })
       if (contactPath[2] === 'contact_inboxes') {
         const inbox = {
           source_id: `src-${nextSourceId++}`,
           inbox: { id: Number(payload.inbox_id) },
         }
         contact.contact_inboxes.push(inbox)
-        return send(res, 200, inbox)
+        return reply(200, inbox)
       }
       const list = [...conversations.values()].filter((c) => c.contact_id === contact.id)
-      return send(res, 200, { payload: list })
+      return reply(200, { payload: list })
     }
     const accountConversations = /^\/api\/v1\/accounts\/(\d+)\/conversations$/.exec(path)
     if (accountConversations && req.method === 'POST') {
@@ -243,7 +259,7 @@ export async function startFakeChatwoot(
         (ci) => ci.source_id === payload.source_id && ci.inbox.id === Number(payload.inbox_id),
       )
       if (!linked)
-        return send(res, 422, { message: 'source_id does not belong to the contact and inbox' })
+        return reply(422, { message: 'source_id does not belong to the contact and inbox' })
       const conversation: Conversation = {
         id: nextConversationId++,
         account_id: Number(accountConversations[1]),
@@ -254,13 +270,13 @@ export async function startFakeChatwoot(
         additional_attributes: (payload.additional_attributes as Record<string, unknown>) ?? {},
       }
       conversations.set(conversation.id, conversation)
-      return send(res, 200, {
+      return reply(200, {
         id: conversation.id,
         account_id: conversation.account_id,
         inbox_id: conversation.inbox_id,
       })
     }
-    return send(res, 404, { error: 'not handled by the fake' })
+    return reply(404, { error: 'not handled by the fake' })
   }
 
   const server: Server = createServer((req, res) => {
