@@ -44,6 +44,12 @@ export const CoreEnv = {
   MAX_PENDING_TRIAGE: z.coerce.number().int().min(1).default(20_000),
   /** How long one outbound HTTP call (Chatwoot, Graph API, callbacks) may take. */
   OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * How long an outbox action being run belongs to that run. After a crash, an action that was
+   * in flight is retried once this has passed: by then an upstream's own record of the send (a
+   * WhatsApp status callback, Chatwoot's message list) tells the retry it already went out.
+   */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   TRUST_PROXY: z.stringbool().default(false),
 }
@@ -67,6 +73,7 @@ export type Config = {
   }
   trustProxy: boolean
   outboundTimeoutMs: number
+  outboxLeaseMs: number
   shutdownGraceMs: number
   /** Every registered channel's settings, enabled or with the reason it is not. */
   channels: Map<string, ChannelSettings<unknown>>
@@ -111,6 +118,12 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const env = parsed.data as Record<string, unknown> & z.infer<z.ZodObject<typeof CoreEnv>>
+  // An action makes up to three upstream calls; its lease must outlast them all.
+  if (env.OUTBOX_LEASE_MS < 3 * env.OUTBOUND_TIMEOUT_MS) {
+    throw new ConfigError(
+      `invalid configuration:\n  OUTBOX_LEASE_MS: must be at least 3 × OUTBOUND_TIMEOUT_MS (${3 * env.OUTBOUND_TIMEOUT_MS})`,
+    )
+  }
   const channels = new Map<string, ChannelSettings<unknown>>()
   for (const adapter of adapters) channels.set(adapter.id, adapter.configure(env))
   return {
@@ -130,6 +143,7 @@ export function loadConfig(
     },
     trustProxy: env.TRUST_PROXY,
     outboundTimeoutMs: env.OUTBOUND_TIMEOUT_MS,
+    outboxLeaseMs: env.OUTBOX_LEASE_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     channels,
   }

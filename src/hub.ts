@@ -88,6 +88,7 @@ export function createHub(options: HubOptions): Hub {
     clock,
     logger: logger.child({ component: 'dispatcher' }),
     executors,
+    leaseMs: config.outboxLeaseMs,
   })
   const tools = replyTools(channels)
   const worker = createTriageWorker({

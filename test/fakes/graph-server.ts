@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
@@ -49,6 +50,58 @@ export async function startFakeGraph(options: { token?: string; version?: string
   }[] = []
   const faults: Fault[] = []
   let next = 1
+  let statusHook: { url: string; appSecret: string; phoneNumberId: string } | null = null
+
+  /**
+   * Like Meta: a `sent` status for each accepted message goes to the app's webhook, signed,
+   * carrying the message's biz_opaque_callback_data; retried while the webhook is unreachable.
+   */
+  const postStatus = async (message: { id: string; to: string; callbackKey: string | null }) => {
+    const hook = statusHook
+    if (!hook) return
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1029384756102938',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '56229876543', phone_number_id: hook.phoneNumberId },
+                statuses: [
+                  {
+                    id: message.id,
+                    status: 'sent',
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    recipient_id: message.to,
+                    ...(message.callbackKey
+                      ? { biz_opaque_callback_data: message.callbackKey }
+                      : {}),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    })
+    const signature = `sha256=${createHmac('sha256', hook.appSecret).update(body).digest('hex')}`
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const res = await fetch(hook.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+          body,
+        })
+        if (res.ok) return
+      } catch {
+        // the hub is down: Meta keeps trying
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const violations: string[] = []
@@ -93,13 +146,15 @@ export async function startFakeGraph(options: { token?: string; version?: string
     }
     const data = parsed.data!
     const id = `wamid.FAKE${String(next++).padStart(6, '0')}`
-    sent.push({
+    const message = {
       id,
       to: data.to,
       text: data.text.body,
       replyTo: data.context?.message_id ?? null,
       callbackKey: data.biz_opaque_callback_data ?? null,
-    })
+    }
+    sent.push(message)
+    void postStatus(message)
     if (fault?.afterAccept) {
       fault.times--
       req.socket.destroy()
@@ -125,6 +180,10 @@ export async function startFakeGraph(options: { token?: string; version?: string
     requests,
     sent,
     fail: (fault: Fault) => faults.push(fault),
+    /** Send Meta-style `sent` status callbacks to the hub's webhook from now on. */
+    sendStatusesTo: (url: string, appSecret: string, phoneNumberId = '110022003300440') => {
+      statusHook = { url, appSecret, phoneNumberId }
+    },
     violations: () =>
       requests.flatMap((r) => r.violations.map((v) => `${r.method} ${r.path}: ${v}`)),
     close: () =>
