@@ -50,6 +50,10 @@ export const CoreEnv = {
    * WhatsApp status callback, Chatwoot's message list) tells the retry it already went out.
    */
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** First retry delay of a failed outbound action; each retry doubles it (with jitter). */
+  OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
+  /** Outbound actions run at the same time. */
+  OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   TRUST_PROXY: z.stringbool().default(false),
 }
@@ -73,7 +77,7 @@ export type Config = {
   }
   trustProxy: boolean
   outboundTimeoutMs: number
-  outboxLeaseMs: number
+  outbox: { leaseMs: number; retryBaseMs: number; concurrency: number }
   shutdownGraceMs: number
   /** Every registered channel's settings, enabled or with the reason it is not. */
   channels: Map<string, ChannelSettings<unknown>>
@@ -143,7 +147,11 @@ export function loadConfig(
     },
     trustProxy: env.TRUST_PROXY,
     outboundTimeoutMs: env.OUTBOUND_TIMEOUT_MS,
-    outboxLeaseMs: env.OUTBOX_LEASE_MS,
+    outbox: {
+      leaseMs: env.OUTBOX_LEASE_MS,
+      retryBaseMs: env.OUTBOX_RETRY_BASE_MS,
+      concurrency: env.OUTBOX_CONCURRENCY,
+    },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     channels,
   }

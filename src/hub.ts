@@ -88,7 +88,9 @@ export function createHub(options: HubOptions): Hub {
     clock,
     logger: logger.child({ component: 'dispatcher' }),
     executors,
-    leaseMs: config.outboxLeaseMs,
+    leaseMs: config.outbox.leaseMs,
+    concurrency: config.outbox.concurrency,
+    backoff: { baseMs: config.outbox.retryBaseMs, maxMs: 15 * 60_000 },
   })
   const tools = replyTools(channels)
   const worker = createTriageWorker({
@@ -100,7 +102,9 @@ export function createHub(options: HubOptions): Hub {
     classifier: () => classifier,
     tools,
     onEffects: () => dispatcher.wake(),
-    onTriaged: () => sla.wake(),
+    // New cases only need the SLA clock to look again soon (their deadlines are ahead): at
+    // most a few runs a second, however many messages are triaged.
+    onTriaged: () => sla.wakeAt(Date.now() + 250),
   })
   const sla = createSlaClock({
     db,

@@ -21,7 +21,11 @@ describe('dispatcher', () => {
     closeDatabase(db)
   })
 
-  const start = (executor: EffectExecutor, backoff = { baseMs: 20, maxMs: 200 }) => {
+  const start = (
+    executor: EffectExecutor,
+    backoff = { baseMs: 20, maxMs: 200 },
+    leaseMs?: number,
+  ) => {
     dispatcher = createDispatcher({
       db,
       clock: systemClock,
@@ -36,6 +40,7 @@ describe('dispatcher', () => {
         ],
       ]),
       backoff,
+      ...(leaseMs ? { leaseMs } : {}),
     })
     return dispatcher
   }
@@ -55,6 +60,27 @@ describe('dispatcher', () => {
     expect(runs).toEqual([
       { key: 'k1', kind: 'test.effect', payload: { n: 1 }, attempt: 1, mayHaveRun: false },
     ])
+  })
+
+  it('keeps renewing the lease of a slow effect, so it is never run twice at once', async () => {
+    enqueue('slow')
+    let running = 0
+    let most = 0
+    start(
+      async () => {
+        running++
+        most = Math.max(most, running)
+        await new Promise((r) => setTimeout(r, 1500))
+        running--
+        return 'ok'
+      },
+      undefined,
+      300,
+    )
+    await waitFor(() => row().status === 'done', { timeoutMs: 4000 })
+    expect(most).toBe(1)
+    expect(runs).toHaveLength(1)
+    expect(row().attempts).toBe(1)
   })
 
   it('never enqueues the same idempotency key twice', () => {

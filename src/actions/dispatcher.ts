@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import type { Db } from '../store/db.js'
 import {
   claimDueEffects,
+  extendLeases,
   markEffectDead,
   markEffectDone,
   nextEffectDueAt,
@@ -41,7 +42,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const leaseMs = deps.leaseMs ?? 60_000
   const backoff = deps.backoff ?? { baseMs: 2000, maxMs: 15 * 60_000 }
   const maxRetryAfterMs = deps.maxRetryAfterMs ?? 60 * 60_000
-  const inFlight = new Set<Promise<void>>()
+  const inFlight = new Map<number, Promise<void>>()
+  // While an effect runs here its lease is renewed, so a slow call is never claimed twice.
+  const heartbeat = setInterval(
+    () => {
+      try {
+        extendLeases(deps.db, [...inFlight.keys()], deps.clock.now().getTime() + leaseMs)
+      } catch (err) {
+        deps.logger.warn({ err }, 'could not renew outbox leases')
+      }
+    },
+    Math.max(250, Math.floor(leaseMs / 3)),
+  )
+  heartbeat.unref()
 
   const finish = (row: OutboxRow, outcome: 'done' | 'retry' | 'dead') => {
     deps.onAttempt?.({ kind: row.kind, outcome })
@@ -96,17 +109,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const loop = startLoop({
     name: 'dispatcher',
     logger: deps.logger,
-    pollMs: 30_000,
+    // A safety poll: picks up effects queued by another process (`centralita dlq replay`).
+    pollMs: 5_000,
     runOnce: () => {
       const room = concurrency - inFlight.size
       if (room <= 0) return 'idle'
-      const rows = claimDueEffects(deps.db, room, deps.clock.now(), leaseMs)
+      const rows = claimDueEffects(deps.db, room, deps.clock.now(), leaseMs, [...inFlight.keys()])
       for (const row of rows) {
         const run = execute(row).finally(() => {
-          inFlight.delete(run)
+          inFlight.delete(row.id)
           loop.wake()
         })
-        inFlight.add(run)
+        inFlight.set(row.id, run)
       }
       if (rows.length === 0 && inFlight.size === 0) {
         const next = nextEffectDueAt(deps.db)
@@ -124,11 +138,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     stop: async () => {
       await loop.stop()
-      await Promise.allSettled([...inFlight])
+      await Promise.allSettled([...inFlight.values()])
+      clearInterval(heartbeat)
     },
     /** Resolves once nothing is in flight (tests and graceful shutdown). */
     idle: async () => {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight])
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()])
     },
   }
 }

@@ -108,13 +108,31 @@ export function businessTimeBetween(calendar: Calendar, from: Date, to: Date): n
   return total
 }
 
-/** "el lunes 23 de noviembre a las 9:00" / "on Monday, November 23 at 9:00". */
+const MINUTE = 60_000
+const described = new Map<string, string>()
+
+/**
+ * "el lunes 23 de noviembre a las 9:00" / "on Monday, November 23 at 9:00". The wording only
+ * changes from minute to minute, so recent answers are kept (time zone arithmetic is costly
+ * and every acknowledgement asks for one).
+ */
 export function describeMoment(
   at: Date,
   calendar: Calendar,
   language: 'es' | 'en',
   now: Date,
 ): string {
+  const atMinute = Math.floor(at.getTime() / MINUTE)
+  const key = `${calendar.id}|${calendar.timezone}|${language}|${atMinute}|${Math.floor(now.getTime() / MINUTE)}`
+  const known = described.get(key)
+  if (known !== undefined) return known
+  const text = describeMinute(new Date(atMinute * MINUTE), calendar, language, now)
+  if (described.size >= 1000) described.clear()
+  described.set(key, text)
+  return text
+}
+
+function describeMinute(at: Date, calendar: Calendar, language: 'es' | 'en', now: Date): string {
   const local = DateTime.fromJSDate(at, { zone: calendar.timezone }).setLocale(language)
   const today = DateTime.fromJSDate(now, { zone: calendar.timezone })
   const sameDay = local.hasSame(today, 'day')

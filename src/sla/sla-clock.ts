@@ -6,7 +6,13 @@ import type { Logger } from '../logger.js'
 import type { Db } from '../store/db.js'
 import { type Effect, enqueueEffects } from '../store/outbox-store.js'
 import { conversations } from '../store/schema.js'
-import { fireOnce, type Level, openCases, type TicketRow } from '../store/ticket-store.js'
+import {
+  dueCases,
+  fireOnce,
+  type Level,
+  nextCaseDeadline,
+  type TicketRow,
+} from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { type Loop, startLoop } from '../worker/loop.js'
 import { alertFor, breachEscalation, localTime, type Planned, warningAlert } from './escalation.js'
@@ -68,44 +74,39 @@ export function createSlaClock(
     const now = nowDate.getTime()
     const rulebook = deps.rulebook()
     const config = rulebook.source.escalation
-    let next = Number.POSITIVE_INFINITY
     let fired = 0
-    const later = (at: number) => {
-      if (at > now && at < next) next = at
-    }
     const effects: Effect[] = []
+    const warnBefore = {
+      L1: config.warn_before.L1.before,
+      L2: config.warn_before.L2.before,
+      L3: config.warn_before.L3.before,
+    }
     deps.db.transaction((tx) => {
-      const { tickets, escalations } = openCases(tx)
-      const byId = new Map(tickets.map((t) => [t.id, t]))
+      // Only what is due is read; everything else waits for the wake-up at the next deadline.
+      const { tickets, escalations, escalatedTickets } = dueCases(tx, now, warnBefore)
+      const byId = new Map(escalatedTickets.map((t) => [t.id, t]))
       const take = (planned: Planned, what: string) => {
         fired++
         effects.push(...planned.effects)
         for (const note of planned.notes) deps.logger.warn({ what }, note)
       }
       for (const t of tickets) {
-        if (t.firstResponseAt === null && t.firstResponseDueAt !== null) {
-          if (now >= t.firstResponseDueAt) {
-            if (fireOnce(tx, `ticket:${t.id}`, 'first_response_breach', t.firstResponseDueAt, now))
-              take(
-                ticketAlert(rulebook, t, 'first_response', t.firstResponseDueAt),
-                `ticket ${t.number}`,
-              )
-          } else later(t.firstResponseDueAt)
+        const firstDue = t.firstResponseDueAt
+        if (t.firstResponseAt === null && firstDue !== null && now >= firstDue) {
+          if (fireOnce(tx, `ticket:${t.id}`, 'first_response_breach', firstDue, now))
+            take(ticketAlert(rulebook, t, 'first_response', firstDue), `ticket ${t.number}`)
         }
-        if (t.resolutionDueAt !== null) {
-          if (now >= t.resolutionDueAt) {
-            if (fireOnce(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt, now))
-              take(ticketAlert(rulebook, t, 'resolution', t.resolutionDueAt), `ticket ${t.number}`)
-          } else later(t.resolutionDueAt)
+        if (t.resolutionDueAt !== null && now >= t.resolutionDueAt) {
+          if (fireOnce(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt, now))
+            take(ticketAlert(rulebook, t, 'resolution', t.resolutionDueAt), `ticket ${t.number}`)
         }
       }
       for (const e of escalations) {
         const level = e.toLevel as Level
         const ticket = byId.get(e.ticketId)
         // A level meets its SLA by taking the case (accepting it, or answering the customer).
-        if (e.status !== 'pendiente' || !ticket || !config.levels[level]) continue
+        if (!ticket || !config.levels[level]) continue
         const channel = conversationChannel(ticket.conversationId)
-        const warnAt = e.slaDueAt - config.warn_before[level].before
         if (now >= e.slaDueAt) {
           if (fireOnce(tx, `escalation:${e.id}`, 'breach', e.slaDueAt, now)) {
             take(
@@ -113,17 +114,15 @@ export function createSlaClock(
               `escalation ${e.id}`,
             )
           }
-        } else if (now >= warnAt) {
-          if (fireOnce(tx, `escalation:${e.id}`, 'warning', e.slaDueAt, now))
-            take(warningAlert(rulebook, e, ticket, channel, deps.channels), `escalation ${e.id}`)
-          later(e.slaDueAt)
-        } else later(warnAt)
+        } else if (fireOnce(tx, `escalation:${e.id}`, 'warning', e.slaDueAt, now)) {
+          take(warningAlert(rulebook, e, ticket, channel, deps.channels), `escalation ${e.id}`)
+        }
       }
       enqueueEffects(tx, effects, nowDate)
     })
     if (fired > 0) deps.logger.info({ fired, effects: effects.length }, 'sla events fired')
     if (effects.length > 0) deps.onEffects?.()
-    return { fired, next: Number.isFinite(next) ? next : null }
+    return { fired, next: nextCaseDeadline(deps.db, now, warnBefore) }
   }
 
   const loop: Loop = startLoop({

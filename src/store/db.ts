@@ -26,6 +26,7 @@ export function openDatabase(path: string, options: { synchronous?: 'NORMAL' | '
   sqlite.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
+  cachePreparedStatements(sqlite)
   const db = drizzle(sqlite, { schema }) as Db
   migrate(db, { migrationsFolder: join(packageRoot(), 'src', 'store', 'migrations') })
   return db
@@ -33,4 +34,27 @@ export function openDatabase(path: string, options: { synchronous?: 'NORMAL' | '
 
 export function closeDatabase(db: Db): void {
   if (db.$client.open) db.$client.close()
+}
+
+/**
+ * Drizzle prepares every query it runs; compiling the same SQL again is most of a small
+ * query's cost. The connection keeps its recent statements by SQL text (bounded, least
+ * recently used out), reset to object rows before each reuse.
+ */
+function cachePreparedStatements(sqlite: Database.Database, size = 512): void {
+  const prepare = sqlite.prepare.bind(sqlite)
+  const cache = new Map<string, Database.Statement>()
+  sqlite.prepare = ((source: string) => {
+    const cached = cache.get(source)
+    if (cached) {
+      cache.delete(source)
+      cache.set(source, cached)
+      if (cached.reader) cached.raw(false)
+      return cached
+    }
+    const statement = prepare(source)
+    cache.set(source, statement)
+    if (cache.size > size) cache.delete(cache.keys().next().value!)
+    return statement
+  }) as typeof sqlite.prepare
 }

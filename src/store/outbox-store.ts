@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { Executor } from './db.js'
 import { outbox } from './schema.js'
@@ -66,6 +66,8 @@ export function claimDueEffects(
   limit: number,
   now: Date,
   leaseMs: number,
+  /** Effects this process is running: never claimed again while they run. */
+  running: readonly number[] = [],
 ): OutboxRow[] {
   const at = now.getTime()
   return db.transaction((tx) => {
@@ -80,6 +82,7 @@ export function claimDueEffects(
             and(eq(outbox.status, 'in_flight'), lte(outbox.lockedUntil, at)),
           ),
           or(isNull(outbox.afterKey), eq(prerequisite.status, 'done')),
+          running.length > 0 ? notInArray(outbox.id, [...running]) : undefined,
         ),
       )
       .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
@@ -103,6 +106,18 @@ export function claimDueEffects(
       .returning()
       .all()
   })
+}
+
+/**
+ * Keeps effects this process is still running ours: a slow upstream call must not let the
+ * lease lapse and another claim run the same effect at the same time.
+ */
+export function extendLeases(db: Executor, ids: readonly number[], until: number): void {
+  if (ids.length === 0) return
+  db.update(outbox)
+    .set({ lockedUntil: until })
+    .where(and(inArray(outbox.id, [...ids]), eq(outbox.status, 'in_flight')))
+    .run()
 }
 
 export function markEffectDone(db: Executor, id: number, result: unknown, now: Date): void {

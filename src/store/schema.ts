@@ -25,7 +25,12 @@ export const contacts = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [uniqueIndex('contacts_channel_external').on(t.channel, t.externalId)],
+  (t) => [
+    uniqueIndex('contacts_channel_external').on(t.channel, t.externalId),
+    // The same person across channels (repeat complaints): by email address or phone.
+    index('contacts_email').on(t.email),
+    index('contacts_phone').on(t.phone),
+  ],
 )
 
 export const conversations = sqliteTable(
@@ -100,6 +105,7 @@ export const messages = sqliteTable(
   (t) => [
     uniqueIndex('messages_channel_external').on(t.channel, t.externalId),
     index('messages_conversation').on(t.conversationId, t.sentAt),
+    index('messages_contact').on(t.contactId),
     index('messages_received').on(t.receivedAt),
   ],
 )
@@ -192,6 +198,9 @@ export const tickets = sqliteTable(
     uniqueIndex('tickets_number').on(t.number),
     index('tickets_conversation').on(t.conversationId),
     index('tickets_status').on(t.status, t.queue),
+    // The SLA clock's "what is due, and when is the next deadline" read these ranges.
+    index('tickets_first_response_due').on(t.status, t.firstResponseDueAt),
+    index('tickets_resolution_due').on(t.status, t.resolutionDueAt),
   ],
 )
 
@@ -216,7 +225,10 @@ export const escalations = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('escalations_ticket').on(t.ticketId), index('escalations_status').on(t.status)],
+  (t) => [
+    index('escalations_ticket').on(t.ticketId),
+    index('escalations_status').on(t.status, t.slaDueAt),
+  ],
 )
 
 /** Transactional outbox: every outbound effect, with its idempotency key. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import type { Executor } from './db.js'
 import { auditLog, conversations, escalations, slaEvents, tickets } from './schema.js'
 
@@ -333,22 +333,90 @@ export function hasFired(db: Executor, subject: string, kind: string, dueAt: num
   )
 }
 
-/** Every open ticket and open escalation: what the SLA clock watches. */
-export function openCases(db: Executor) {
-  return {
-    tickets: db
-      .select()
-      .from(tickets)
-      .where(inArray(tickets.status, OPEN_TICKET))
-      .orderBy(asc(tickets.id))
-      .all(),
-    escalations: db
-      .select()
-      .from(escalations)
-      .where(inArray(escalations.status, OPEN_ESCALATION))
-      .orderBy(asc(escalations.id))
-      .all(),
-  }
+/** Milliseconds before an escalation's deadline at which its level is warned, per level. */
+export type WarnBefore = Record<Level, number>
+
+const warnAt = (w: WarnBefore) =>
+  sql`(${escalations.slaDueAt} - case ${escalations.toLevel} when 'L1' then ${w.L1} when 'L2' then ${w.L2} when 'L3' then ${w.L3} else 0 end)`
+
+const notFired = (subject: ReturnType<typeof sql>, kind: string, due: unknown) =>
+  sql`not exists (select 1 from sla_events e where e.subject = ${subject} and e.kind = ${kind} and e.due_at = ${due})`
+
+/**
+ * What the SLA clock must act on now: open tickets past a deadline and pending escalations past
+ * their warning or deadline, leaving out events that already fired. Work done in SQL, so a
+ * run costs what is due, not what is open.
+ */
+export function dueCases(db: Executor, now: number, warnBefore: WarnBefore) {
+  const ticketSubject = sql`'ticket:' || ${tickets.id}`
+  const due = db
+    .select()
+    .from(tickets)
+    .where(
+      and(
+        inArray(tickets.status, OPEN_TICKET),
+        or(
+          and(
+            isNull(tickets.firstResponseAt),
+            lte(tickets.firstResponseDueAt, now),
+            notFired(ticketSubject, 'first_response_breach', tickets.firstResponseDueAt),
+          ),
+          and(
+            lte(tickets.resolutionDueAt, now),
+            notFired(ticketSubject, 'resolution_breach', tickets.resolutionDueAt),
+          ),
+        ),
+      ),
+    )
+    .orderBy(asc(tickets.id))
+    .all()
+  const escalationSubject = sql`'escalation:' || ${escalations.id}`
+  const dueEscalations = db
+    .select()
+    .from(escalations)
+    .where(
+      and(
+        eq(escalations.status, 'pendiente'),
+        or(
+          and(
+            lte(escalations.slaDueAt, now),
+            notFired(escalationSubject, 'breach', escalations.slaDueAt),
+          ),
+          and(
+            sql`${warnAt(warnBefore)} <= ${now}`,
+            sql`${escalations.slaDueAt} > ${now}`,
+            notFired(escalationSubject, 'warning', escalations.slaDueAt),
+          ),
+        ),
+      ),
+    )
+    .orderBy(asc(escalations.id))
+    .all()
+  const ids = [...new Set(dueEscalations.map((e) => e.ticketId))]
+  const escalated =
+    ids.length > 0 ? db.select().from(tickets).where(inArray(tickets.id, ids)).all() : []
+  return { tickets: due, escalations: dueEscalations, escalatedTickets: escalated }
+}
+
+/** The nearest future deadline or warning among open cases (unix ms), or null. */
+export function nextCaseDeadline(db: Executor, now: number, warnBefore: WarnBefore): number | null {
+  const open = sql.join(
+    OPEN_TICKET.map((s) => sql`${s}`),
+    sql`, `,
+  )
+  const w = warnAt(warnBefore)
+  const row = db.get<{ next: number | null }>(sql`
+    select min(x) as next from (
+      select first_response_due_at as x from tickets
+        where status in (${open}) and first_response_at is null and first_response_due_at > ${now}
+      union all
+      select resolution_due_at from tickets
+        where status in (${open}) and resolution_due_at > ${now}
+      union all
+      select case when ${w} > ${now} then ${w} else sla_due_at end from escalations
+        where status = 'pendiente' and sla_due_at > ${now}
+    )`)
+  return row?.next ?? null
 }
 
 export function conversationOf(db: Executor, ticketId: number) {

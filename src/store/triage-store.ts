@@ -51,19 +51,23 @@ export function loadTriageSubject(db: Executor, messageId: number): TriageSubjec
  * contact with the same email address or phone number.
  */
 export function countRecentComplaints(db: Executor, contact: ContactRow, since: number): number {
+  // The person's contacts first (indexed by email and phone), then their messages' decisions.
   const sameContact = [eq(contacts.id, contact.id)]
   if (contact.email) sameContact.push(eq(contacts.email, contact.email))
   if (contact.phone) sameContact.push(eq(contacts.phone, contact.phone))
+  const theirContacts = db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(or(...sameContact))
   const row = db
     .select({ n: sql<number>`count(*)` })
-    .from(triageDecisions)
-    .innerJoin(messages, eq(messages.id, triageDecisions.messageId))
-    .innerJoin(contacts, eq(contacts.id, messages.contactId))
+    .from(messages)
+    .innerJoin(triageDecisions, eq(triageDecisions.messageId, messages.id))
     .where(
       and(
+        inArray(messages.contactId, theirContacts),
         inArray(triageDecisions.intent, ['complaint', 'legal']),
         gte(triageDecisions.createdAt, since),
-        or(...sameContact),
       ),
     )
     .get()

@@ -69,10 +69,22 @@ export function startLoop(options: LoopOptions): Loop {
     current = run()
   }
 
+  // Wakes from callers run on a later turn: the caller (an HTTP request being acknowledged)
+  // never waits for the loop's work, and a burst of wakes is one run.
+  let soon = false
+  const wakeSoon = () => {
+    if (stopped || soon) return
+    soon = true
+    setImmediate(() => {
+      soon = false
+      wake()
+    })
+  }
+
   // First run on the next turn, so the caller finishes wiring (it may reference the loop).
-  setImmediate(wake)
+  wakeSoon()
   return {
-    wake,
+    wake: wakeSoon,
     wakeAt: (at) => schedule(at),
     stop: async () => {
       stopped = true

@@ -311,29 +311,34 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
     pollMs: deps.pollMs ?? 1000,
     runOnce: () => {
       const now = deps.clock.now()
-      const jobs = claimJobs(deps.db, TRIAGE_JOB, batchSize, now, LEASE_MS)
-      for (const job of jobs) {
-        try {
-          triageMessage(deps, job)
-        } catch (err) {
-          const retry = job.attempts < MAX_ATTEMPTS
-          deps.logger.error(
-            { err, jobId: job.id, messageId: job.refId, attempt: job.attempts },
-            'triage failed',
-          )
-          failJob(
-            deps.db,
-            job.id,
-            err instanceof Error ? err.message : String(err),
-            retry
-              ? new Date(
-                  now.getTime() + backoffDelay(job.attempts, { baseMs: 1000, maxMs: 60_000 }),
-                )
-              : null,
-            now,
-          )
+      // One commit for the whole batch: each message's transaction is a savepoint inside it,
+      // so a message that fails rolls back alone and the others still commit together.
+      const jobs = deps.db.$client.transaction(() => {
+        const claimed = claimJobs(deps.db, TRIAGE_JOB, batchSize, now, LEASE_MS)
+        for (const job of claimed) {
+          try {
+            triageMessage(deps, job)
+          } catch (err) {
+            const retry = job.attempts < MAX_ATTEMPTS
+            deps.logger.error(
+              { err, jobId: job.id, messageId: job.refId, attempt: job.attempts },
+              'triage failed',
+            )
+            failJob(
+              deps.db,
+              job.id,
+              err instanceof Error ? err.message : String(err),
+              retry
+                ? new Date(
+                    now.getTime() + backoffDelay(job.attempts, { baseMs: 1000, maxMs: 60_000 }),
+                  )
+                : null,
+              now,
+            )
+          }
         }
-      }
+        return claimed
+      })()
       return jobs.length === batchSize ? 'more' : 'idle'
     },
   })

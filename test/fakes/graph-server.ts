@@ -69,7 +69,10 @@ export async function startFakeGraph(options: { token?: string; version?: string
               field: 'messages',
               value: {
                 messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '56229876543', phone_number_id: hook.phoneNumberId },
+                metadata: {
+                  display_phone_number: '56229876543',
+                  phone_number_id: hook.phoneNumberId,
+                },
                 statuses: [
                   {
                     id: message.id,

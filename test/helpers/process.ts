@@ -27,8 +27,11 @@ export type ServeProcess = {
 }
 
 /** Runs the built `centralita serve` with `env`, resolving once /healthz answers. */
-export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
-  const port = await freePort()
+export async function startServe(
+  env: Record<string, string>,
+  options: { port?: number; timeoutMs?: number } = {},
+): Promise<ServeProcess> {
+  const port = options.port ?? (await freePort())
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: ROOT,
     env: {
@@ -60,7 +63,7 @@ export async function startServe(env: Record<string, string>): Promise<ServeProc
         return false
       }
     },
-    { timeoutMs: 15_000, what: 'centralita serve to listen' },
+    { timeoutMs: options.timeoutMs ?? 15_000, what: 'centralita serve to listen' },
   )
   return { child, base, output: () => output, exited }
 }

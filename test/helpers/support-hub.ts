@@ -36,6 +36,31 @@ export async function startUpstreams() {
 }
 export type Upstreams = Awaited<ReturnType<typeof startUpstreams>>
 
+/** Every inbound channel on, its answers going to the loopback Chatwoot, Graph API and SMTP. */
+export function channelEnv(up: {
+  chatwoot: { url: string; token: string }
+  sink: { url: string }
+  graph: { url: string; token: string }
+}): Record<string, string> {
+  return {
+    TAWK_WEBHOOK_SECRET: SECRETS.tawk,
+    CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
+    CHATWOOT_BASE_URL: up.chatwoot.url,
+    CHATWOOT_API_TOKEN: up.chatwoot.token,
+    CHATWOOT_ACCOUNT_ID: '1',
+    CHATWOOT_MIRROR_INBOX_ID: '9',
+    EMAIL_FROM: `Soporte Tienda <${HUB_ADDRESS}>`,
+    SMTP_URL: up.sink.url,
+    EMAIL_WEBHOOK_SECRET: SECRETS.email,
+    WHATSAPP_APP_SECRET: SECRETS.whatsapp,
+    WHATSAPP_VERIFY_TOKEN: 'verify-token-123',
+    WHATSAPP_ACCESS_TOKEN: up.graph.token,
+    WHATSAPP_PHONE_NUMBER_ID: '110022003300440',
+    WHATSAPP_GRAPH_URL: up.graph.url,
+    INTERNAL_WEBHOOK_SECRET: SECRETS.internal,
+  }
+}
+
 /** A hub with every channel and notifier configured against the loopback upstreams. */
 export function supportHub(
   up: Upstreams,
@@ -44,21 +69,7 @@ export function supportHub(
   return testHub(
     {
       ADMIN_TOKEN: SECRETS.admin,
-      TAWK_WEBHOOK_SECRET: SECRETS.tawk,
-      CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
-      CHATWOOT_BASE_URL: up.chatwoot.url,
-      CHATWOOT_API_TOKEN: up.chatwoot.token,
-      CHATWOOT_ACCOUNT_ID: '1',
-      CHATWOOT_MIRROR_INBOX_ID: '9',
-      EMAIL_FROM: `Soporte Tienda <${HUB_ADDRESS}>`,
-      SMTP_URL: up.sink.url,
-      EMAIL_WEBHOOK_SECRET: SECRETS.email,
-      WHATSAPP_APP_SECRET: SECRETS.whatsapp,
-      WHATSAPP_VERIFY_TOKEN: 'verify-token-123',
-      WHATSAPP_ACCESS_TOKEN: up.graph.token,
-      WHATSAPP_PHONE_NUMBER_ID: '110022003300440',
-      WHATSAPP_GRAPH_URL: up.graph.url,
-      INTERNAL_WEBHOOK_SECRET: SECRETS.internal,
+      ...channelEnv(up),
       NOTIFY_PUSH_URL: up.push.url,
       SMS_PROVIDER_URL: up.sms.url,
       SMS_ACCOUNT_SID: up.sms.sid,

@@ -1,0 +1,250 @@
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { startFakeChatwoot } from '../fakes/chatwoot-server.js'
+import { startFakeGraph } from '../fakes/graph-server.js'
+import { startSmtpSink } from '../fakes/smtp-sink.js'
+import { deliver, payloads } from '../helpers/deliveries.js'
+import { RULES_DIR } from '../helpers/hub.js'
+import { channelEnv } from '../helpers/support-hub.js'
+
+// Shared by the reliability suites: sizes bounded by the environment (CI runs the defaults,
+// `npm run test:reliability` runs larger ones), the upstream fakes, a fully configured hub's
+// environment, a mixed stream of signed deliveries with re-sent duplicates, and checks.
+
+export const SIZES = {
+  messages: Number(process.env.RELIABILITY_MESSAGES ?? 1500),
+  kills: Number(process.env.RELIABILITY_KILLS ?? 3),
+  fuzzRuns: Number(process.env.FUZZ_RUNS ?? 150),
+}
+
+export async function startReliabilityUpstreams() {
+  const [chatwoot, graph, sink] = await Promise.all([
+    startFakeChatwoot(),
+    startFakeGraph(),
+    startSmtpSink(),
+  ])
+  return {
+    chatwoot,
+    graph,
+    sink,
+    close: () => Promise.all([chatwoot.close(), graph.close(), sink.close()]),
+  }
+}
+export type ReliabilityUpstreams = Awaited<ReturnType<typeof startReliabilityUpstreams>>
+
+/** `centralita serve`'s environment: every channel on, upstreams on loopback. */
+export function hubEnv(up: ReliabilityUpstreams, dir: string): Record<string, string> {
+  return {
+    DATABASE_URL: `file:${join(dir, 'centralita.db')}`,
+    RULES_DIR,
+    LOG_LEVEL: 'warn',
+    // The load comes from one address: the per-source limit is not under test here.
+    WEBHOOK_RATE_LIMIT: '1000000',
+    OUTBOUND_TIMEOUT_MS: '1000',
+    OUTBOX_LEASE_MS: '3000',
+    OUTBOX_RETRY_BASE_MS: '50',
+    ...channelEnv(up),
+  }
+}
+
+const TEXTS = [
+  '¿Cuál es el horario de atención?',
+  'Hola, quisiera una cotización para 20 sillas de oficina',
+  'Me cobraron dos veces la misma compra',
+  'El producto llegó roto y nadie me responde, pésimo servicio',
+  'Los voy a demandar si no me devuelven el dinero',
+  'No puedo iniciar sesión en la aplicación, me da error',
+  'Sería bueno que tuvieran despacho los domingos',
+  'What are your opening hours?',
+  'I want to buy the premium plan for my team',
+  'The payment failed but the money was taken from my card',
+  '¿Hacen envíos a regiones?',
+  'quiero comprar 3 unidades del modelo nuevo',
+  'holaaa xq no me llega el pedido?? porfa ayuda',
+  'The technician never showed up and I took the day off',
+  'Necesito factura a nombre de mi empresa',
+]
+
+export type Delivery = {
+  /** The message's identity: each unique delivery stores exactly one message. */
+  id: string
+  channel: string
+  send: (base: string) => Promise<Response>
+}
+
+/**
+ * `count` unique messages spread over every inbound channel, plus 10% re-sent duplicates:
+ * half of them sent at the same moment as their original, half later in the stream.
+ */
+export function mixedTraffic(
+  count: number,
+  runId = 'r',
+): {
+  unique: Delivery[]
+  stream: Delivery[][]
+} {
+  const unique: Delivery[] = []
+  for (let i = 0; i < count; i++) {
+    const text = `${TEXTS[i % TEXTS.length]!} (${runId}-${i})`
+    const kind = i % 5
+    const phone = `569${String(10_000_000 + (i % 400)).padStart(8, '0')}`
+    if (kind === 0) {
+      const id = `${runId}-cw-${i}`
+      unique.push({
+        id,
+        channel: 'chatwoot',
+        send: (base) =>
+          deliver(base).chatwoot(
+            payloads.chatwoot(1_000_000 + i, 20_000 + Math.floor(i / 3), text, {
+              id: 5000 + (i % 300),
+              name: 'Cliente',
+            }),
+            id,
+          ),
+      })
+    } else if (kind === 1) {
+      const wamid = `wamid.${runId}${String(i).padStart(8, '0')}`
+      unique.push({
+        id: wamid,
+        channel: 'whatsapp',
+        send: (base) =>
+          deliver(base).whatsapp(payloads.whatsapp(wamid, phone, 'Cliente', text, new Date())),
+      })
+    } else if (kind === 2) {
+      const id = `${runId}-tawk-${i}`
+      unique.push({
+        id,
+        channel: 'tawkto',
+        send: (base) =>
+          deliver(base).tawk(
+            payloads.tawkChat(`chat-${runId}-${i}`, text, {
+              name: 'Visitante',
+              email: `visitante${i % 200}@cliente.example`,
+            }),
+            id,
+          ),
+      })
+    } else if (kind === 3) {
+      const id = `${runId}-int-${i}`
+      unique.push({
+        id,
+        channel: 'internal',
+        send: (base) =>
+          deliver(base).internal(
+            payloads.internal(id, { id: `u${i % 250}`, role: 'cliente', name: 'Cliente' }, text),
+            `msg_${id}`,
+          ),
+      })
+    } else {
+      const id = `${runId}-mail-${i}@cliente.example`
+      unique.push({
+        id,
+        channel: 'email',
+        send: (base) =>
+          deliver(base).email(
+            payloads.email(id, `Cliente <cliente${i % 200}@cliente.example>`, 'Consulta', text),
+          ),
+      })
+    }
+  }
+  // Every tenth message is delivered twice: together (a sender's concurrent retry) or later.
+  const stream: Delivery[][] = unique.map((d, i) => (i % 20 === 0 ? [d, d] : [d]))
+  for (let i = 10; i < unique.length; i += 20) {
+    stream.splice(Math.min(stream.length, i + 37), 0, [unique[i]!])
+  }
+  return { unique, stream }
+}
+
+export type SendReport = { statuses: Map<number, number>; requests: number; failures: number }
+
+/**
+ * Sends the stream with `concurrency` requests in flight. With `untilAcknowledged`, a request
+ * that fails (connection refused while the hub restarts, 5xx, 429) is retried until it gets
+ * its 200: a sender's retry policy. Duplicates in a group go out at the same moment.
+ */
+export async function sendStream(
+  base: string,
+  stream: Delivery[][],
+  options: { concurrency: number; untilAcknowledged?: boolean; deadlineMs?: number },
+): Promise<SendReport> {
+  const statuses = new Map<number, number>()
+  let requests = 0
+  let failures = 0
+  const deadline = Date.now() + (options.deadlineMs ?? 120_000)
+  const once = async (d: Delivery) => {
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`gave up on ${d.id}: deadline passed`)
+      requests++
+      let status = 0
+      try {
+        const res = await d.send(base)
+        await res.arrayBuffer()
+        status = res.status
+      } catch {
+        failures++
+      }
+      if (status !== 0) statuses.set(status, (statuses.get(status) ?? 0) + 1)
+      if (status === 200 || !options.untilAcknowledged) return
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  let next = 0
+  const worker = async () => {
+    while (next < stream.length) {
+      const group = stream[next++]!
+      await Promise.all(group.map(once))
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, worker))
+  return { statuses, requests, failures }
+}
+
+/** Read-only figures from the hub's database, safe while it runs (WAL). */
+export function dbFigures(path: string) {
+  const db = new Database(path, { readonly: true })
+  try {
+    const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n
+    return {
+      messages: one(`select count(*) as n from messages where direction = 'inbound'`),
+      triaged: one('select count(*) as n from triage_decisions'),
+      triagedDistinct: one('select count(distinct message_id) as n from triage_decisions'),
+      pendingJobs: one(`select count(*) as n from jobs where status != 'done'`),
+      outboxOpen: one(`select count(*) as n from outbox where status in ('pending', 'in_flight')`),
+      outboxDead: one(`select count(*) as n from outbox where status = 'dead'`),
+      outboxDone: one(`select count(*) as n from outbox where status = 'done'`),
+      externalIds: (
+        db.prepare(`select external_id from messages where direction = 'inbound'`).all() as {
+          external_id: string
+        }[]
+      ).map((r) => r.external_id),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** What the upstream fakes received more than once: the duplicates a person would see. */
+export function upstreamDuplicates(up: ReliabilityUpstreams) {
+  const repeated = (keys: string[]) => {
+    const seen = new Map<string, number>()
+    for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1)
+    return [...seen].filter(([, n]) => n > 1).map(([k]) => k)
+  }
+  const chatwootKeys = [...up.chatwoot.messages.values()].flatMap((list) =>
+    list.flatMap((m) => {
+      const key = (m.content_attributes as { centralita?: { key?: string } } | undefined)
+        ?.centralita?.key
+      return key ? [key] : []
+    }),
+  )
+  return {
+    chatwoot: repeated(chatwootKeys),
+    whatsapp: repeated(up.graph.sent.flatMap((m) => (m.callbackKey ? [m.callbackKey] : []))),
+    email: repeated(up.sink.received.map((m) => m.header('message-id') ?? '')),
+    sent: {
+      chatwoot: chatwootKeys.length,
+      whatsapp: up.graph.sent.length,
+      email: up.sink.received.length,
+    },
+  }
+}
