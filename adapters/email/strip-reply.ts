@@ -21,12 +21,11 @@ export type StrippedReply = {
 // "On <date>, <name> wrote:" and its translations; the header may wrap over up to 3 lines.
 // Dutch, German and Nordic clients put the name after the verb ("schreef X <x@y>:").
 const WROTE_END =
-  /(wrote|escribió|escribio|escreveu|a écrit|a ecrit|schrieb|ha scritto|schreef|skrev|napisał\(a\)|napisał|napisała|kirjoitti|написал\(а\)|написал|написала|napsal|yazdı)(\s[^:]{0,160})?\s*:?\s*$/i
+  /(wrote|escribió|escribio|escreveu|a écrit|a ecrit|schrieb|ha scritto|schreef|skrev|napisał\(a\)|napisał|napisała|kirjoitti|написал\(а\)|написал|написала|napsal|yazdı)(\s[^:]{0,160})?:?\s*$/i
 const HEADER_START =
   /^\s*(on|el|em|le|am|il|op|den|w dniu|dnia|dne|в|el día|el dia|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2} \w+ \d{4})\b/i
 // Outlook: a "From:" line followed by "Sent:"/"Date:"/"To:"/"Subject:" lines.
-const FROM_LINE =
-  /^\s*[*>]*\s*(from|de|von|da|fra|van|od|от|lähettäjä|från|feladó|kimden)\s*:?\**\s*:?\s*\S/i
+const FROM_LINE = /^[\s*>]*(from|de|von|da|fra|van|od|от|lähettäjä|från|feladó|kimden)[\s:*]*\S/i
 const HEADER_FIELD =
   /^\s*[*]*\s*(sent|enviado|enviado el|gesendet|inviato|envoyé|envoyé le|date|fecha|datum|data|to|para|an|à|a|aan|verzonden|subject|asunto|betreff|objet|oggetto|onderwerp|emne|temat|aihe|тема|cc|enviada|sendt|skickat|till|til|lähetetty|vastaanottaja|kopio|отправлено|кому)\s*:?\**\s*:/i
 const SEPARATOR =
@@ -42,6 +41,23 @@ const SIGN_OFF =
   /^\s*((best|kind|warm|many)\s+)?(regards|cheers|thanks|thank you|saludos|saludos cordiales|atentamente|cordialmente|un saludo|un abrazo|muchas gracias|gracias)\s*[,.!]?\s*$/i
 const MOBILE_FOOTER =
   /^\s*(sent from|sent with|sent via|enviado desde|enviado con|enviado a través de|envoyé de|envoyé à partir de|envoyé depuis|gesendet von|inviato da|enviado do|get outlook for|obtener outlook para|descargar outlook para)\b/i
+
+/** Every pattern above, for the ReDoS check in the reliability suite. */
+export const REPLY_PATTERNS = {
+  WROTE_END,
+  HEADER_START,
+  FROM_LINE,
+  HEADER_FIELD,
+  SEPARATOR,
+  DATED_ADDRESS_HEADER,
+  FORWARD_START,
+  RULE,
+  SIGNATURE_DELIMITER,
+  SIGN_OFF,
+  MOBILE_FOOTER,
+}
+/** Characters of a line the patterns look at: no header, separator or footer is longer. */
+export const LINE_LIMIT = 300
 
 const isQuoted = (line: string) => /^\s*>/.test(line)
 const isBlank = (line: string) => line.trim() === ''
@@ -137,8 +153,15 @@ function findSignOff(reply: readonly string[]): number {
   return -1
 }
 
+/** Characters of a body that are read for the new part; past this it is all quote. */
+const BODY_LIMIT = 100_000
 export function stripReply(body: string): StrippedReply {
-  const lines = body.replace(/\r\n?/g, '\n').split('\n')
+  const rest = body.length > BODY_LIMIT ? body.slice(BODY_LIMIT) : ''
+  const text = body.length > BODY_LIMIT ? body.slice(0, BODY_LIMIT) : body
+  const full = text.replace(/\r\n?/g, '\n').split('\n')
+  // The patterns see lines cut to LINE_LIMIT, so a hostile line (200,000 spaces and an "x")
+  // costs what a short one does; the text kept and quoted is the original.
+  const lines = full.map((l) => (l.length > LINE_LIMIT ? l.slice(0, LINE_LIMIT) : l))
   const kept: string[] = []
   const quoted: string[] = []
   let signatureAt = -1
@@ -152,28 +175,29 @@ export function stripReply(body: string): StrippedReply {
       const span = quoteHeaderAt(lines, i)
       // A bottom-posted or inline reply: the sender writes below or between the quotes.
       if (hasContent && !writesBelowQuotes(lines, i + span)) break
-      quoted.push(...lines.slice(i, i + span))
+      quoted.push(...full.slice(i, i + span))
       i += span - 1
       continue
     }
     if (isQuoted(line)) {
-      quoted.push(line)
+      quoted.push(full[i]!)
       continue
     }
     if (SIGNATURE_DELIMITER.test(line) || (isMobileFooter(line) && kept.some((l) => !isBlank(l)))) {
       signatureAt = kept.length
       break
     }
-    kept.push(line)
+    kept.push(full[i]!)
   }
-  quoted.push(...lines.slice(signatureAt >= 0 ? lines.length : i))
+  quoted.push(...full.slice(signatureAt >= 0 ? full.length : i))
+  if (rest) quoted.push(rest)
   let reply = trimBlankEnds(kept.map((l) => l.trimEnd()))
-  let signature = signatureAt >= 0 ? trimBlankEnds(lines.slice(i)).join('\n') : ''
+  let signature = signatureAt >= 0 ? trimBlankEnds(full.slice(i)).join('\n') : ''
   // A separator line left just above a cut ("====") belongs to what was cut.
   while (reply.length > 0 && /^[\s=\-_*~]+$/.test(reply.at(-1)!))
     reply = trimBlankEnds(reply.slice(0, -1))
   // "Regards,\n\nAna" at the very end is a sign-off, not content.
-  const signOff = findSignOff(reply)
+  const signOff = findSignOff(reply.map((l) => l.slice(0, LINE_LIMIT)))
   if (signOff >= 0) {
     signature = [reply.slice(signOff).join('\n'), signature].filter(Boolean).join('\n')
     reply = trimBlankEnds(reply.slice(0, signOff))

@@ -19,11 +19,14 @@ const MONEY = new RegExp(
 const MONEY_CONTEXT =
   /\b(cobr\w*|pag\w*|precio|monto|reembolso|devoluci[oó]n|devuelvan|dinero|plata|cargo|saldo|deuda|factura\w*|boleta|charged?|paid|pay\w*|refund\w*|cost\w*|price|amount|money|owe\w*|fee)\b/i
 
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g
+const EMAIL = /(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g
 const PHONE = /(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(?\d{1,4}\)?[\s.-]?)?\d{3,4}[\s.-]?\d{4}(?![\w])/g
 const TICKET_NUMBER = /\bTK-\d{4}-\d{4,}\b/gi
 const REFERENCE =
   /\b(?:pedido|orden|order|ticket|factura|invoice|boleta|folio|ref(?:erencia)?)\s*(?:n[°ºo.]?\s*|#\s*|number\s*|numero\s*|número\s*)?(?!TK-)[A-Z]{0,4}-?\d{3,}\b/gi
+
+/** Every pattern above, for the ReDoS check in the reliability suite. */
+export const ENTITY_PATTERNS = { MONEY, MONEY_CONTEXT, EMAIL, PHONE, TICKET_NUMBER, REFERENCE }
 
 /**
  * Reads a written number: "1.200" and "1,200" are twelve hundred, "1.200,50" and "1,200.50"

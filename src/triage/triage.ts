@@ -92,6 +92,9 @@ export type Decision = {
   explanation: Explanation
 }
 
+/** Characters of a message that triage reads. */
+export const TRIAGE_TEXT_LIMIT = 8000
+
 /** How much one point of rule weight multiplies an intent's odds (log-linear combination). */
 const RULE_GAIN = 1.6
 /** Below this classifier probability, with no rule evidence, a message is "other". */
@@ -190,7 +193,12 @@ export function triage(
 ): Decision {
   const context = { ...DEFAULT_CONTEXT, ...input.context }
   const settings = rulebook.source.settings
-  const fullText = input.subject ? `${input.subject}\n${input.text}` : input.text
+  // What decides a message is in its first lines; a pasted log or a huge body must not make
+  // triage slow (every matcher here is linear, but linear in a megabyte is still a megabyte).
+  const fullText = (input.subject ? `${input.subject}\n${input.text}` : input.text).slice(
+    0,
+    TRIAGE_TEXT_LIMIT,
+  )
   const normalized = normalizeText(fullText)
   const guess = detectLanguage(normalized.tokens, fullText, settings.default_language)
   const language = input.language ?? guess.language

@@ -48,6 +48,8 @@ export type TriageWorkerDeps = {
   /** Told when effects were queued, so the dispatcher runs them at once. */
   onEffects?: () => void
   batchSize?: number
+  /** Longest stretch (ms) the worker holds the event loop before letting requests in. */
+  sliceMs?: number
   /** Safety poll for jobs whose retry time came (new jobs wake the worker directly). */
   pollMs?: number
 }
@@ -304,18 +306,27 @@ export function triageMessage(
 
 /** Drains triage jobs: woken on every stored message, polling only as a safety net. */
 export function createTriageWorker(deps: TriageWorkerDeps): Loop {
-  const batchSize = deps.batchSize ?? 64
+  const batchSize = deps.batchSize ?? 256
+  const sliceMs = deps.sliceMs ?? 10
   return startLoop({
     name: 'triage',
     logger: deps.logger,
     pollMs: deps.pollMs ?? 1000,
     runOnce: () => {
       const now = deps.clock.now()
-      // One commit for the whole batch: each message's transaction is a savepoint inside it,
-      // so a message that fails rolls back alone and the others still commit together.
-      const jobs = deps.db.$client.transaction(() => {
-        const claimed = claimJobs(deps.db, TRIAGE_JOB, batchSize, now, LEASE_MS)
-        for (const job of claimed) {
+      const started = performance.now()
+      let more = false
+      // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
+      // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
+      // messages), so webhooks waiting on the event loop are answered between slices.
+      deps.db.$client.transaction(() => {
+        for (let n = 0; n < batchSize; n++) {
+          if (performance.now() - started >= sliceMs) {
+            more = true
+            return
+          }
+          const [job] = claimJobs(deps.db, TRIAGE_JOB, 1, now, LEASE_MS)
+          if (!job) return
           try {
             triageMessage(deps, job)
           } catch (err) {
@@ -336,10 +347,10 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
               now,
             )
           }
+          if (n === batchSize - 1) more = true
         }
-        return claimed
       })()
-      return jobs.length === batchSize ? 'more' : 'idle'
+      return more ? 'more' : 'idle'
     },
   })
 }

@@ -1,11 +1,13 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { expect } from 'vitest'
 import { startFakeChatwoot } from '../fakes/chatwoot-server.js'
 import { startFakeGraph } from '../fakes/graph-server.js'
 import { startSmtpSink } from '../fakes/smtp-sink.js'
 import { deliver, payloads } from '../helpers/deliveries.js'
 import { RULES_DIR } from '../helpers/hub.js'
 import { channelEnv } from '../helpers/support-hub.js'
+import { waitFor } from '../helpers/wait.js'
 
 // Shared by the reliability suites: sizes bounded by the environment (CI runs the defaults,
 // `npm run test:reliability` runs larger ones), the upstream fakes, a fully configured hub's
@@ -40,9 +42,11 @@ export function hubEnv(up: ReliabilityUpstreams, dir: string): Record<string, st
     LOG_LEVEL: 'warn',
     // The load comes from one address: the per-source limit is not under test here.
     WEBHOOK_RATE_LIMIT: '1000000',
-    OUTBOUND_TIMEOUT_MS: '1000',
-    OUTBOX_LEASE_MS: '3000',
-    OUTBOX_RETRY_BASE_MS: '50',
+    // The fakes share the test's process with the sender: give them time before a call is
+    // declared lost (a call given up on may still land, and its retry would repeat it).
+    OUTBOUND_TIMEOUT_MS: '5000',
+    OUTBOX_LEASE_MS: '15000',
+    OUTBOX_RETRY_BASE_MS: '500',
     ...channelEnv(up),
   }
 }
@@ -247,4 +251,24 @@ export function upstreamDuplicates(up: ReliabilityUpstreams) {
       email: up.sink.received.length,
     },
   }
+}
+
+/**
+ * Waits until every one of `unique` messages is triaged and its actions have run, then checks
+ * each was stored once, triaged once, and nothing went to the dead letter.
+ */
+export async function expectEachProcessedOnce(dbPath: string, unique: readonly Delivery[]) {
+  await waitFor(
+    () => {
+      const f = dbFigures(dbPath)
+      return f.triaged === unique.length && f.pendingJobs === 0 && f.outboxOpen === 0
+    },
+    { timeoutMs: 240_000, intervalMs: 250, what: 'every message triaged and acted on' },
+  )
+  const figures = dbFigures(dbPath)
+  expect(figures.messages).toBe(unique.length)
+  expect(new Set(figures.externalIds).size).toBe(unique.length)
+  expect(figures.triagedDistinct).toBe(unique.length)
+  expect(figures.outboxDead).toBe(0)
+  expect(figures.outboxDone).toBeGreaterThan(0)
 }

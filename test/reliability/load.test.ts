@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SECRETS } from '../helpers/deliveries.js'
 import { tempDir } from '../helpers/hub.js'
 import { type ServeProcess, startServe } from '../helpers/process.js'
-import { waitFor } from '../helpers/wait.js'
 import {
-  dbFigures,
+  expectEachProcessedOnce,
   hubEnv,
   mixedTraffic,
   type ReliabilityUpstreams,
@@ -46,19 +45,7 @@ describe('load', () => {
     expect([...report.statuses.keys()]).toEqual([200])
 
     const db = join(temp.dir, 'centralita.db')
-    await waitFor(
-      () => {
-        const f = dbFigures(db)
-        return f.triaged === unique.length && f.pendingJobs === 0 && f.outboxOpen === 0
-      },
-      { timeoutMs: 240_000, intervalMs: 250, what: 'every message triaged and acted on' },
-    )
-    const figures = dbFigures(db)
-    expect(figures.messages).toBe(unique.length)
-    expect(new Set(figures.externalIds).size).toBe(unique.length)
-    expect(figures.triagedDistinct).toBe(unique.length)
-    expect(figures.outboxDead).toBe(0)
-    expect(figures.outboxDone).toBeGreaterThan(0)
+    await expectEachProcessedOnce(db, unique)
 
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])
