@@ -71,23 +71,29 @@ export function claimDueEffects(
 ): OutboxRow[] {
   const at = now.getTime()
   return db.transaction((tx) => {
-    const due = tx
+    // Two index range reads (outbox_due: status, next_attempt_at) instead of one OR over the
+    // whole table: due pending effects, then in-flight ones whose lease ran out.
+    const ready = or(isNull(outbox.afterKey), eq(prerequisite.status, 'done'))
+    const notOurs = running.length > 0 ? notInArray(outbox.id, [...running]) : undefined
+    const pending = tx
       .select({ id: outbox.id })
       .from(outbox)
       .leftJoin(prerequisite, eq(prerequisite.idempotencyKey, outbox.afterKey))
-      .where(
-        and(
-          or(
-            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at)),
-            and(eq(outbox.status, 'in_flight'), lte(outbox.lockedUntil, at)),
-          ),
-          or(isNull(outbox.afterKey), eq(prerequisite.status, 'done')),
-          running.length > 0 ? notInArray(outbox.id, [...running]) : undefined,
-        ),
-      )
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at), ready, notOurs))
       .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
       .limit(limit)
       .all()
+    const expired =
+      pending.length < limit
+        ? tx
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(and(eq(outbox.status, 'in_flight'), lte(outbox.lockedUntil, at), notOurs))
+            .orderBy(asc(outbox.id))
+            .limit(limit - pending.length)
+            .all()
+        : []
+    const due = [...pending, ...expired]
     if (due.length === 0) return []
     return tx
       .update(outbox)

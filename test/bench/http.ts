@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
@@ -7,7 +6,7 @@ import Database from 'better-sqlite3'
 import express from 'express'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { RULES_DIR, tempDir } from '../helpers/hub.js'
-import { BIN, freePort, ROOT } from '../helpers/process.js'
+import { freePort, startServe } from '../helpers/process.js'
 import { chatwootHeaders } from '../helpers/sign.js'
 
 // The webhook path under load: `centralita serve` (its own process, SQLite in a temporary
@@ -77,19 +76,6 @@ function load(
   })
 }
 
-async function waitHealthy(base: string, child: ChildProcess) {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error('centralita serve exited')
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('centralita serve did not start')
-}
-
 /** Peak resident memory of a process, in MB (VmHWM). */
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -125,26 +111,19 @@ async function bareExpress() {
 
 export async function benchHttp(options: { messages: number }) {
   const temp = tempDir('centralita-bench-')
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
   const dbPath = join(temp.dir, 'centralita.db')
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
+  const hub = await startServe(
+    {
       DATABASE_URL: `file:${dbPath}`,
       RULES_DIR,
       CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
       WEBHOOK_RATE_LIMIT: '1000000',
       MAX_PENDING_TRIAGE: '1000000',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+    { timeoutMs: 60_000 },
+  )
+  const { child, base } = hub
   try {
-    await waitHealthy(base, child)
     const url = `${base}/webhooks/chatwoot`
     // Warm-up (JIT, statement cache), not counted.
     await load(url, { amount: 500, connections: 8 })
@@ -169,7 +148,7 @@ export async function benchHttp(options: { messages: number }) {
     }
   } finally {
     child.kill('SIGTERM')
-    await new Promise((r) => child.once('exit', r))
+    await hub.exited
     temp.cleanup()
   }
 }
