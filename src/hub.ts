@@ -7,12 +7,16 @@ import { createDispatcher, type Dispatcher } from './actions/dispatcher.js'
 import type { EffectExecutor } from './actions/effect-executor.js'
 import { replyTools } from './actions/reply-tools.js'
 import { adminApi } from './admin/api.js'
+import { requireBearer } from './admin/auth.js'
+import { adminService } from './admin/service.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config.js'
+import { adminConsole } from './console/console.js'
 import { createApp } from './http/app.js'
 import { tokenBuckets } from './http/rate-limit.js'
 import { acceptDelivery, type ChannelEntry, type IngestResult } from './ingest/ingest.js'
 import type { Logger } from './logger.js'
+import { createMetrics } from './metrics.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
 import { TRIAGE_JOB } from './store/ingest-store.js'
@@ -83,12 +87,14 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
+  const metrics = createMetrics(db)
   const dispatcher = createDispatcher({
     db,
     clock,
     logger: logger.child({ component: 'dispatcher' }),
     executors,
     leaseMs: config.outbox.leaseMs,
+    onAttempt: metrics.attempt,
     concurrency: config.outbox.concurrency,
     backoff: { baseMs: config.outbox.retryBaseMs, maxMs: 15 * 60_000 },
   })
@@ -104,7 +110,10 @@ export function createHub(options: HubOptions): Hub {
     onEffects: () => dispatcher.wake(),
     // New cases only need the SLA clock to look again soon (their deadlines are ahead): at
     // most a few runs a second, however many messages are triaged.
-    onTriaged: () => sla.wakeAt(Date.now() + 250),
+    onTriaged: (triaged) => {
+      metrics.triaged(triaged)
+      sla.wakeAt(Date.now() + 250)
+    },
   })
   const sla = createSlaClock({
     db,
@@ -113,6 +122,7 @@ export function createHub(options: HubOptions): Hub {
     rulebook,
     channels,
     onEffects: () => dispatcher.wake(),
+    onBreach: metrics.breach,
   })
 
   // Overload turns senders away before their body is read: a source over its rate gets 429,
@@ -154,23 +164,42 @@ export function createHub(options: HubOptions): Hub {
     admit,
     maxInflight: config.limits.webhookInflight,
     trustProxy: config.trustProxy,
+    // Unknown channel names in URLs are counted together: labels stay bounded.
+    observe: (channel, outcome) =>
+      metrics.webhook(channels.has(channel) ? channel : 'unknown', outcome),
+    // Without ADMIN_TOKEN there is no admin surface at all: no API, console or metrics.
     mount: adminToken
       ? (express) => {
+          const adminDeps = {
+            db,
+            clock,
+            logger: logger.child({ component: 'admin' }),
+            token: adminToken,
+            rulebook,
+            channels,
+            tools,
+            sources,
+            onEffects: () => dispatcher.wake(),
+            onCasesChanged: () => sla.wake(),
+          }
+          const service = adminService(adminDeps)
+          express.use('/api', adminApi(adminDeps, service))
           express.use(
-            '/api',
-            adminApi({
+            '/admin',
+            adminConsole({
               db,
               clock,
-              logger: logger.child({ component: 'admin' }),
+              logger: logger.child({ component: 'console' }),
               token: adminToken,
-              rulebook,
-              channels,
-              tools,
+              service,
+              rules,
+              classifier,
               sources,
-              onEffects: () => dispatcher.wake(),
-              onCasesChanged: () => sla.wake(),
             }),
           )
+          express.get('/metrics', requireBearer(adminToken), async (_req, res) => {
+            res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+          })
         }
       : undefined,
     logger,

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { DateTime } from 'luxon'
 import { ADAPTERS } from '../../adapters/registry.js'
 import {
   deadLetterView,
@@ -10,6 +11,7 @@ import {
 import { loadConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { createLogger, silentLogger } from '../logger.js'
+import { monthlyReport, reportCsv, reportText } from '../reports/monthly.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
@@ -148,6 +150,20 @@ export async function main(argv: string[]): Promise<void> {
       out(
         `replayed ${result.replayed.length}${result.skipped.length ? `; not dead, left as they are: ${result.skipped.join(', ')}` : ''}`,
       )
+    })
+
+  program
+    .command('report')
+    .description('the monthly customer-service report (text, or CSV with --csv)')
+    .option('--month <yyyy-mm>', 'the month, in the business time zone (default: this month)')
+    .option('--csv', 'one section,key,value row per figure')
+    .action((opts: { month?: string; csv?: boolean }) => {
+      const timezone = loadRulebook(process.env.RULES_DIR ?? 'rules').calendarFor(null).timezone
+      const month = opts.month ?? DateTime.now().setZone(timezone).toFormat('yyyy-MM')
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
+        throw new ConfigError(`--month: expected a month like 2026-11, got "${month}"`)
+      const report = withDb((db) => monthlyReport(db, month, timezone))
+      out(opts.csv ? reportCsv(report).trimEnd() : reportText(report))
     })
 
   const rules = program.command('rules').description('work with the rulebook')

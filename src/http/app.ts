@@ -13,6 +13,7 @@ export type AppDeps = {
   /** Admission of webhook requests (rate limits, backpressure); see webhookRoute. */
   admit?: WebhookRouteOptions['admit']
   maxInflight?: number
+  observe?: WebhookRouteOptions['observe']
   /** Take client addresses from X-Forwarded-For (behind a reverse proxy). */
   trustProxy?: boolean
   /** Extra routers mounted before the error handler (admin API, console, metrics). */
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
       bodyLimit: deps.bodyLimit,
       ...(deps.admit ? { admit: deps.admit } : {}),
       ...(deps.maxInflight ? { maxInflight: deps.maxInflight } : {}),
+      ...(deps.observe ? { observe: deps.observe } : {}),
     }),
   )
   deps.mount?.(app)

@@ -18,6 +18,8 @@ export type WebhookRouteOptions = {
   admit?: (channel: string, source: string) => IngestResult | null
   /** Requests handled at once; past this, 503. */
   maxInflight?: number
+  /** Told of every answered request (metrics). */
+  observe?: (channel: string, outcome: string) => void
 }
 
 function flatten(record: Record<string, unknown>): Record<string, string> {
@@ -147,6 +149,7 @@ export function webhookRoute(options: WebhookRouteOptions) {
     if (turnedAway) {
       req.resume()
       logOutcome(log, turnedAway)
+      options.observe?.(channel, turnedAway.outcome)
       sendOutcome(res, turnedAway)
       return
     }
@@ -167,6 +170,7 @@ export function webhookRoute(options: WebhookRouteOptions) {
       result = await ingest({ ...options.deps, logger: log }, channel, inbound)
     }
     logOutcome(log, result)
+    options.observe?.(channel, result.outcome)
     sendOutcome(res, result)
   }
 }

@@ -24,6 +24,8 @@ export type SlaClockDeps = {
   rulebook: () => Rulebook
   channels: ReadonlyMap<string, ChannelEntry>
   onEffects?: () => void
+  /** Told of each SLA breach that fires (metrics). */
+  onBreach?: (kind: string) => void
   /** Longest sleep when no deadline is near: a backstop, not the schedule. */
   pollMs?: number
 }
@@ -81,6 +83,16 @@ export function createSlaClock(
       L2: config.warn_before.L2.before,
       L3: config.warn_before.L3.before,
     }
+    const fire = (
+      tx: Parameters<typeof fireOnce>[0],
+      subject: string,
+      kind: string,
+      due: number,
+    ) => {
+      const fired = fireOnce(tx, subject, kind, due, now)
+      if (fired && kind.endsWith('breach')) deps.onBreach?.(kind)
+      return fired
+    }
     deps.db.transaction((tx) => {
       // Only what is due is read; everything else waits for the wake-up at the next deadline.
       const { tickets, escalations, escalatedTickets } = dueCases(tx, now, warnBefore)
@@ -93,11 +105,11 @@ export function createSlaClock(
       for (const t of tickets) {
         const firstDue = t.firstResponseDueAt
         if (t.firstResponseAt === null && firstDue !== null && now >= firstDue) {
-          if (fireOnce(tx, `ticket:${t.id}`, 'first_response_breach', firstDue, now))
+          if (fire(tx, `ticket:${t.id}`, 'first_response_breach', firstDue))
             take(ticketAlert(rulebook, t, 'first_response', firstDue), `ticket ${t.number}`)
         }
         if (t.resolutionDueAt !== null && now >= t.resolutionDueAt) {
-          if (fireOnce(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt, now))
+          if (fire(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt))
             take(ticketAlert(rulebook, t, 'resolution', t.resolutionDueAt), `ticket ${t.number}`)
         }
       }
@@ -108,13 +120,13 @@ export function createSlaClock(
         if (!ticket || !config.levels[level]) continue
         const channel = conversationChannel(ticket.conversationId)
         if (now >= e.slaDueAt) {
-          if (fireOnce(tx, `escalation:${e.id}`, 'breach', e.slaDueAt, now)) {
+          if (fire(tx, `escalation:${e.id}`, 'breach', e.slaDueAt)) {
             take(
               breachEscalation(tx, rulebook, e, ticket, channel, deps.channels, now),
               `escalation ${e.id}`,
             )
           }
-        } else if (fireOnce(tx, `escalation:${e.id}`, 'warning', e.slaDueAt, now)) {
+        } else if (fire(tx, `escalation:${e.id}`, 'warning', e.slaDueAt)) {
           take(warningAlert(rulebook, e, ticket, channel, deps.channels), `escalation ${e.id}`)
         }
       }

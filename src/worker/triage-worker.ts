@@ -44,7 +44,7 @@ export type TriageWorkerDeps = {
   /** Ways to answer besides the message's own channel (email for Tawk.to visitors). */
   tools: ReplyTools
   /** Told after each triaged message (tickets and escalations may have changed). */
-  onTriaged?: () => void
+  onTriaged?: (triaged: { intent: string; seconds: number }) => void
   /** Told when effects were queued, so the dispatcher runs them at once. */
   onEffects?: () => void
   batchSize?: number
@@ -144,6 +144,7 @@ export function triageMessage(
   job: { id: number; refId: number },
 ): 'done' | 'missing' {
   const { db, clock } = deps
+  const started = performance.now()
   const now = clock.now()
   const subject = loadTriageSubject(db, job.refId)
   if (!subject || hasDecision(db, job.refId)) {
@@ -300,7 +301,7 @@ export function triageMessage(
     'message triaged',
   )
   if (queued > 0) deps.onEffects?.()
-  deps.onTriaged?.()
+  deps.onTriaged?.({ intent: decision.intent, seconds: (performance.now() - started) / 1000 })
   return 'done'
 }
 

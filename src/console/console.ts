@@ -1,0 +1,776 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import express, { type Request, type Response, Router } from 'express'
+import { DateTime } from 'luxon'
+import QRCode from 'qrcode'
+import type { Source } from '../../adapters/types.js'
+import type { AdminService } from '../admin/service.js'
+import { HttpError } from '../admin/service.js'
+import type { Clock } from '../clock.js'
+import type { Logger } from '../logger.js'
+import { monthlyReport, reportCsv } from '../reports/monthly.js'
+import type { Db } from '../store/db.js'
+import { type Urgency, urgency } from '../store/ticket-store.js'
+import type { RulebookSource } from '../triage/rulebook/watch-rulebook.js'
+import { type IntentClassifier, triage } from '../triage/triage.js'
+import { barChart, html, raw, type Safe } from './html.js'
+import { type Lang, t, type Word } from './i18n.js'
+
+export type ConsoleDeps = {
+  db: Db
+  clock: Clock
+  logger: Logger
+  token: string
+  service: AdminService
+  rules: RulebookSource
+  classifier: IntentClassifier | null
+  sources: readonly Source[]
+}
+
+const COOKIE = 'centralita_session'
+const LANG_COOKIE = 'centralita_lang'
+
+function cookies(req: Request): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const at = part.indexOf('=')
+    if (at > 0) out[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim())
+  }
+  return out
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b))
+
+const STYLE = `
+:root{--fg:#1d2430;--muted:#667085;--line:#e4e7ec;--accent:#1f6feb;--bg:#f7f8fa;
+--vencido:#b42318;--critico:#d9480f;--advertencia:#b7791f;--normal:#2f855a}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#101828;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.2rem 1rem;align-items:center}
+header a{color:#d0d5dd;text-decoration:none}header a.here{color:#fff;font-weight:600}
+header .brand{font-weight:700;color:#fff;margin-right:.5rem}header form{margin-left:auto}
+main{max-width:1100px;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.2rem 0 1rem}
+h2{font-size:1.1rem;margin:1.2rem 0 .5rem}section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;margin-bottom:1rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-size:.8rem;color:var(--muted);font-weight:600}.grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(300px,1fr))}
+.muted{color:var(--muted)}.pill{display:inline-block;padding:.05rem .5rem;border-radius:99px;font-size:.8rem;color:#fff}
+.u-vencido{background:var(--vencido)}.u-critico{background:var(--critico)}.u-advertencia{background:var(--advertencia)}.u-normal{background:var(--normal)}
+.t-vencido{color:var(--vencido);font-weight:700}.t-critico{color:var(--critico);font-weight:600}.t-advertencia{color:var(--advertencia)}
+input,select,textarea,button{font:inherit;padding:.35rem .5rem;border:1px solid #d0d5dd;border-radius:6px;max-width:100%}
+button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}label{display:block;margin:.4rem 0 .15rem;font-weight:600}
+textarea{width:100%;min-height:5rem}.msg{border-left:3px solid var(--line);padding:.3rem .7rem;margin:.5rem 0}
+.msg.inbound{border-color:var(--accent)}.flash{background:#ecfdf3;border:1px solid #abefc6;padding:.5rem 1rem;border-radius:6px}
+.error{background:#fef3f2;border-color:#fecdca}pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);padding:.5rem;border-radius:6px}
+.chart{width:100%;max-width:520px}.chart rect{fill:var(--accent)}.chart text{font-size:12px;fill:var(--fg)}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.filters label{margin:0}
+@media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}`
+
+/** "2 h 05 min" / "3 d 4 h". */
+function span(ms: number): string {
+  const minutes = Math.floor(Math.abs(ms) / 60_000)
+  const days = Math.floor(minutes / 1440)
+  const hours = Math.floor((minutes % 1440) / 60)
+  const mins = minutes % 60
+  if (days > 0) return `${days} d ${hours} h`
+  if (hours > 0) return `${hours} h ${String(mins).padStart(2, '0')} min`
+  return `${mins} min`
+}
+
+/**
+ * The admin console at `/admin`: server-rendered pages (Spanish, or English with ?lang=en), a
+ * little script for the SLA timers and the escalation form. It signs in with the admin token
+ * (kept as an HttpOnly, SameSite=Strict cookie holding a value derived from it) and does
+ * everything through the same admin service as the JSON API.
+ */
+export function adminConsole(deps: ConsoleDeps): Router {
+  const router = Router()
+  const { db, service } = deps
+  // The cookie holds a MAC of the token, never the token itself.
+  const session = createHmac('sha256', deps.token)
+    .update('centralita console session')
+    .digest('hex')
+  router.use(express.urlencoded({ extended: false, limit: '64kb' }))
+
+  const langOf = (req: Request, res: Response): Lang => {
+    const asked = req.query.lang
+    if (asked === 'en' || asked === 'es') {
+      res.append(
+        'Set-Cookie',
+        `${LANG_COOKIE}=${asked}; Path=/admin; SameSite=Strict; Max-Age=31536000`,
+      )
+      return asked
+    }
+    return cookies(req)[LANG_COOKIE] === 'en' ? 'en' : 'es'
+  }
+
+  const page = (
+    res: Response,
+    lang: Lang,
+    options: { title: string; here?: string; status?: number; flash?: string | null },
+    body: Safe,
+  ) => {
+    const nav: [string, Word][] = [
+      ['/admin', 'overview'],
+      ['/admin/tickets', 'tickets'],
+      ['/admin/escalations', 'escalations'],
+      ['/admin/rules', 'rules'],
+      ['/admin/dead-letters', 'deadLetters'],
+      ['/admin/whatsapp', 'whatsapp'],
+      ['/admin/reports', 'report'],
+    ]
+    res
+      .status(options.status ?? 200)
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .set(
+        'Content-Security-Policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      )
+      .send(
+        html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${options.title} · centralita</title><style>${raw(STYLE)}</style></head><body>
+<header><span class="brand">centralita</span>
+${
+  options.here === 'login'
+    ? ''
+    : html`${nav.map(([href, word]) => html`<a href="${href}" class="${options.here === href ? 'here' : ''}">${t(lang, word)}</a>`)}
+<a href="?lang=${lang === 'es' ? 'en' : 'es'}">${lang === 'es' ? 'English' : 'Español'}</a>
+<form method="post" action="/admin/logout"><button type="submit">${t(lang, 'logout')}</button></form>`
+}
+</header><main><h1>${options.title}</h1>
+${options.flash ? html`<p class="flash" role="status">${options.flash}</p>` : ''}
+${body}</main></body></html>`.value,
+      )
+  }
+
+  const loginForm = (res: Response, lang: Lang, status: number, message: Word) =>
+    page(
+      res,
+      lang,
+      { title: t(lang, 'loginTitle'), here: 'login', status },
+      html`<section><p class="${status === 401 && message === 'badToken' ? 'flash error' : 'muted'}">${t(lang, message)}</p>
+<form method="post" action="/admin/login"><label for="token">${t(lang, 'token')}</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required>
+<button type="submit">${t(lang, 'login')}</button></form></section>`,
+    )
+
+  router.get('/login', (req, res) => loginForm(res, langOf(req, res), 200, 'needLogin'))
+  router.post('/login', (req, res) => {
+    const lang = langOf(req, res)
+    const given = typeof req.body?.token === 'string' ? req.body.token : ''
+    if (!sameSecret(given, deps.token)) return loginForm(res, lang, 401, 'badToken')
+    res.append(
+      'Set-Cookie',
+      `${COOKIE}=${session}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=43200${req.secure ? '; Secure' : ''}`,
+    )
+    res.redirect(303, '/admin')
+  })
+  router.post('/logout', (_req, res) => {
+    res.append('Set-Cookie', `${COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0`)
+    res.redirect(303, '/admin/login')
+  })
+
+  // Everything else needs the session cookie (or the bearer token, for scripts).
+  router.use((req, res, next) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]
+    const cookie = cookies(req)[COOKIE]
+    if ((cookie && sameSecret(cookie, session)) || (bearer && sameSecret(bearer, deps.token)))
+      return next()
+    res.set('WWW-Authenticate', 'Bearer')
+    loginForm(res, langOf(req, res), 401, 'needLogin')
+  })
+
+  const now = () => deps.clock.now().getTime()
+  const calendar = () => deps.rules.current().calendarFor(null)
+  const when = (ms: number | null, lang: Lang) =>
+    ms === null
+      ? '—'
+      : DateTime.fromMillis(ms, { zone: calendar().timezone })
+          .setLocale(lang)
+          .toFormat('d LLL HH:mm')
+  const pill = (u: Urgency | null) => (u ? html`<span class="pill u-${u}">${u}</span>` : '')
+  /** The SLA timer: time left, or "SLA VENCIDO hace …", coloured by urgency; a script keeps it current. */
+  const timer = (due: number | null, lang: Lang) => {
+    if (due === null) return html`<span class="muted">${t(lang, 'noDeadline')}</span>`
+    const left = due - now()
+    const u = urgency(due, now())
+    return html`<span class="timer t-${u}" data-due="${due}" data-over="${t(lang, 'slaOverdue')}" data-left="${t(lang, 'slaLeft')}">${
+      left <= 0 ? `${t(lang, 'slaOverdue')} ${span(left)}` : `${t(lang, 'slaLeft')} ${span(left)}`
+    }</span>`
+  }
+  const timerScript = raw(`<script>
+(function(){function span(ms){var m=Math.floor(Math.abs(ms)/60000),d=Math.floor(m/1440),h=Math.floor(m%1440/60),n=m%60;
+return d>0?d+' d '+h+' h':h>0?h+' h '+String(n).padStart(2,'0')+' min':n+' min'}
+function tick(){document.querySelectorAll('.timer[data-due]').forEach(function(el){var left=+el.dataset.due-Date.now();
+el.textContent=(left<=0?el.dataset.over:el.dataset.left)+' '+span(left)})}setInterval(tick,30000)})();</script>`)
+
+  const handle =
+    (fn: (req: Request, res: Response, lang: Lang) => unknown) =>
+    async (req: Request, res: Response) => {
+      const lang = langOf(req, res)
+      try {
+        await fn(req, res, lang)
+      } catch (err) {
+        if (!(err instanceof HttpError)) {
+          deps.logger.error({ err }, 'console page failed')
+          throw err
+        }
+        page(
+          res,
+          lang,
+          { title: String(err.status), status: err.status },
+          html`<p class="flash error">${err.message}</p>`,
+        )
+      }
+    }
+
+  // Overview: today's traffic, open work, SLA at risk, dead letters, channel health.
+  router.get(
+    '/',
+    handle((req, res, lang) => {
+      const startOfDay = DateTime.fromMillis(now(), { zone: calendar().timezone })
+        .startOf('day')
+        .toMillis()
+      const today = db.$client
+        .prepare(
+          `select m.channel as channel, d.intent as intent, count(*) as n from triage_decisions d
+           join messages m on m.id = d.message_id where d.created_at >= ? group by m.channel, d.intent
+           order by m.channel, n desc`,
+        )
+        .all(startOfDay) as { channel: string; intent: string; n: number }[]
+      const queues = service.queues().queues
+      const openTickets = service
+        .listTickets({ params: {}, query: { status: 'open', limit: '500' }, body: {} })
+        .tickets.filter((tk) => tk.urgency && tk.urgency !== 'normal')
+      const escalations = service
+        .escalations({ params: {}, query: { active: 'true' }, body: {} })
+        .escalations.filter((e) => e.urgencia && e.urgencia !== 'normal')
+      const dead = (
+        db.$client.prepare(`select count(*) as n from outbox where status = 'dead'`).get() as {
+          n: number
+        }
+      ).n
+      const lastByChannel = new Map(
+        (
+          db.$client
+            .prepare(
+              `select channel, max(received_at) as at from messages where direction = 'inbound' group by channel`,
+            )
+            .all() as { channel: string; at: number }[]
+        ).map((r) => [r.channel, r.at]),
+      )
+      const { channels, sources } = service.channels()
+      page(
+        res,
+        lang,
+        { title: t(lang, 'overview'), here: '/admin', flash: flashOf(req, lang) },
+        html`<div class="grid">
+<section><h2>${t(lang, 'messagesToday')}</h2>${
+          today.length
+            ? html`<table><tr><th>${t(lang, 'channel')}</th><th>${t(lang, 'intent')}</th><th>n</th></tr>
+${today.map((r) => html`<tr><td>${r.channel}</td><td>${r.intent}</td><td>${r.n}</td></tr>`)}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section>
+<section><h2>${t(lang, 'openByQueue')}</h2><table><tr><th>${t(lang, 'queue')}</th><th>${t(lang, 'open')}</th><th>${t(lang, 'unanswered')}</th></tr>
+${queues.map((q) => html`<tr><td><a href="/admin/tickets?queue=${q.id}&status=open">${q.name}</a></td><td>${q.open}</td><td>${q.unanswered}</td></tr>`)}</table></section>
+<section><h2>${t(lang, 'slaAtRisk')}</h2>${
+          openTickets.length + escalations.length
+            ? html`<table>${openTickets.map(
+                (tk) =>
+                  html`<tr><td><a href="/admin/tickets/${tk.id}">${tk.number}</a></td><td>${tk.queue}</td><td>${pill(tk.urgency)}</td></tr>`,
+              )}${escalations.map(
+                (e) =>
+                  html`<tr><td><a href="/admin/tickets/${e.ticketId}">${e.ticket}</a> → ${e.toLevel}</td><td>${e.queue}</td><td>${pill(e.urgencia)}</td></tr>`,
+              )}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section>
+<section><h2>${t(lang, 'deadLetters')}</h2><p><a href="/admin/dead-letters"><strong id="dead-count">${dead}</strong></a></p></section>
+<section><h2>${t(lang, 'channelHealth')}</h2><table><tr><th>${t(lang, 'channel')}</th><th>${t(lang, 'status')}</th><th>${t(lang, 'lastDelivery')}</th></tr>
+${channels.map(
+  (c) =>
+    html`<tr><td>${c.id}</td><td>${c.inbound}</td><td>${
+      lastByChannel.has(c.id) ? when(lastByChannel.get(c.id)!, lang) : t(lang, 'never')
+    }</td></tr>`,
+)}
+${sources.map((s) => html`<tr><td>${s.name}</td><td>${s.health}</td><td></td></tr>`)}</table></section>
+</div>`,
+      )
+    }),
+  )
+
+  const flashOf = (req: Request, lang: Lang): string | null => {
+    const done = req.query.done
+    return done === 'escalated'
+      ? t(lang, 'escalatedOk')
+      : done === 'saved'
+        ? t(lang, 'saved')
+        : done === 'replayed'
+          ? t(lang, 'replayed')
+          : null
+  }
+
+  router.get(
+    '/tickets',
+    handle((req, res, lang) => {
+      const q = {
+        status:
+          typeof req.query.status === 'string' && req.query.status ? req.query.status : 'open',
+        queue: typeof req.query.queue === 'string' ? req.query.queue : '',
+        priority: typeof req.query.priority === 'string' ? req.query.priority : '',
+        level: typeof req.query.level === 'string' ? req.query.level : '',
+      }
+      const query = Object.fromEntries(
+        Object.entries({ ...q, limit: '200' }).filter(([, v]) => v && v !== 'all'),
+      )
+      const { tickets: rows } = service.listTickets({ params: {}, query, body: {} })
+      const queues = Object.keys(deps.rules.current().source.queues.queues)
+      const select = (name: string, label: Word, values: string[], current: string) =>
+        html`<div><label for="f-${name}">${t(lang, label)}</label><select id="f-${name}" name="${name}">
+<option value="all">${t(lang, 'all')}</option>${values.map(
+          (v) => html`<option value="${v}" ${v === current ? raw('selected') : ''}>${v}</option>`,
+        )}</select></div>`
+      page(
+        res,
+        lang,
+        { title: t(lang, 'tickets'), here: '/admin/tickets' },
+        html`<section><form class="filters" method="get">
+${select('queue', 'queue', queues, q.queue)}
+${select('status', 'status', ['open', 'abierto', 'en_proceso', 'resuelto', 'cerrado_sin_resolver'], q.status)}
+${select('priority', 'priority', ['critica', 'alta', 'media', 'baja'], q.priority)}
+${select('level', 'level', ['L1', 'L2', 'L3'], q.level)}
+<button type="submit">${t(lang, 'filter')}</button></form></section>
+<section>${
+          rows.length
+            ? html`<table><tr><th>${t(lang, 'number')}</th><th>${t(lang, 'queue')}</th><th>${t(lang, 'priority')}</th><th>${t(lang, 'level')}</th><th>${t(lang, 'status')}</th><th>${t(lang, 'deadline')}</th></tr>
+${rows.map(
+  (tk) =>
+    html`<tr><td><a href="/admin/tickets/${tk.id}">${tk.number}</a><br><span class="muted">${tk.type}</span></td><td>${tk.queue}</td><td>${tk.priority}</td><td>${tk.level ?? '—'}</td><td>${tk.status}</td><td>${
+      tk.urgency
+        ? timer(
+            tk.firstResponseAt === null
+              ? (tk.firstResponseDueAt ?? tk.resolutionDueAt)
+              : tk.resolutionDueAt,
+            lang,
+          )
+        : '—'
+    }</td></tr>`,
+)}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section>${timerScript}`,
+      )
+    }),
+  )
+
+  type Detail = ReturnType<AdminService['ticket']>
+  const detailOf = (id: string): Detail => service.ticket({ params: { id }, query: {}, body: {} })
+
+  /** Outbox effects about the ticket or its escalations: what was notified, to whom, and how it went. */
+  const notificationsOf = (d: Detail) => {
+    const subjects = [`ticket:${d.ticket.id}`, ...d.escalations.map((e) => `escalation:${e.id}`)]
+    return db.$client
+      .prepare(
+        `select id, kind, recipient, status, subject, created_at as createdAt from outbox
+         where subject in (${subjects.map(() => '?').join(',')}) order by id`,
+      )
+      .all(...subjects) as {
+      id: number
+      kind: string
+      recipient: string | null
+      status: string
+      subject: string
+      createdAt: number
+    }[]
+  }
+
+  router.get(
+    '/tickets/:id',
+    handle((req, res, lang) => {
+      const d = detailOf(String(req.params.id))
+      const tk = d.ticket
+      const latest = d.decisions.at(-1)
+      const explanation = latest?.explanation as
+        | {
+            summary?: string
+            reasons?: string[]
+            hits?: { target: string; term: string; matched: string }[]
+            combined?: { intent: string; score: number }[]
+          }
+        | undefined
+      const due =
+        tk.firstResponseAt === null
+          ? (tk.firstResponseDueAt ?? tk.resolutionDueAt)
+          : tk.resolutionDueAt
+      const open = tk.status === 'abierto' || tk.status === 'en_proceso'
+      const statuses = ['abierto', 'en_proceso', 'resuelto', 'cerrado_sin_resolver']
+      page(
+        res,
+        lang,
+        { title: `${tk.number}`, here: '/admin/tickets', flash: flashOf(req, lang) },
+        html`<section><p>${tk.type} · ${tk.queue} · ${t(lang, 'priority')} ${tk.priority} · ${t(lang, 'level')} ${tk.level ?? '—'} · ${t(lang, 'status')} <strong id="ticket-status">${tk.status}</strong>
+${d.contact ? html` · ${t(lang, 'customer')}: ${d.contact.name ?? d.contact.email ?? d.contact.phone ?? '—'}` : ''}</p>
+<p>${t(lang, 'deadline')}: ${open ? timer(due, lang) : '—'} ${pill(tk.urgency)}</p>
+${open ? html`<p><a href="/admin/tickets/${tk.id}/escalate">${t(lang, 'escalate')} →</a></p>` : ''}</section>
+<div class="grid"><section><h2>${t(lang, 'conversation')}</h2>${d.interactions.map(
+          (m) =>
+            html`<div class="msg ${m.direction}"><div class="muted">${m.channel} · ${m.authorRole} · ${when(Date.parse(m.sentAt as unknown as string) || Number(m.sentAt), lang)}</div>${m.subject ? html`<strong>${m.subject}</strong><br>` : ''}${m.text}</div>`,
+        )}</section>
+<section><h2>${t(lang, 'decision')}</h2>${
+          latest
+            ? html`<p><strong>${latest.intent}</strong> (${Math.round(latest.confidence * 100)} %) · ${latest.priority} · ${latest.level ?? '—'} · ${latest.queue ?? '—'}</p>
+<p>${explanation?.summary ?? ''}</p><ul>${(explanation?.reasons ?? []).map((r) => html`<li>${r}</li>`)}</ul>
+${explanation?.hits?.length ? html`<p class="muted">${explanation.hits.map((h) => `${h.target}: “${h.matched}”`).join(' · ')}</p>` : ''}`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section></div>
+<section><h2>${t(lang, 'escalations')}</h2>${
+          d.escalations.length
+            ? html`<table id="escalations"><tr><th>${t(lang, 'level')}</th><th>${t(lang, 'reason')}</th><th>${t(lang, 'status')}</th><th>${t(lang, 'deadline')}</th></tr>${d.escalations.map(
+                (e) =>
+                  html`<tr><td>${e.fromLevel ?? '—'} → ${e.toLevel}</td><td>${e.reason}${e.notes ? html`<br><span class="muted">${e.notes}</span>` : ''}</td><td>${e.status}</td><td>${e.urgency ? html`${timer(e.slaDueAt, lang)} ${pill(e.urgency)}` : '—'}</td></tr>`,
+              )}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section>
+<section><h2>${t(lang, 'notifications')}</h2>${(() => {
+          const rows = notificationsOf(d)
+          return rows.length
+            ? html`<table id="notifications"><tr><th>${t(lang, 'type')}</th><th>${t(lang, 'channel')}</th><th>${t(lang, 'status')}</th><th>${t(lang, 'created')}</th></tr>${rows.map(
+                (r) =>
+                  html`<tr><td>${r.kind}</td><td>${r.recipient ?? '—'}</td><td>${r.status}</td><td>${when(r.createdAt, lang)}</td></tr>`,
+              )}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        })()}</section>
+<section><h2>${t(lang, 'actions')}</h2><div class="grid">
+<form method="post" action="/admin/tickets/${tk.id}/status"><label for="status">${t(lang, 'changeStatus')}</label>
+<select id="status" name="status">${statuses.map((s) => html`<option ${s === tk.status ? raw('selected') : ''}>${s}</option>`)}</select>
+<label for="note">${t(lang, 'note')}</label><input id="note" name="note" maxlength="4000">
+<p><button type="submit">${t(lang, 'save')}</button></p></form>
+<form method="post" action="/admin/tickets/${tk.id}/assign"><label for="assignee">${t(lang, 'assignee')}</label>
+<input id="assignee" name="assignee" value="${tk.assignee ?? ''}" maxlength="200" required>
+<label for="queue">${t(lang, 'queue')}</label><select id="queue" name="queue">${Object.keys(
+          deps.rules.current().source.queues.queues,
+        ).map(
+          (q) => html`<option ${q === tk.queue ? raw('selected') : ''}>${q}</option>`,
+        )}</select><p><button type="submit">${t(lang, 'assign')}</button></p></form></div></section>${timerScript}`,
+      )
+    }),
+  )
+
+  router.post(
+    '/tickets/:id/status',
+    handle((req, res) => {
+      service.setStatus({
+        params: { id: String(req.params.id) },
+        query: {},
+        body: {
+          status: req.body.status,
+          ...(req.body.note ? { note: String(req.body.note) } : {}),
+          by: 'consola',
+        },
+      })
+      res.redirect(303, `/admin/tickets/${req.params.id}?done=saved`)
+    }),
+  )
+
+  router.post(
+    '/tickets/:id/assign',
+    handle((req, res) => {
+      service.assign({
+        params: { id: String(req.params.id) },
+        query: {},
+        body: {
+          assignee: String(req.body.assignee ?? ''),
+          queue: String(req.body.queue ?? ''),
+          by: 'consola',
+        },
+      })
+      res.redirect(303, `/admin/tickets/${req.params.id}?done=saved`)
+    }),
+  )
+
+  // The escalation form (ARCHITECTURE.md §1): the case, the reason, the target level with the
+  // recommended one selected and why, notes for the next level.
+  const REASONS: { id: string; word: Word; level: 'L2' | 'L3' }[] = [
+    { id: 'amount', word: 'reasonAmount', level: 'L2' },
+    { id: 'damage', word: 'reasonDamage', level: 'L2' },
+    { id: 'supervisor', word: 'reasonSupervisor', level: 'L2' },
+    { id: 'legal', word: 'reasonLegal', level: 'L3' },
+    { id: 'other', word: 'reasonOther', level: 'L2' },
+  ]
+  const nextLevel = (level: string | null) =>
+    level === 'L2' || level === 'L3' ? 'L3' : level === 'L1' ? 'L2' : 'L1'
+  const recommend = (d: Detail, lang: Lang): { level: string; why: string } => {
+    const latest = d.decisions.at(-1)
+    const signals = (latest?.signals as string[] | undefined) ?? []
+    if (
+      signals.some((s) => ['legal_threat', 'property_damage', 'injury', 'media_threat'].includes(s))
+    )
+      return {
+        level: 'L3',
+        why:
+          lang === 'es'
+            ? `señal de nivel 3 en el mensaje (${signals.join(', ')})`
+            : `level 3 signal in the message (${signals.join(', ')})`,
+      }
+    const next = nextLevel(d.ticket.level)
+    return {
+      level: next,
+      why:
+        lang === 'es'
+          ? `siguiente nivel después de ${d.ticket.level ?? 'ninguno'}`
+          : `next level after ${d.ticket.level ?? 'none'}`,
+    }
+  }
+
+  router.get(
+    '/tickets/:id/escalate',
+    handle((req, res, lang) => {
+      const d = detailOf(String(req.params.id))
+      const tk = d.ticket
+      const rec = recommend(d, lang)
+      const complaint = [...d.interactions].reverse().find((m) => m.direction === 'inbound')
+      page(
+        res,
+        lang,
+        { title: `${t(lang, 'escalate')} ${tk.number}`, here: '/admin/tickets' },
+        html`<section><table>
+<tr><th>${t(lang, 'customer')}</th><td>${d.contact?.name ?? d.contact?.email ?? d.contact?.phone ?? '—'}</td></tr>
+<tr><th>${t(lang, 'complaint')}</th><td>${complaint?.text ?? '—'}</td></tr>
+<tr><th>${t(lang, 'rating')}</th><td>${tk.priority}${tk.satisfaction ? ` · ${tk.satisfaction}/5` : ''}</td></tr>
+<tr><th>${t(lang, 'currentLevel')}</th><td>${tk.level ?? '—'}</td></tr></table></section>
+<section><form method="post" action="/admin/tickets/${tk.id}/escalate" id="escalate-form">
+<label for="reason">${t(lang, 'reason')}</label><select id="reason" name="reason">${REASONS.map(
+          (r) => html`<option value="${r.id}" data-level="${r.level}">${t(lang, r.word)}</option>`,
+        )}</select>
+<label for="other">${t(lang, 'otherText')}</label><input id="other" name="other" maxlength="500">
+<label for="level">${t(lang, 'targetLevel')}</label><select id="level" name="level">${[
+          'L1',
+          'L2',
+          'L3',
+        ].map(
+          (l) =>
+            html`<option value="${l}" ${l === rec.level ? raw('selected') : ''}>${l}${l === rec.level ? ` (${t(lang, 'recommended')})` : ''}</option>`,
+        )}</select>
+<p class="muted" id="why">${t(lang, 'recommended')}: ${rec.level} — ${rec.why}</p>
+<label for="notes">${t(lang, 'notesNext')}</label><textarea id="notes" name="notes" maxlength="4000"></textarea>
+<p><button type="submit">${t(lang, 'escalate')}</button></p></form></section>
+<script>(function(){var r=document.getElementById('reason'),l=document.getElementById('level'),order=['L1','L2','L3'],base='${raw(rec.level)}';
+r.addEventListener('change',function(){var want=r.options[r.selectedIndex].dataset.level;
+l.value=order.indexOf(want)>order.indexOf(base)?want:base})})();</script>`,
+      )
+    }),
+  )
+
+  router.post(
+    '/tickets/:id/escalate',
+    handle((req, res, lang) => {
+      const reason = REASONS.find((r) => r.id === req.body.reason)
+      if (!reason) throw new HttpError(400, 'reason: choose one')
+      const other = String(req.body.other ?? '').trim()
+      if (reason.id === 'other' && other.length < 3)
+        throw new HttpError(400, `${t(lang, 'otherText')}`)
+      const text =
+        reason.id === 'other' ? other : `${t('es', reason.word)}${other ? `: ${other}` : ''}`
+      service.escalate({
+        params: { id: String(req.params.id) },
+        query: {},
+        body: {
+          level: req.body.level,
+          reason: text,
+          ...(req.body.notes ? { notes: String(req.body.notes) } : {}),
+          by: 'consola',
+        },
+      })
+      res.redirect(303, `/admin/tickets/${req.params.id}?done=escalated`)
+    }),
+  )
+
+  router.get(
+    '/escalations',
+    handle((_req, res, lang) => {
+      const rows = service.escalations({
+        params: {},
+        query: { active: 'true' },
+        body: {},
+      }).escalations
+      page(
+        res,
+        lang,
+        { title: t(lang, 'escalations'), here: '/admin/escalations' },
+        html`<section>${
+          rows.length
+            ? html`<table><tr><th>${t(lang, 'number')}</th><th>${t(lang, 'level')}</th><th>${t(lang, 'reason')}</th><th>${t(lang, 'queue')}</th><th>${t(lang, 'urgency')}</th><th>${t(lang, 'deadline')}</th></tr>${rows.map(
+                (e) =>
+                  html`<tr><td><a href="/admin/tickets/${e.ticketId}">${e.ticket}</a></td><td>${e.fromLevel ?? '—'} → ${e.toLevel}</td><td>${e.reason}</td><td>${e.queue}</td><td>${pill(e.urgencia)}</td><td>${timer(e.slaDueAt, lang)}</td></tr>`,
+              )}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section>${timerScript}`,
+      )
+    }),
+  )
+
+  const rulesPage = (res: Response, lang: Lang, text: string) => {
+    const rules = deps.rules.current()
+    const state = deps.rules.state()
+    const decision = text.trim() ? triage({ text, channel: null }, rules, deps.classifier) : null
+    page(
+      res,
+      lang,
+      { title: t(lang, 'rules'), here: '/admin/rules' },
+      html`<section><p>${t(lang, 'version')} <code>${state.version}</code> · ${rules.dir} ·
+${
+  state.rejected
+    ? html`<span class="t-vencido">${state.rejected.issues.length} ✗</span></p><pre>${state.rejected.issues.map((i) => `${i.file}:${i.line} ${i.field}: ${i.message}`).join('\n')}</pre>`
+    : html`<span class="t-normal">${t(lang, 'rulebookValid')} ✓</span></p>`
+}
+<p class="muted">${Object.keys(rules.source.intents.intents).join(' · ')}</p></section>
+<section><h2>${t(lang, 'tryMessage')}</h2><p class="muted">${t(lang, 'tryHint')}</p>
+<form method="post" action="/admin/rules/try"><textarea name="text" id="try-text" required maxlength="8000">${text}</textarea>
+<p><button type="submit">${t(lang, 'tryMessage')}</button></p></form>
+${
+  decision
+    ? html`<div id="try-result"><p><strong id="try-intent">${decision.intent}</strong> (${Math.round(decision.confidence * 100)} %) · ${decision.priority} · ${decision.level ?? '—'} · ${decision.queue ?? '—'}${decision.signals.length ? ` · ${decision.signals.join(', ')}` : ''}</p>
+<p>${decision.explanation.summary}</p><ul>${decision.explanation.reasons.map((r) => html`<li>${r}</li>`)}</ul>
+<pre>${JSON.stringify(decision, null, 2)}</pre></div>`
+    : ''
+}</section>`,
+    )
+  }
+  router.get(
+    '/rules',
+    handle((_req, res, lang) => rulesPage(res, lang, '')),
+  )
+  router.post(
+    '/rules/try',
+    handle((req, res, lang) => rulesPage(res, lang, String(req.body.text ?? '').slice(0, 8000))),
+  )
+
+  router.get(
+    '/dead-letters',
+    handle((req, res, lang) => {
+      const rows = service.outbox({
+        params: {},
+        query: { status: 'dead', limit: '200' },
+        body: {},
+      }).effects
+      page(
+        res,
+        lang,
+        { title: t(lang, 'deadLetters'), here: '/admin/dead-letters', flash: flashOf(req, lang) },
+        html`<section>${
+          rows.length
+            ? html`<table id="dead-letters"><tr><th>#</th><th>${t(lang, 'type')}</th><th>${t(lang, 'attempts')}</th><th>${t(lang, 'lastError')}</th><th></th></tr>${rows.map(
+                (e) =>
+                  html`<tr><td><a href="/admin/dead-letters/${e.id}">${e.id}</a></td><td>${e.kind}<br><span class="muted">${e.subject}</span></td><td>${e.attempts}</td><td>${(e.lastError ?? '').slice(0, 200)}</td>
+<td><form method="post" action="/admin/dead-letters/${e.id}/replay"><button type="submit">${t(lang, 'replay')}</button></form></td></tr>`,
+              )}</table>`
+            : html`<p class="muted">${t(lang, 'none')}</p>`
+        }</section>`,
+      )
+    }),
+  )
+
+  router.get(
+    '/dead-letters/:id',
+    handle((req, res, lang) => {
+      const { effect } = service.effect({
+        params: { id: String(req.params.id) },
+        query: {},
+        body: {},
+      })
+      page(
+        res,
+        lang,
+        { title: `${t(lang, 'deadLetters')} #${effect.id}`, here: '/admin/dead-letters' },
+        html`<section><p>${effect.kind} · ${effect.status} · ${t(lang, 'attempts')} ${effect.attempts}/${effect.maxAttempts}</p>
+<p>${t(lang, 'lastError')}: ${effect.lastError ?? '—'}</p><h2>${t(lang, 'payload')}</h2><pre>${JSON.stringify(effect.payload, null, 2)}</pre>
+${effect.status === 'dead' ? html`<form method="post" action="/admin/dead-letters/${effect.id}/replay"><button type="submit">${t(lang, 'replay')}</button></form>` : ''}</section>`,
+      )
+    }),
+  )
+
+  router.post(
+    '/dead-letters/:id/replay',
+    handle((req, res) => {
+      service.replay({ params: { id: String(req.params.id) }, query: {}, body: { by: 'consola' } })
+      res.redirect(303, '/admin/dead-letters?done=replayed')
+    }),
+  )
+
+  router.get(
+    '/whatsapp',
+    handle(async (_req, res, lang) => {
+      const session = deps.sources.find((s) => s.name.includes('whatsapp'))
+      const snapshot = session?.snapshot?.() as
+        | { state?: string; qr?: string | null; lastError?: string | null }
+        | undefined
+      const qr = snapshot?.qr
+        ? await QRCode.toString(snapshot.qr, { type: 'svg', margin: 2, width: 280 })
+        : null
+      page(
+        res,
+        lang,
+        { title: t(lang, 'whatsapp'), here: '/admin/whatsapp' },
+        html`<section>${
+          session
+            ? html`<p>${t(lang, 'sessionState')}: <strong>${snapshot?.state ?? session.health()}</strong>${snapshot?.lastError ? html` — ${snapshot.lastError}` : ''}</p>
+${qr ? html`<p>${t(lang, 'scanQr')}</p><div id="qr">${raw(qr)}</div>` : ''}
+${snapshot?.state === 'ready' ? '' : raw('<script>setTimeout(function(){location.reload()},5000)</script>')}`
+            : html`<p class="muted">${t(lang, 'notWeb')}</p>`
+        }</section>`,
+      )
+    }),
+  )
+
+  const monthOf = (req: Request) =>
+    typeof req.query.month === 'string' && /^\d{4}-\d{2}$/.test(req.query.month)
+      ? req.query.month
+      : DateTime.fromMillis(now(), { zone: calendar().timezone }).toFormat('yyyy-MM')
+
+  router.get(
+    '/reports',
+    handle((req, res, lang) => {
+      const month = monthOf(req)
+      const r = monthlyReport(db, month, calendar().timezone)
+      const bars = (counts: { key: string; n: number }[]) =>
+        barChart(counts.map((c) => ({ label: c.key, value: c.n })))
+      const timing = (label: Word, x: typeof r.firstResponse, hours: boolean) =>
+        html`<section><h2>${t(lang, label)}</h2><p>${x.done}/${x.tickets} · ${t(lang, 'median')} ${
+          x.medianMinutes === null
+            ? '—'
+            : hours
+              ? `${Math.round((x.medianMinutes / 60) * 10) / 10} h`
+              : `${x.medianMinutes} min`
+        } · <strong>${x.withinSlaPercent ?? '—'} %</strong> ${t(lang, 'withinSla')}</p>
+${barChart([
+  { label: t(lang, 'withinSla'), value: x.withinSla },
+  { label: '> SLA', value: x.done - x.withinSla },
+])}</section>`
+      page(
+        res,
+        lang,
+        { title: `${t(lang, 'report')} ${month}`, here: '/admin/reports' },
+        html`<section><form class="filters" method="get"><div><label for="month">${t(lang, 'month')}</label>
+<input id="month" name="month" type="month" value="${month}"></div><button type="submit">${t(lang, 'show')}</button>
+<a href="/admin/reports.csv?month=${month}">${t(lang, 'downloadCsv')}</a></form></section>
+<div class="grid"><section><h2>${t(lang, 'requests')} (${r.requests.total})</h2>${bars(r.requests.byIntent)}</section>
+<section><h2>${t(lang, 'channel')}</h2>${bars(r.requests.byChannel)}</section>
+${timing('firstResponse', r.firstResponse, false)}${timing('resolution', r.resolution, true)}
+<section><h2>${t(lang, 'escalations')} (${r.escalations.total})</h2>${bars(r.escalations.byLevel)}</section>
+<section><h2>${t(lang, 'satisfaction')} (${r.satisfaction.average ?? '—'} / 5)</h2>${bars(r.satisfaction.byScore)}</section>
+<section><h2>${t(lang, 'recurring')}</h2>${bars(r.recurring.topics)}<p>${r.recurring.repeatComplainers} ${t(lang, 'repeatComplainers')}</p></section></div>`,
+      )
+    }),
+  )
+
+  router.get(
+    '/reports.csv',
+    handle((req, res) => {
+      const month = monthOf(req)
+      res
+        .type('text/csv')
+        .set('Content-Disposition', `attachment; filename="centralita-${month}.csv"`)
+        .send(reportCsv(monthlyReport(db, month, calendar().timezone)))
+    }),
+  )
+
+  return router
+}

@@ -1,0 +1,82 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Db } from './store/db.js'
+
+/**
+ * The hub's Prometheus metrics (`GET /metrics`, behind the admin token). Counters are fed by the
+ * webhook route, the triage worker, the dispatcher and the SLA clock; the outbox gauges are
+ * read from the database at scrape time, so they are right after a restart too.
+ */
+export function createMetrics(db: Db) {
+  const registry = new Registry()
+  const webhooks = new Counter({
+    name: 'centralita_webhooks_total',
+    help: 'Webhook requests by channel and outcome (accepted, duplicate, ignored, verification_failed, …).',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [registry],
+  })
+  const triageSeconds = new Histogram({
+    name: 'centralita_triage_duration_seconds',
+    help: 'Time to triage one message and queue what follows.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  })
+  const decisions = new Counter({
+    name: 'centralita_decisions_total',
+    help: 'Triage decisions by intent.',
+    labelNames: ['intent'] as const,
+    registers: [registry],
+  })
+  const attempts = new Counter({
+    name: 'centralita_outbox_attempts_total',
+    help: 'Outbound action attempts by kind and outcome (done, retry, dead).',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  })
+  const breaches = new Counter({
+    name: 'centralita_sla_breaches_total',
+    help: 'SLA breaches fired, by kind (first_response_breach, resolution_breach, breach of an escalation level).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  })
+  const countByStatus = db.$client.prepare(
+    'select status, count(*) as n from outbox group by status',
+  )
+  const readOutbox = () => {
+    const counts: Record<string, number> = { pending: 0, in_flight: 0, done: 0, dead: 0 }
+    for (const row of countByStatus.all() as { status: string; n: number }[])
+      counts[row.status] = row.n
+    return counts
+  }
+  new Gauge({
+    name: 'centralita_outbox_depth',
+    help: 'Outbound actions waiting to run (pending) or running (in_flight).',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect() {
+      const counts = readOutbox()
+      this.set({ status: 'pending' }, counts.pending ?? 0)
+      this.set({ status: 'in_flight' }, counts.in_flight ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'centralita_dead_letters',
+    help: 'Outbound actions in the dead letter.',
+    registers: [registry],
+    collect() {
+      this.set(readOutbox().dead ?? 0)
+    },
+  })
+
+  return {
+    registry,
+    webhook: (channel: string, outcome: string) => webhooks.inc({ channel, outcome }),
+    triaged: (t: { intent: string; seconds: number }) => {
+      triageSeconds.observe(t.seconds)
+      decisions.inc({ intent: t.intent })
+    },
+    attempt: (a: { kind: string; outcome: string }) => attempts.inc(a),
+    breach: (kind: string) => breaches.inc({ kind }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,192 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { manualClock } from '../../src/clock.js'
+import { outbox, tickets } from '../../src/store/schema.js'
+import { settled } from '../helpers/hub.js'
+import { ROOT } from '../helpers/process.js'
+import {
+  deliver,
+  payloads,
+  SECRETS,
+  startUpstreams,
+  supportHub,
+  type Upstreams,
+} from '../helpers/support-hub.js'
+import { waitFor } from '../helpers/wait.js'
+
+// The real console in Debian's Chromium (playwright-core), against a running hub with seeded
+// data: sign in with the token, open a ticket, escalate it through the form, try a message on
+// the rules page, replay a dead letter. Screenshots go to test-artifacts/.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARTIFACTS = join(ROOT, 'test-artifacts')
+
+describe('admin console in a browser', () => {
+  let up: Upstreams
+  let t: ReturnType<typeof supportHub>
+  let base: string
+  let browser: Browser
+  let page: Page
+  const clock = manualClock('2026-11-18T15:00:00Z')
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    up = await startUpstreams()
+    t = supportHub(up, { clock })
+    base = `http://127.0.0.1:${(await t.hub.listen()).port}`
+    const send = deliver(base, clock)
+    // A complaint (a ticket for calidad) and an FAQ whose answer Chatwoot refuses for good.
+    up.chatwoot.fail({ status: 422, match: /^POST .*\/conversations\/702\/messages$/, times: 1 })
+    expect(
+      (
+        await send.chatwoot(
+          payloads.chatwoot(
+            7001,
+            701,
+            'El televisor llegó roto y nadie me responde, quiero hablar con un supervisor',
+            {
+              id: 71,
+              name: 'Marta Díaz',
+              email: 'marta@cliente.example',
+            },
+          ),
+          'console-1',
+        )
+      ).status,
+    ).toBe(200)
+    expect(
+      (
+        await send.chatwoot(
+          payloads.chatwoot(7002, 702, '¿Cuál es el horario de atención?', {
+            id: 72,
+            name: 'Luis',
+          }),
+          'console-2',
+        )
+      ).status,
+    ).toBe(200)
+    await waitFor(() => t.hub.db.select().from(tickets).all().length >= 1, { what: 'a ticket' })
+    await settled(t.hub)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    })
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } })
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    await t?.close()
+    await up?.close()
+  })
+
+  it('refuses /admin, /api and /metrics without the token', async () => {
+    for (const path of ['/admin', '/admin/tickets', '/api/tickets', '/metrics']) {
+      expect((await fetch(`${base}${path}`)).status).toBe(401)
+    }
+    const wrong = await fetch(`${base}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'token=not-the-token-at-all',
+      redirect: 'manual',
+    })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('set-cookie')).toBeNull()
+  })
+
+  it('signs in with the token and shows the overview', async () => {
+    const first = await page.goto(`${base}/admin`)
+    expect(first?.status()).toBe(401)
+    await page.fill('#token', SECRETS.admin)
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${base}/admin`)
+    await expect(page.locator('h1').textContent()).resolves.toBe('Resumen')
+    // Today's traffic, the queues, the dead letter and channel health are all there.
+    const body = await page.locator('main').textContent()
+    expect(body).toContain('chatwoot')
+    expect(body).toContain('Casos abiertos por cola')
+    expect(await page.locator('#dead-count').textContent()).toBe('1')
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true })
+  })
+
+  it('opens a ticket and escalates it through the form, which notifies the next level', async () => {
+    await page.goto(`${base}/admin/tickets`)
+    const link = page.locator('table a').first()
+    const number = await link.textContent()
+    expect(number).toMatch(/^TK-2026-\d{6}$/)
+    await link.click()
+    await expect(page.locator('h1').textContent()).resolves.toBe(number)
+    const main = await page.locator('main').textContent()
+    expect(main).toContain('El televisor llegó roto')
+    expect(main).toMatch(/quedan|SLA VENCIDO hace/)
+    await page.screenshot({ path: join(ARTIFACTS, 'console-ticket.png'), fullPage: true })
+
+    const notifiedBefore = await page.locator('#notifications tr').count()
+    const pushedBefore = up.push.published.length
+    await page.click('text=Escalar →')
+    expect(await page.locator('main').textContent()).toContain('Marta Díaz')
+    // Picking "customer asks for a supervisor" pre-selects L2 (over the recommended default).
+    await page.selectOption('#reason', 'supervisor')
+    expect(await page.inputValue('#level')).toBe('L2')
+    await page.fill('#notes', 'Pide hablar con un supervisor; ya esperó dos días.')
+    await page.click('#escalate-form button[type=submit]')
+    await page.waitForURL(/done=escalated/)
+    expect(await page.locator('.flash').textContent()).toBe('Caso escalado.')
+    const escalations = await page.locator('#escalations').textContent()
+    expect(escalations).toContain('L2')
+    expect(escalations).toContain('El cliente pide un supervisor')
+    // The escalation's alerts are listed with the ticket, and they went out.
+    expect(await page.locator('#notifications tr').count()).toBeGreaterThan(notifiedBefore)
+    await settled(t.hub)
+    expect(up.push.published.length).toBeGreaterThan(pushedBefore)
+    await page.goto(`${base}/admin/escalations`)
+    expect(await page.locator('main').textContent()).toContain(number!)
+  })
+
+  it('tries a message on the rules page without side effects', async () => {
+    const before = t.hub.db.select().from(outbox).all().length
+    await page.goto(`${base}/admin/rules`)
+    expect(await page.locator('main').textContent()).toContain('Reglamento válido')
+    await page.fill('#try-text', 'Los voy a demandar si no me devuelven el dinero')
+    await page.click('text=Probar un mensaje >> nth=-1')
+    expect(await page.locator('#try-intent').textContent()).toBe('legal')
+    expect(await page.locator('#try-result').textContent()).toContain('legal_threat')
+    expect(t.hub.db.select().from(outbox).all().length).toBe(before)
+  })
+
+  it('replays a dead letter', async () => {
+    await page.goto(`${base}/admin/dead-letters`)
+    const rows = page.locator('#dead-letters tr')
+    expect(await rows.count()).toBe(2)
+    expect(await page.locator('#dead-letters').textContent()).toContain('422')
+    await page.click('#dead-letters button')
+    await page.waitForURL(/done=replayed/)
+    await settled(t.hub)
+    expect(
+      t.hub.db
+        .select()
+        .from(outbox)
+        .all()
+        .filter((e) => e.status === 'dead'),
+    ).toEqual([])
+  })
+
+  it('shows the WhatsApp Web pairing page (here the channel runs on the Cloud API)', async () => {
+    await page.goto(`${base}/admin/whatsapp?lang=es`)
+    expect(await page.locator('main').textContent()).toContain('WhatsApp Web no está activo')
+  })
+
+  it('switches to English and serves the monthly report with its CSV', async () => {
+    const res = await page.goto(`${base}/admin/reports?month=2026-11&lang=en`)
+    expect(res?.status(), await res?.text()).toBe(200)
+    await expect(page.locator('h1').textContent()).resolves.toBe('Monthly report 2026-11')
+    expect(await page.locator('svg.chart').count()).toBeGreaterThan(3)
+    const csv = await page.evaluate(async () =>
+      (await fetch('/admin/reports.csv?month=2026-11')).text(),
+    )
+    expect(csv.split('\n')[0]).toBe('section,key,value')
+    expect(csv).toContain('requests_by_channel,chatwoot,2')
+    expect(csv).toContain('escalations_by_level,L2,1')
+  })
+})
