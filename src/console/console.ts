@@ -382,6 +382,31 @@ ${rows.map(
     }[]
   }
 
+  /**
+   * The same person's messages in their other conversations (another channel, or an earlier
+   * thread): the same contact, or a contact with the same email address or phone number.
+   */
+  const elsewhere = (conversationId: number) =>
+    db.$client
+      .prepare(
+        `select m.channel, m.direction, m.author_role as authorRole, m.text, m.subject, m.sent_at as sentAt
+         from messages m join contacts c on c.id = m.contact_id,
+              (select k.id, k.email, k.phone from conversations v join contacts k on k.id = v.contact_id
+               where v.id = @conversation) me
+         where m.conversation_id != @conversation
+           and (c.id = me.id or (me.email is not null and c.email = me.email)
+                or (me.phone is not null and c.phone = me.phone))
+         order by m.sent_at desc limit 50`,
+      )
+      .all({ conversation: conversationId }) as {
+      channel: string
+      direction: string
+      authorRole: string
+      text: string
+      subject: string | null
+      sentAt: number
+    }[]
+
   router.get(
     '/tickets/:id',
     handle((req, res, lang) => {
@@ -410,10 +435,15 @@ ${rows.map(
 ${d.contact ? html` · ${t(lang, 'customer')}: ${d.contact.name ?? d.contact.email ?? d.contact.phone ?? '—'}` : ''}</p>
 <p>${t(lang, 'deadline')}: ${open ? timer(due, lang) : '—'} ${pill(tk.urgency)}</p>
 ${open ? html`<p><a href="/admin/tickets/${tk.id}/escalate">${t(lang, 'escalate')} →</a></p>` : ''}</section>
-<div class="grid"><section><h2>${t(lang, 'conversation')}</h2>${d.interactions.map(
-          (m) =>
-            html`<div class="msg ${m.direction}"><div class="muted">${m.channel} · ${m.authorRole} · ${when(Date.parse(m.sentAt as unknown as string) || Number(m.sentAt), lang)}</div>${m.subject ? html`<strong>${m.subject}</strong><br>` : ''}${m.text}</div>`,
-        )}</section>
+<div class="grid"><section><h2>${t(lang, 'conversation')}</h2>${[
+          ...d.interactions,
+          ...elsewhere(d.ticket.conversationId),
+        ]
+          .sort((a, b) => a.sentAt - b.sentAt)
+          .map(
+            (m) =>
+              html`<div class="msg ${m.direction}"><div class="muted">${m.channel} · ${m.authorRole} · ${when(m.sentAt, lang)}</div>${m.subject ? html`<strong>${m.subject}</strong><br>` : ''}${m.text}</div>`,
+          )}</section>
 <section><h2>${t(lang, 'decision')}</h2>${
           latest
             ? html`<p><strong>${latest.intent}</strong> (${Math.round(latest.confidence * 100)} %) · ${latest.priority} · ${latest.level ?? '—'} · ${latest.queue ?? '—'}</p>

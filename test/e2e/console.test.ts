@@ -67,6 +67,19 @@ describe('admin console in a browser', () => {
         )
       ).status,
     ).toBe(200)
+    // The same customer, later, by email: her ticket shows both channels.
+    expect(
+      (
+        await send.email(
+          payloads.email(
+            'marta-2@cliente.example',
+            'Marta Díaz <marta@cliente.example>',
+            'Televisor',
+            'Les escribo también por correo: sigo esperando por el televisor.',
+          ),
+        )
+      ).status,
+    ).toBe(200)
     await waitFor(() => t.hub.db.select().from(tickets).all().length >= 1, { what: 'a ticket' })
     await settled(t.hub)
     browser = await chromium.launch({
@@ -112,13 +125,14 @@ describe('admin console in a browser', () => {
 
   it('opens a ticket and escalates it through the form, which notifies the next level', async () => {
     await page.goto(`${base}/admin/tickets`)
-    const link = page.locator('table a').first()
-    const number = await link.textContent()
+    const first = t.hub.db.select().from(tickets).all()[0]!
+    const number = first.number
     expect(number).toMatch(/^TK-2026-\d{6}$/)
-    await link.click()
+    await page.click(`table a:text-is("${number}")`)
     await expect(page.locator('h1').textContent()).resolves.toBe(number)
     const main = await page.locator('main').textContent()
     expect(main).toContain('El televisor llegó roto')
+    expect(main).toContain('sigo esperando por el televisor')
     expect(main).toMatch(/quedan|SLA VENCIDO hace/)
     await page.screenshot({ path: join(ARTIFACTS, 'console-ticket.png'), fullPage: true })
 
@@ -141,7 +155,7 @@ describe('admin console in a browser', () => {
     await settled(t.hub)
     expect(up.push.published.length).toBeGreaterThan(pushedBefore)
     await page.goto(`${base}/admin/escalations`)
-    expect(await page.locator('main').textContent()).toContain(number!)
+    expect(await page.locator('main').textContent()).toContain(number)
   })
 
   it('tries a message on the rules page without side effects', async () => {
