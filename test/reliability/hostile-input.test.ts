@@ -56,9 +56,12 @@ const seeds: Record<string, unknown[]> = {
   tawkto: ['chat_start', 'chat_transcript_created', 'ticket_create'].map((f) =>
     fixture(`adapters/tawkto/fixtures/${f}.json`),
   ),
-  whatsapp: ['message', 'message_status', 'callback_button'].map((f) =>
-    fixture(`../shared/fixtures/whatsapp/cloud_api_pywa_fixtures/${f}.json`),
-  ),
+  whatsapp: [
+    'pywa_message_text',
+    'pywa_message_image',
+    'pywa_message_status_delivered',
+    'pywa_callback_button_button',
+  ].map((f) => fixture(`adapters/whatsapp/fixtures/${f}.json`)),
   internal: ['cliente_soporte', 'operador_caja'].map((f) =>
     fixture(`adapters/internal/fixtures/${f}.json`),
   ),
