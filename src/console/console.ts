@@ -652,6 +652,19 @@ ${
     : html`<span class="t-normal">${t(lang, 'rulebookValid')} ✓</span></p>`
 }
 <p class="muted">${Object.keys(rules.source.intents.intents).join(' · ')}</p></section>
+<div class="grid"><section><h2>${t(lang, 'routing')}</h2><ol>${rules.source.routing.rules.map(
+        (r) => html`<li><code>${r.id}</code>${r.description ? html` — ${r.description}` : ''}</li>`,
+      )}</ol></section>
+<section><h2>${t(lang, 'priority')} · SLA</h2><table><tr><th>${t(lang, 'priority')}</th><th>${t(lang, 'firstResponse')}</th><th>${t(lang, 'resolution')}</th></tr>${Object.entries(
+        rules.source.priorities.priorities,
+      ).map(
+        ([id, p]) =>
+          html`<tr><td>${id}</td><td>${span(p.first_response)}</td><td>${span(p.resolution)}</td></tr>`,
+      )}</table>
+<h2>${t(lang, 'queue')}</h2><table>${Object.entries(rules.source.queues.queues).map(
+        ([id, q]) =>
+          html`<tr><td><code>${id}</code></td><td>${q.name}</td><td>${q.chatwoot_team ?? q.chatwoot_team_id ?? '—'}</td><td>${q.email ?? '—'}</td></tr>`,
+      )}</table><p class="muted">FAQ: ${rules.source.faq.faq.length}</p></section></div>
 <section><h2>${t(lang, 'tryMessage')}</h2><p class="muted">${t(lang, 'tryHint')}</p>
 <form method="post" action="/admin/rules/try"><textarea name="text" id="try-text" required maxlength="8000">${text}</textarea>
 <p><button type="submit">${t(lang, 'tryMessage')}</button></p></form>

@@ -69,6 +69,7 @@ const WORDS = {
     'Shows the full decision without sending or storing anything.',
   ],
   rulebookValid: ['Reglamento válido', 'Rulebook valid'],
+  routing: ['Reglas de enrutamiento, en orden', 'Routing rules, in order'],
   version: ['Versión', 'Version'],
   replay: ['Reintentar', 'Replay'],
   attempts: ['Intentos', 'Attempts'],

@@ -161,7 +161,12 @@ describe('admin console in a browser', () => {
   it('tries a message on the rules page without side effects', async () => {
     const before = t.hub.db.select().from(outbox).all().length
     await page.goto(`${base}/admin/rules`)
-    expect(await page.locator('main').textContent()).toContain('Reglamento válido')
+    const rulebook = await page.locator('main').textContent()
+    expect(rulebook).toContain('Reglamento válido')
+    // The rulebook itself: routing rules in order, priorities with their SLA, queues.
+    expect(rulebook).toContain('Reglas de enrutamiento')
+    expect(rulebook).toMatch(/critica\s*15 min\s*4 h 00 min/)
+    expect(rulebook).toContain('calidad')
     await page.fill('#try-text', 'Los voy a demandar si no me devuelven el dinero')
     await page.click('text=Probar un mensaje >> nth=-1')
     expect(await page.locator('#try-intent').textContent()).toBe('legal')
