@@ -31,14 +31,31 @@ export function parseInterval(text: string): [number, number] {
 
 const MAX_DAYS = 800
 
+// Open intervals per calendar and local date: every triage asks (is it open now, when does it
+// open, when is the deadline), and building them means time-zone arithmetic.
+const intervalCache = new WeakMap<Calendar, Map<string, Interval[]>>()
+
 function openIntervalsOn(calendar: Calendar, day: DateTime): Interval[] {
-  if (calendar.holidays.has(day.toISODate()!)) return []
+  const date = day.toISODate()!
+  let byDate = intervalCache.get(calendar)
+  if (!byDate) {
+    byDate = new Map()
+    intervalCache.set(calendar, byDate)
+  }
+  const known = byDate.get(date)
+  if (known) return known
+  const intervals = intervalsOn(calendar, day, date)
+  if (byDate.size >= 4000) byDate.clear()
+  byDate.set(date, intervals)
+  return intervals
+}
+
+function intervalsOn(calendar: Calendar, day: DateTime, date: string): Interval[] {
+  if (calendar.holidays.has(date)) return []
   const weekday = WEEKDAYS[day.weekday - 1]!
+  const midnight = day.startOf('day')
   return calendar.hours[weekday].map(([from, to]) =>
-    Interval.fromDateTimes(
-      day.startOf('day').plus({ minutes: from }),
-      day.startOf('day').plus({ minutes: to }),
-    ),
+    Interval.fromDateTimes(midnight.plus({ minutes: from }), midnight.plus({ minutes: to })),
   )
 }
 
