@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Db } from './store/db.js'
 
 /**
@@ -8,6 +8,8 @@ import type { Db } from './store/db.js'
  */
 export function createMetrics(db: Db) {
   const registry = new Registry()
+  // Process figures (resident memory, heap, event-loop lag, open handles) with the hub's own.
+  collectDefaultMetrics({ register: registry })
   const webhooks = new Counter({
     name: 'centralita_webhooks_total',
     help: 'Webhook requests by channel and outcome (accepted, duplicate, ignored, verification_failed, …).',

@@ -82,6 +82,8 @@ describe('metrics and the monthly report', () => {
     expect(text).toContain('centralita_outbox_depth{status="pending"} 0')
     expect(text).toContain('centralita_dead_letters 0')
     expect(text).toContain('# TYPE centralita_sla_breaches_total counter')
+    expect(text).toMatch(/process_resident_memory_bytes \d+/)
+    expect(text).toContain('nodejs_eventloop_lag_p99_seconds')
   })
 
   it('counts SLA breaches when a deadline passes', async () => {
