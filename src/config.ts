@@ -54,6 +54,10 @@ export const CoreEnv = {
   OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
   /** Outbound actions run at the same time. */
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Days a webhook delivery id is remembered for dedupe (at least the senders' retry horizon). */
+  WEBHOOK_DEDUPE_DAYS: z.coerce.number().min(1).default(8),
+  /** Days finished triage jobs are kept before the hourly sweep deletes them. */
+  JOB_RETENTION_DAYS: z.coerce.number().min(1).default(7),
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   TRUST_PROXY: z.stringbool().default(false),
 }
@@ -78,6 +82,7 @@ export type Config = {
   trustProxy: boolean
   outboundTimeoutMs: number
   outbox: { leaseMs: number; retryBaseMs: number; concurrency: number }
+  retention: { deliveriesMs: number; jobsMs: number }
   shutdownGraceMs: number
   /** Every registered channel's settings, enabled or with the reason it is not. */
   channels: Map<string, ChannelSettings<unknown>>
@@ -147,6 +152,10 @@ export function loadConfig(
     },
     trustProxy: env.TRUST_PROXY,
     outboundTimeoutMs: env.OUTBOUND_TIMEOUT_MS,
+    retention: {
+      deliveriesMs: env.WEBHOOK_DEDUPE_DAYS * 86_400_000,
+      jobsMs: env.JOB_RETENTION_DAYS * 86_400_000,
+    },
     outbox: {
       leaseMs: env.OUTBOX_LEASE_MS,
       retryBaseMs: env.OUTBOX_RETRY_BASE_MS,

@@ -22,11 +22,12 @@ import { closeDatabase, type Db, openDatabase } from './store/db.js'
 import { TRIAGE_JOB } from './store/ingest-store.js'
 import { pendingJobCount } from './store/jobs.js'
 import { outboundStore, sourceState } from './store/outbound-store.js'
+import { purgeExpired } from './store/retention.js'
 import { loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
 import type { IntentClassifier } from './triage/triage.js'
-import type { Loop } from './worker/loop.js'
+import { type Loop, startLoop } from './worker/loop.js'
 import { createTriageWorker } from './worker/triage-worker.js'
 
 export type Hub = {
@@ -123,6 +124,18 @@ export function createHub(options: HubOptions): Hub {
     channels,
     onEffects: () => dispatcher.wake(),
     onBreach: metrics.breach,
+  })
+
+  // Housekeeping: delivery ids past the dedupe horizon and old finished jobs, hourly.
+  const housekeeping = startLoop({
+    name: 'retention',
+    logger,
+    pollMs: 3_600_000,
+    runOnce: () => {
+      const purged = purgeExpired(db, clock.now().getTime(), config.retention)
+      if (purged.deliveries + purged.jobs > 0) logger.info(purged, 'expired rows deleted')
+      return 'idle'
+    },
   })
 
   // Overload turns senders away before their body is read: a source over its rate gets 429,
@@ -264,6 +277,7 @@ export function createHub(options: HubOptions): Hub {
         await worker.stop()
         await sla.stop()
         await dispatcher.stop()
+        await housekeeping.stop()
         closeDatabase(db)
       })()
       return stopping

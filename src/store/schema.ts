@@ -106,6 +106,7 @@ export const messages = sqliteTable(
     uniqueIndex('messages_channel_external').on(t.channel, t.externalId),
     index('messages_conversation').on(t.conversationId, t.sentAt),
     index('messages_contact').on(t.contactId),
+    index('messages_delivery').on(t.deliveryId),
     index('messages_received').on(t.receivedAt),
   ],
 )

@@ -1,0 +1,1 @@
+CREATE INDEX `messages_delivery` ON `messages` (`delivery_id`);

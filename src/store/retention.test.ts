@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { sha256Hex } from '../normalized-message.js'
+import { closeDatabase, type Db, openDatabase } from './db.js'
+import { persistDelivery } from './ingest-store.js'
+import { completeJob } from './jobs.js'
+import { purgeExpired } from './retention.js'
+import { jobs, messages, webhookDeliveries } from './schema.js'
+
+const DAY = 86_400_000
+const policy = { deliveriesMs: 8 * DAY, jobsMs: 7 * DAY }
+
+function delivery(id: string, messageId: string) {
+  return {
+    channel: 'chatwoot',
+    deliveryId: id,
+    rawHash: sha256Hex(id),
+    events: [],
+    messages: [
+      {
+        channel: 'chatwoot',
+        externalId: messageId,
+        conversationExternalId: '1:10',
+        contactExternalId: '1:40',
+        direction: 'inbound' as const,
+        authorRole: 'customer' as const,
+        text: 'hola',
+        language: null,
+        attachments: [],
+        sentAt: new Date(0).toISOString(),
+        receivedAt: new Date(0).toISOString(),
+        rawHash: sha256Hex(id),
+        contact: {},
+        triage: true,
+        automated: false,
+        meta: {},
+      },
+    ],
+  }
+}
+
+describe('retention', () => {
+  let db: Db
+  beforeEach(() => {
+    db = openDatabase(':memory:')
+  })
+  afterEach(() => closeDatabase(db))
+
+  it('forgets delivery ids past the dedupe horizon and old finished jobs, and keeps messages', () => {
+    const now = Date.parse('2026-11-21T12:00:00Z')
+    persistDelivery(db, delivery('old', '1:1'), new Date(now - 9 * DAY))
+    persistDelivery(db, delivery('recent', '1:2'), new Date(now - 1 * DAY))
+    const [oldJob, recentJob] = db.select().from(jobs).all()
+    completeJob(db, oldJob!.id, new Date(now - 9 * DAY))
+    completeJob(db, recentJob!.id, new Date(now - 1 * DAY))
+
+    expect(purgeExpired(db, now, policy)).toEqual({ deliveries: 1, jobs: 1 })
+    expect(
+      db
+        .select()
+        .from(webhookDeliveries)
+        .all()
+        .map((d) => d.deliveryId),
+    ).toEqual(['recent'])
+    expect(
+      db
+        .select()
+        .from(jobs)
+        .all()
+        .map((j) => j.id),
+    ).toEqual([recentJob!.id])
+    // Both messages stay; the old one just loses its link to the forgotten delivery.
+    const kept = db.select().from(messages).all()
+    expect(kept.map((m) => m.externalId)).toEqual(['1:1', '1:2'])
+    expect(kept[0]!.deliveryId).toBeNull()
+    // A very late retry of the old delivery still stores nothing new: the message id dedupes.
+    const late = persistDelivery(db, delivery('old', '1:1'), new Date(now))
+    expect(late).toMatchObject({ outcome: 'stored', messageIds: [], duplicateMessages: 1 })
+    expect(purgeExpired(db, now, policy)).toEqual({ deliveries: 0, jobs: 0 })
+  })
+
+  it('sweeps in chunks until nothing expired is left', () => {
+    const now = Date.parse('2026-11-21T12:00:00Z')
+    for (let i = 0; i < 4500; i++)
+      persistDelivery(
+        db,
+        { ...delivery(`d${i}`, `1:${i}`), messages: [] },
+        new Date(now - 30 * DAY),
+      )
+    expect(purgeExpired(db, now, policy).deliveries).toBe(4500)
+    expect(db.select().from(webhookDeliveries).all()).toEqual([])
+  })
+})
