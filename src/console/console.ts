@@ -288,7 +288,13 @@ ${queues.map((q) => html`<tr><td><a href="/admin/tickets?queue=${q.id}&status=op
 <section><h2>${t(lang, 'channelHealth')}</h2><table><tr><th>${t(lang, 'channel')}</th><th>${t(lang, 'status')}</th><th>${t(lang, 'lastDelivery')}</th></tr>
 ${channels.map(
   (c) =>
-    html`<tr><td>${c.id}</td><td>${c.inbound}</td><td>${
+    html`<tr><td>${c.id}</td><td>${
+      c.kind === 'notifications'
+        ? t(lang, 'sendsOnly')
+        : c.inbound === 'enabled'
+          ? t(lang, 'on')
+          : `${t(lang, 'off')}${c.inbound.replace(/^disabled/, '')}`
+    }</td><td>${
       lastByChannel.has(c.id) ? when(lastByChannel.get(c.id)!, lang) : t(lang, 'never')
     }</td></tr>`,
 )}

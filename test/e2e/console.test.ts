@@ -121,6 +121,12 @@ describe('admin console in a browser', () => {
     expect(body).toContain('Casos abiertos por cola')
     expect(await page.locator('#dead-count').textContent()).toBe('1')
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true })
+    // On a phone: no sideways scrolling.
+    await page.setViewportSize({ width: 390, height: 844 })
+    const width = await page.evaluate(() => document.documentElement.scrollWidth)
+    expect(width).toBeLessThanOrEqual(390)
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview-phone.png'), fullPage: true })
+    await page.setViewportSize({ width: 1100, height: 900 })
   })
 
   it('opens a ticket and escalates it through the form, which notifies the next level', async () => {
