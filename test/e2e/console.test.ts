@@ -123,7 +123,7 @@ describe('admin console in a browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true })
     // On a phone: no sideways scrolling.
     await page.setViewportSize({ width: 390, height: 844 })
-    const width = await page.evaluate(() => document.documentElement.scrollWidth)
+    const width = await page.evaluate('document.documentElement.scrollWidth')
     expect(width).toBeLessThanOrEqual(390)
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview-phone.png'), fullPage: true })
     await page.setViewportSize({ width: 1100, height: 900 })
