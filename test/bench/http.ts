@@ -120,7 +120,8 @@ export async function benchHttp(options: { messages: number }) {
       WEBHOOK_RATE_LIMIT: '1000000',
       MAX_PENDING_TRIAGE: '1000000',
       // The heap bounds `npm start` and the Docker image run with.
-      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
+      NODE_OPTIONS:
+        process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
     },
     { timeoutMs: 60_000 },
   )
