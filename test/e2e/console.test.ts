@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Source } from '../../adapters/types.js'
 import { manualClock } from '../../src/clock.js'
 import { outbox, tickets } from '../../src/store/schema.js'
 import { settled } from '../helpers/hub.js'
@@ -185,6 +186,10 @@ describe('admin console in a browser', () => {
     const rows = page.locator('#dead-letters tr')
     expect(await rows.count()).toBe(2)
     expect(await page.locator('#dead-letters').textContent()).toContain('422')
+    // Inspect it: the payload and the last error.
+    await page.click('#dead-letters td a')
+    expect(await page.locator('main pre').textContent()).toContain('"conversationId": 702')
+    await page.goBack()
     await page.click('#dead-letters button')
     await page.waitForURL(/done=replayed/)
     await settled(t.hub)
@@ -197,9 +202,22 @@ describe('admin console in a browser', () => {
     ).toEqual([])
   })
 
-  it('shows the WhatsApp Web pairing page (here the channel runs on the Cloud API)', async () => {
+  it('shows the WhatsApp Web pairing QR code while the session waits for a scan', async () => {
     await page.goto(`${base}/admin/whatsapp?lang=es`)
     expect(await page.locator('main').textContent()).toContain('WhatsApp Web no está activo')
+    // A session waiting for its scan (the shape whatsapp-web.js's session reports).
+    const waiting: Source = {
+      name: 'whatsapp-web',
+      start: async () => {},
+      stop: async () => {},
+      health: () => 'qr',
+      snapshot: () => ({ state: 'qr', qr: '2@Zm9vYmFy,abc123,def456,ghi789', lastError: null }),
+    }
+    ;(t.hub.sources as Source[]).push(waiting)
+    await page.goto(`${base}/admin/whatsapp`)
+    expect(await page.locator('main').textContent()).toContain('Escanee este código')
+    expect(await page.locator('#qr svg').count()).toBe(1)
+    ;(t.hub.sources as Source[]).pop()
   })
 
   it('switches to English and serves the monthly report with its CSV', async () => {
