@@ -8,10 +8,10 @@ import {
   replayDeadLetters,
   showDeadLetter,
 } from '../actions/dead-letter.js'
+import { monthlyReport, reportCsv, reportText } from '../admin/monthly-report.js'
 import { loadConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { createLogger, silentLogger } from '../logger.js'
-import { monthlyReport, reportCsv, reportText } from '../reports/monthly.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'

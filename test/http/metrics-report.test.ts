@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { monthlyReport, reportCsv } from '../../src/admin/monthly-report.js'
 import { manualClock } from '../../src/clock.js'
-import { monthlyReport, reportCsv } from '../../src/reports/monthly.js'
 import { tickets } from '../../src/store/schema.js'
 import { settled } from '../helpers/hub.js'
 import { run } from '../helpers/process.js'

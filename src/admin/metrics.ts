@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { Db } from './store/db.js'
+import type { Db } from '../store/db.js'
 
 /**
  * The hub's Prometheus metrics (`GET /metrics`, behind the admin token). Counters are fed by the
