@@ -32,6 +32,8 @@ export const CoreEnv = {
   CORPUS_DIR: z.string().default('data/corpus'),
   MODEL_CACHE_DIR: z.string().default('data/model'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Bearer token Prometheus sends for `GET /metrics`; without it the metrics are open. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEBHOOK_BODY_LIMIT: ByteSize.default(1024 * 1024),
   MIME_BODY_LIMIT: ByteSize.default(25 * 1024 * 1024),
@@ -70,6 +72,7 @@ export type Config = {
   /** Training corpus of the classifier, and where the trained model is cached. */
   classifier: { corpusDir: string; cacheDir: string }
   adminToken: string | undefined
+  metricsToken: string | undefined
   logLevel: string
   limits: {
     webhookBody: number
@@ -142,6 +145,7 @@ export function loadConfig(
     rulesDir: env.RULES_DIR,
     classifier: { corpusDir: env.CORPUS_DIR, cacheDir: env.MODEL_CACHE_DIR },
     adminToken: env.ADMIN_TOKEN,
+    metricsToken: env.METRICS_TOKEN,
     logLevel: env.LOG_LEVEL,
     limits: {
       webhookBody: env.WEBHOOK_BODY_LIMIT,

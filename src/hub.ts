@@ -180,7 +180,7 @@ export function createHub(options: HubOptions): Hub {
     // Unknown channel names in URLs are counted together: labels stay bounded.
     observe: (channel, outcome) =>
       metrics.webhook(channels.has(channel) ? channel : 'unknown', outcome),
-    // Without ADMIN_TOKEN there is no admin surface at all: no API, console or metrics.
+    // Without ADMIN_TOKEN there is no admin surface at all: no API, no console.
     mount: adminToken
       ? (express) => {
           const adminDeps = {
@@ -210,11 +210,16 @@ export function createHub(options: HubOptions): Hub {
               sources,
             }),
           )
-          express.get('/metrics', requireBearer(adminToken), async (_req, res) => {
-            res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
-          })
         }
       : undefined,
+    // Prometheus text; counts and timings only, never contents. Behind METRICS_TOKEN when set.
+    metrics: {
+      ...(config.metricsToken ? { guard: requireBearer(config.metricsToken) } : {}),
+      render: async () => ({
+        type: metrics.registry.contentType,
+        body: await metrics.registry.metrics(),
+      }),
+    },
     logger,
     ingest: { db, channels, clock, logger, onStored: () => worker.wake() },
     bodyLimit: (channel) =>

@@ -16,8 +16,10 @@ export type AppDeps = {
   observe?: WebhookRouteOptions['observe']
   /** Take client addresses from X-Forwarded-For (behind a reverse proxy). */
   trustProxy?: boolean
-  /** Extra routers mounted before the error handler (admin API, console, metrics). */
+  /** Extra routers mounted before the error handler (admin API, console). */
   mount?: (app: Express) => void
+  /** `GET /metrics`: the exposition, and an optional guard (bearer token) in front of it. */
+  metrics?: { guard?: RequestHandler; render: () => Promise<{ type: string; body: string }> }
 }
 
 /** The HTTP surface of the hub. No `listen()` here, so tests drive it in-process. */
@@ -45,6 +47,14 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.observe ? { observe: deps.observe } : {}),
     }),
   )
+  const metrics = deps.metrics
+  if (metrics) {
+    const guard: RequestHandler = metrics.guard ?? ((_req, _res, next) => next())
+    app.get('/metrics', guard, async (_req, res) => {
+      const { type, body } = await metrics.render()
+      res.type(type).send(body)
+    })
+  }
   deps.mount?.(app)
 
   const notFound: RequestHandler = (_req, res) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { monthlyReport, reportCsv } from '../../src/admin/monthly-report.js'
 import { manualClock } from '../../src/clock.js'
 import { tickets } from '../../src/store/schema.js'
-import { settled } from '../helpers/hub.js'
+import { settled, testHub } from '../helpers/hub.js'
 import { run } from '../helpers/process.js'
 import {
   deliver,
@@ -13,6 +13,8 @@ import {
   type Upstreams,
 } from '../helpers/support-hub.js'
 import { waitFor } from '../helpers/wait.js'
+
+const METRICS = 'prometheus-scrape-token-0123'
 
 // What the person who runs the hub reads from it: Prometheus metrics and the monthly report
 // (page and CSV are covered by the console test; here the figures and the CLI).
@@ -25,7 +27,7 @@ describe('metrics and the monthly report', () => {
 
   beforeAll(async () => {
     up = await startUpstreams()
-    t = supportHub(up, { clock })
+    t = supportHub(up, { clock, env: { METRICS_TOKEN: METRICS } })
     base = `http://127.0.0.1:${(await t.hub.listen()).port}`
     const send = deliver(base, clock)
     const contact = { id: 81, name: 'Rosa' }
@@ -59,11 +61,13 @@ describe('metrics and the monthly report', () => {
     await up?.close()
   })
 
-  it('exposes Prometheus metrics behind the admin token', async () => {
+  it('exposes Prometheus metrics, behind METRICS_TOKEN when it is set', async () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(401)
-    const res = await fetch(`${base}/metrics`, {
-      headers: { authorization: `Bearer ${SECRETS.admin}` },
-    })
+    expect(
+      (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SECRETS.admin}` } }))
+        .status,
+    ).toBe(401)
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toContain('text/plain')
     const text = await res.text()
@@ -92,7 +96,7 @@ describe('metrics and the monthly report', () => {
     await waitFor(
       async () => {
         const text = await (
-          await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SECRETS.admin}` } })
+          await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } })
         ).text()
         return /centralita_sla_breaches_total\{kind="first_response_breach"\} [1-9]/.test(text)
       },
@@ -122,6 +126,21 @@ describe('metrics and the monthly report', () => {
     const csv = reportCsv(report)
     expect(csv).toContain('requests,total,3\n')
     expect(csv).toContain('requests_by_channel,whatsapp,1\n')
+  })
+
+  it('serves /metrics without a token when METRICS_TOKEN is not set, even with no admin token', async () => {
+    const open = testHub({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
+    try {
+      const port = (await open.hub.listen()).port
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+      expect(res.status).toBe(200)
+      expect(await res.text()).toContain('# TYPE centralita_webhooks_total counter')
+      // The admin surface itself is off.
+      expect((await fetch(`http://127.0.0.1:${port}/admin`)).status).toBe(404)
+      expect((await fetch(`http://127.0.0.1:${port}/api/tickets`)).status).toBe(404)
+    } finally {
+      await open.close()
+    }
   })
 
   it('prints the report from the command line, as text or CSV', () => {
