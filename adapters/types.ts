@@ -155,7 +155,7 @@ export type SourceDeps = {
     rawHash: string
     messages: NormalizedMessage[]
     events: ChannelEvent[]
-  }): { outcome: string }
+  }): Promise<{ outcome: string }>
   /** Small durable state (IMAP UIDVALIDITY and last UID). */
   state: { get(key: string): string | null; set(key: string, value: string): void }
   /** Addresses the hub receives mail for: its own and the rulebook's queue mailboxes. */

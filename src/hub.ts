@@ -19,7 +19,7 @@ import { acceptDelivery, type ChannelEntry, type IngestResult } from './ingest/i
 import type { Logger } from './logger.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
-import { TRIAGE_JOB } from './store/ingest-store.js'
+import { groupCommit, TRIAGE_JOB } from './store/ingest-store.js'
 import { pendingJobCount } from './store/jobs.js'
 import { outboundStore, sourceState } from './store/outbound-store.js'
 import { purgeExpired } from './store/retention.js'
@@ -89,6 +89,8 @@ export function createHub(options: HubOptions): Hub {
   }
 
   const metrics = createMetrics(db)
+  // Every way in writes through one group commit (see groupCommit).
+  const persist = groupCommit(db)
   const dispatcher = createDispatcher({
     db,
     clock,
@@ -163,7 +165,7 @@ export function createHub(options: HubOptions): Hub {
     const found = adapter.sources?.(settings.config, {
       logger: logger.child({ channel: id }),
       accept: (delivery) =>
-        acceptDelivery({ db, clock, onStored: () => worker.wake() }, id, delivery),
+        acceptDelivery({ db, clock, persist, onStored: () => worker.wake() }, id, delivery),
       state,
       mailboxes: () => ownMailboxes(config, rulebook()),
       busy: behind,
@@ -221,7 +223,7 @@ export function createHub(options: HubOptions): Hub {
       }),
     },
     logger,
-    ingest: { db, channels, clock, logger, onStored: () => worker.wake() },
+    ingest: { db, channels, clock, logger, persist, onStored: () => worker.wake() },
     bodyLimit: (channel) =>
       channels.get(channel)?.adapter.body === 'mime'
         ? config.limits.mimeBody

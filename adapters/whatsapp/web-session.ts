@@ -200,7 +200,7 @@ export class WebSession {
       t: message.timestamp,
     })
     const normalized = normalizeWeb(message, sha256Hex(raw), this.deps.now())
-    const result = this.deps.accept({
+    const result = await this.deps.accept({
       deliveryId: null,
       rawHash: normalized.rawHash,
       messages: [normalized],

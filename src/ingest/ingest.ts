@@ -7,7 +7,7 @@ import type {
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import type { Db } from '../store/db.js'
-import { persistDelivery } from '../store/ingest-store.js'
+import { type Delivery, type PersistResult, persistDelivery } from '../store/ingest-store.js'
 
 /** Every way a delivery can end. The HTTP route maps these to statuses in one switch. */
 export type IngestResult =
@@ -33,6 +33,8 @@ export type IngestDeps = {
   logger: Logger
   /** Told after a commit that queued triage work, so the worker wakes at once. */
   onStored?: (result: { messageIds: number[]; triageJobs: number }) => void
+  /** How deliveries are written (the hub's group commit); by default one transaction each. */
+  persist?: (delivery: Delivery, now: Date) => Promise<PersistResult>
 }
 
 type Accepted = Extract<ParseResult, { kind: 'accepted' }>
@@ -41,23 +43,21 @@ type Accepted = Extract<ParseResult, { kind: 'accepted' }>
  * Stores what an adapter accepted: dedupe + store + enqueue in one transaction. Used by the
  * webhook route and by sources that are not HTTP (SMTP receiver, IMAP poller).
  */
-export function acceptDelivery(
-  deps: Pick<IngestDeps, 'db' | 'clock' | 'onStored'>,
+export async function acceptDelivery(
+  deps: Pick<IngestDeps, 'db' | 'clock' | 'onStored' | 'persist'>,
   channel: string,
   delivery: Omit<Accepted, 'kind' | 'deliveryId'> & { deliveryId: string | null; rawHash: string },
-): IngestResult {
+): Promise<IngestResult> {
   try {
-    const result = persistDelivery(
-      deps.db,
-      {
-        channel,
-        deliveryId: delivery.deliveryId,
-        rawHash: delivery.rawHash,
-        messages: delivery.messages,
-        events: delivery.events,
-      },
-      deps.clock.now(),
-    )
+    const row: Delivery = {
+      channel,
+      deliveryId: delivery.deliveryId,
+      rawHash: delivery.rawHash,
+      messages: delivery.messages,
+      events: delivery.events,
+    }
+    const now = deps.clock.now()
+    const result = deps.persist ? await deps.persist(row, now) : persistDelivery(deps.db, row, now)
     if (result.outcome === 'duplicate')
       return { outcome: 'duplicate', deliveryId: delivery.deliveryId }
     if (result.messageIds.length === 0 && delivery.events.length === 0) {
