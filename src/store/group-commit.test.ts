@@ -1,35 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { sha256Hex } from '../normalized-message.js'
+import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { closeDatabase, type Db, openDatabase } from './db.js'
-import { type Delivery, groupCommit } from './ingest-store.js'
+import { groupCommit } from './ingest-store.js'
 import { messages, webhookDeliveries } from './schema.js'
 
-const delivery = (id: string, messageId: string, text = 'hola'): Delivery => ({
-  channel: 'chatwoot',
-  deliveryId: id,
-  rawHash: sha256Hex(id),
-  events: [],
-  messages: [
-    {
-      channel: 'chatwoot',
-      externalId: messageId,
-      conversationExternalId: '1:10',
-      contactExternalId: '1:40',
-      direction: 'inbound',
-      authorRole: 'customer',
-      text,
-      language: null,
-      attachments: [],
-      sentAt: new Date(0).toISOString(),
-      receivedAt: new Date(0).toISOString(),
-      rawHash: sha256Hex(id),
-      contact: {},
-      triage: true,
-      automated: false,
-      meta: {},
-    },
-  ],
-})
+const delivery = storedDelivery
 
 describe('group commit', () => {
   let db: Db

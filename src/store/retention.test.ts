@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { sha256Hex } from '../normalized-message.js'
+import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { closeDatabase, type Db, openDatabase } from './db.js'
 import { persistDelivery } from './ingest-store.js'
 import { completeJob } from './jobs.js'
@@ -9,34 +9,7 @@ import { jobs, messages, webhookDeliveries } from './schema.js'
 const DAY = 86_400_000
 const policy = { deliveriesMs: 8 * DAY, jobsMs: 7 * DAY }
 
-function delivery(id: string, messageId: string) {
-  return {
-    channel: 'chatwoot',
-    deliveryId: id,
-    rawHash: sha256Hex(id),
-    events: [],
-    messages: [
-      {
-        channel: 'chatwoot',
-        externalId: messageId,
-        conversationExternalId: '1:10',
-        contactExternalId: '1:40',
-        direction: 'inbound' as const,
-        authorRole: 'customer' as const,
-        text: 'hola',
-        language: null,
-        attachments: [],
-        sentAt: new Date(0).toISOString(),
-        receivedAt: new Date(0).toISOString(),
-        rawHash: sha256Hex(id),
-        contact: {},
-        triage: true,
-        automated: false,
-        meta: {},
-      },
-    ],
-  }
-}
+const delivery = storedDelivery
 
 describe('retention', () => {
   let db: Db
