@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
+import { type Placeholder, sql } from 'drizzle-orm'
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
@@ -57,4 +58,38 @@ function cachePreparedStatements(sqlite: Database.Database, size = 512): void {
     if (cache.size > size) cache.delete(cache.keys().next().value!)
     return statement
   }) as typeof sqlite.prepare
+}
+
+/**
+ * A query built once per connection and run again with new values: drizzle's `prepare()`,
+ * with `sql.placeholder` where values go. Building a query (drizzle turning the builder into
+ * SQL) costs several times more than SQLite running it, so the queries that run for every
+ * message are built this way. The query belongs to the connection, so it runs inside or
+ * outside a transaction on it alike.
+ */
+export function prepared<Query>(build: (db: Executor) => Query): (db: Executor) => Query {
+  const byConnection = new WeakMap<Database.Database, Query>()
+  return (db) => {
+    const connection = connectionOf(db)
+    let query = byConnection.get(connection)
+    if (query === undefined) {
+      query = build(db)
+      byConnection.set(connection, query)
+    }
+    return query
+  }
+}
+
+function connectionOf(db: Executor): Database.Database {
+  return (db as unknown as { session: { client: Database.Database } }).session.client
+}
+
+/** `{ name: sql.placeholder(name) }` for each name: the values of a prepared insert. */
+export function placeholders<const Name extends string>(
+  names: readonly Name[],
+): Record<Name, Placeholder<Name>> {
+  return Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])) as Record<
+    Name,
+    Placeholder<Name>
+  >
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
-import type { Db, Executor } from './db.js'
+import { type Db, type Executor, placeholders, prepared } from './db.js'
 import {
   channelState,
   contacts,
@@ -45,20 +45,15 @@ export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistR
   return db.transaction((tx) => {
     let deliveryRowId: number | null = null
     if (delivery.deliveryId !== null) {
-      const inserted = tx
-        .insert(webhookDeliveries)
-        .values({
-          channel: delivery.channel,
-          deliveryId: delivery.deliveryId,
-          rawHash: delivery.rawHash,
-          messageCount: delivery.messages.length,
-          receivedAt: at,
-        })
-        .onConflictDoNothing()
-        .returning({ id: webhookDeliveries.id })
-        .all()
-      if (inserted.length === 0) return { outcome: 'duplicate' } as const
-      deliveryRowId = inserted[0]!.id
+      const inserted = insertDelivery(tx).get({
+        channel: delivery.channel,
+        deliveryId: delivery.deliveryId,
+        rawHash: delivery.rawHash,
+        messageCount: delivery.messages.length,
+        receivedAt: at,
+      })
+      if (!inserted) return { outcome: 'duplicate' } as const
+      deliveryRowId = inserted.id
     }
     const messageIds: number[] = []
     let triageJobs = 0
@@ -67,10 +62,7 @@ export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistR
       if (id === null) continue
       messageIds.push(id)
       if (message.triage) {
-        tx.insert(jobs)
-          .values({ kind: TRIAGE_JOB, refId: id, runAt: at, updatedAt: at, createdAt: at })
-          .onConflictDoNothing()
-          .run()
+        insertTriageJob(tx).run({ refId: id, at })
         triageJobs++
       }
     }
@@ -83,6 +75,29 @@ export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistR
     } as const
   })
 }
+
+const insertDelivery = prepared((db) =>
+  db
+    .insert(webhookDeliveries)
+    .values(placeholders(['channel', 'deliveryId', 'rawHash', 'messageCount', 'receivedAt']))
+    .onConflictDoNothing()
+    .returning({ id: webhookDeliveries.id })
+    .prepare(),
+)
+
+const insertTriageJob = prepared((db) =>
+  db
+    .insert(jobs)
+    .values({
+      kind: TRIAGE_JOB,
+      refId: sql.placeholder('refId'),
+      runAt: sql.placeholder('at'),
+      updatedAt: sql.placeholder('at'),
+      createdAt: sql.placeholder('at'),
+    })
+    .onConflictDoNothing()
+    .prepare(),
+)
 
 type Waiting = {
   delivery: Delivery
@@ -138,56 +153,100 @@ function storeMessage(
   deliveryRowId: number | null,
   at: number,
 ): number | null {
-  const known = db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(eq(messages.channel, message.channel), eq(messages.externalId, message.externalId)))
-    .get()
+  const known = messageByExternalId(db).get({
+    channel: message.channel,
+    externalId: message.externalId,
+  })
   if (known) return null
 
   const contactId = upsertContact(db, message, at)
   const conversationId =
     threadConversation(db, message) ?? upsertConversation(db, message, contactId, at)
   const sentAt = Date.parse(message.sentAt)
-  const inserted = db
-    .insert(messages)
-    .values({
-      channel: message.channel,
-      externalId: message.externalId,
-      conversationId,
-      contactId,
-      deliveryId: deliveryRowId,
-      direction: message.direction,
-      authorRole: message.authorRole,
-      text: message.text,
-      subject: message.subject ?? null,
-      language: message.language,
-      attachments: JSON.stringify(message.attachments),
-      automated: message.automated,
-      triage: message.triage,
-      meta: JSON.stringify(message.meta),
-      sentAt,
-      receivedAt: Date.parse(message.receivedAt),
-      rawHash: message.rawHash,
-    })
-    .returning({ id: messages.id })
-    .get()
+  const inserted = insertMessage(db).get({
+    channel: message.channel,
+    externalId: message.externalId,
+    conversationId,
+    contactId,
+    deliveryId: deliveryRowId,
+    direction: message.direction,
+    authorRole: message.authorRole,
+    text: message.text,
+    subject: message.subject ?? null,
+    language: message.language,
+    attachments: JSON.stringify(message.attachments),
+    automated: message.automated,
+    triage: message.triage,
+    meta: JSON.stringify(message.meta),
+    sentAt,
+    receivedAt: Date.parse(message.receivedAt),
+    rawHash: message.rawHash,
+  })!
   touchConversation(db, conversationId, message, sentAt, at)
   return inserted.id
 }
 
+const messageByExternalId = prepared((db) =>
+  db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.channel, sql.placeholder('channel')),
+        eq(messages.externalId, sql.placeholder('externalId')),
+      ),
+    )
+    .prepare(),
+)
+
+const insertMessage = prepared((db) =>
+  db
+    .insert(messages)
+    .values(
+      placeholders([
+        'channel',
+        'externalId',
+        'conversationId',
+        'contactId',
+        'deliveryId',
+        'direction',
+        'authorRole',
+        'text',
+        'subject',
+        'language',
+        'attachments',
+        'automated',
+        'triage',
+        'meta',
+        'sentAt',
+        'receivedAt',
+        'rawHash',
+      ]),
+    )
+    .returning({ id: messages.id })
+    .prepare(),
+)
+
 function upsertContact(db: Executor, message: NormalizedMessage, at: number): number {
   const { name, email, phone } = message.contact
-  const row = db
+  const row = upsertContactQuery(db).get({
+    channel: message.channel,
+    externalId: message.contactExternalId,
+    name: name ?? null,
+    email: email ?? null,
+    phone: phone ?? null,
+    at,
+  })!
+  return row.id
+}
+
+const upsertContactQuery = prepared((db) =>
+  db
     .insert(contacts)
     .values({
-      channel: message.channel,
-      externalId: message.contactExternalId,
-      name: name ?? null,
-      email: email ?? null,
-      phone: phone ?? null,
-      createdAt: at,
-      updatedAt: at,
+      ...placeholders(['channel', 'externalId', 'name', 'email', 'phone']),
+      createdAt: sql.placeholder('at'),
+      updatedAt: sql.placeholder('at'),
     })
     .onConflictDoUpdate({
       target: [contacts.channel, contacts.externalId],
@@ -195,13 +254,12 @@ function upsertContact(db: Executor, message: NormalizedMessage, at: number): nu
         name: sql`coalesce(excluded.name, ${contacts.name})`,
         email: sql`coalesce(excluded.email, ${contacts.email})`,
         phone: sql`coalesce(excluded.phone, ${contacts.phone})`,
-        updatedAt: at,
+        updatedAt: sql`excluded.updated_at`,
       },
     })
     .returning({ id: contacts.id })
-    .get()
-  return row.id
-}
+    .prepare(),
+)
 
 /** The conversation of the first earlier message this one refers to, if the hub has it. */
 function threadConversation(db: Executor, message: NormalizedMessage): number | null {
@@ -225,24 +283,42 @@ function upsertConversation(
   contactId: number,
   at: number,
 ): number {
-  const row = db
+  const row = upsertConversationQuery(db).get({
+    channel: message.channel,
+    externalId: message.conversationExternalId,
+    contactId,
+    language: message.language,
+    at,
+  })!
+  return row.id
+}
+
+const upsertConversationQuery = prepared((db) =>
+  db
     .insert(conversations)
     .values({
-      channel: message.channel,
-      externalId: message.conversationExternalId,
-      contactId,
-      language: message.language,
-      createdAt: at,
-      updatedAt: at,
+      ...placeholders(['channel', 'externalId', 'contactId', 'language']),
+      createdAt: sql.placeholder('at'),
+      updatedAt: sql.placeholder('at'),
     })
     .onConflictDoUpdate({
       target: [conversations.channel, conversations.externalId],
-      set: { updatedAt: at },
+      set: { updatedAt: sql`excluded.updated_at` },
     })
     .returning({ id: conversations.id })
-    .get()
-  return row.id
-}
+    .prepare(),
+)
+
+const touchInbound = prepared((db) =>
+  db
+    .update(conversations)
+    .set({
+      lastInboundAt: sql`max(coalesce(${conversations.lastInboundAt}, 0), ${sql.placeholder('sentAt')})`,
+      updatedAt: sql`${sql.placeholder('at')}`,
+    })
+    .where(eq(conversations.id, sql.placeholder('id')))
+    .prepare(),
+)
 
 function touchConversation(
   db: Executor,
@@ -252,13 +328,7 @@ function touchConversation(
   at: number,
 ): void {
   if (message.direction === 'inbound') {
-    db.update(conversations)
-      .set({
-        lastInboundAt: sql`max(coalesce(${conversations.lastInboundAt}, 0), ${sentAt})`,
-        updatedAt: at,
-      })
-      .where(eq(conversations.id, conversationId))
-      .run()
+    touchInbound(db).run({ id: conversationId, sentAt, at })
   } else if (message.authorRole === 'agent' || message.authorRole === 'operator') {
     db.update(conversations)
       .set({

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
-import type { Executor } from './db.js'
+import { type Executor, prepared } from './db.js'
 import { jobs } from './schema.js'
 
 export type ClaimedJob = { id: number; refId: number; attempts: number }
@@ -17,51 +17,81 @@ export function claimJobs(
 ): ClaimedJob[] {
   const at = now.getTime()
   return db.transaction((tx) => {
-    // Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table:
-    // due pending jobs, then running ones whose lease ran out (a dead worker's).
-    const pending = tx
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.status, 'pending'), lte(jobs.runAt, at), eq(jobs.kind, kind)))
-      .orderBy(asc(jobs.runAt), asc(jobs.id))
-      .limit(limit)
-      .all()
+    const values = { kind, at, limit }
+    const pending = duePendingJobs(tx).all(values)
     const expired =
       pending.length < limit
-        ? tx
-            .select({ id: jobs.id })
-            .from(jobs)
-            .where(and(eq(jobs.status, 'running'), lte(jobs.lockedUntil, at), eq(jobs.kind, kind)))
-            .orderBy(asc(jobs.id))
-            .limit(limit - pending.length)
-            .all()
+        ? expiredJobs(tx).all({ ...values, limit: limit - pending.length })
         : []
-    const due = [...pending, ...expired]
-    if (due.length === 0) return []
-    return tx
-      .update(jobs)
-      .set({
-        status: 'running',
-        lockedUntil: at + leaseMs,
-        attempts: sql`${jobs.attempts} + 1`,
-        updatedAt: at,
-      })
-      .where(
-        inArray(
-          jobs.id,
-          due.map((row) => row.id),
-        ),
-      )
-      .returning({ id: jobs.id, refId: jobs.refId, attempts: jobs.attempts })
-      .all()
+    return [...pending, ...expired].map(
+      (row) => claimJob(tx).get({ id: row.id, lockedUntil: at + leaseMs, at })!,
+    )
   })
 }
 
+// Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table:
+// due pending jobs, then running ones whose lease ran out (a dead worker's).
+const duePendingJobs = prepared((db) =>
+  db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.status, 'pending'),
+        lte(jobs.runAt, sql.placeholder('at')),
+        eq(jobs.kind, sql.placeholder('kind')),
+      ),
+    )
+    .orderBy(asc(jobs.runAt), asc(jobs.id))
+    .limit(sql.placeholder('limit'))
+    .prepare(),
+)
+
+const expiredJobs = prepared((db) =>
+  db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.status, 'running'),
+        lte(jobs.lockedUntil, sql.placeholder('at')),
+        eq(jobs.kind, sql.placeholder('kind')),
+      ),
+    )
+    .orderBy(asc(jobs.id))
+    .limit(sql.placeholder('limit'))
+    .prepare(),
+)
+
+const claimJob = prepared((db) =>
+  db
+    .update(jobs)
+    .set({
+      status: 'running',
+      lockedUntil: sql`${sql.placeholder('lockedUntil')}`,
+      attempts: sql`${jobs.attempts} + 1`,
+      updatedAt: sql`${sql.placeholder('at')}`,
+    })
+    .where(eq(jobs.id, sql.placeholder('id')))
+    .returning({ id: jobs.id, refId: jobs.refId, attempts: jobs.attempts })
+    .prepare(),
+)
+
+const markJobDone = prepared((db) =>
+  db
+    .update(jobs)
+    .set({
+      status: 'done',
+      lockedUntil: null,
+      lastError: null,
+      updatedAt: sql`${sql.placeholder('at')}`,
+    })
+    .where(eq(jobs.id, sql.placeholder('id')))
+    .prepare(),
+)
+
 export function completeJob(db: Executor, id: number, now: Date): void {
-  db.update(jobs)
-    .set({ status: 'done', lockedUntil: null, lastError: null, updatedAt: now.getTime() })
-    .where(eq(jobs.id, id))
-    .run()
+  markJobDone(db).run({ id, at: now.getTime() })
 }
 
 /** Schedules another try at `retryAt`, or marks the job failed for good when it is null. */

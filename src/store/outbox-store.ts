@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
-import type { Executor } from './db.js'
+import { type Executor, placeholders, prepared } from './db.js'
 import { outbox } from './schema.js'
 
 /** One outbound effect to perform, as planned. */
@@ -32,28 +32,47 @@ export function enqueueEffects(db: Executor, effects: readonly Effect[], now: Da
   const at = now.getTime()
   let added = 0
   for (const effect of effects) {
-    const result = db
-      .insert(outbox)
-      .values({
-        idempotencyKey: effect.key,
-        kind: effect.kind,
-        subject: effect.subject,
-        payload: JSON.stringify(effect.payload),
-        afterKey: effect.after ?? null,
-        conversationId: effect.conversationId ?? null,
-        recipient: effect.recipient?.toLowerCase() ?? null,
-        automatic: effect.automatic ?? false,
-        maxAttempts: effect.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        nextAttemptAt: at,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .onConflictDoNothing()
-      .run()
+    const result = insertEffect(db).run({
+      idempotencyKey: effect.key,
+      kind: effect.kind,
+      subject: effect.subject,
+      payload: JSON.stringify(effect.payload),
+      afterKey: effect.after ?? null,
+      conversationId: effect.conversationId ?? null,
+      recipient: effect.recipient?.toLowerCase() ?? null,
+      automatic: effect.automatic ?? false,
+      maxAttempts: effect.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      nextAttemptAt: at,
+      createdAt: at,
+      updatedAt: at,
+    })
     added += result.changes
   }
   return added
 }
+
+const insertEffect = prepared((db) =>
+  db
+    .insert(outbox)
+    .values(
+      placeholders([
+        'idempotencyKey',
+        'kind',
+        'subject',
+        'payload',
+        'afterKey',
+        'conversationId',
+        'recipient',
+        'automatic',
+        'maxAttempts',
+        'nextAttemptAt',
+        'createdAt',
+        'updatedAt',
+      ]),
+    )
+    .onConflictDoNothing()
+    .prepare(),
+)
 
 const prerequisite = alias(outbox, 'prerequisite')
 
@@ -238,6 +257,14 @@ export function countAutomaticEffects(
   filter: { conversationId?: number; recipient?: string; kinds?: readonly string[] },
   since: number,
 ): number {
+  // The reply caps ask these two for every message: built once.
+  if (!filter.kinds && (filter.conversationId === undefined) !== (filter.recipient === undefined)) {
+    const row =
+      filter.conversationId !== undefined
+        ? automaticToConversation(db).get({ value: filter.conversationId, since })
+        : automaticToRecipient(db).get({ value: filter.recipient!.toLowerCase(), since })
+    return row?.n ?? 0
+  }
   const conditions = [eq(outbox.automatic, true), gte(outbox.createdAt, since)]
   if (filter.conversationId !== undefined)
     conditions.push(eq(outbox.conversationId, filter.conversationId))
@@ -251,3 +278,21 @@ export function countAutomaticEffects(
     .get()
   return row?.n ?? 0
 }
+
+/** Automatic effects since `since` for one conversation or one recipient: built once each. */
+const automaticTo = (column: typeof outbox.conversationId | typeof outbox.recipient) =>
+  prepared((db) =>
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.automatic, true),
+          gte(outbox.createdAt, sql.placeholder('since')),
+          eq(column, sql.placeholder('value')),
+        ),
+      )
+      .prepare(),
+  )
+const automaticToConversation = automaticTo(outbox.conversationId)
+const automaticToRecipient = automaticTo(outbox.recipient)

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm'
-import type { Executor } from './db.js'
+import { type Executor, placeholders, prepared } from './db.js'
 import { auditLog, conversations, escalations, slaEvents, tickets } from './schema.js'
 
 export type TicketRow = typeof tickets.$inferSelect
@@ -61,34 +61,98 @@ export function audit(
   entry: { actor: string; action: string; subject: string; details?: unknown },
   at: number,
 ) {
-  db.insert(auditLog)
-    .values({
-      at,
-      actor: entry.actor,
-      action: entry.action,
-      subject: entry.subject,
-      details: JSON.stringify(entry.details ?? {}),
-    })
-    .run()
+  insertAudit(db).run({
+    at,
+    actor: entry.actor,
+    action: entry.action,
+    subject: entry.subject,
+    details: JSON.stringify(entry.details ?? {}),
+  })
 }
+
+const insertAudit = prepared((db) =>
+  db
+    .insert(auditLog)
+    .values(placeholders(['at', 'actor', 'action', 'subject', 'details']))
+    .prepare(),
+)
+
+const ticketById = prepared((db) =>
+  db
+    .select()
+    .from(tickets)
+    .where(eq(tickets.id, sql.placeholder('id')))
+    .prepare(),
+)
 
 export function getTicket(db: Executor, id: number): TicketRow | undefined {
-  return db.select().from(tickets).where(eq(tickets.id, id)).get()
+  return ticketById(db).get({ id })
 }
 
+const escalationById = prepared((db) =>
+  db
+    .select()
+    .from(escalations)
+    .where(eq(escalations.id, sql.placeholder('id')))
+    .prepare(),
+)
+
 export function getEscalation(db: Executor, id: number): EscalationRow | undefined {
-  return db.select().from(escalations).where(eq(escalations.id, id)).get()
+  return escalationById(db).get({ id })
 }
+
+const openEscalationOf = prepared((db) =>
+  db
+    .select()
+    .from(escalations)
+    .where(
+      and(
+        eq(escalations.ticketId, sql.placeholder('ticketId')),
+        inArray(escalations.status, OPEN_ESCALATION),
+      ),
+    )
+    .orderBy(desc(escalations.id))
+    .prepare(),
+)
 
 /** The open escalation of a ticket (there is at most one at a time). */
 export function openEscalation(db: Executor, ticketId: number): EscalationRow | undefined {
-  return db
-    .select()
-    .from(escalations)
-    .where(and(eq(escalations.ticketId, ticketId), inArray(escalations.status, OPEN_ESCALATION)))
-    .orderBy(desc(escalations.id))
-    .get()
+  return openEscalationOf(db).get({ ticketId })
 }
+
+const insertEscalation = prepared((db) =>
+  db
+    .insert(escalations)
+    .values(
+      placeholders([
+        'ticketId',
+        'fromLevel',
+        'toLevel',
+        'reason',
+        'notes',
+        'escalatedBy',
+        'status',
+        'slaDueAt',
+        'createdAt',
+        'updatedAt',
+      ]),
+    )
+    .returning()
+    .prepare(),
+)
+
+/** Sets a ticket's level, and its queue unless `owner` is null. */
+const setTicketLevel = prepared((db) =>
+  db
+    .update(tickets)
+    .set({
+      level: sql`${sql.placeholder('level')}`,
+      queue: sql`coalesce(${sql.placeholder('owner')}, ${tickets.queue})`,
+      updatedAt: sql`${sql.placeholder('at')}`,
+    })
+    .where(eq(tickets.id, sql.placeholder('id')))
+    .prepare(),
+)
 
 /**
  * Opens an escalation of a ticket to `toLevel`: the open one, if any, is closed as escalated;
@@ -121,26 +185,19 @@ export function escalate(
       .where(eq(escalations.id, current.id))
       .run()
   }
-  const row = db
-    .insert(escalations)
-    .values({
-      ticketId: e.ticketId,
-      fromLevel: current?.toLevel ?? ticket?.level ?? null,
-      toLevel: e.toLevel,
-      reason: e.reason.slice(0, 1000),
-      notes: e.notes?.slice(0, 4000) ?? null,
-      escalatedBy: e.escalatedBy.slice(0, 200),
-      status: 'pendiente',
-      slaDueAt: e.slaDueAt,
-      createdAt: at,
-      updatedAt: at,
-    })
-    .returning()
-    .get()
-  db.update(tickets)
-    .set({ level: e.toLevel, ...(e.owner ? { queue: e.owner } : {}), updatedAt: at })
-    .where(eq(tickets.id, e.ticketId))
-    .run()
+  const row = insertEscalation(db).get({
+    ticketId: e.ticketId,
+    fromLevel: current?.toLevel ?? ticket?.level ?? null,
+    toLevel: e.toLevel,
+    reason: e.reason.slice(0, 1000),
+    notes: e.notes?.slice(0, 4000) ?? null,
+    escalatedBy: e.escalatedBy.slice(0, 200),
+    status: 'pendiente',
+    slaDueAt: e.slaDueAt,
+    createdAt: at,
+    updatedAt: at,
+  })!
+  setTicketLevel(db).run({ level: e.toLevel, owner: e.owner || null, at, id: e.ticketId })
   audit(
     db,
     {
@@ -434,20 +491,24 @@ export function pendingSurvey(
   conversationId: number,
   since: number,
 ): TicketRow | undefined {
-  return db
+  return pendingSurveyOf(db).get({ conversationId, since })
+}
+
+const pendingSurveyOf = prepared((db) =>
+  db
     .select()
     .from(tickets)
     .where(
       and(
-        eq(tickets.conversationId, conversationId),
+        eq(tickets.conversationId, sql.placeholder('conversationId')),
         eq(tickets.status, 'resuelto'),
         isNull(tickets.satisfaction),
-        gte(tickets.surveySentAt, since),
+        gte(tickets.surveySentAt, sql.placeholder('since')),
       ),
     )
     .orderBy(desc(tickets.surveySentAt))
-    .get()
-}
+    .prepare(),
+)
 
 export function markSurveySent(db: Executor, ticketId: number, at: number): void {
   db.update(tickets).set({ surveySentAt: at, updatedAt: at }).where(eq(tickets.id, ticketId)).run()

@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, or, sql } from 'drizzle-orm'
 import type { Decision } from '../triage/triage.js'
-import type { Executor } from './db.js'
+import { type Executor, placeholders, prepared } from './db.js'
 import {
   channelState,
   contacts,
@@ -30,14 +30,18 @@ function parseObject(json: string): Record<string, unknown> {
   }
 }
 
-export function loadTriageSubject(db: Executor, messageId: number): TriageSubject | null {
-  const row = db
+const subjectQuery = prepared((db) =>
+  db
     .select({ message: messages, conversation: conversations, contact: contacts })
     .from(messages)
     .innerJoin(conversations, eq(conversations.id, messages.conversationId))
     .innerJoin(contacts, eq(contacts.id, messages.contactId))
-    .where(eq(messages.id, messageId))
-    .get()
+    .where(eq(messages.id, sql.placeholder('messageId')))
+    .prepare(),
+)
+
+export function loadTriageSubject(db: Executor, messageId: number): TriageSubject | null {
+  const row = subjectQuery(db).get({ messageId })
   if (!row) return null
   return {
     message: { ...row.message, meta: parseObject(row.message.meta) },
@@ -51,15 +55,29 @@ export function loadTriageSubject(db: Executor, messageId: number): TriageSubjec
  * contact with the same email address or phone number.
  */
 export function countRecentComplaints(db: Executor, contact: ContactRow, since: number): number {
+  const row = recentComplaintsQuery(db).get({
+    contactId: contact.id,
+    // A missing email or phone matches nobody (`= NULL` is never true).
+    email: contact.email || null,
+    phone: contact.phone || null,
+    since,
+  })
+  return row?.n ?? 0
+}
+
+const recentComplaintsQuery = prepared((db) => {
   // The person's contacts first (indexed by email and phone), then their messages' decisions.
-  const sameContact = [eq(contacts.id, contact.id)]
-  if (contact.email) sameContact.push(eq(contacts.email, contact.email))
-  if (contact.phone) sameContact.push(eq(contacts.phone, contact.phone))
   const theirContacts = db
     .select({ id: contacts.id })
     .from(contacts)
-    .where(or(...sameContact))
-  const row = db
+    .where(
+      or(
+        eq(contacts.id, sql.placeholder('contactId')),
+        eq(contacts.email, sql.placeholder('email')),
+        eq(contacts.phone, sql.placeholder('phone')),
+      ),
+    )
+  return db
     .select({ n: sql<number>`count(*)` })
     .from(messages)
     .innerJoin(triageDecisions, eq(triageDecisions.messageId, messages.id))
@@ -67,37 +85,44 @@ export function countRecentComplaints(db: Executor, contact: ContactRow, since: 
       and(
         inArray(messages.contactId, theirContacts),
         inArray(triageDecisions.intent, ['complaint', 'legal']),
-        gte(triageDecisions.createdAt, since),
+        gte(triageDecisions.createdAt, sql.placeholder('since')),
       ),
     )
-    .get()
-  return row?.n ?? 0
-}
+    .prepare()
+})
+
+const decisionOfMessage = prepared((db) =>
+  db
+    .select({ id: triageDecisions.id })
+    .from(triageDecisions)
+    .where(eq(triageDecisions.messageId, sql.placeholder('messageId')))
+    .prepare(),
+)
 
 export function hasDecision(db: Executor, messageId: number): boolean {
-  return (
-    db
-      .select({ id: triageDecisions.id })
-      .from(triageDecisions)
-      .where(eq(triageDecisions.messageId, messageId))
-      .get() !== undefined
-  )
+  return decisionOfMessage(db).get({ messageId }) !== undefined
 }
 
 /** Next readable ticket number for the year: TK-2026-000123. */
 export function nextTicketNumber(db: Executor, year: number, at: number): string {
-  const key = `ticket_seq:${year}`
-  const row = db
-    .insert(channelState)
-    .values({ key, value: '1', updatedAt: at })
-    .onConflictDoUpdate({
-      target: channelState.key,
-      set: { value: sql`CAST(${channelState.value} AS INTEGER) + 1`, updatedAt: at },
-    })
-    .returning({ value: channelState.value })
-    .get()
+  const row = ticketSequence(db).get({ key: `ticket_seq:${year}`, at })!
   return `TK-${year}-${String(row.value).padStart(6, '0')}`
 }
+
+const ticketSequence = prepared((db) =>
+  db
+    .insert(channelState)
+    .values({ key: sql.placeholder('key'), value: '1', updatedAt: sql.placeholder('at') })
+    .onConflictDoUpdate({
+      target: channelState.key,
+      set: {
+        value: sql`CAST(${channelState.value} AS INTEGER) + 1`,
+        updatedAt: sql`excluded.updated_at`,
+      },
+    })
+    .returning({ value: channelState.value })
+    .prepare(),
+)
 
 export type NewTicket = {
   conversationId: number
@@ -117,26 +142,49 @@ export function openTicket(
   ticket: NewTicket,
   now: Date,
 ): { id: number; number: string; created: boolean } {
-  const open = db
+  const open = openTicketOf(db).get({ conversationId: ticket.conversationId })
+  if (open) return { ...open, created: false }
+  const at = now.getTime()
+  const number = nextTicketNumber(db, now.getUTCFullYear(), at)
+  const row = insertTicket(db).get({ ...ticket, number, createdAt: at, updatedAt: at })!
+  return { id: row.id, number, created: true }
+}
+
+const openTicketOf = prepared((db) =>
+  db
     .select({ id: tickets.id, number: tickets.number })
     .from(tickets)
     .where(
       and(
-        eq(tickets.conversationId, ticket.conversationId),
+        eq(tickets.conversationId, sql.placeholder('conversationId')),
         inArray(tickets.status, ['abierto', 'en_proceso']),
       ),
     )
-    .get()
-  if (open) return { ...open, created: false }
-  const at = now.getTime()
-  const number = nextTicketNumber(db, now.getUTCFullYear(), at)
-  const row = db
+    .prepare(),
+)
+
+const insertTicket = prepared((db) =>
+  db
     .insert(tickets)
-    .values({ ...ticket, number, createdAt: at, updatedAt: at })
+    .values(
+      placeholders([
+        'conversationId',
+        'messageId',
+        'type',
+        'priority',
+        'queue',
+        'level',
+        'assignee',
+        'firstResponseDueAt',
+        'resolutionDueAt',
+        'number',
+        'createdAt',
+        'updatedAt',
+      ]),
+    )
     .returning({ id: tickets.id })
-    .get()
-  return { id: row.id, number, created: true }
-}
+    .prepare(),
+)
 
 export function insertDecision(
   db: Executor,
@@ -145,29 +193,51 @@ export function insertDecision(
   rulebookVersion: string,
   now: Date,
 ): number {
-  const row = db
-    .insert(triageDecisions)
-    .values({
-      messageId: subject.messageId,
-      conversationId: subject.conversationId,
-      intent: decision.intent,
-      confidence: decision.confidence,
-      priority: decision.priority,
-      level: decision.level,
-      signals: JSON.stringify(decision.signals),
-      amount: decision.amount,
-      language: decision.language,
-      queue: decision.queue,
-      needsHuman: decision.needsHuman,
-      actions: JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
-      explanation: JSON.stringify(decision.explanation),
-      rulebookVersion,
-      createdAt: now.getTime(),
-    })
-    .returning({ id: triageDecisions.id })
-    .get()
+  const row = insertDecisionQuery(db).get({
+    messageId: subject.messageId,
+    conversationId: subject.conversationId,
+    intent: decision.intent,
+    confidence: decision.confidence,
+    priority: decision.priority,
+    level: decision.level,
+    signals: JSON.stringify(decision.signals),
+    amount: decision.amount,
+    language: decision.language,
+    queue: decision.queue,
+    needsHuman: decision.needsHuman,
+    actions: JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
+    explanation: JSON.stringify(decision.explanation),
+    rulebookVersion,
+    createdAt: now.getTime(),
+  })!
   return row.id
 }
+
+const insertDecisionQuery = prepared((db) =>
+  db
+    .insert(triageDecisions)
+    .values(
+      placeholders([
+        'messageId',
+        'conversationId',
+        'intent',
+        'confidence',
+        'priority',
+        'level',
+        'signals',
+        'amount',
+        'language',
+        'queue',
+        'needsHuman',
+        'actions',
+        'explanation',
+        'rulebookVersion',
+        'createdAt',
+      ]),
+    )
+    .returning({ id: triageDecisions.id })
+    .prepare(),
+)
 
 /** Whether an automatic reply of `kind` went to the conversation since `since`. */
 export function repliedWith(
@@ -176,17 +246,19 @@ export function repliedWith(
   kind: string,
   since: number,
 ): boolean {
-  return (
-    db
-      .select({ id: triageDecisions.id })
-      .from(triageDecisions)
-      .where(
-        and(
-          eq(triageDecisions.conversationId, conversationId),
-          gte(triageDecisions.createdAt, since),
-          sql`json_extract(${triageDecisions.actions}, '$.reply.kind') = ${kind}`,
-        ),
-      )
-      .get() !== undefined
-  )
+  return repliedWithQuery(db).get({ conversationId, since, kind }) !== undefined
 }
+
+const repliedWithQuery = prepared((db) =>
+  db
+    .select({ id: triageDecisions.id })
+    .from(triageDecisions)
+    .where(
+      and(
+        eq(triageDecisions.conversationId, sql.placeholder('conversationId')),
+        gte(triageDecisions.createdAt, sql.placeholder('since')),
+        sql`json_extract(${triageDecisions.actions}, '$.reply.kind') = ${sql.placeholder('kind')}`,
+      ),
+    )
+    .prepare(),
+)
