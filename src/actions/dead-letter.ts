@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js'
+import { type Db, IMMEDIATE } from '../store/db.js'
 import { getEffect, listEffects, type OutboxRow, replayEffect } from '../store/outbox-store.js'
 import { audit } from '../store/ticket-store.js'
 
@@ -69,6 +69,6 @@ export function replayDeadLetters(
         audit(tx, { actor: by, action: 'outbox.replayed', subject: `outbox:${id}` }, now.getTime())
       } else skipped.push(id)
     }
-  })
+  }, IMMEDIATE)
   return { replayed, skipped }
 }

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { escalateTicket } from '../sla/escalation.js'
-import type { Db } from '../store/db.js'
+import { type Db, IMMEDIATE } from '../store/db.js'
 import { enqueueEffects, getEffect, listEffects } from '../store/outbox-store.js'
 import { decidedLanguage, latestCustomerMessage } from '../store/relay-store.js'
 import {
@@ -255,7 +255,7 @@ export function adminService(deps: AdminApiDeps) {
           } else survey = 'not sent: no customer message to answer'
         }
         return { ticket: ticketView(getTicket(tx, id)!), survey }
-      })
+      }, IMMEDIATE)
       deps.onEffects()
       deps.onCasesChanged()
       return result
@@ -322,7 +322,7 @@ export function adminService(deps: AdminApiDeps) {
         )
         enqueueEffects(tx, escalated.effects, new Date(at))
         return { escalation: escalated.escalation, notes: escalated.notes }
-      })
+      }, IMMEDIATE)
       deps.onEffects()
       deps.onCasesChanged()
       return {

@@ -3,7 +3,7 @@ import { planNotification } from '../actions/notify.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
-import type { Db } from '../store/db.js'
+import { type Db, IMMEDIATE } from '../store/db.js'
 import { type Effect, enqueueEffects } from '../store/outbox-store.js'
 import { conversations } from '../store/schema.js'
 import {
@@ -131,7 +131,7 @@ export function createSlaClock(
         }
       }
       enqueueEffects(tx, effects, nowDate)
-    })
+    }, IMMEDIATE)
     if (fired > 0) deps.logger.info({ fired, effects: effects.length }, 'sla events fired')
     if (effects.length > 0) deps.onEffects?.()
     return { fired, next: nextCaseDeadline(deps.db, now, warnBefore) }

@@ -93,3 +93,11 @@ export function placeholders<const Name extends string>(
     Placeholder<Name>
   >
 }
+
+/**
+ * How every transaction that writes begins: IMMEDIATE takes the write lock at BEGIN (waiting
+ * up to `busy_timeout` for it). A deferred transaction that reads first and then writes fails
+ * at once with SQLITE_BUSY when another connection (the triage thread's, the CLI's) committed
+ * in between; one that begins IMMEDIATE cannot. Inside another transaction it is a savepoint.
+ */
+export const IMMEDIATE = { behavior: 'immediate' } as const

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
-import { type Executor, prepared } from './db.js'
+import { type Executor, IMMEDIATE, prepared } from './db.js'
 import { jobs } from './schema.js'
 
 export type ClaimedJob = { id: number; refId: number; attempts: number }
@@ -26,7 +26,7 @@ export function claimJobs(
     return [...pending, ...expired].map(
       (row) => claimJob(tx).get({ id: row.id, lockedUntil: at + leaseMs, at })!,
     )
-  })
+  }, IMMEDIATE)
 }
 
 // Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table:

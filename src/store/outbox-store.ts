@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
-import { type Executor, placeholders, prepared } from './db.js'
+import { type Executor, IMMEDIATE, placeholders, prepared } from './db.js'
 import { outbox } from './schema.js'
 
 /** One outbound effect to perform, as planned. */
@@ -130,7 +130,7 @@ export function claimDueEffects(
       )
       .returning()
       .all()
-  })
+  }, IMMEDIATE)
 }
 
 /**

@@ -33,12 +33,14 @@ export function purgeExpired(
   )
   const deliveries = {
     run: (cutoff: number) =>
-      sqlite.transaction(() => {
-        const ids = (expiredDeliveries.all(cutoff) as { id: number }[]).map((r) => r.id)
-        if (ids.length === 0) return { changes: 0 }
-        unlink.run(JSON.stringify(ids))
-        return dropDeliveries.run(JSON.stringify(ids))
-      })(),
+      sqlite
+        .transaction(() => {
+          const ids = (expiredDeliveries.all(cutoff) as { id: number }[]).map((r) => r.id)
+          if (ids.length === 0) return { changes: 0 }
+          unlink.run(JSON.stringify(ids))
+          return dropDeliveries.run(JSON.stringify(ids))
+        })
+        .immediate(),
   }
   const jobs = sqlite.prepare(
     `delete from jobs where id in

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { deadline, escalateTicket } from '../sla/escalation.js'
-import type { Db } from '../store/db.js'
+import { type Db, IMMEDIATE } from '../store/db.js'
 import { TRIAGE_JOB } from '../store/ingest-store.js'
 import { claimJobs, completeJob, failJob } from '../store/jobs.js'
 import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
@@ -125,7 +125,7 @@ function relayAnswer(
     )
     queued = enqueueEffects(tx, plan.effects, now)
     completeJob(tx, job.id, now)
-  })
+  }, IMMEDIATE)
   deps.logger.info(
     {
       messageId: answer.message.id,
@@ -169,7 +169,7 @@ export function triageMessage(
         now.getTime(),
       )
       completeJob(tx, job.id, now)
-    })
+    }, IMMEDIATE)
     deps.logger.info({ ticketId: surveyed.id, score }, 'satisfaction recorded')
     return 'done'
   }
@@ -289,7 +289,7 @@ export function triageMessage(
     )
     queued = enqueueEffects(tx, [...planned.effects, ...(escalation?.effects ?? [])], now)
     completeJob(tx, job.id, now)
-  })
+  }, IMMEDIATE)
   deps.logger.info(
     {
       messageId: message.id,
@@ -320,37 +320,39 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
       // messages), so webhooks waiting on the event loop are answered between slices.
-      deps.db.$client.transaction(() => {
-        for (let n = 0; n < batchSize; n++) {
-          if (performance.now() - started >= sliceMs) {
-            more = true
-            return
+      deps.db.$client
+        .transaction(() => {
+          for (let n = 0; n < batchSize; n++) {
+            if (performance.now() - started >= sliceMs) {
+              more = true
+              return
+            }
+            const [job] = claimJobs(deps.db, TRIAGE_JOB, 1, now, LEASE_MS)
+            if (!job) return
+            try {
+              triageMessage(deps, job)
+            } catch (err) {
+              const retry = job.attempts < MAX_ATTEMPTS
+              deps.logger.error(
+                { err, jobId: job.id, messageId: job.refId, attempt: job.attempts },
+                'triage failed',
+              )
+              failJob(
+                deps.db,
+                job.id,
+                err instanceof Error ? err.message : String(err),
+                retry
+                  ? new Date(
+                      now.getTime() + backoffDelay(job.attempts, { baseMs: 1000, maxMs: 60_000 }),
+                    )
+                  : null,
+                now,
+              )
+            }
+            if (n === batchSize - 1) more = true
           }
-          const [job] = claimJobs(deps.db, TRIAGE_JOB, 1, now, LEASE_MS)
-          if (!job) return
-          try {
-            triageMessage(deps, job)
-          } catch (err) {
-            const retry = job.attempts < MAX_ATTEMPTS
-            deps.logger.error(
-              { err, jobId: job.id, messageId: job.refId, attempt: job.attempts },
-              'triage failed',
-            )
-            failJob(
-              deps.db,
-              job.id,
-              err instanceof Error ? err.message : String(err),
-              retry
-                ? new Date(
-                    now.getTime() + backoffDelay(job.attempts, { baseMs: 1000, maxMs: 60_000 }),
-                  )
-                : null,
-              now,
-            )
-          }
-          if (n === batchSize - 1) more = true
-        }
-      })()
+        })
+        .immediate()
       return more ? 'more' : 'idle'
     },
   })
