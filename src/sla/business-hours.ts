@@ -1,4 +1,5 @@
 import { DateTime, Interval } from 'luxon'
+import { zoneNamed } from './zone.js'
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 export type Weekday = (typeof WEEKDAYS)[number]
@@ -61,14 +62,14 @@ function intervalsOn(calendar: Calendar, day: DateTime, date: string): Interval[
 
 export function isOpen(calendar: Calendar, at: Date): boolean {
   if (calendar.alwaysOpen) return true
-  const local = DateTime.fromJSDate(at, { zone: calendar.timezone })
+  const local = DateTime.fromJSDate(at, { zone: zoneNamed(calendar.timezone) })
   return openIntervalsOn(calendar, local).some((i) => i.contains(local))
 }
 
 /** The first moment at or after `at` when the business is open (null if never within ~2 years). */
 export function nextOpen(calendar: Calendar, at: Date): Date | null {
   if (calendar.alwaysOpen) return at
-  let day = DateTime.fromJSDate(at, { zone: calendar.timezone })
+  let day = DateTime.fromJSDate(at, { zone: zoneNamed(calendar.timezone) })
   const start = day
   for (let i = 0; i < MAX_DAYS; i++) {
     for (const interval of openIntervalsOn(calendar, day)) {
@@ -89,7 +90,7 @@ export function addBusinessTime(calendar: Calendar, from: Date, durationMs: numb
   if (calendar.alwaysOpen || durationMs <= 0)
     return new Date(from.getTime() + Math.max(0, durationMs))
   let remaining = durationMs
-  let cursor = DateTime.fromJSDate(from, { zone: calendar.timezone })
+  let cursor = DateTime.fromJSDate(from, { zone: zoneNamed(calendar.timezone) })
   let day = cursor
   for (let i = 0; i < MAX_DAYS; i++) {
     for (const interval of openIntervalsOn(calendar, day)) {
@@ -110,8 +111,8 @@ export function businessTimeBetween(calendar: Calendar, from: Date, to: Date): n
   if (to <= from) return 0
   if (calendar.alwaysOpen) return to.getTime() - from.getTime()
   const range = Interval.fromDateTimes(
-    DateTime.fromJSDate(from, { zone: calendar.timezone }),
-    DateTime.fromJSDate(to, { zone: calendar.timezone }),
+    DateTime.fromJSDate(from, { zone: zoneNamed(calendar.timezone) }),
+    DateTime.fromJSDate(to, { zone: zoneNamed(calendar.timezone) }),
   )
   let total = 0
   let day = range.start!.startOf('day')
@@ -150,8 +151,8 @@ export function describeMoment(
 }
 
 function describeMinute(at: Date, calendar: Calendar, language: 'es' | 'en', now: Date): string {
-  const local = DateTime.fromJSDate(at, { zone: calendar.timezone }).setLocale(language)
-  const today = DateTime.fromJSDate(now, { zone: calendar.timezone })
+  const local = DateTime.fromJSDate(at, { zone: zoneNamed(calendar.timezone) }).setLocale(language)
+  const today = DateTime.fromJSDate(now, { zone: zoneNamed(calendar.timezone) })
   const sameDay = local.hasSame(today, 'day')
   const tomorrow = local.hasSame(today.plus({ days: 1 }), 'day')
   if (language === 'es') {

@@ -7,6 +7,7 @@ import type { Effect } from '../store/outbox-store.js'
 import { type EscalationRow, escalate, type Level, type TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { addBusinessTime } from './business-hours.js'
+import { zoneNamed } from './zone.js'
 
 /** A deadline `durationMs` after `from`, in business time when asked (calendar of the channel). */
 export function deadline(
@@ -23,7 +24,7 @@ export function deadline(
 /** A moment as admins read it, in the business's timezone: "20-11-2026 18:00". */
 export function localTime(rulebook: Rulebook, channel: string | null, at: number): string {
   const zone = rulebook.calendarFor(channel).timezone
-  return DateTime.fromMillis(at, { zone }).toFormat('dd-MM-yyyy HH:mm')
+  return DateTime.fromMillis(at, { zone: zoneNamed(zone) }).toFormat('dd-MM-yyyy HH:mm')
 }
 
 const LEVEL_ES: Record<Level, string> = { L1: 'L1', L2: 'L2', L3: 'L3' }
