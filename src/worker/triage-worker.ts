@@ -308,7 +308,7 @@ export function triageMessage(
 /** Drains triage jobs: woken on every stored message, polling only as a safety net. */
 export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   const batchSize = deps.batchSize ?? 256
-  const sliceMs = deps.sliceMs ?? 10
+  const sliceMs = deps.sliceMs ?? 2
   return startLoop({
     name: 'triage',
     logger: deps.logger,
