@@ -5,9 +5,9 @@ const BUCKET_MS = 15 * 60_000
 /**
  * An IANA time zone that remembers its UTC offsets. Luxon asks the platform (Intl) for the
  * offset of every date it builds, and business-hours arithmetic builds several per message.
- * Offsets are kept per quarter hour: every change of offset since 1970 (DST or otherwise)
+ * Offsets are kept per quarter hour: every change of offset since 1972 (DST or otherwise)
  * falls on a quarter hour in UTC, since local change times and offsets are both whole quarter
- * hours.
+ * hours (Liberia's -0:44:30, gone in 1972, was the last offset that was not).
  */
 class RememberingZone extends IANAZone {
   readonly #offsets = new Map<number, number>()

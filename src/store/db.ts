@@ -97,7 +97,8 @@ export function placeholders<const Name extends string>(
 /**
  * How every transaction that writes begins: IMMEDIATE takes the write lock at BEGIN (waiting
  * up to `busy_timeout` for it). A deferred transaction that reads first and then writes fails
- * at once with SQLITE_BUSY when another connection (the triage thread's, the CLI's) committed
- * in between; one that begins IMMEDIATE cannot. Inside another transaction it is a savepoint.
+ * at once with SQLITE_BUSY when another connection committed in between (the CLI's: `dlq
+ * replay` while the hub runs); one that begins IMMEDIATE cannot. Inside another transaction it
+ * is a savepoint.
  */
 export const IMMEDIATE = { behavior: 'immediate' } as const
