@@ -24,6 +24,7 @@ declare module 'natural/lib/natural/classifiers/bayes_classifier.js' {
       ): { label: string; value: number }[]
     }
     addDocument(text: string | string[], label: string): void
+    textToFeatures(observation: string | string[]): number[]
     train(): void
     getClassifications(observation: string | string[]): { label: string; value: number }[]
     classify(observation: string | string[]): string

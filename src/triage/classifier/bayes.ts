@@ -49,6 +49,19 @@ const identity = { tokenizeAndStem: (text: string) => text.split(' ') }
 function trainNatural(docs: readonly { features: string[]; label: string }[]): NaturalDump {
   const classifier = new BayesClassifier(identity, SMOOTHING)
   for (const doc of docs) classifier.addDocument(doc.features, doc.label)
+  // natural turns each document into a 0/1 vector by looking every vocabulary entry up in the
+  // document (vocabulary × words per document): ten seconds on this corpus. The same vectors,
+  // in the same (insertion) order, from an index of the vocabulary: a fraction of a second.
+  let index: Map<string, number> | null = null
+  classifier.textToFeatures = (observation) => {
+    index ??= new Map(Object.keys(classifier.features).map((feature, i) => [feature, i]))
+    const vector = new Array<number>(index.size).fill(0)
+    for (const feature of observation) {
+      const at = index.get(feature)
+      if (at !== undefined) vector[at] = 1
+    }
+    return vector
+  }
   classifier.train()
   const { features, classifier: counts } = JSON.parse(JSON.stringify(classifier)) as NaturalDump
   return { features, classifier: counts }
