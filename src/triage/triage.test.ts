@@ -31,6 +31,10 @@ describe('L3 signals', () => {
     ['voy a publicar en facebook lo que me hicieron', 'media_threat'],
     ['los voy a funar en todas las redes', 'media_threat'],
     ["I'm posting this on Instagram tonight", 'media_threat'],
+    ['me dio una alergia en la piel el producto de los asientos', 'injury'],
+    ['terminé en la clínica por el golpe', 'injury'],
+    ['the antenna got snapped in the tunnel', 'property_damage'],
+    ['esto va directo a mis historias de instagram', 'media_threat'],
   ])('"%s" → %s, level L3', (text, signal) => {
     const d = decide(text)
     expect(d.signals).toContain(signal)
@@ -50,6 +54,8 @@ describe('L3 signals', () => {
     ['quedaron rayas de jabón en el parabrisas'], // soap streaks are not damage
     ['se cayó la app cuando iba a pagar'], // an app crash is not a fall
     ['los vi en redes sociales y quería saber el precio'], // found them on social media
+    ["Hi, I'm a journalist writing about local businesses, could I interview the owner?"],
+    ['soy periodista y quería hacer una nota sobre su local'],
   ])('"%s" raises no L3 signal', (text) => {
     const d = decide(text)
     expect(d.signals.filter((s) => s !== 'repeat_complainer')).toEqual([])
@@ -149,6 +155,22 @@ describe('automatic replies', () => {
     expect(
       decide('¿A qué hora abren el sábado?', { context: { inHours: false } }).reply?.kind,
     ).toBe('faq')
+  })
+
+  it('acknowledges only what the rules recognise, never on the classifier alone', () => {
+    // A classifier certain that everything is a suggestion.
+    const sure: IntentClassifier = {
+      name: 'always suggestion',
+      scores: () => new Map([['suggestion', 0.97] as const, ['complaint', 0.03] as const]),
+    }
+    const alone = triage({ text: 'Siempre atiende una sola persona en la caja' }, rulebook, sure)
+    expect(alone.intent).toBe('suggestion')
+    expect(alone.reply).toBeNull()
+    expect(alone.explanation.reasons.join('\n')).toMatch(
+      /only the classifier reads this as suggestion/,
+    )
+    const named = triage({ text: 'Les sugiero poner una máquina de café' }, rulebook, sure)
+    expect(named.reply).toEqual({ kind: 'ack' })
   })
 
   it('sends a message nobody can place to a person, with a ticket in the default queue', () => {

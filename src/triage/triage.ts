@@ -357,6 +357,12 @@ export function triage(
       if (question) reply = { kind: 'faq', faqId: faq.id, similarity: faq.similarity }
       else reasons.push('no FAQ answer: the message does not ask anything')
     }
+  } else if (replyKind === 'ack' && !((ruleScores.get(intent) ?? 0) > 0)) {
+    // An acknowledgement tells the customer what we understood ("thanks for your suggestion"):
+    // it needs the rules' word for it. The classifier alone may route a message, never answer it.
+    reasons.push(
+      `no acknowledgement: only the classifier reads this as ${intent}; a person answers`,
+    )
   } else if (replyKind === 'ack' || replyKind === 'out_of_hours') {
     reply = { kind: replyKind }
   }
