@@ -171,6 +171,14 @@ describe('automatic replies', () => {
     )
     const named = triage({ text: 'Les sugiero poner una máquina de café' }, rulebook, sure)
     expect(named.reply).toEqual({ kind: 'ack' })
+    // Unsure: a person takes it, and the customer is told so (with the default response time).
+    const torn: IntentClassifier = {
+      name: 'torn',
+      scores: () => new Map([['suggestion', 0.5] as const, ['sales', 0.5] as const]),
+    }
+    const unsure = triage({ text: 'Siempre atiende una sola persona en la caja' }, rulebook, torn)
+    expect(unsure.needsHuman).toBe(true)
+    expect(unsure.reply).toEqual({ kind: 'ack' })
   })
 
   it('sends a message nobody can place to a person, with a ticket in the default queue', () => {

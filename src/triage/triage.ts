@@ -357,9 +357,11 @@ export function triage(
       if (question) reply = { kind: 'faq', faqId: faq.id, similarity: faq.similarity }
       else reasons.push('no FAQ answer: the message does not ask anything')
     }
-  } else if (replyKind === 'ack' && !((ruleScores.get(intent) ?? 0) > 0)) {
-    // An acknowledgement tells the customer what we understood ("thanks for your suggestion"):
-    // it needs the rules' word for it. The classifier alone may route a message, never answer it.
+  } else if (replyKind === 'ack' && !needsHuman && !((ruleScores.get(intent) ?? 0) > 0)) {
+    // The acknowledgement promises the response time of the priority this intent got (a day
+    // for a suggestion, an hour for a technical problem): that needs the rules' word for the
+    // intent. The classifier alone may route a message, never answer it. (An unsure message's
+    // acknowledgement promises the default time, whatever the intent: it still goes out.)
     reasons.push(
       `no acknowledgement: only the classifier reads this as ${intent}; a person answers`,
     )
