@@ -1,39 +1,31 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
-import { type Executor, IMMEDIATE, prepared } from './db.js'
+import { type Executor, prepared } from './db.js'
 import { jobs } from './schema.js'
 
-export type ClaimedJob = { id: number; refId: number; attempts: number }
+export type DueJob = { id: number; refId: number; attempts: number }
 
 /**
- * Claims up to `limit` due jobs of `kind` for `leaseMs`. A job whose lease ran out (its worker
- * died mid-way) is due again, so work interrupted by a crash resumes after a restart.
+ * Up to `limit` jobs of `kind` that are due, oldest first: pending ones whose time came, then
+ * any left `running` by a worker whose lease ran out (a hub from before this version).
+ *
+ * The triage worker reads and finishes them inside one IMMEDIATE transaction: no other
+ * connection can take them meanwhile, and a crash rolls the whole slice back to where it was,
+ * so nothing needs to be marked as taken first.
  */
-export function claimJobs(
-  db: Executor,
-  kind: string,
-  limit: number,
-  now: Date,
-  leaseMs: number,
-): ClaimedJob[] {
-  const at = now.getTime()
-  return db.transaction((tx) => {
-    const values = { kind, at, limit }
-    const pending = duePendingJobs(tx).all(values)
-    const expired =
-      pending.length < limit
-        ? expiredJobs(tx).all({ ...values, limit: limit - pending.length })
-        : []
-    return [...pending, ...expired].map(
-      (row) => claimJob(tx).get({ id: row.id, lockedUntil: at + leaseMs, at })!,
-    )
-  }, IMMEDIATE)
+export function dueJobs(db: Executor, kind: string, limit: number, now: Date): DueJob[] {
+  const values = { kind, at: now.getTime(), limit }
+  const pending = duePendingJobs(db).all(values)
+  return pending.length < limit
+    ? [...pending, ...expiredJobs(db).all({ ...values, limit: limit - pending.length })]
+    : pending
 }
 
-// Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table:
-// due pending jobs, then running ones whose lease ran out (a dead worker's).
+const due = { id: jobs.id, refId: jobs.refId, attempts: jobs.attempts }
+
+// Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table.
 const duePendingJobs = prepared((db) =>
   db
-    .select({ id: jobs.id })
+    .select(due)
     .from(jobs)
     .where(
       and(
@@ -49,7 +41,7 @@ const duePendingJobs = prepared((db) =>
 
 const expiredJobs = prepared((db) =>
   db
-    .select({ id: jobs.id })
+    .select(due)
     .from(jobs)
     .where(
       and(
@@ -60,20 +52,6 @@ const expiredJobs = prepared((db) =>
     )
     .orderBy(asc(jobs.id))
     .limit(sql.placeholder('limit'))
-    .prepare(),
-)
-
-const claimJob = prepared((db) =>
-  db
-    .update(jobs)
-    .set({
-      status: 'running',
-      lockedUntil: sql`${sql.placeholder('lockedUntil')}`,
-      attempts: sql`${jobs.attempts} + 1`,
-      updatedAt: sql`${sql.placeholder('at')}`,
-    })
-    .where(eq(jobs.id, sql.placeholder('id')))
-    .returning({ id: jobs.id, refId: jobs.refId, attempts: jobs.attempts })
     .prepare(),
 )
 
@@ -94,7 +72,10 @@ export function completeJob(db: Executor, id: number, now: Date): void {
   markJobDone(db).run({ id, at: now.getTime() })
 }
 
-/** Schedules another try at `retryAt`, or marks the job failed for good when it is null. */
+/**
+ * Counts a try that ended in `error` and schedules another at `retryAt`, or marks the job failed
+ * for good when it is null.
+ */
 export function failJob(
   db: Executor,
   id: number,
@@ -106,6 +87,7 @@ export function failJob(
     .set({
       status: retryAt ? 'pending' : 'failed',
       runAt: retryAt ? retryAt.getTime() : undefined,
+      attempts: sql`${jobs.attempts} + 1`,
       lockedUntil: null,
       lastError: error.slice(0, 2000),
       updatedAt: now.getTime(),

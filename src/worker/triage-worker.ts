@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js'
 import { deadline, escalateTicket } from '../sla/escalation.js'
 import { type Db, IMMEDIATE } from '../store/db.js'
 import { TRIAGE_JOB } from '../store/ingest-store.js'
-import { claimJobs, completeJob, failJob } from '../store/jobs.js'
+import { completeJob, type DueJob, dueJobs, failJob } from '../store/jobs.js'
 import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
 import {
   decidedLanguage,
@@ -54,7 +54,6 @@ export type TriageWorkerDeps = {
   pollMs?: number
 }
 
-const LEASE_MS = 60_000
 /** How long after a ticket's survey a bare 1–5 from the customer counts as its answer. */
 const SURVEY_WINDOW_MS = 7 * 86_400_000
 const MAX_ATTEMPTS = 5
@@ -305,6 +304,28 @@ export function triageMessage(
   return 'done'
 }
 
+/** Jobs read from the queue at a time within a slice. */
+const READ_AHEAD = 8
+
+/** Triages one job; a failure rolls back that message alone and schedules another try. */
+function runJob(deps: TriageWorkerDeps, job: DueJob, now: Date): void {
+  try {
+    triageMessage(deps, job)
+  } catch (err) {
+    const attempt = job.attempts + 1
+    deps.logger.error({ err, jobId: job.id, messageId: job.refId, attempt }, 'triage failed')
+    failJob(
+      deps.db,
+      job.id,
+      err instanceof Error ? err.message : String(err),
+      attempt < MAX_ATTEMPTS
+        ? new Date(now.getTime() + backoffDelay(attempt, { baseMs: 1000, maxMs: 60_000 }))
+        : null,
+      now,
+    )
+  }
+}
+
 /** Drains triage jobs: woken on every stored message, polling only as a safety net. */
 export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   const batchSize = deps.batchSize ?? 256
@@ -322,35 +343,21 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // messages), so webhooks waiting on the event loop are answered between slices.
       deps.db.$client
         .transaction(() => {
-          for (let n = 0; n < batchSize; n++) {
-            if (performance.now() - started >= sliceMs) {
-              more = true
-              return
+          // A slice triages a handful of messages: read the queue a few jobs at a time.
+          let done = 0
+          while (done < batchSize) {
+            const due = dueJobs(deps.db, TRIAGE_JOB, Math.min(READ_AHEAD, batchSize - done), now)
+            if (due.length === 0) return
+            for (const job of due) {
+              if (performance.now() - started >= sliceMs) {
+                more = true
+                return
+              }
+              runJob(deps, job, now)
+              done++
             }
-            const [job] = claimJobs(deps.db, TRIAGE_JOB, 1, now, LEASE_MS)
-            if (!job) return
-            try {
-              triageMessage(deps, job)
-            } catch (err) {
-              const retry = job.attempts < MAX_ATTEMPTS
-              deps.logger.error(
-                { err, jobId: job.id, messageId: job.refId, attempt: job.attempts },
-                'triage failed',
-              )
-              failJob(
-                deps.db,
-                job.id,
-                err instanceof Error ? err.message : String(err),
-                retry
-                  ? new Date(
-                      now.getTime() + backoffDelay(job.attempts, { baseMs: 1000, maxMs: 60_000 }),
-                    )
-                  : null,
-                now,
-              )
-            }
-            if (n === batchSize - 1) more = true
           }
+          more = true
         })
         .immediate()
       return more ? 'more' : 'idle'

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from '../../src/config.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import { silentLogger } from '../../src/logger.js'
 import { outbox } from '../../src/store/schema.js'
+import type { IntentClassifier } from '../../src/triage/triage.js'
 import { waitFor } from './wait.js'
 
 export const RULES_DIR = join(import.meta.dirname, '../../rules')
@@ -23,7 +24,13 @@ export function tempDir(prefix = 'centralita-'): { dir: string; cleanup: () => v
  */
 export function testHub(
   env: Record<string, string>,
-  options: { clock?: Clock; dir?: string; configure?: (config: Config) => void } = {},
+  options: {
+    clock?: Clock
+    dir?: string
+    configure?: (config: Config) => void
+    /** A classifier to use instead of the one trained on the corpus. */
+    classifier?: IntentClassifier | null
+  } = {},
 ) {
   const temp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir()
   const config = loadConfig(
@@ -41,6 +48,7 @@ export function testHub(
     config,
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.classifier !== undefined ? { classifier: options.classifier } : {}),
   })
   return {
     hub,

@@ -5,7 +5,7 @@ import { type IntentId, SIGNALS, type SignalId } from '../rulebook/schema.js'
 import type { IntentClassifier } from '../triage.js'
 import type { CorpusRow } from './corpus.js'
 import { featuresOf } from './features.js'
-import { LOGISTIC_DEFAULTS, type SavedLogistic, trainLogistic } from './logistic.js'
+import { alignLogistic, LOGISTIC_DEFAULTS, type SavedLogistic, trainLogistic } from './logistic.js'
 
 /** Bumped whenever features or training change, so cached models are retrained. */
 export const MODEL_VERSION = 'nb-lr-1'
@@ -116,32 +116,44 @@ function logScorer(dump: NaturalDump): {
   for (const feature of Object.keys(dump.features)) index.set(feature, i++)
   const labels = Object.keys(dump.classifier.classFeatures)
   const width = labels.length
+  const { priors, weights } = logWeights(dump, labels, index.size)
+  return {
+    labels,
+    index,
+    scoreRows(rows) {
+      const logits = priors.slice()
+      for (const at of rows) {
+        const base = at * width
+        for (let l = 0; l < width; l++) logits[l]! += weights[base + l]!
+      }
+      return logits
+    },
+  }
+}
+
+/**
+ * log(count / total) for every (feature, label), feature-major so one feature's weights are
+ * adjacent in memory; a label that never saw a feature gets the smoothing. (A function of its
+ * own, so the scorer keeps these arrays and not natural's counts.)
+ */
+function logWeights(
+  dump: NaturalDump,
+  labels: readonly string[],
+  size: number,
+): { priors: number[]; weights: Float64Array } {
+  const width = labels.length
   const { classFeatures, classTotals, totalExamples, smoothing } = dump.classifier
   const priors = labels.map((label) => Math.log(classTotals[label]! / totalExamples))
-  // log(count / total) for every (feature, label), feature-major so one feature's weights are
-  // adjacent in memory; a label that never saw a feature gets the smoothing.
-  const weights = new Float64Array(index.size * width)
+  const weights = new Float64Array(size * width)
   labels.forEach((label, l) => {
     const logTotal = Math.log(classTotals[label]!)
     const unseen = Math.log(smoothing) - logTotal
-    for (let f = 0; f < index.size; f++) weights[f * width + l] = unseen
+    for (let f = 0; f < size; f++) weights[f * width + l] = unseen
     for (const [feature, count] of Object.entries(classFeatures[label]!)) {
       weights[Number(feature) * width + l] = Math.log(count) - logTotal
     }
   })
-  const scoreRows = (rows: readonly number[]) => {
-    const logits = priors.slice()
-    for (const at of rows) {
-      const base = at * width
-      for (let l = 0; l < width; l++) logits[l]! += weights[base + l]!
-    }
-    return logits
-  }
-  return {
-    labels,
-    index,
-    scoreRows,
-  }
+  return { priors, weights }
 }
 
 function rowsOf(index: ReadonlyMap<string, number>, features: readonly string[]): number[] {
@@ -170,20 +182,7 @@ function softmax(logits: readonly number[], temperature: number): number[] {
  */
 export function modelScorer(model: SavedModel): IntentClassifier {
   const intents = logScorer(model.intents)
-  const width = intents.labels.length
-  // The regression's weights laid out like the Bayes model's (same rows, same label order), so
-  // one vocabulary lookup per feature serves both. Both were trained on the same features.
-  const order = intents.labels.map((label) => model.logistic.labels.indexOf(label))
-  if (order.some((at) => at < 0)) throw new Error('cached model: the two intent models disagree')
-  const regression = new Float64Array(intents.index.size * width)
-  model.logistic.features.forEach((feature, f) => {
-    const row = intents.index.get(feature)
-    if (row === undefined) return
-    for (let l = 0; l < width; l++) {
-      regression[row * width + l] = model.logistic.weights[f * order.length + order[l]!]!
-    }
-  })
-  const bias = order.map((at) => model.logistic.bias[at]!)
+  const regression = alignLogistic(model.logistic, intents.index, intents.labels)
   // Signal models were trained on a subset of the rows, so their vocabulary is part of the
   // intents': each keeps the map from an intent row to its own row (-1: never seen).
   const signals = Object.entries(model.signals).map(([signal, dump]) => {
@@ -210,14 +209,8 @@ export function modelScorer(model: SavedModel): IntentClassifier {
     scores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
       const bayes = intents.scoreRows(rows)
-      // The regression sees each message as a unit-length bag of its known features.
-      const sums = new Float64Array(width)
-      for (const at of rows) {
-        const base = at * width
-        for (let l = 0; l < width; l++) sums[l]! += regression[base + l]!
-      }
-      const scale = rows.length > 0 ? 1 / Math.sqrt(rows.length) : 0
-      const mixed = bayes.map((v, l) => (v / temperature + bias[l]! + sums[l]! * scale) / 2)
+      const logits = regression.logits(rows)
+      const mixed = bayes.map((v, l) => (v / temperature + logits[l]!) / 2)
       const probabilities = softmax(mixed, 1)
       return new Map(intents.labels.map((label, l) => [label as IntentId, probabilities[l]!]))
     },

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { logisticScorer, trainLogistic } from './logistic.js'
+import { alignLogistic, type SavedLogistic, trainLogistic } from './logistic.js'
+
+/** Scores feature names with a model laid out on its own vocabulary. */
+const scorerOf = (model: SavedLogistic) => {
+  const index = new Map(model.features.map((f, i) => [f, i]))
+  const aligned = alignLogistic(model, index, model.labels)
+  return {
+    labels: model.labels,
+    logits: (features: string[]) =>
+      aligned.logits(features.flatMap((f) => (index.has(f) ? [index.get(f)!] : []))),
+  }
+}
 
 const softmax = (z: Float64Array) => {
   const max = Math.max(...z)
@@ -22,7 +33,7 @@ const docs = [
 
 describe('trainLogistic', () => {
   it('learns which features tell the labels apart, and none from shared ones', () => {
-    const scorer = logisticScorer(trainLogistic(docs))
+    const scorer = scorerOf(trainLogistic(docs))
     const p = (features: string[]) => {
       const probabilities = softmax(scorer.logits(features))
       return Object.fromEntries(scorer.labels.map((label, i) => [label, probabilities[i]!]))
@@ -37,8 +48,8 @@ describe('trainLogistic', () => {
   it('gives the same model for the same corpus, and a cached copy scores exactly like it', () => {
     const model = trainLogistic(docs)
     expect(trainLogistic(docs)).toEqual(model)
-    const cached = logisticScorer(JSON.parse(JSON.stringify(model)))
-    const fresh = logisticScorer(model)
+    const cached = scorerOf(JSON.parse(JSON.stringify(model)))
+    const fresh = scorerOf(model)
     for (const features of [['u:refund'], ['u:hours', 'u:please'], ['u:now']]) {
       expect([...cached.logits(features)]).toEqual([...fresh.logits(features)])
     }

@@ -123,27 +123,41 @@ export function trainLogistic(
   }
 }
 
-/** Scores features with a trained model: one logit per label (softmax them for probabilities). */
-export function logisticScorer(model: SavedLogistic): {
-  labels: readonly string[]
-  logits(features: readonly string[]): Float64Array
-} {
-  const width = model.labels.length
-  const index = new Map(model.features.map((f, i) => [f, i]))
-  const weights = Float64Array.from(model.weights)
-  const bias = Float64Array.from(model.bias)
+/** A trained model laid out for scoring (see `alignLogistic`). */
+export type LogisticRows = {
+  /** Logits, one per label, of a message given as the rows of its known features. */
+  logits(rows: readonly number[]): Float64Array
+}
+
+/**
+ * Lays a trained model out on another vocabulary index and label order (the naive Bayes
+ * model's), so one lookup per feature serves both experts. A feature the index lacks is
+ * dropped; a row the model never saw scores zero.
+ */
+export function alignLogistic(
+  model: SavedLogistic,
+  index: ReadonlyMap<string, number>,
+  labels: readonly string[],
+): LogisticRows {
+  const width = labels.length
+  const order = labels.map((label) => model.labels.indexOf(label))
+  if (order.some((at) => at < 0)) throw new Error('logistic model: labels do not match')
+  const rows = new Float64Array(index.size * width)
+  model.features.forEach((feature, f) => {
+    const row = index.get(feature)
+    if (row === undefined) return
+    for (let l = 0; l < width; l++) rows[row * width + l] = model.weights[f * width + order[l]!]!
+  })
+  const bias = Float64Array.from(order, (at) => model.bias[at]!)
   return {
-    labels: model.labels,
-    logits(features) {
+    logits(known) {
       const z = Float64Array.from(bias)
-      let known = 0
-      for (const f of features) if (index.has(f)) known++
-      if (known === 0) return z
-      const scale = 1 / Math.sqrt(known)
-      for (const f of features) {
-        const at = index.get(f)
-        if (at === undefined) continue
-        for (let l = 0; l < width; l++) z[l]! += weights[at * width + l]! * scale
+      if (known.length === 0) return z
+      // The same unit-length bag of features as in training.
+      const scale = 1 / Math.sqrt(known.length)
+      for (const row of known) {
+        const base = row * width
+        for (let l = 0; l < width; l++) z[l]! += rows[base + l]! * scale
       }
       return z
     },

@@ -1,0 +1,80 @@
+import { eq } from 'drizzle-orm'
+import request from 'supertest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { manualClock } from '../../src/clock.js'
+import { jobs, messages, triageDecisions } from '../../src/store/schema.js'
+import type { IntentClassifier } from '../../src/triage/triage.js'
+import { payloads, SECRETS } from '../helpers/deliveries.js'
+import { testHub } from '../helpers/hub.js'
+import { chatwootHeaders } from '../helpers/sign.js'
+import { waitFor } from '../helpers/wait.js'
+
+const NOW = new Date('2026-11-20T10:00:00Z')
+
+// A classifier that breaks on one message, as a bug or a corrupt model would.
+const brittle: IntentClassifier = {
+  name: 'breaks on "boom"',
+  scores(tokens) {
+    if (tokens.some((t) => t.word === 'boom')) throw new Error('classifier broke')
+    return new Map([['faq', 0.9] as const, ['other', 0.1] as const])
+  },
+}
+
+describe('a message whose triage fails', () => {
+  let t: ReturnType<typeof testHub> | null = null
+  afterEach(async () => {
+    await t?.close()
+    t = null
+  })
+
+  it('rolls back alone, is retried with backoff, and ends failed after five tries', async () => {
+    const clock = manualClock(NOW)
+    t = testHub({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot }, { clock, classifier: brittle })
+    const hub = t.hub
+    const send = async (id: number, text: string) => {
+      const body = JSON.stringify(payloads.chatwoot(id, 700 + id, text, { id, name: 'Ana' }))
+      const headers = chatwootHeaders(body, SECRETS.chatwoot, {
+        timestamp: Math.floor(clock.now().getTime() / 1000),
+        delivery: `retry-${id}`,
+      })
+      expect(
+        (await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status,
+      ).toBe(200)
+      return hub.db
+        .select()
+        .from(messages)
+        .where(eq(messages.externalId, `1:${id}`))
+        .get()!.id
+    }
+    const jobOf = (messageId: number) =>
+      hub.db.select().from(jobs).where(eq(jobs.refId, messageId)).get()!
+    const decided = (messageId: number) =>
+      hub.db.select().from(triageDecisions).where(eq(triageDecisions.messageId, messageId)).all()
+
+    const broken = await send(1, 'boom')
+    const fine = await send(2, '¿A qué hora abren el sábado?')
+    hub.worker.wake()
+    await waitFor(() => decided(fine).length === 1, { what: 'the other message triaged' })
+    await waitFor(() => jobOf(broken).attempts === 1, { what: 'the first failed try' })
+    let job = jobOf(broken)
+    expect(job).toMatchObject({ status: 'pending', lastError: 'classifier broke' })
+    expect(job.runAt).toBeGreaterThan(NOW.getTime())
+    expect(decided(broken)).toEqual([])
+
+    // Not before its time: waking the worker early does not run it again.
+    hub.worker.wake()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(jobOf(broken).attempts).toBe(1)
+
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      clock.set(new Date(jobOf(broken).runAt))
+      hub.worker.wake()
+      await waitFor(() => jobOf(broken).attempts === attempt, { what: `try ${attempt}` })
+    }
+    job = jobOf(broken)
+    expect(job.status).toBe('failed')
+    expect(decided(broken)).toEqual([])
+    expect(decided(fine)).toHaveLength(1)
+    expect(jobOf(fine).status).toBe('done')
+  })
+})
