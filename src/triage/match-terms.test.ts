@@ -39,6 +39,10 @@ describe('matchTerms', () => {
     const index = compileTerms({}, { property_damage: target({ words: ['rayaron'] }) })
     expect(fired(index, 'me rayaron el auto')).toEqual(['rayaron'])
     expect(fired(index, 'quedaron rayas en el vidrio')).toEqual([])
+    // No typo tolerance: one letter is what an exact form tells apart.
+    const injury = compileTerms({}, { injury: target({ words: ['me queme'] }) })
+    expect(fired(injury, 'me quemé con el agua')).toEqual(['me queme'])
+    expect(fired(injury, 'me quedé esperando una hora')).toEqual([])
   })
 
   it('matches phrases in order, allowing one word between', () => {

@@ -27,8 +27,9 @@ export type Hit = {
 
 /**
  * How one word of a term is recognised: by its stems, or — for stems too short to be
- * telling ("pag", "su") and for `words:` entries — only by its exact folded form.
- * Either way a word of five letters or more also matches with one typo.
+ * telling ("pag", "su") and for `words:` entries — only by its exact folded form. A keyword
+ * or phrase word of five letters or more also matches with one typo; a `words:` entry never
+ * does, since one letter is what it tells apart ("me quemé" is an injury, "me quedé" is not).
  */
 type WordMatcher = { word: string; stems: ReadonlySet<string> | null; fuzzy: boolean }
 
@@ -131,7 +132,7 @@ function compileWords(text: string, lang: Lang, exact: boolean): WordMatcher[] {
     return {
       word: token.word,
       stems: exact || stems.length === 0 ? null : new Set(stems),
-      fuzzy: token.word.length >= FUZZY_MIN_LENGTH,
+      fuzzy: !exact && token.word.length >= FUZZY_MIN_LENGTH,
     }
   })
 }

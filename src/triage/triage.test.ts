@@ -35,6 +35,10 @@ describe('L3 signals', () => {
     ['terminé en la clínica por el golpe', 'injury'],
     ['the antenna got snapped in the tunnel', 'property_damage'],
     ['esto va directo a mis historias de instagram', 'media_threat'],
+    ['the cleaner bleached spots into my carpet', 'property_damage'],
+    ['this is going straight on my blog', 'media_threat'],
+    ['your worker splashed chemicals in my eye', 'injury'],
+    ['my legal team will contact you', 'legal_threat'],
   ])('"%s" → %s, level L3', (text, signal) => {
     const d = decide(text)
     expect(d.signals).toContain(signal)
@@ -56,6 +60,8 @@ describe('L3 signals', () => {
     ['los vi en redes sociales y quería saber el precio'], // found them on social media
     ["Hi, I'm a journalist writing about local businesses, could I interview the owner?"],
     ['soy periodista y quería hacer una nota sobre su local'],
+    ['me quedé esperando una hora'], // "me quedé" is not "me quemé"
+    ['I follow your blog, great tips'],
   ])('"%s" raises no L3 signal', (text) => {
     const d = decide(text)
     expect(d.signals.filter((s) => s !== 'repeat_complainer')).toEqual([])
