@@ -31,7 +31,10 @@ describe('loadClassifier', () => {
       '{"text":"hola qué tal","lang":"es","intent":"other"}\n',
     )
     loadClassifier(source, silentLogger)
-    expect(readdirSync(source.cacheDir)).toHaveLength(2)
+    // Retrained, and the model of the old corpus removed.
+    const retrained = readdirSync(source.cacheDir)
+    expect(retrained).toHaveLength(1)
+    expect(retrained).not.toEqual(cached)
   })
 
   it('works without a writable cache', () => {

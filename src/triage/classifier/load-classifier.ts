@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../../logger.js'
 import type { IntentClassifier } from '../triage.js'
@@ -37,6 +45,11 @@ export function loadClassifier(source: ClassifierSource, logger: Logger): Intent
       const temporary = `${file}.${process.pid}.tmp`
       writeFileSync(temporary, JSON.stringify(model))
       renameSync(temporary, file)
+      // Models of an older corpus or model version are never read again.
+      for (const name of readdirSync(source.cacheDir)) {
+        if (/^classifier-.*\.json$/.test(name) && join(source.cacheDir, name) !== file)
+          rmSync(join(source.cacheDir, name), { force: true })
+      }
     } catch (err) {
       logger.warn({ err, dir: source.cacheDir }, 'classifier cache not written')
     }
