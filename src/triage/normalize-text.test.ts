@@ -16,6 +16,11 @@ describe('normalizeText', () => {
     ],
     ['English contractions', "I don't want to sue, I'm fine", 'i do not want to sue | i am fine'],
     ['clause breaks kept', 'Hola. Quiero algo; gracias', 'hola | quiero algo | gracias'],
+    [
+      "words that are Object.prototype's keys are words, not shorthand",
+      'The constructor called; hasOwnProperty toString',
+      'the constructor called | hasownproperty tostring',
+    ],
   ])('%s', (_name, input, folded) => {
     expect(normalizeText(input).folded).toBe(folded)
   })

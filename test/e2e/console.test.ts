@@ -99,6 +99,11 @@ describe('admin console in a browser', () => {
     for (const path of ['/admin', '/admin/tickets', '/api/tickets']) {
       expect((await fetch(`${base}${path}`)).status).toBe(401)
     }
+    // A cookie that is not valid percent-encoding is no session, not a server error.
+    const mangled = await fetch(`${base}/admin`, {
+      headers: { cookie: 'centralita_lang=%E0%A4%A; centralita_session=%ZZ' },
+    })
+    expect(mangled.status).toBe(401)
     const wrong = await fetch(`${base}/admin/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

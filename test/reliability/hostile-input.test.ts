@@ -6,9 +6,11 @@ import { checkSync } from 'recheck'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseMime } from '../../adapters/email/parse-mime.js'
 import { LINE_LIMIT, REPLY_PATTERNS, stripReply } from '../../adapters/email/strip-reply.js'
+import { silentLogger } from '../../src/logger.js'
+import { loadClassifier } from '../../src/triage/classifier/load-classifier.js'
 import { ENTITY_PATTERNS } from '../../src/triage/entities.js'
 import { loadRulebook } from '../../src/triage/rulebook/compile.js'
-import { TRIAGE_TEXT_LIMIT } from '../../src/triage/triage.js'
+import { TRIAGE_TEXT_LIMIT, triage } from '../../src/triage/triage.js'
 import { SECRETS } from '../helpers/deliveries.js'
 import { RULES_DIR, testHub } from '../helpers/hub.js'
 import { chatwootHeaders, tawkHeaders } from '../helpers/sign.js'
@@ -217,6 +219,35 @@ describe('hostile input', () => {
       ),
       { numRuns: SIZES.fuzzRuns * 2 },
     )
+  }, 120_000)
+
+  it('the triage decides any text without throwing, words that name JavaScript internals included', () => {
+    const rulebook = loadRulebook(RULES_DIR)
+    const classifier = loadClassifier(
+      { corpusDir: 'data/corpus', cacheDir: 'data/model' },
+      silentLogger,
+    )
+    // Words a lookup table keyed by plain objects would find on Object.prototype.
+    const internals = Object.getOwnPropertyNames(Object.prototype).map((w) => w.toLowerCase())
+    const word = fc.oneof(
+      fc.constantFrom(...internals, 'prototype', 'xq', 'q', 'porfa', 'demandar', 'sue', '$800'),
+      fc.string({ maxLength: 12 }),
+    )
+    const separator = fc.constantFrom(' ', ', ', '. ', '\n', '!!! ', ' | ')
+    const texts = fc
+      .array(fc.tuple(word, separator), { maxLength: 40 })
+      .map((parts) => parts.map(([w, s]) => w + s).join(''))
+    fc.assert(
+      fc.property(texts, (text) => {
+        const decision = triage({ text, channel: 'chatwoot' }, rulebook, classifier)
+        expect(decision.intent).toEqual(expect.any(String))
+      }),
+      { numRuns: SIZES.fuzzRuns * 2 },
+    )
+    // The one that crashed the triage before: the message never got a decision.
+    expect(
+      triage({ text: 'the constructor broke my wall' }, rulebook, classifier).signals,
+    ).toContain('property_damage')
   }, 120_000)
 
   it('bodies built to make the reply stripper backtrack finish in well under a second', () => {

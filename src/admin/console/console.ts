@@ -29,11 +29,17 @@ export type ConsoleDeps = {
 const COOKIE = 'centralita_session'
 const LANG_COOKIE = 'centralita_lang'
 
-function cookies(req: Request): Record<string, string> {
-  const out: Record<string, string> = {}
+/** The request's cookies; a value that is not valid percent-encoding is left out. */
+function cookies(req: Request): Map<string, string> {
+  const out = new Map<string, string>()
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const at = part.indexOf('=')
-    if (at > 0) out[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim())
+    if (at <= 0) continue
+    try {
+      out.set(part.slice(0, at).trim(), decodeURIComponent(part.slice(at + 1).trim()))
+    } catch {
+      // URIError: a malformed value is treated as no cookie, not as a server error.
+    }
   }
   return out
 }
@@ -99,7 +105,7 @@ export function adminConsole(deps: ConsoleDeps): Router {
       )
       return asked
     }
-    return cookies(req)[LANG_COOKIE] === 'en' ? 'en' : 'es'
+    return cookies(req).get(LANG_COOKIE) === 'en' ? 'en' : 'es'
   }
 
   const page = (
@@ -173,7 +179,7 @@ ${body}</main></body></html>`.value,
   // Everything else needs the session cookie (or the bearer token, for scripts).
   router.use((req, res, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]
-    const cookie = cookies(req)[COOKIE]
+    const cookie = cookies(req).get(COOKIE)
     if ((cookie && sameSecret(cookie, session)) || (bearer && sameSecret(bearer, deps.token)))
       return next()
     res.set('WWW-Authenticate', 'Bearer')
