@@ -71,9 +71,11 @@ export type TermIndex = {
   patterns: CompiledPattern[]
   together: CompiledTogether[]
   targets: Map<string, CompiledTarget>
-  /** Candidate terms per word (and languages): they depend on the word alone. */
-  candidates: Map<string, { term: CompiledTerm; fuzzy: boolean }[]>
+  /** Candidate terms per languages tried (`es,en`) and word: they depend on those alone. */
+  candidates: Map<string, Map<string, Candidate[]>>
 }
+
+type Candidate = { term: CompiledTerm; fuzzy: boolean }
 
 const FUZZY_MIN_LENGTH = 5
 /** Stems shorter than this say too little ("pag", "su", "dan"): such words match exactly. */
@@ -234,7 +236,11 @@ export function compileTerms(
 
 function wordMatches(token: Token, matcher: WordMatcher, lang: Lang): 'exact' | 'fuzzy' | null {
   if (matcher.stems) {
-    for (const stem of tokenStems(token, lang)) if (matcher.stems.has(stem)) return 'exact'
+    if (lang === 'en') {
+      if (matcher.stems.has(token.en)) return 'exact'
+    } else {
+      for (const stem of token.es) if (matcher.stems.has(stem)) return 'exact'
+    }
   } else if (token.word === matcher.word) {
     return 'exact'
   }
@@ -280,27 +286,34 @@ function matchRest(
 
 const CANDIDATE_CACHE_LIMIT = 50_000
 
+/** The candidate cache for one choice of languages (there are three: es, en, both). */
+function candidateCache(index: TermIndex, languages: readonly Lang[]): Map<string, Candidate[]> {
+  const key = languages.join()
+  let cache = index.candidates.get(key)
+  if (!cache) {
+    cache = new Map()
+    index.candidates.set(key, cache)
+  }
+  return cache
+}
+
 /** Terms whose first word is this token: by stem or exact form, else by a one-typo match. */
 function candidatesFor(
   index: TermIndex,
+  cache: Map<string, Candidate[]>,
   token: Token,
   languages: readonly Lang[],
-): { term: CompiledTerm; fuzzy: boolean }[] {
-  const key = `${languages.join()}|${token.word}`
-  const cached = index.candidates.get(key)
+): Candidate[] {
+  const cached = cache.get(token.word)
   if (cached) return cached
-  if (index.candidates.size >= CANDIDATE_CACHE_LIMIT) index.candidates.clear()
+  if (cache.size >= CANDIDATE_CACHE_LIMIT) cache.clear()
   const found = findCandidates(index, token, languages)
-  index.candidates.set(key, found)
+  cache.set(token.word, found)
   return found
 }
 
-function findCandidates(
-  index: TermIndex,
-  token: Token,
-  languages: readonly Lang[],
-): { term: CompiledTerm; fuzzy: boolean }[] {
-  const out: { term: CompiledTerm; fuzzy: boolean }[] = []
+function findCandidates(index: TermIndex, token: Token, languages: readonly Lang[]): Candidate[] {
+  const out: Candidate[] = []
   for (const lang of languages) {
     if (!speaks(token, lang)) continue
     for (const key of tokenKeys(token, lang)) {
@@ -410,8 +423,9 @@ export function matchTerms(
 ): Hit[] {
   const { tokens } = text
   const hits: Hit[] = []
+  const cache = candidateCache(index, languages)
   for (let i = 0; i < tokens.length; i++) {
-    for (const { term, fuzzy } of candidatesFor(index, tokens[i]!, languages)) {
+    for (const { term, fuzzy } of candidatesFor(index, cache, tokens[i]!, languages)) {
       const rest =
         term.words.length > 1
           ? matchRest(tokens, i, term.words, term.lang)

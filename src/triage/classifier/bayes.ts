@@ -4,7 +4,7 @@ import { normalizeText, type Token } from '../normalize-text.js'
 import { type IntentId, SIGNALS, type SignalId } from '../rulebook/schema.js'
 import type { IntentClassifier } from '../triage.js'
 import type { CorpusRow } from './corpus.js'
-import { featuresOf } from './features.js'
+import { featureLookup, featureRows, featuresOf } from './features.js'
 import { alignLogistic, LOGISTIC_DEFAULTS, type SavedLogistic, trainLogistic } from './logistic.js'
 
 /** Bumped whenever features or training change, so cached models are retrained. */
@@ -156,15 +156,6 @@ function logWeights(
   return { priors, weights }
 }
 
-function rowsOf(index: ReadonlyMap<string, number>, features: readonly string[]): number[] {
-  const rows: number[] = []
-  for (const feature of features) {
-    const at = index.get(feature)
-    if (at !== undefined) rows.push(at)
-  }
-  return rows
-}
-
 function softmax(logits: readonly number[], temperature: number): number[] {
   let max = Number.NEGATIVE_INFINITY
   for (const v of logits) if (v > max) max = v
@@ -198,10 +189,11 @@ export function modelScorer(model: SavedModel): IntentClassifier {
   const vocabulary = Object.keys(model.intents.features).length
   // The triage asks for intents and then signals of the same tokens: compute features once.
   // Looking features up is the costliest step (each is a new string to hash): once per message.
+  const lookup = featureLookup(intents.index)
   let last: { tokens: readonly Token[]; language: string; rows: number[] } | null = null
   const rowsFor = (tokens: readonly Token[], language: 'es' | 'en') => {
     if (last?.tokens !== tokens || last.language !== language)
-      last = { tokens, language, rows: rowsOf(intents.index, featuresOf(tokens, language)) }
+      last = { tokens, language, rows: featureRows(tokens, language, lookup) }
     return last.rows
   }
   return {

@@ -26,3 +26,79 @@ export function featuresOf(tokens: readonly Token[], language: 'es' | 'en'): str
   }
   return [...out]
 }
+
+/** Rows of a feature vocabulary, keyed without building feature strings (see `featureRows`). */
+export type FeatureLookup = {
+  /** stem → row of `u:stem` */
+  unigrams: ReadonlyMap<string, number>
+  /** row of `u:a` × size + row of `u:b` → row of `b:a_b` */
+  bigrams: ReadonlyMap<number, number>
+  size: number
+  /** Scratch space: the message each row was last seen in (one slot per row). */
+  seen: Uint32Array
+  message: number
+}
+
+/** Splits a vocabulary (feature → row) into the lookup `featureRows` reads. */
+export function featureLookup(index: ReadonlyMap<string, number>): FeatureLookup {
+  const unigrams = new Map<string, number>()
+  for (const [feature, row] of index) {
+    if (feature.startsWith('u:')) unigrams.set(feature.slice(2), row)
+  }
+  const size = index.size
+  const bigrams = new Map<number, number>()
+  for (const [feature, row] of index) {
+    if (!feature.startsWith('b:')) continue
+    // Stems are [a-z0-9] or "#n": the first "_" is the separator. Both stems of a pair were
+    // seen alone in the same training message, so both have a unigram row.
+    const at = feature.indexOf('_')
+    const first = unigrams.get(feature.slice(2, at))
+    const second = unigrams.get(feature.slice(at + 1))
+    if (first !== undefined && second !== undefined) bigrams.set(first * size + second, row)
+  }
+  return { unigrams, bigrams, size, seen: new Uint32Array(size), message: 0 }
+}
+
+/**
+ * The rows of `featuresOf(tokens, language)` that the vocabulary knows, in the same order,
+ * each once: what scoring needs, without building and hashing a string per feature.
+ */
+export function featureRows(
+  tokens: readonly Token[],
+  language: 'es' | 'en',
+  lookup: FeatureLookup,
+): number[] {
+  const { unigrams, bigrams, size, seen } = lookup
+  lookup.message = lookup.message === 0xffffffff ? 1 : lookup.message + 1
+  if (lookup.message === 1) seen.fill(0)
+  const mark = lookup.message
+  const rows: number[] = []
+  const add = (row: number | undefined) => {
+    if (row === undefined || seen[row] === mark) return
+    seen[row] = mark
+    rows.push(row)
+  }
+  const numberRow = unigrams.get('#n')
+  let previousRow: number | undefined
+  let previousClause = -1
+  for (const token of tokens) {
+    let row: number | undefined
+    if (/^\d+$/.test(token.word)) {
+      row = numberRow
+      add(row)
+    } else {
+      const es = unigrams.get(token.es[0]!)
+      const en = unigrams.get(token.en)
+      row = language === 'es' ? es : en
+      add(row)
+      add(es)
+      add(en)
+    }
+    if (previousClause === token.clause && previousRow !== undefined && row !== undefined) {
+      add(bigrams.get(previousRow * size + row))
+    }
+    previousRow = row
+    previousClause = token.clause
+  }
+  return rows
+}
