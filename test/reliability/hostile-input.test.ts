@@ -14,6 +14,7 @@ import { TRIAGE_TEXT_LIMIT, triage } from '../../src/triage/triage.js'
 import { SECRETS } from '../helpers/deliveries.js'
 import { RULES_DIR, testHub } from '../helpers/hub.js'
 import { chatwootHeaders, tawkHeaders } from '../helpers/sign.js'
+import { waitFor } from '../helpers/wait.js'
 import { SIZES } from './harness.js'
 
 // Whatever arrives — random bytes, JSON of any shape, valid payloads with fields replaced by
@@ -198,6 +199,28 @@ describe('hostile input', () => {
     // And the hub is still there.
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
   }, 120_000)
+
+  it('every message the fuzzed deliveries got in is triaged: no triage job failed or is retrying', async () => {
+    const { messages, jobs } = await import('../../src/store/schema.js')
+    const { count } = await import('drizzle-orm')
+    const stored = t.hub.db.select({ n: count() }).from(messages).get()!.n
+    expect(stored).toBeGreaterThan(0)
+    await waitFor(
+      () =>
+        t.hub.db
+          .select({ status: jobs.status })
+          .from(jobs)
+          .all()
+          .every((j) => j.status === 'done' || j.status === 'failed'),
+      { timeoutMs: 60_000, what: 'the triage queue drained' },
+    )
+    const troubled = t.hub.db
+      .select({ status: jobs.status, attempts: jobs.attempts, error: jobs.lastError })
+      .from(jobs)
+      .all()
+      .filter((j) => j.status !== 'done' || j.attempts > 0)
+    expect(troubled).toEqual([])
+  }, 90_000)
 
   it('the MIME parser and the reply stripper take anything without throwing', async () => {
     await fc.assert(
