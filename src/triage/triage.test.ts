@@ -39,6 +39,8 @@ describe('L3 signals', () => {
     ['this is going straight on my blog', 'media_threat'],
     ['your worker splashed chemicals in my eye', 'injury'],
     ['my legal team will contact you', 'legal_threat'],
+    ['the dog bit my daughter in your lobby', 'injury'],
+    ['nos vemos en la corte', 'legal_threat'],
   ])('"%s" → %s, level L3', (text, signal) => {
     const d = decide(text)
     expect(d.signals).toContain(signal)
@@ -62,6 +64,10 @@ describe('L3 signals', () => {
     ['soy periodista y quería hacer una nota sobre su local'],
     ['me quedé esperando una hora'], // "me quedé" is not "me quemé"
     ['I follow your blog, great tips'],
+    ['el auto salió igual de sucio'], // "salió" is the car coming out, not a part coming off
+    ['les dejé cinco estrellas en google, excelente servicio'], // praise, not a threat
+    ['I left a 5 star review on Google, thanks!'],
+    ['I waited a bit for my car'], // "a bit" is not a bite
   ])('"%s" raises no L3 signal', (text) => {
     const d = decide(text)
     expect(d.signals.filter((s) => s !== 'repeat_complainer')).toEqual([])
