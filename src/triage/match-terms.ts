@@ -284,7 +284,8 @@ function matchRest(
   return { end: position, fuzzy }
 }
 
-const CANDIDATE_CACHE_LIMIT = 50_000
+// Per language choice (three caches): together no more than the one cache of 50,000 before.
+const CANDIDATE_CACHE_LIMIT = 17_000
 
 /** The candidate cache for one choice of languages (there are three: es, en, both). */
 function candidateCache(index: TermIndex, languages: readonly Lang[]): Map<string, Candidate[]> {
