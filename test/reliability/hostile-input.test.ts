@@ -1,12 +1,14 @@
 import { createHmac } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { count } from 'drizzle-orm'
 import fc from 'fast-check'
 import { checkSync } from 'recheck'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseMime } from '../../adapters/email/parse-mime.js'
 import { LINE_LIMIT, REPLY_PATTERNS, stripReply } from '../../adapters/email/strip-reply.js'
 import { silentLogger } from '../../src/logger.js'
+import { jobs, messages } from '../../src/store/schema.js'
 import { loadClassifier } from '../../src/triage/classifier/load-classifier.js'
 import { ENTITY_PATTERNS } from '../../src/triage/entities.js'
 import { loadRulebook } from '../../src/triage/rulebook/compile.js'
@@ -201,8 +203,6 @@ describe('hostile input', () => {
   }, 120_000)
 
   it('every message the fuzzed deliveries got in is triaged: no triage job failed or is retrying', async () => {
-    const { messages, jobs } = await import('../../src/store/schema.js')
-    const { count } = await import('drizzle-orm')
     const stored = t.hub.db.select({ n: count() }).from(messages).get()!.n
     expect(stored).toBeGreaterThan(0)
     await waitFor(
