@@ -27,10 +27,13 @@ if (which === 'all' || which === 'http') {
     `  end to end (acknowledged, triaged, actions queued): ${r.endToEnd.toLocaleString('en')} messages/s`,
   )
   out(
-    `  at a steady 1,000 req/s for 10 s: ${r.steady.perSecond.toLocaleString('en')} req/s served, p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms, non-2xx ${r.steady.non2xx}`,
+    `  at a steady 1,000 req/s for 10 s (paced, open loop): ${r.steady.perSecond.toLocaleString('en')} req/s served, p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms, non-2xx ${r.steady.non2xx}`,
   )
   out(`  peak RSS of the hub: ${r.rss} MB`)
   out(
     `  bare express endpoint, same load: ${r.bare.perSecond.toLocaleString('en')} req/s, p99 ${r.bare.p99} ms; hub/bare = ${(r.burst.perSecond / r.bare.perSecond).toFixed(2)}`,
+  )
+  out(
+    `  bare express endpoint at a steady 1,000 req/s: p50 ${r.bareSteady.p50} ms, p99 ${r.bareSteady.p99} ms`,
   )
 }
