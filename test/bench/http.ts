@@ -117,17 +117,20 @@ function paced(
         },
         (res) => {
           res.resume()
-          res.on('end', () => {
-            if ((res.statusCode ?? 0) >= 300) failed++
-            latencies.push(performance.now() - due)
-            finish()
-          })
+          res.on('end', () => answer((res.statusCode ?? 0) < 300))
+          res.on('error', () => answer(false))
         },
       )
-      req.on('error', () => {
-        failed++
+      req.on('error', () => answer(false))
+      // Each request is counted once, however it ends (an answer, a reset, both).
+      let counted = false
+      const answer = (ok: boolean) => {
+        if (counted) return
+        counted = true
+        if (ok) latencies.push(performance.now() - due)
+        else failed++
         finish()
-      })
+      }
       req.end(body)
     }
     const finish = () => {
