@@ -105,6 +105,32 @@ describe('addBusinessTime', () => {
     )
   })
 
+  it('opens at the local opening time on the day the clocks change', () => {
+    // Madrid moves its clocks forward at 02:00 on Sunday 29 March 2026: 9:00 that morning is
+    // 07:00 UTC (UTC+2), not midnight (UTC+1) plus nine hours. "24:00" closes at midnight.
+    const sundays: Calendar = {
+      ...split,
+      hours: { ...split.hours, sun: [parseInterval('09:00-13:00'), parseInterval('20:00-24:00')] },
+    }
+    expect(isOpen(sundays, new Date('2026-03-29T06:30:00Z'))).toBe(false)
+    expect(isOpen(sundays, new Date('2026-03-29T07:30:00Z'))).toBe(true)
+    expect(nextOpen(sundays, new Date('2026-03-29T06:30:00Z'))?.toISOString()).toBe(
+      '2026-03-29T07:00:00.000Z',
+    )
+    // 13:00 local is 11:00 UTC; one more hour waits for 20:00 (18:00 UTC).
+    expect(addBusinessTime(sundays, new Date('2026-03-29T10:30:00Z'), 1 * H).toISOString()).toBe(
+      '2026-03-29T18:30:00.000Z',
+    )
+    // The evening shift runs to local midnight: 22:00 UTC.
+    expect(
+      businessTimeBetween(
+        sundays,
+        new Date('2026-03-29T00:00:00Z'),
+        new Date('2026-03-30T06:00:00Z'),
+      ),
+    ).toBe(8 * H)
+  })
+
   it('is the plain sum of milliseconds for an always-open calendar', () => {
     const always: Calendar = { ...web, alwaysOpen: true }
     expect(addBusinessTime(always, new Date('2026-11-21T03:00:00Z'), 4 * H).toISOString()).toBe(

@@ -1,4 +1,4 @@
-import { DateTime, Interval } from 'luxon'
+import { DateTime } from 'luxon'
 import { zoneNamed } from './zone.js'
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
@@ -32,96 +32,125 @@ export function parseInterval(text: string): [number, number] {
 
 const MAX_DAYS = 800
 
-// Open intervals per calendar and local date: every triage asks (is it open now, when does it
-// open, when is the deadline), and building them means time-zone arithmetic.
-const intervalCache = new WeakMap<Calendar, Map<string, Interval[]>>()
+/**
+ * One local day of a calendar, as instants (unix ms): where it starts and ends (23 or 25 hours
+ * long on a daylight-saving change) and its open intervals, [open, close).
+ */
+type Day = { start: number; end: number; open: readonly (readonly [number, number])[] }
 
-function openIntervalsOn(calendar: Calendar, day: DateTime): Interval[] {
-  const date = day.toISODate()!
-  let byDate = intervalCache.get(calendar)
-  if (!byDate) {
-    byDate = new Map()
-    intervalCache.set(calendar, byDate)
+/** Days already built, per calendar, keyed by their start, and the few asked for last. */
+type DayCache = { byStart: Map<number, Day>; recent: Day[] }
+const dayCache = new WeakMap<Calendar, DayCache>()
+const RECENT_DAYS = 16
+
+/**
+ * The calendar's local day containing `at`. Every triage asks (is it open now, when does it
+ * open, when are the deadlines); building a day is time-zone arithmetic, finding it again is
+ * a few comparisons. Walks go forward day by day, from a day's end to the next day's start,
+ * so days are also kept by their start.
+ */
+function dayAt(calendar: Calendar, at: number): Day {
+  let cache = dayCache.get(calendar)
+  if (!cache) {
+    cache = { byStart: new Map(), recent: [] }
+    dayCache.set(calendar, cache)
   }
-  const known = byDate.get(date)
-  if (known) return known
-  const intervals = intervalsOn(calendar, day, date)
-  if (byDate.size >= 4000) byDate.clear()
-  byDate.set(date, intervals)
-  return intervals
+  for (const day of cache.recent) if (day.start <= at && at < day.end) return day
+  let day = cache.byStart.get(at)
+  if (!day) {
+    day = buildDay(calendar, at)
+    if (cache.byStart.size >= 4000) cache.byStart.clear()
+    cache.byStart.set(day.start, day)
+  }
+  cache.recent.unshift(day)
+  if (cache.recent.length > RECENT_DAYS) cache.recent.pop()
+  return day
 }
 
-function intervalsOn(calendar: Calendar, day: DateTime, date: string): Interval[] {
-  if (calendar.holidays.has(date)) return []
-  const weekday = WEEKDAYS[day.weekday - 1]!
-  const midnight = day.startOf('day')
-  return calendar.hours[weekday].map(([from, to]) =>
-    Interval.fromDateTimes(midnight.plus({ minutes: from }), midnight.plus({ minutes: to })),
-  )
+function buildDay(calendar: Calendar, at: number): Day {
+  const zone = zoneNamed(calendar.timezone)
+  const midnight = DateTime.fromMillis(at, { zone }).startOf('day')
+  const next = midnight.plus({ days: 1 })
+  const end = next.toMillis()
+  const date = midnight.toISODate()!
+  if (calendar.holidays.has(date)) return { start: midnight.toMillis(), end, open: [] }
+  // Opening times are wall-clock times: built from the local date, not by adding minutes to
+  // midnight, so "09:00" is 9:00 on the day the clocks change too. "24:00" is the day's end.
+  const local = (minutes: number) =>
+    minutes >= 24 * 60
+      ? end
+      : DateTime.fromObject(
+          {
+            year: midnight.year,
+            month: midnight.month,
+            day: midnight.day,
+            hour: Math.floor(minutes / 60),
+            minute: minutes % 60,
+          },
+          { zone },
+        ).toMillis()
+  const open = calendar.hours[WEEKDAYS[midnight.weekday - 1]!]
+    .map(([from, to]) => [local(from), local(to)] as const)
+    .filter(([from, to]) => from < to)
+  return { start: midnight.toMillis(), end, open }
 }
 
 export function isOpen(calendar: Calendar, at: Date): boolean {
   if (calendar.alwaysOpen) return true
-  const local = DateTime.fromJSDate(at, { zone: zoneNamed(calendar.timezone) })
-  return openIntervalsOn(calendar, local).some((i) => i.contains(local))
+  const ms = at.getTime()
+  return dayAt(calendar, ms).open.some(([from, to]) => from <= ms && ms < to)
 }
 
 /** The first moment at or after `at` when the business is open (null if never within ~2 years). */
 export function nextOpen(calendar: Calendar, at: Date): Date | null {
   if (calendar.alwaysOpen) return at
-  let day = DateTime.fromJSDate(at, { zone: zoneNamed(calendar.timezone) })
-  const start = day
+  const start = at.getTime()
+  let day = dayAt(calendar, start)
   for (let i = 0; i < MAX_DAYS; i++) {
-    for (const interval of openIntervalsOn(calendar, day)) {
-      if (interval.end! > start)
-        return (interval.start! > start ? interval.start! : start).toJSDate()
+    for (const [from, to] of day.open) {
+      if (to > start) return new Date(Math.max(from, start))
     }
-    day = day.plus({ days: 1 }).startOf('day')
+    day = dayAt(calendar, day.end)
   }
   return null
 }
 
 /**
  * The moment `durationMs` of open business time after `from` ("48 horas hábiles" starting
- * Friday 20:00 counts Friday 20:00–21:00, then Saturday's hours, then Monday's…). Wall-clock
- * intervals are built in the calendar's timezone, so daylight-saving changes come out right.
+ * Friday 20:00 counts Friday 20:00–21:00, then Saturday's hours, then Monday's…). Opening
+ * times are taken in the calendar's timezone, so daylight-saving changes come out right.
  */
 export function addBusinessTime(calendar: Calendar, from: Date, durationMs: number): Date {
   if (calendar.alwaysOpen || durationMs <= 0)
     return new Date(from.getTime() + Math.max(0, durationMs))
   let remaining = durationMs
-  let cursor = DateTime.fromJSDate(from, { zone: zoneNamed(calendar.timezone) })
-  let day = cursor
+  const cursor = from.getTime()
+  let day = dayAt(calendar, cursor)
   for (let i = 0; i < MAX_DAYS; i++) {
-    for (const interval of openIntervalsOn(calendar, day)) {
-      if (interval.end! <= cursor) continue
-      const begin = interval.start! > cursor ? interval.start! : cursor
-      const available = interval.end!.toMillis() - begin.toMillis()
-      if (available >= remaining) return new Date(begin.toMillis() + remaining)
+    for (const [open, close] of day.open) {
+      if (close <= cursor) continue
+      const begin = Math.max(open, cursor)
+      const available = close - begin
+      if (available >= remaining) return new Date(begin + remaining)
       remaining -= available
-      cursor = interval.end!
     }
-    day = day.plus({ days: 1 }).startOf('day')
+    day = dayAt(calendar, day.end)
   }
   throw new Error(`calendar ${calendar.id}: not enough open hours within ${MAX_DAYS} days`)
 }
 
 /** Open business time between two moments, in milliseconds (for reports and catch-up). */
 export function businessTimeBetween(calendar: Calendar, from: Date, to: Date): number {
-  if (to <= from) return 0
-  if (calendar.alwaysOpen) return to.getTime() - from.getTime()
-  const range = Interval.fromDateTimes(
-    DateTime.fromJSDate(from, { zone: zoneNamed(calendar.timezone) }),
-    DateTime.fromJSDate(to, { zone: zoneNamed(calendar.timezone) }),
-  )
+  const [start, end] = [from.getTime(), to.getTime()]
+  if (end <= start) return 0
+  if (calendar.alwaysOpen) return end - start
   let total = 0
-  let day = range.start!.startOf('day')
-  for (let i = 0; i < MAX_DAYS && day < range.end!; i++) {
-    for (const interval of openIntervalsOn(calendar, day)) {
-      const overlap = interval.intersection(range)
-      if (overlap) total += overlap.toDuration().toMillis()
+  let day = dayAt(calendar, start)
+  for (let i = 0; i < MAX_DAYS && day.start < end; i++) {
+    for (const [open, close] of day.open) {
+      total += Math.max(0, Math.min(close, end) - Math.max(open, start))
     }
-    day = day.plus({ days: 1 }).startOf('day')
+    day = dayAt(calendar, day.end)
   }
   return total
 }
