@@ -78,6 +78,7 @@ export type TermIndex = {
 type Candidate = { term: CompiledTerm; fuzzy: boolean }
 
 const FUZZY_MIN_LENGTH = 5
+const HAS_DIGIT = /\d/
 /** Stems shorter than this say too little ("pag", "su", "dan"): such words match exactly. */
 const MIN_STEM_LENGTH = 4
 const NEGATION_WINDOW = 3
@@ -305,6 +306,9 @@ function candidatesFor(
   token: Token,
   languages: readonly Lang[],
 ): Candidate[] {
+  // Numbers (order references, amounts) never match a term by a typo, and nearly all of them
+  // are new: looked up as they are, not kept (they would crowd the words out of the cache).
+  if (HAS_DIGIT.test(token.word)) return findCandidates(index, token, languages)
   const cached = cache.get(token.word)
   if (cached) return cached
   if (cache.size >= CANDIDATE_CACHE_LIMIT) cache.clear()
@@ -321,7 +325,8 @@ function findCandidates(index: TermIndex, token: Token, languages: readonly Lang
       for (const term of index.byKey.get(key) ?? []) out.push({ term, fuzzy: false })
     }
   }
-  if (out.length > 0 || token.word.length < FUZZY_MIN_LENGTH) return out
+  if (out.length > 0 || token.word.length < FUZZY_MIN_LENGTH || HAS_DIGIT.test(token.word))
+    return out
   const seen = new Set<string>()
   for (const lang of languages) {
     for (const variant of [token.word, ...deletions(token.word)]) {

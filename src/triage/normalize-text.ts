@@ -115,6 +115,7 @@ const REACCENT: [RegExp, string][] = [
   [/logia$/, 'logía'],
 ]
 const INFINITIVE = /(ar|er|ir)$/
+const DIGITS = /^\d+$/
 
 const esCache = new Map<string, readonly string[]>()
 const enCache = new Map<string, string>()
@@ -175,7 +176,14 @@ export function normalizeText(text: string): NormalizedText {
       const expanded = SHORTHAND.get(raw)
       for (const word of expanded ? expanded.split(' ') : [raw]) {
         clauseWords.push(word)
-        tokens.push({ word, es: spanishStems(word), en: englishStem(word), clause })
+        // A number is its own stem; nearly every one is new, so it skips the caches too.
+        const number = DIGITS.test(word)
+        tokens.push({
+          word,
+          es: number ? [word] : spanishStems(word),
+          en: number ? word : englishStem(word),
+          clause,
+        })
       }
     }
     parts.push(clauseWords.join(' '))
