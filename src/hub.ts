@@ -111,6 +111,7 @@ export function createHub(options: HubOptions): Hub {
     classifier: () => classifier,
     tools,
     onEffects: () => dispatcher.wake(),
+    acknowledgementsWaiting: persist.waiting,
     // New cases only need the SLA clock to look again soon (their deadlines are ahead): at
     // most a few runs a second, however many messages are triaged.
     onTriaged: (triaged) => {

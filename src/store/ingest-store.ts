@@ -112,7 +112,13 @@ type Waiting = {
  * caller is answered only after that commit. Under load this writes each index page once per
  * batch instead of once per delivery; alone, a delivery waits one turn.
  */
-export function groupCommit(db: Db): (delivery: Delivery, now: Date) => Promise<PersistResult> {
+export type GroupCommit = {
+  (delivery: Delivery, now: Date): Promise<PersistResult>
+  /** Whether deliveries are waiting for their commit (their senders for an answer). */
+  readonly waiting: () => boolean
+}
+
+export function groupCommit(db: Db): GroupCommit {
   let queue: Waiting[] = []
   const flush = () => {
     const batch = queue
@@ -141,11 +147,12 @@ export function groupCommit(db: Db): (delivery: Delivery, now: Date) => Promise<
       else item.reject(outcome.error)
     })
   }
-  return (delivery, now) =>
+  const persist = (delivery: Delivery, now: Date) =>
     new Promise<PersistResult>((resolve, reject) => {
       queue.push({ delivery, now, resolve, reject })
       if (queue.length === 1) setImmediate(flush)
     })
+  return Object.assign(persist, { waiting: () => queue.length > 0 })
 }
 
 /** Stores one message with its contact and conversation; null when the message was known. */

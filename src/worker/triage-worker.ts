@@ -52,6 +52,12 @@ export type TriageWorkerDeps = {
   sliceMs?: number
   /** Safety poll for jobs whose retry time came (new jobs wake the worker directly). */
   pollMs?: number
+  /**
+   * Whether webhook deliveries wait for their commit: a slice then lets that commit (and the
+   * acknowledgements) go first, for at most `yieldMs` in a row.
+   */
+  acknowledgementsWaiting?: () => boolean
+  yieldMs?: number
 }
 
 /** How long after a ticket's survey a bare 1–5 from the customer counts as its answer. */
@@ -330,13 +336,20 @@ function runJob(deps: TriageWorkerDeps, job: DueJob, now: Date): void {
 export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   const batchSize = deps.batchSize ?? 256
   const sliceMs = deps.sliceMs ?? 2
+  const yieldMs = deps.yieldMs ?? 10
+  let lastSlice = 0
   return startLoop({
     name: 'triage',
     logger: deps.logger,
     pollMs: deps.pollMs ?? 1000,
     runOnce: () => {
-      const now = deps.clock.now()
       const started = performance.now()
+      // A slice and the webhooks' group commit are both immediates, run in the order queued:
+      // this slice (queued as the last one ended) before the commit of the deliveries read
+      // since, whose senders would wait a whole slice for their answer. The commit goes first,
+      // unless triage has waited `yieldMs` already (under a steady flood it keeps its share).
+      if (deps.acknowledgementsWaiting?.() && started - lastSlice < yieldMs) return 'more'
+      const now = deps.clock.now()
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
@@ -360,6 +373,7 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           more = true
         })
         .immediate()
+      lastSlice = performance.now()
       return more ? 'more' : 'idle'
     },
   })
