@@ -164,6 +164,11 @@ export const triageDecisions = sqliteTable(
     uniqueIndex('triage_decisions_message').on(t.messageId),
     index('triage_decisions_conversation').on(t.conversationId),
     index('triage_decisions_created').on(t.createdAt),
+    // Each triage counts the person's recent complaints over all their messages: this index
+    // holds only complaints and legal threats, with their time, so that count reads no rows.
+    index('triage_decisions_complaints')
+      .on(t.messageId, t.createdAt)
+      .where(sql`${t.intent} in ('complaint', 'legal')`),
   ],
 )
 

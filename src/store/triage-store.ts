@@ -84,7 +84,9 @@ const recentComplaintsQuery = prepared((db) => {
     .where(
       and(
         inArray(messages.contactId, theirContacts),
-        inArray(triageDecisions.intent, ['complaint', 'legal']),
+        // Written out, not bound: the partial index triage_decisions_complaints has this
+        // very condition, and SQLite uses such an index only when the query's term matches.
+        sql`${triageDecisions.intent} in ('complaint', 'legal')`,
         gte(triageDecisions.createdAt, sql.placeholder('since')),
       ),
     )

@@ -1,0 +1,1 @@
+CREATE INDEX `triage_decisions_complaints` ON `triage_decisions` (`message_id`,`created_at`) WHERE "triage_decisions"."intent" in ('complaint', 'legal');
