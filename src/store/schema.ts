@@ -169,6 +169,10 @@ export const triageDecisions = sqliteTable(
     index('triage_decisions_complaints')
       .on(t.messageId, t.createdAt)
       .where(sql`${t.intent} in ('complaint', 'legal')`),
+    // And whether the conversation got the out-of-hours reply lately: only those decisions.
+    index('triage_decisions_out_of_hours')
+      .on(t.conversationId, t.createdAt)
+      .where(sql`json_extract(${t.actions}, '$.reply.kind') = 'out_of_hours'`),
   ],
 )
 

@@ -241,17 +241,12 @@ const insertDecisionQuery = prepared((db) =>
     .prepare(),
 )
 
-/** Whether an automatic reply of `kind` went to the conversation since `since`. */
-export function repliedWith(
-  db: Executor,
-  conversationId: number,
-  kind: string,
-  since: number,
-): boolean {
-  return repliedWithQuery(db).get({ conversationId, since, kind }) !== undefined
+/** Whether the out-of-hours reply went to the conversation since `since`. */
+export function outOfHoursReplied(db: Executor, conversationId: number, since: number): boolean {
+  return outOfHoursQuery(db).get({ conversationId, since }) !== undefined
 }
 
-const repliedWithQuery = prepared((db) =>
+const outOfHoursQuery = prepared((db) =>
   db
     .select({ id: triageDecisions.id })
     .from(triageDecisions)
@@ -259,7 +254,8 @@ const repliedWithQuery = prepared((db) =>
       and(
         eq(triageDecisions.conversationId, sql.placeholder('conversationId')),
         gte(triageDecisions.createdAt, sql.placeholder('since')),
-        sql`json_extract(${triageDecisions.actions}, '$.reply.kind') = ${sql.placeholder('kind')}`,
+        // Written out, not bound, to match the partial index triage_decisions_out_of_hours.
+        sql`json_extract(${triageDecisions.actions}, '$.reply.kind') = 'out_of_hours'`,
       ),
     )
     .prepare(),

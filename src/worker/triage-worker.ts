@@ -24,7 +24,7 @@ import {
   insertDecision,
   loadTriageSubject,
   openTicket,
-  repliedWith,
+  outOfHoursReplied,
   type TriageSubject,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
@@ -84,10 +84,9 @@ function replyHistory(
       { recipient: recipientOf(subject) },
       since,
     ),
-    outOfHoursSent: repliedWith(
+    outOfHoursSent: outOfHoursReplied(
       deps.db,
       subject.conversation.id,
-      'out_of_hours',
       now.getTime() - caps.out_of_hours_every,
     ),
     lastAgentReplyAt: subject.conversation.lastAgentReplyAt,

@@ -1,0 +1,1 @@
+CREATE INDEX `triage_decisions_out_of_hours` ON `triage_decisions` (`conversation_id`,`created_at`) WHERE json_extract("triage_decisions"."actions", '$.reply.kind') = 'out_of_hours';
