@@ -114,6 +114,14 @@ describe('intents', () => {
     expect(d.explanation.combined[0]).toMatchObject({ intent: 'sales' })
     expect(d.explanation.reasons.join(' ')).toMatch(/priority media from rule sales/)
   })
+
+  it('writes the scores in the explanation as people read them, not as float noise', () => {
+    // Rule weights add up to sums like 3.0000000000000004; admins read the explanation.
+    const d = decide('¿Cuál es el horario de atención? ¿Y los horarios del sábado?')
+    const written = JSON.stringify(d.explanation)
+    expect(written).not.toMatch(/\d\.\d{4,}/)
+    expect(d.explanation.intentReason).toMatch(/^highest combined score \(rules \d+(\.\d{1,3})?,/)
+  })
 })
 
 describe('amounts and escalation', () => {

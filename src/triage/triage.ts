@@ -272,7 +272,7 @@ export function triage(
       ? `no rule matched and the classifier is unsure (best ${Math.max(...classifierScores.values()).toFixed(2)})`
       : 'no rule matched and no classifier is loaded'
   } else {
-    intentReason = `highest combined score (rules ${ruleScores.get(intent) ?? 0}${
+    intentReason = `highest combined score (rules ${round(ruleScores.get(intent) ?? 0)}${
       classifierScores ? `, classifier ${(classifierScores.get(intent) ?? 0).toFixed(2)}` : ''
     })`
   }
@@ -403,7 +403,9 @@ export function triage(
         ...(vetoed ? { vetoed } : {}),
       })),
       classifierSignals,
-      ruleScores: Object.fromEntries(ruleScores) as Partial<Record<IntentId, number>>,
+      ruleScores: Object.fromEntries(
+        [...ruleScores].map(([target, score]) => [target, round(score)]),
+      ) as Partial<Record<IntentId, number>>,
       classifier:
         classifier && classifierScores
           ? {
@@ -416,7 +418,7 @@ export function triage(
           : null,
       combined: combined.slice(0, 3).map((c) => ({ intent: c.intent, score: round(c.score) })),
       intentReason,
-      faq,
+      faq: faq && { ...faq, similarity: round(faq.similarity) },
       amounts: amount === null ? [] : [amount],
       routing,
       reasons,
