@@ -306,13 +306,13 @@ function candidatesFor(
   token: Token,
   languages: readonly Lang[],
 ): Candidate[] {
-  // Numbers (order references, amounts) never match a term by a typo, and nearly all of them
-  // are new: looked up as they are, not kept (they would crowd the words out of the cache).
-  if (HAS_DIGIT.test(token.word)) return findCandidates(index, token, languages)
   const cached = cache.get(token.word)
   if (cached) return cached
-  if (cache.size >= CANDIDATE_CACHE_LIMIT) cache.clear()
   const found = findCandidates(index, token, languages)
+  // Numbers (order references, amounts) are nearly all new: not kept, so they do not crowd
+  // the words out of the cache.
+  if (HAS_DIGIT.test(token.word)) return found
+  if (cache.size >= CANDIDATE_CACHE_LIMIT) cache.clear()
   cache.set(token.word, found)
   return found
 }

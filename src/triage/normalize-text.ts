@@ -177,7 +177,8 @@ export function normalizeText(text: string): NormalizedText {
       for (const word of expanded ? expanded.split(' ') : [raw]) {
         clauseWords.push(word)
         // A number is its own stem; nearly every one is new, so it skips the caches too.
-        const number = DIGITS.test(word)
+        const first = word.charCodeAt(0)
+        const number = first >= 48 && first <= 57 && DIGITS.test(word)
         tokens.push({
           word,
           es: number ? [word] : spanishStems(word),
