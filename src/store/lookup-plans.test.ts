@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { closeDatabase, type Db, openDatabase } from './db.js'
+import { pendingJobCount } from './jobs.js'
 import { countRecentComplaints, outOfHoursReplied } from './triage-store.js'
 
-// Two lookups run for every triaged message and would otherwise read every decision row of a
-// person's or a conversation's history. Each has a partial index, which SQLite uses only
-// when the query's condition is the index's own, written out (a bound value does not match).
+// Lookups that run for every triaged message (or every webhook admission) and would otherwise
+// read a whole history: every decision of a person or a conversation, every job ever run. The
+// two decision lookups have partial indexes, which SQLite uses only when the query's condition
+// is the index's own, written out (a bound value does not match).
 describe('per-message lookups', () => {
   let db: Db | null = null
   afterEach(() => {
@@ -24,7 +26,7 @@ describe('per-message lookups', () => {
     }) as typeof client.prepare
     run(db)
     client.prepare = prepare
-    const source = seen.find((s) => s.includes('triage_decisions'))!
+    const source = seen.find((s) => /triage_decisions|"jobs"/.test(s))!
     return prepare(`explain query plan ${source}`)
       .all(...params)
       .map((row) => (row as { detail: string }).detail)
@@ -43,5 +45,10 @@ describe('per-message lookups', () => {
   it('finds a recent out-of-hours reply from its own index', () => {
     const plan = planOf((db) => outOfHoursReplied(db, 1, 0), [1, 0])
     expect(plan).toMatch(/USING INDEX triage_decisions_out_of_hours/)
+  })
+
+  it('counts the triage backlog from the due index, not from every job kept', () => {
+    const plan = planOf((db) => pendingJobCount(db, 'triage'), ['pending', 'running', 'triage'])
+    expect(plan).toMatch(/USING (COVERING )?INDEX jobs_due/)
   })
 })
