@@ -80,6 +80,20 @@ describe('matchTerms', () => {
     expect(match(index, 'si no me pagan los voy a demandar')[0]?.vetoed).toBeUndefined()
   })
 
+  it('keeps hits whose negation is itself denied ("no descarto", "won\'t hesitate")', () => {
+    const index = compileTerms({}, { legal_threat: target({ keywords: ['demandar', 'sue'] }) })
+    for (const text of [
+      'no descarto demandar',
+      'no dudaremos en demandar',
+      'no vacilaré en demandar',
+      "I won't hesitate to sue",
+      'not ruling out that we sue',
+    ]) {
+      expect(match(index, text)[0]?.vetoed, text).toBeUndefined()
+    }
+    expect(match(index, 'no pienso demandar')[0]?.vetoed).toBe('negated by "no"')
+  })
+
   it('drops hits when an exception appears in the same clause', () => {
     const index = compileTerms(
       {},

@@ -347,6 +347,9 @@ function findCandidates(index: TermIndex, token: Token, languages: readonly Lang
 
 // "si no responden, tomaré medidas" / "if not": a condition, not a negation of what follows.
 const CONDITIONALS = new Set(['si', 'if', 'unless'])
+// Verbs that deny a denial: "no descarto acciones legales", "no dudaré en demandar", "I won't
+// hesitate to sue", "not ruling out legal action" say the opposite of a plain "no".
+const DOUBLE_NEGATIVES = /^(descart|dud|vacil|exclu|titube|hesitat|rul(e|es|ed|ing)$)/
 
 function negatorBefore(tokens: readonly Token[], at: number): string | null {
   const clause = tokens[at]!.clause
@@ -357,6 +360,9 @@ function negatorBefore(tokens: readonly Token[], at: number): string | null {
       // "si no", "if you don't", "unless they": the negation belongs to a condition.
       for (let j = i - 1; j >= 0 && j >= i - 3 && tokens[j]!.clause === clause; j--) {
         if (CONDITIONALS.has(tokens[j]!.word)) return null
+      }
+      for (let j = i + 1; j < at; j++) {
+        if (DOUBLE_NEGATIVES.test(tokens[j]!.word)) return null
       }
       return token.word
     }

@@ -41,6 +41,8 @@ describe('L3 signals', () => {
     ['my legal team will contact you', 'legal_threat'],
     ['the dog bit my daughter in your lobby', 'injury'],
     ['nos vemos en la corte', 'legal_threat'],
+    ['no dudaré en demandarlos', 'legal_threat'], // a denied negation is a threat
+    ["I'm not ruling out legal action", 'legal_threat'],
   ])('"%s" → %s, level L3', (text, signal) => {
     const d = decide(text)
     expect(d.signals).toContain(signal)
