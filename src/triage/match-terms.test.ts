@@ -94,6 +94,19 @@ describe('matchTerms', () => {
     expect(match(index, 'no pienso demandar')[0]?.vetoed).toBe('negated by "no"')
   })
 
+  it('reaches past object pronouns for a signal\'s verb, not for an intent\'s topic', () => {
+    const index = compileTerms(
+      { payment: target({ keywords: ['pago'] }) },
+      { legal_threat: target({ keywords: ['demandar'] }) },
+    )
+    expect(match(index, 'no los voy a demandar')[0]?.vetoed).toBe('negated by "no"')
+    expect(match(index, 'no se lo voy a demandar')[0]?.vetoed).toBe('negated by "no"')
+    // The pronoun belongs to another verb: the threat stands.
+    expect(match(index, 'no me respondieron y voy a demandar')[0]?.vetoed).toBeUndefined()
+    // "no me reconoce el pago" is still about a payment.
+    expect(match(index, 'no me reconoce el pago')[0]?.vetoed).toBeUndefined()
+  })
+
   it('drops hits when an exception appears in the same clause', () => {
     const index = compileTerms(
       {},

@@ -82,6 +82,8 @@ const HAS_DIGIT = /\d/
 /** Stems shorter than this say too little ("pag", "su", "dan"): such words match exactly. */
 const MIN_STEM_LENGTH = 4
 const NEGATION_WINDOW = 3
+/** Object pronouns in a row after a negation ("no se lo"), skipped when measuring its reach. */
+const MAX_CLITICS = 2
 const PHRASE_GAP = 1
 const NEGATORS = new Set([
   'no',
@@ -351,12 +353,27 @@ const CONDITIONALS = new Set(['si', 'if', 'unless'])
 // hesitate to sue", "not ruling out legal action" say the opposite of a plain "no".
 const DOUBLE_NEGATIVES = /^(descart|dud|vacil|exclu|titube|hesitat|rul(e|es|ed|ing)$)/
 
-function negatorBefore(tokens: readonly Token[], at: number): string | null {
+// Spanish puts object pronouns between "no" and its verb ("no los voy a demandar"): for a
+// signal, a threat's verb, they do not count towards the negation's reach. An intent's term is
+// a topic, not a verb: "no me reconoce el pago" is still about a payment.
+const CLITICS = new Set(['me', 'te', 'se', 'lo', 'la', 'los', 'las', 'le', 'les', 'nos', 'os'])
+
+/** How many object pronouns follow the negator at `i`, before the hit at `at`. */
+function cliticsAfter(tokens: readonly Token[], i: number, at: number): number {
+  let n = 0
+  while (i + 1 + n < at && CLITICS.has(tokens[i + 1 + n]!.word)) n++
+  return n
+}
+
+function negatorBefore(tokens: readonly Token[], at: number, group: TargetGroup): string | null {
   const clause = tokens[at]!.clause
-  for (let i = at - 1; i >= 0 && i >= at - NEGATION_WINDOW; i--) {
+  const skipped = group === 'signal' ? MAX_CLITICS : 0
+  for (let i = at - 1; i >= 0 && i >= at - NEGATION_WINDOW - skipped; i--) {
     const token = tokens[i]!
     if (token.clause !== clause) break
     if (NEGATORS.has(token.word)) {
+      const reach = at - i - (skipped > 0 ? cliticsAfter(tokens, i, at) : 0)
+      if (reach > NEGATION_WINDOW) return null
       // "si no", "if you don't", "unless they": the negation belongs to a condition.
       for (let j = i - 1; j >= 0 && j >= i - 3 && tokens[j]!.clause === clause; j--) {
         if (CONDITIONALS.has(tokens[j]!.word)) return null
@@ -491,7 +508,7 @@ export function matchTerms(
       target.negation &&
       (hit.kind === 'keyword' || hit.kind === 'word' || hit.kind === 'phrase')
     ) {
-      const negator = negatorBefore(tokens, hit.position)
+      const negator = negatorBefore(tokens, hit.position, hit.group)
       if (negator) {
         hit.vetoed = `negated by "${negator}"`
         continue

@@ -70,6 +70,7 @@ describe('L3 signals', () => {
     ['les dejé cinco estrellas en google, excelente servicio'], // praise, not a threat
     ['I left a 5 star review on Google, thanks!'],
     ['I waited a bit for my car'], // "a bit" is not a bite
+    ['no los voy a demandar, solo quiero que me devuelvan la plata'], // negation past "los"
   ])('"%s" raises no L3 signal', (text) => {
     const d = decide(text)
     expect(d.signals.filter((s) => s !== 'repeat_complainer')).toEqual([])
