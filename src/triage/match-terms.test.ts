@@ -94,7 +94,7 @@ describe('matchTerms', () => {
     expect(match(index, 'no pienso demandar')[0]?.vetoed).toBe('negated by "no"')
   })
 
-  it('reaches past object pronouns for a signal\'s verb, not for an intent\'s topic', () => {
+  it("reaches past object pronouns for a signal's verb, not for an intent's topic", () => {
     const index = compileTerms(
       { payment: target({ keywords: ['pago'] }) },
       { legal_threat: target({ keywords: ['demandar'] }) },
