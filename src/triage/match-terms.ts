@@ -402,34 +402,45 @@ function exceptionIn(
   return null
 }
 
+/**
+ * The first clause holding a word of every list of the rule. Tokens come clause by clause, so
+ * one pass keeps the current clause's findings only (no allocation per token: this runs for
+ * every rule on every message).
+ */
 function matchTogether(tokens: readonly Token[], rule: CompiledTogether): Hit | null {
-  const clauses = new Map<number, { found: (string | undefined)[]; first: number }>()
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!
-    rule.lists.forEach((list, l) => {
-      if (!list.has(token.word)) return
-      let entry = clauses.get(token.clause)
-      if (!entry) {
-        entry = { found: [], first: i }
-        clauses.set(token.clause, entry)
+  const lists = rule.lists
+  const found = new Array<string | undefined>(lists.length)
+  let clause = -1
+  let first = -1
+  let count = 0
+  for (let i = 0; i <= tokens.length; i++) {
+    const token = tokens[i]
+    if (token === undefined || token.clause !== clause) {
+      if (count === lists.length) {
+        return {
+          group: rule.group,
+          target: rule.target,
+          lang: rule.lang,
+          kind: 'together',
+          term: rule.term,
+          matched: found.join(' … '),
+          clause,
+          position: first,
+          weight: rule.weight,
+          fuzzy: false,
+        }
       }
-      entry.found[l] ??= token.word
-    })
-  }
-  for (const [clause, entry] of clauses) {
-    if (rule.lists.every((_, l) => entry.found[l] !== undefined)) {
-      return {
-        group: rule.group,
-        target: rule.target,
-        lang: rule.lang,
-        kind: 'together',
-        term: rule.term,
-        matched: entry.found.join(' … '),
-        clause,
-        position: entry.first,
-        weight: rule.weight,
-        fuzzy: false,
-      }
+      if (token === undefined) return null
+      clause = token.clause
+      found.fill(undefined)
+      first = -1
+      count = 0
+    }
+    for (let l = 0; l < lists.length; l++) {
+      if (found[l] !== undefined || !lists[l]!.has(token.word)) continue
+      found[l] = token.word
+      count++
+      if (first < 0) first = i
     }
   }
   return null
