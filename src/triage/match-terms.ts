@@ -416,7 +416,7 @@ function matchTogether(tokens: readonly Token[], rule: CompiledTogether): Hit | 
   for (let i = 0; i <= tokens.length; i++) {
     const token = tokens[i]
     if (token === undefined || token.clause !== clause) {
-      if (count === lists.length) {
+      if (count > 0 && count === lists.length) {
         return {
           group: rule.group,
           target: rule.target,
