@@ -1,7 +1,8 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import type { IngestDeps } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
-import { type WebhookRouteOptions, webhookRoute } from './webhook-route.js'
+import { type WebhookRouteOptions, webhookChannel, webhookRoute } from './webhook-route.js'
 
 export type Readiness = () => { ready: boolean; checks: Record<string, string> }
 
@@ -22,8 +23,30 @@ export type AppDeps = {
   metrics?: { guard?: RequestHandler; render: () => Promise<{ type: string; body: string }> }
 }
 
-/** The HTTP surface of the hub. No `listen()` here, so tests drive it in-process. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * The HTTP surface of the hub, as a `node:http` request listener (no `listen()` here, so tests
+ * drive it in-process). `/webhooks/:channel` is served directly (webhook-route.ts says why);
+ * every other route goes through express.
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  const webhook = webhookRoute({
+    deps: deps.ingest,
+    logger: deps.logger,
+    bodyLimit: deps.bodyLimit,
+    ...(deps.admit ? { admit: deps.admit } : {}),
+    ...(deps.maxInflight ? { maxInflight: deps.maxInflight } : {}),
+    ...(deps.observe ? { observe: deps.observe } : {}),
+    ...(deps.trustProxy ? { trustProxy: true } : {}),
+  })
+  const app = expressApp(deps)
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const channel = webhookChannel(req.url ?? '/')
+    if (channel === null) app(req, res)
+    else void webhook(req, res, channel)
+  }
+}
+
+function expressApp(deps: AppDeps): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -36,17 +59,6 @@ export function createApp(deps: AppDeps): Express {
     const { ready, checks } = deps.readiness()
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks })
   })
-  app.all(
-    '/webhooks/:channel',
-    webhookRoute({
-      deps: deps.ingest,
-      logger: deps.logger,
-      bodyLimit: deps.bodyLimit,
-      ...(deps.admit ? { admit: deps.admit } : {}),
-      ...(deps.maxInflight ? { maxInflight: deps.maxInflight } : {}),
-      ...(deps.observe ? { observe: deps.observe } : {}),
-    }),
-  )
   const metrics = deps.metrics
   if (metrics) {
     const guard: RequestHandler = metrics.guard ?? ((_req, _res, next) => next())

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterEach } from 'vitest'
 import { ADAPTERS } from '../../adapters/registry.js'
 import type { Clock } from '../../src/clock.js'
 import { type Config, loadConfig } from '../../src/config.js'
@@ -56,6 +57,28 @@ export function testHub(
     close: async () => {
       await hub.stop()
       temp.cleanup()
+    },
+  }
+}
+
+/**
+ * Hubs listening on loopback, each closed after the test that started it. `track` closes
+ * anything else a test started (another hub on the same directory, a server).
+ */
+export function listeningHubs(defaults: Record<string, string>) {
+  const running: { close: () => Promise<void> }[] = []
+  afterEach(async () => {
+    for (const t of running.splice(0)) await t.close()
+  })
+  return {
+    async start(env: Record<string, string> = {}) {
+      const t = testHub({ ...defaults, ...env })
+      running.push(t)
+      const { port } = await t.hub.listen()
+      return { t, port, base: `http://127.0.0.1:${port}` }
+    },
+    track(closable: { close: () => Promise<void> }) {
+      running.push(closable)
     },
   }
 }

@@ -1,29 +1,20 @@
 import { request } from 'node:http'
 import { count } from 'drizzle-orm'
 import nodemailer from 'nodemailer'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { TRIAGE_JOB } from '../../src/store/ingest-store.js'
 import { pendingJobCount } from '../../src/store/jobs.js'
 import { messages } from '../../src/store/schema.js'
 import { deliver, payloads, SECRETS } from '../helpers/deliveries.js'
-import { testHub } from '../helpers/hub.js'
+import { listeningHubs, testHub } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
 import { waitFor } from '../helpers/wait.js'
 
 // Overload degrades into answers a sender retries on (429, 503, SMTP 451), never into memory
 // growth or lost messages.
 
-const running: { close: () => Promise<void> }[] = []
-afterEach(async () => {
-  for (const t of running.splice(0)) await t.close()
-})
-
-async function hubWith(env: Record<string, string>) {
-  const t = testHub({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot, ...env })
-  running.push(t)
-  const { port } = await t.hub.listen()
-  return { t, base: `http://127.0.0.1:${port}`, port }
-}
+const hubs = listeningHubs({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
+const hubWith = hubs.start
 
 const contact = { id: 40, name: 'Ana' }
 const stored = (t: ReturnType<typeof testHub>) =>
@@ -73,7 +64,7 @@ describe('limits', () => {
       { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot, MAX_PENDING_TRIAGE: '3' },
       { dir: t.dir },
     )
-    running.push(again)
+    hubs.track(again)
     const port = (await again.hub.listen()).port
     await waitFor(() => pendingJobCount(again.hub.db, TRIAGE_JOB) === 0, { what: 'drained' })
     await new Promise((r) => setTimeout(r, 250))

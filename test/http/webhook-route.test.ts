@@ -1,0 +1,91 @@
+import { createServer } from 'node:http'
+import { describe, expect, it } from 'vitest'
+import { createApp } from '../../src/http/app.js'
+import type { IngestDeps } from '../../src/ingest/ingest.js'
+import { silentLogger } from '../../src/logger.js'
+import { payloads, SECRETS } from '../helpers/deliveries.js'
+import { listeningHubs } from '../helpers/hub.js'
+import { freePort } from '../helpers/process.js'
+import { chatwootHeaders } from '../helpers/sign.js'
+
+// Webhooks are served by plain node:http in front of express (src/http/webhook-route.ts):
+// these pin the express behaviour the route keeps, and what it adds.
+
+const hubs = listeningHubs({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
+const hubWith = async (env: Record<string, string>) => (await hubs.start(env)).base
+
+let sequence = 0
+function signed(extra: Record<string, string> = {}) {
+  const i = ++sequence
+  const body = JSON.stringify(payloads.chatwoot(i, 800 + i, 'hola', { id: 60 + i, name: 'Ana' }))
+  return {
+    body,
+    headers: { ...chatwootHeaders(body, SECRETS.chatwoot, { delivery: `wr-${i}` }), ...extra },
+  }
+}
+
+describe('webhook route', () => {
+  it('matches the path as express did: any case, an optional trailing slash, and a query', async () => {
+    const base = await hubWith({})
+    for (const path of ['/webhooks/chatwoot', '/webhooks/chatwoot/', '/WEBHOOKS/chatwoot?x=1']) {
+      const res = await fetch(`${base}${path}`, { method: 'POST', ...signed() })
+      expect(res.status, path).toBe(200)
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+      expect(await res.json()).toEqual({ ok: true, outcome: 'accepted', messages: 1 })
+    }
+    const unknown = await fetch(`${base}/webhooks/myspace`, { method: 'POST', body: '{}' })
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'unknown_channel' }])
+    // Deeper paths are not webhooks: express answers them.
+    const deeper = await fetch(`${base}/webhooks/chatwoot/extra`, { method: 'POST', body: '{}' })
+    expect([deeper.status, await deeper.json()]).toEqual([404, { error: 'not_found' }])
+    const put = await fetch(`${base}/webhooks/chatwoot`, { method: 'PUT', body: '{}' })
+    expect(put.status).toBe(405)
+    expect(put.headers.get('allow')).toBe('GET, POST')
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+  })
+
+  it('rate-limits by X-Forwarded-For only behind a trusted proxy', async () => {
+    // WEBHOOK_RATE_LIMIT 1: a burst of two per source, then 429.
+    const statuses = async (base: string, addresses: string[]) => {
+      const out: number[] = []
+      for (const address of addresses) {
+        const { body, headers } = signed({ 'x-forwarded-for': `${address}, 10.0.0.1` })
+        out.push(
+          (await fetch(`${base}/webhooks/chatwoot`, { method: 'POST', body, headers })).status,
+        )
+      }
+      return out
+    }
+    const sources = ['203.0.113.7', '203.0.113.7', '203.0.113.7', '203.0.113.8']
+    const proxied = await hubWith({ WEBHOOK_RATE_LIMIT: '1', TRUST_PROXY: 'true' })
+    expect(await statuses(proxied, sources)).toEqual([200, 200, 429, 200])
+    // Without TRUST_PROXY the header is the sender's word, and it cannot dodge the limit.
+    const direct = await hubWith({ WEBHOOK_RATE_LIMIT: '1' })
+    expect(await statuses(direct, sources)).toEqual([200, 200, 429, 429])
+  })
+
+  it('answers 500 to a request that fails inside the hub, and keeps serving', async () => {
+    let fail = true
+    const listener = createApp({
+      ingest: { channels: new Map([['chatwoot', { adapter: {} }]]) } as unknown as IngestDeps,
+      logger: silentLogger,
+      bodyLimit: () => 1024,
+      readiness: () => ({ ready: true, checks: {} }),
+      admit: () => {
+        if (fail) throw new Error('admission broke')
+        return { outcome: 'rate_limited', retryAfter: 3 }
+      },
+    })
+    const server = createServer(listener)
+    const port = await freePort()
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    hubs.track({ close: () => new Promise((resolve) => server.close(() => resolve())) })
+    const url = `http://127.0.0.1:${port}/webhooks/chatwoot`
+    const broken = await fetch(url, { method: 'POST', body: '{}' })
+    expect([broken.status, await broken.json()]).toEqual([500, { error: 'internal_error' }])
+    fail = false
+    const next = await fetch(url, { method: 'POST', body: '{}' })
+    expect(next.status).toBe(429)
+    expect(next.headers.get('retry-after')).toBe('3')
+  })
+})
