@@ -73,6 +73,41 @@ describe('matchTerms', () => {
     expect(fired(index, 'el pedido llegó roto. Lo traje en mi auto')).toEqual([])
   })
 
+  it('takes a Spanish participle in a `together` list in either gender and number', () => {
+    const index = compileTerms(
+      {},
+      {
+        property_damage: target(
+          {
+            together: [
+              {
+                all: [
+                  ['hundido', 'rompio'],
+                  ['puerta', 'espejos'],
+                ],
+                weight: 2,
+              },
+            ],
+          },
+          { together: [{ all: [['dented'], ['door']], weight: 2 }] },
+        ),
+      },
+    )
+    for (const text of [
+      'la puerta quedó hundida',
+      'la puerta hundido',
+      'los espejos hundidos',
+      'espejos hundidas',
+      'el golpe rompió la puerta',
+    ]) {
+      expect(fired(index, text), text).toEqual(['hundido + puerta'])
+    }
+    // Other verb forms are other words; English lists are taken as written.
+    expect(fired(index, 'rompía la puerta')).toEqual([])
+    expect(fired(index, 'the door dented')).toEqual(['dented + door'])
+    expect(fired(index, 'the doors dented')).toEqual([])
+  })
+
   it('drops hits after a negation in the same clause, not across clauses, not after "si no"', () => {
     const index = compileTerms({}, { legal_threat: target({ keywords: ['demandar'] }) })
     expect(match(index, 'no quiero demandar a nadie')[0]?.vetoed).toBe('negated by "no"')

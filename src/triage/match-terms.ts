@@ -222,7 +222,12 @@ export function compileTerms(
             lang,
             term: entry.all.map((list) => list[0]).join(' + '),
             weight: entry.weight,
-            lists: entry.all.map((list) => new Set(list.map((w) => fold(w).trim()))),
+            lists: entry.all.map(
+              (list) =>
+                new Set(
+                  list.flatMap((w) => (lang === 'es' ? genders(fold(w).trim()) : [fold(w).trim()])),
+                ),
+            ),
           })
         }
         // Exceptions match without typo tolerance: "stripped" must not cancel "tripped".
@@ -444,6 +449,19 @@ function matchTogether(tokens: readonly Token[], rule: CompiledTogether): Hit | 
     }
   }
   return null
+}
+
+/** A Spanish participle or adjective in -ado/-ido, any gender and number: "hundid" + "o". */
+const PARTICIPLE = /^(.{2,}[ai]d)(?:o|a|os|as)$/
+
+/**
+ * The forms a `together` word stands for in Spanish: itself, and for a participle (-ado, -ido)
+ * its other gender and number, so "hundido" also finds "la puerta hundida" and "rayado" finds
+ * "espejos rayados". Only participles: "rompió" and "rompía" are different words.
+ */
+function genders(word: string): string[] {
+  const stem = PARTICIPLE.exec(word)?.[1]
+  return stem ? [`${stem}o`, `${stem}a`, `${stem}os`, `${stem}as`] : [word]
 }
 
 /** Regular expressions run on at most this much folded text, so no pattern runs unbounded. */
