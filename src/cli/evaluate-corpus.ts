@@ -5,7 +5,9 @@ import { type CorpusRow, loadCorpus, splitCorpus } from '../triage/classifier/co
 import { evaluate, formatEvaluation, type Prediction } from '../triage/evaluate.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { IntentId } from '../triage/rulebook/schema.js'
-import { triage } from '../triage/triage.js'
+import { type IntentClassifier, triage } from '../triage/triage.js'
+
+const SENSITIVE: readonly IntentId[] = ['complaint', 'legal', 'payment']
 
 const top = (scores: Map<IntentId, number>): IntentId =>
   [...scores].sort((a, b) => b[1] - a[1])[0]![0]
@@ -22,28 +24,49 @@ export function evaluateCorpus(corpusDir: string, rulebook: Rulebook, validation
   const scorer = modelScorer(trainModel(train, corpus.hash))
   const validation =
     validationDir && existsSync(validationDir) ? loadCorpus(validationDir).rows : []
-  const classifierOnly: Prediction[] = []
-  const full: Prediction[] = []
+  const classifierOnly: Prediction[] = test.map((row) => ({
+    expected: row.intent,
+    predicted: top(scoreText(scorer, row.text)),
+    expectedSignals: [],
+    predictedSignals: [],
+  }))
+  const held = judge(test, rulebook, scorer)
+  const checked = judge(validation, rulebook, scorer)
+  return {
+    corpus: { rows: corpus.rows.length, train: train.length, test: test.length },
+    validation:
+      validation.length > 0
+        ? {
+            ...evaluate(checked.predictions),
+            autoAnsweredSensitive: checked.autoAnsweredSensitive,
+            misses: checked.misses,
+          }
+        : null,
+    classifier: evaluate(classifierOnly),
+    triage: evaluate(held.predictions),
+    needsHumanRate: test.length === 0 ? 0 : held.needsHuman / test.length,
+    autoAnsweredSensitive: held.autoAnsweredSensitive,
+    misses: held.misses,
+    crossValidation: crossValidate(train),
+  }
+}
+
+/** The full triage of each row against its label: predictions, misses and unsafe replies. */
+function judge(rows: readonly CorpusRow[], rulebook: Rulebook, scorer: IntentClassifier) {
+  const predictions: Prediction[] = []
   const misses: string[] = []
   let autoAnsweredSensitive = 0
   let needsHuman = 0
-  for (const row of test) {
-    classifierOnly.push({
-      expected: row.intent,
-      predicted: top(scoreText(scorer, row.text)),
-      expectedSignals: [],
-      predictedSignals: [],
-    })
+  for (const row of rows) {
     const decision = triage({ text: row.text }, rulebook, scorer)
-    full.push({
+    predictions.push({
       expected: row.intent,
       predicted: decision.intent,
       expectedSignals: row.signals ?? [],
       predictedSignals: decision.signals,
     })
     if (decision.needsHuman) needsHuman++
-    if (decision.reply && ['complaint', 'legal', 'payment'].includes(row.intent))
-      autoAnsweredSensitive++
+    if (decision.reply && SENSITIVE.includes(row.intent)) autoAnsweredSensitive++
     const missedSignal = (row.signals ?? []).some((s) => !decision.signals.includes(s))
     if (decision.intent !== row.intent || missedSignal) {
       misses.push(
@@ -51,25 +74,7 @@ export function evaluateCorpus(corpusDir: string, rulebook: Rulebook, validation
       )
     }
   }
-  const validationPredictions: Prediction[] = validation.map((row) => {
-    const decision = triage({ text: row.text }, rulebook, scorer)
-    return {
-      expected: row.intent,
-      predicted: decision.intent,
-      expectedSignals: row.signals ?? [],
-      predictedSignals: decision.signals,
-    }
-  })
-  return {
-    corpus: { rows: corpus.rows.length, train: train.length, test: test.length },
-    validation: validation.length > 0 ? evaluate(validationPredictions) : null,
-    classifier: evaluate(classifierOnly),
-    triage: evaluate(full),
-    needsHumanRate: test.length === 0 ? 0 : needsHuman / test.length,
-    autoAnsweredSensitive,
-    misses,
-    crossValidation: crossValidate(train),
-  }
+  return { predictions, misses, autoAnsweredSensitive, needsHuman }
 }
 
 /** 5-fold cross-validated accuracy of the classifier on the training split (model selection). */
@@ -105,16 +110,21 @@ export function formatCorpusEvaluation(
     `sent to a person (needs human): ${(result.needsHumanRate * 100).toFixed(1)}%`,
     `complaints, legal threats or payment problems answered automatically: ${result.autoAnsweredSensitive}`,
   ]
-  if (result.validation) {
+  if (showMisses && result.misses.length > 0)
+    lines.push('', 'misses:', ...result.misses.map((m) => `  ${m}`))
+  const validation = result.validation
+  if (validation) {
     lines.push(
       '',
       formatEvaluation(
         'triage (rules + classifier), validation set written after the rules',
-        result.validation,
+        validation,
       ),
+      '',
+      `complaints, legal threats or payment problems answered automatically: ${validation.autoAnsweredSensitive}`,
     )
+    if (showMisses && validation.misses.length > 0)
+      lines.push('', 'validation misses:', ...validation.misses.map((m) => `  ${m}`))
   }
-  if (showMisses && result.misses.length > 0)
-    lines.push('', 'misses:', ...result.misses.map((m) => `  ${m}`))
   return lines.join('\n')
 }
