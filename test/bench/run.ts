@@ -6,7 +6,7 @@ const which = process.argv[2] ?? 'all'
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
 if (which === 'all' || which === 'classify') {
-  const r = benchClassify()
+  const r = await benchClassify()
   out(
     `classification (one core, full triage): ${r.perSecond.toLocaleString('en')} messages/s, ` +
       `p50 ${r.p50us} µs, p99 ${r.p99us} µs, max ${r.maxUs} µs ` +
