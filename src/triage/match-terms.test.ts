@@ -73,6 +73,33 @@ describe('matchTerms', () => {
     expect(fired(index, 'el pedido llegó roto. Lo traje en mi auto')).toEqual([])
   })
 
+  it('finds each `together` rule in the first clause that completes it, in rule order', () => {
+    const index = compileTerms(
+      {},
+      {
+        property_damage: target(
+          {
+            together: [
+              { all: [['rayado'], ['auto']], weight: 2 },
+              { all: [['roto'], ['espejo']], weight: 2 },
+            ],
+          },
+          { together: [{ all: [['scratched'], ['car']], weight: 2 }] },
+        ),
+      },
+    )
+    const hits = match(index, 'el espejo roto. El auto rayado y el auto rayado otra vez')
+    expect(hits.map((h) => [h.term, h.matched, h.clause, h.position])).toEqual([
+      ['rayado + auto', 'rayado … auto', 1, 4],
+      ['roto + espejo', 'roto … espejo', 0, 1],
+    ])
+    expect(
+      matchTerms(index, normalizeText('the car scratched, el auto rayado'), ['en']).map(
+        (h) => h.term,
+      ),
+    ).toEqual(['scratched + car'])
+  })
+
   it('takes a Spanish participle in a `together` list in either gender and number', () => {
     const index = compileTerms(
       {},

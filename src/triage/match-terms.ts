@@ -70,6 +70,8 @@ export type TermIndex = {
   fuzzy: Map<string, { lang: Lang; word: string; keys: string[] }[]>
   patterns: CompiledPattern[]
   together: CompiledTogether[]
+  /** A word of a `together` list → which rule and list it belongs to (one pass per message). */
+  togetherWords: Map<string, { rule: number; list: number }[]>
   targets: Map<string, CompiledTarget>
   /** Candidate terms per languages tried (`es,en`) and word: they depend on those alone. */
   candidates: Map<string, Map<string, Candidate[]>>
@@ -162,6 +164,7 @@ export function compileTerms(
     fuzzy: new Map(),
     patterns: [],
     together: [],
+    togetherWords: new Map(),
     targets: new Map(),
     candidates: new Map(),
   }
@@ -239,6 +242,15 @@ export function compileTerms(
       index.targets.set(`${group}:${target}`, { negation: spec.negation, exceptions })
     }
   }
+  index.together.forEach((rule, r) => {
+    rule.lists.forEach((words, l) => {
+      for (const word of words) {
+        const entries = index.togetherWords.get(word) ?? []
+        entries.push({ rule: r, list: l })
+        index.togetherWords.set(word, entries)
+      }
+    })
+  })
   return index
 }
 
@@ -408,47 +420,67 @@ function exceptionIn(
 }
 
 /**
- * The first clause holding a word of every list of the rule. Tokens come clause by clause, so
- * one pass keeps the current clause's findings only (no allocation per token: this runs for
- * every rule on every message).
+ * For each `together` rule, the first clause holding a word of every one of its lists. One
+ * pass over the tokens, looking each word up once, whatever the number of rules: tokens come
+ * clause by clause, so only the current clause's findings are kept.
  */
-function matchTogether(tokens: readonly Token[], rule: CompiledTogether): Hit | null {
-  const lists = rule.lists
-  const found = new Array<string | undefined>(lists.length)
-  let clause = -1
-  let first = -1
-  let count = 0
-  for (let i = 0; i <= tokens.length; i++) {
-    const token = tokens[i]
-    if (token === undefined || token.clause !== clause) {
-      if (count > 0 && count === lists.length) {
-        return {
-          group: rule.group,
-          target: rule.target,
-          lang: rule.lang,
-          kind: 'together',
-          term: rule.term,
-          matched: found.join(' … '),
-          clause,
-          position: first,
-          weight: rule.weight,
-          fuzzy: false,
-        }
+function matchTogether(
+  tokens: readonly Token[],
+  index: TermIndex,
+  languages: readonly Lang[],
+  hits: Hit[],
+): void {
+  const rules = index.together
+  if (rules.length === 0) return
+  const found: (Hit | undefined)[] = new Array(rules.length)
+  // Per rule, this clause's word for each list; allocated only for rules a word touches.
+  let clauseWords = new Map<number, (string | undefined)[]>()
+  const firsts = new Map<number, number>()
+  const close = (clause: number) => {
+    for (const [r, words] of clauseWords) {
+      if (found[r] || words.includes(undefined)) continue
+      const rule = rules[r]!
+      found[r] = {
+        group: rule.group,
+        target: rule.target,
+        lang: rule.lang,
+        kind: 'together',
+        term: rule.term,
+        matched: words.join(' … '),
+        clause,
+        position: firsts.get(r)!,
+        weight: rule.weight,
+        fuzzy: false,
       }
-      if (token === undefined) return null
-      clause = token.clause
-      found.fill(undefined)
-      first = -1
-      count = 0
-    }
-    for (let l = 0; l < lists.length; l++) {
-      if (found[l] !== undefined || !lists[l]!.has(token.word)) continue
-      found[l] = token.word
-      count++
-      if (first < 0) first = i
     }
   }
-  return null
+  let clause = -1
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!
+    if (token.clause !== clause) {
+      if (clauseWords.size > 0) {
+        close(clause)
+        clauseWords = new Map()
+        firsts.clear()
+      }
+      clause = token.clause
+    }
+    const entries = index.togetherWords.get(token.word)
+    if (!entries) continue
+    for (const { rule: r, list } of entries) {
+      const rule = rules[r]!
+      if (found[r] || !languages.includes(rule.lang)) continue
+      let words = clauseWords.get(r)
+      if (!words) {
+        words = new Array<string | undefined>(rule.lists.length).fill(undefined)
+        clauseWords.set(r, words)
+        firsts.set(r, i)
+      }
+      words[list] ??= token.word
+    }
+  }
+  if (clauseWords.size > 0) close(clause)
+  for (const hit of found) if (hit) hits.push(hit)
 }
 
 /** A Spanish participle or adjective in -ado/-ido, any gender and number: "hundid" + "o". */
@@ -506,11 +538,7 @@ export function matchTerms(
       })
     }
   }
-  for (const rule of index.together) {
-    if (!languages.includes(rule.lang)) continue
-    const hit = matchTogether(tokens, rule)
-    if (hit) hits.push(hit)
-  }
+  matchTogether(tokens, index, languages, hits)
   const folded = text.folded.slice(0, PATTERN_INPUT_LIMIT)
   for (const pattern of index.patterns) {
     if (!languages.includes(pattern.lang)) continue
