@@ -403,18 +403,10 @@ export function triage(
         ...(vetoed ? { vetoed } : {}),
       })),
       classifierSignals,
-      ruleScores: Object.fromEntries(
-        [...ruleScores].map(([target, score]) => [target, round(score)]),
-      ) as Partial<Record<IntentId, number>>,
+      ruleScores: roundedScores(ruleScores),
       classifier:
         classifier && classifierScores
-          ? {
-              name: classifier.name,
-              top: [...classifierScores]
-                .map(([i, score]) => ({ intent: i, score: round(score) }))
-                .sort((a, b) => b.score - a.score)
-                .slice(0, 3),
-            }
+          ? { name: classifier.name, top: bestThree(classifierScores) }
           : null,
       combined: combined.slice(0, 3).map((c) => ({ intent: c.intent, score: round(c.score) })),
       intentReason,
@@ -501,6 +493,30 @@ function ruleSetting(routing: Explanation['routing'], field: string): string {
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000
+
+// The two helpers below build parts of every explanation; they run on every message, so they
+// loop instead of spreading, mapping and sorting whole score maps.
+
+/** Rule scores as a plain object, rounded, in the order the rules found them. */
+function roundedScores(scores: ReadonlyMap<string, number>): Partial<Record<IntentId, number>> {
+  const out: Partial<Record<string, number>> = {}
+  for (const [target, score] of scores) out[target] = round(score)
+  return out
+}
+
+/** The three best classifier scores, rounded, best first; ties keep the model's order. */
+function bestThree(scores: ReadonlyMap<IntentId, number>): { intent: IntentId; score: number }[] {
+  const top: { intent: IntentId; score: number }[] = []
+  for (const [intent, raw] of scores) {
+    const score = round(raw)
+    let at = top.length
+    while (at > 0 && top[at - 1]!.score < score) at--
+    if (at >= 3) continue
+    top.splice(at, 0, { intent, score })
+    if (top.length > 3) top.pop()
+  }
+  return top
+}
 
 function summarize(
   intent: IntentId,
