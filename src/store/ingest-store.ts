@@ -236,8 +236,22 @@ const insertMessage = prepared((db) =>
     .prepare(),
 )
 
+/**
+ * The contact's id, created or given the details it lacked. A known contact whose details did
+ * not change is only read: most messages come from someone the hub has seen, and rewriting
+ * the row would rewrite its email and phone index entries too. (`updated_at` is when the
+ * details last changed.)
+ */
 function upsertContact(db: Executor, message: NormalizedMessage, at: number): number {
   const { name, email, phone } = message.contact
+  const known = contactByExternalId(db).get({
+    channel: message.channel,
+    externalId: message.contactExternalId,
+  })
+  const same = (given: string | null | undefined, stored: string | null) =>
+    given == null || given === stored
+  if (known && same(name, known.name) && same(email, known.email) && same(phone, known.phone))
+    return known.id
   const row = upsertContactQuery(db).get({
     channel: message.channel,
     externalId: message.contactExternalId,
@@ -248,6 +262,19 @@ function upsertContact(db: Executor, message: NormalizedMessage, at: number): nu
   })!
   return row.id
 }
+
+const contactByExternalId = prepared((db) =>
+  db
+    .select({ id: contacts.id, name: contacts.name, email: contacts.email, phone: contacts.phone })
+    .from(contacts)
+    .where(
+      and(
+        eq(contacts.channel, sql.placeholder('channel')),
+        eq(contacts.externalId, sql.placeholder('externalId')),
+      ),
+    )
+    .prepare(),
+)
 
 const upsertContactQuery = prepared((db) =>
   db
@@ -292,6 +319,12 @@ function upsertConversation(
   contactId: number,
   at: number,
 ): number {
+  // A known conversation is only read here: touchConversation stamps it for every message.
+  const known = conversationByExternalId(db).get({
+    channel: message.channel,
+    externalId: message.conversationExternalId,
+  })
+  if (known) return known.id
   const row = upsertConversationQuery(db).get({
     channel: message.channel,
     externalId: message.conversationExternalId,
@@ -301,6 +334,19 @@ function upsertConversation(
   })!
   return row.id
 }
+
+const conversationByExternalId = prepared((db) =>
+  db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.channel, sql.placeholder('channel')),
+        eq(conversations.externalId, sql.placeholder('externalId')),
+      ),
+    )
+    .prepare(),
+)
 
 const upsertConversationQuery = prepared((db) =>
   db
@@ -329,6 +375,7 @@ const touchInbound = prepared((db) =>
     .prepare(),
 )
 
+/** Stamps the conversation with the message: when it last moved, and who spoke last. */
 function touchConversation(
   db: Executor,
   conversationId: number,
@@ -352,6 +399,11 @@ function touchConversation(
         ? message.meta.senderName
         : `${message.channel} agent`
     recordFirstResponse(db, conversationId, who, sentAt)
+  } else {
+    db.update(conversations)
+      .set({ updatedAt: at })
+      .where(eq(conversations.id, conversationId))
+      .run()
   }
 }
 
