@@ -1,9 +1,9 @@
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { Agent, createServer, request } from 'node:http'
+import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
-import express from 'express'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { RULES_DIR, tempDir } from '../helpers/hub.js'
 import { freePort, startServe } from '../helpers/process.js'
@@ -180,16 +180,21 @@ async function untilTriaged(dbPath: string, total: number, timeoutMs = 600_000) 
   }
 }
 
-/** A bare express endpoint doing the least a webhook must: read the body, answer 200. */
+/** The bare express endpoint of `bare-express.ts`, in its own process like the hub. */
 async function bareExpress() {
-  const app = express()
-  app.post('/webhooks/:channel', express.raw({ type: '*/*', limit: '1mb' }), (_req, res) => {
-    res.json({ ok: true })
-  })
-  const server = createServer(app)
   const port = await freePort()
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${port}/webhooks/chatwoot`, close: () => server.close() }
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'bare-express.ts'), String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bare endpoint exited with ${code}`)))
+    child.stdout?.once('data', () => resolve())
+  })
+  return { url: `http://127.0.0.1:${port}/webhooks/chatwoot`, close: () => child.kill('SIGTERM') }
 }
 
 export async function benchHttp(options: { messages: number }) {
