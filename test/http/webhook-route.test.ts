@@ -1,8 +1,8 @@
-import { createServer } from 'node:http'
+import { createServer, type RequestListener } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/http/app.js'
 import type { IngestDeps } from '../../src/ingest/ingest.js'
-import { silentLogger } from '../../src/logger.js'
+import { createLogger, silentLogger } from '../../src/logger.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { listeningHubs } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
@@ -22,6 +22,15 @@ function signed(extra: Record<string, string> = {}) {
     body,
     headers: { ...chatwootHeaders(body, SECRETS.chatwoot, { delivery: `wr-${i}` }), ...extra },
   }
+}
+
+/** Serves `listener` on a loopback port until the test ends: the webhook URL. */
+async function listening(listener: RequestListener): Promise<string> {
+  const server = createServer(listener)
+  const port = await freePort()
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  hubs.track({ close: () => new Promise((resolve) => server.close(() => resolve())) })
+  return `http://127.0.0.1:${port}/webhooks/chatwoot`
 }
 
 describe('webhook route', () => {
@@ -64,6 +73,40 @@ describe('webhook route', () => {
     expect(await statuses(direct, sources)).toEqual([200, 200, 429, 429])
   })
 
+  it('logs one line per answered webhook with its request id and channel', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logger = createLogger(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    )
+    const url = await listening(
+      createApp({
+        ingest: { channels: new Map([['chatwoot', { adapter: {} }]]) } as unknown as IngestDeps,
+        logger,
+        bodyLimit: () => 1024,
+        readiness: () => ({ ready: true, checks: {} }),
+        admit: () => ({ outcome: 'rate_limited', retryAfter: 3 }),
+      }),
+    )
+    await fetch(url, { method: 'POST', body: '{}', headers: { 'x-request-id': 'req-42' } })
+    await fetch(url, { method: 'POST', body: '{}' })
+    expect(
+      lines.map(({ reqId, channel, outcome, msg }) => ({ reqId, channel, outcome, msg })),
+    ).toEqual([
+      { reqId: 'req-42', channel: 'chatwoot', outcome: 'rate_limited', msg: 'webhook answered' },
+      {
+        reqId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        channel: 'chatwoot',
+        outcome: 'rate_limited',
+        msg: 'webhook answered',
+      },
+    ])
+    // Above its level, nothing is built or written.
+    logger.level = 'warn'
+    await fetch(url, { method: 'POST', body: '{}' })
+    expect(lines).toHaveLength(2)
+  })
+
   it('answers 500 to a request that fails inside the hub, and keeps serving', async () => {
     let fail = true
     const listener = createApp({
@@ -76,11 +119,7 @@ describe('webhook route', () => {
         return { outcome: 'rate_limited', retryAfter: 3 }
       },
     })
-    const server = createServer(listener)
-    const port = await freePort()
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-    hubs.track({ close: () => new Promise((resolve) => server.close(() => resolve())) })
-    const url = `http://127.0.0.1:${port}/webhooks/chatwoot`
+    const url = await listening(listener)
     const broken = await fetch(url, { method: 'POST', body: '{}' })
     expect([broken.status, await broken.json()]).toEqual([500, { error: 'internal_error' }])
     fail = false
