@@ -146,6 +146,18 @@ describe('amounts and escalation', () => {
       decide('Otra vez me atendieron pésimo', { context: { recentComplaints: 1 } }).level,
     ).toBe('L1')
   })
+
+  it('counts earlier complaints only for a complaint (the count is a query)', () => {
+    let counted = 0
+    const recentComplaints = () => {
+      counted++
+      return 2
+    }
+    expect(decide('¿A qué hora abren?', { context: { recentComplaints } }).signals).toEqual([])
+    expect(counted).toBe(0)
+    const d = decide('Otra vez me atendieron pésimo', { context: { recentComplaints } })
+    expect([d.signals, d.level, counted]).toEqual([['repeat_complainer'], 'L2', 1])
+  })
 })
 
 describe('automatic replies', () => {

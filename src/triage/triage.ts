@@ -22,8 +22,11 @@ import {
 export type TriageContext = {
   /** Whether the channel's business hours are running now; null when unknown. */
   inHours: boolean | null
-  /** Complaints from the same contact within the rulebook's window, before this message. */
-  recentComplaints: number
+  /**
+   * Complaints from the same contact within the rulebook's window, before this message: the
+   * count, or how to count it (the worker's count is a query, needed only for a complaint).
+   */
+  recentComplaints: number | (() => number)
   /** The operator assigned to this customer (internal chat), if any. */
   assignedOperator: string | null
   /** Whether the operator involved is on the improvement-plan list. */
@@ -224,8 +227,12 @@ export function triage(
   const reasons: string[] = []
 
   const signals = new Set<DecisionSignal>(SIGNALS.filter((s) => (signalScores.get(s) ?? 0) > 0))
-  const repeatComplainer = (candidate: IntentId) =>
-    candidate === 'complaint' && context.recentComplaints + 1 >= settings.repeat_complaints.count
+  const repeatComplainer = (candidate: IntentId) => {
+    if (candidate !== 'complaint') return false
+    const { recentComplaints } = context
+    const before = typeof recentComplaints === 'number' ? recentComplaints : recentComplaints()
+    return before + 1 >= settings.repeat_complaints.count
+  }
 
   const classifierScores = classifier ? classifier.scores(normalized.tokens, language) : null
   const combined = combine(ruleScores, classifierScores)

@@ -1,7 +1,12 @@
 import { describeMoment, isOpen, nextOpen } from '../sla/business-hours.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import { type Decision, type IntentClassifier, triage } from '../triage/triage.js'
+import {
+  type Decision,
+  type IntentClassifier,
+  type TriageContext,
+  triage,
+} from '../triage/triage.js'
 
 export type Decided = {
   decision: Decision
@@ -19,7 +24,7 @@ export function decide(
     rulebook: Rulebook
     classifier: IntentClassifier | null
     now: Date
-    recentComplaints: number
+    recentComplaints: TriageContext['recentComplaints']
   },
 ): Decided {
   const { rulebook, now } = options

@@ -189,11 +189,8 @@ export function triageMessage(
     rulebook,
     classifier: deps.classifier(),
     now,
-    recentComplaints: countRecentComplaints(
-      db,
-      contact,
-      now.getTime() - settings.repeat_complaints.window,
-    ),
+    recentComplaints: () =>
+      countRecentComplaints(db, contact, now.getTime() - settings.repeat_complaints.window),
   })
   let decision = decided.decision
   const history = replyHistory(deps, subject, rulebook, now)
