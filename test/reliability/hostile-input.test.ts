@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { count } from 'drizzle-orm'
 import fc from 'fast-check'
@@ -199,6 +200,35 @@ describe('hostile input', () => {
       { numRuns: SIZES.fuzzRuns },
     )
     // And the hub is still there.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+  }, 120_000)
+
+  it('any path and query under /webhooks, with any method, get 2xx or 4xx', async () => {
+    // Sent as written (fetch would normalise the URL): percent signs that decode to nothing,
+    // dot segments, doubled slashes, and queries of any shape reach the webhook route.
+    const pathChar = fc.constantFrom(...'abcXYZ019/%.?&=+#;:@!$*()~_-[]{}|^`\\\'"<>'.split(''))
+    const segment = fc.array(pathChar, { maxLength: 40 }).map((chars) => chars.join(''))
+    const send = (method: string, path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { hostname, port } = new URL(base)
+        const req = request({ hostname, port, path, method }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.on('error', reject)
+        req.end(method === 'POST' ? '{}' : undefined)
+      })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'),
+        fc.constantFrom('/webhooks/', '/WEBHOOKS/', '/webhooks/chatwoot', '/webhooks//'),
+        segment,
+        async (method, prefix, rest) => {
+          expect(answersWithout5xx(await send(method, `${prefix}${rest}`))).toBe(true)
+        },
+      ),
+      { numRuns: SIZES.fuzzRuns },
+    )
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
   }, 120_000)
 
