@@ -192,6 +192,7 @@ export function webhookRoute(options: WebhookRouteOptions) {
   let inflight = 0
   const maxInflight = options.maxInflight ?? Number.POSITIVE_INFINITY
   const trustProxy = options.trustProxy ?? false
+  /** Never rejects: a failure is logged and answered 500 (or the connection closed). */
   return async function webhook(
     req: IncomingMessage,
     res: ServerResponse,
@@ -212,7 +213,8 @@ export function webhookRoute(options: WebhookRouteOptions) {
     } catch (err) {
       // A bug, not an input: express's error handler did the same for the route before.
       options.logger.error({ err, channel }, 'request failed')
-      if (!res.headersSent) send(res, 500, { error: 'internal_error' })
+      if (res.headersSent) res.destroy()
+      else send(res, 500, { error: 'internal_error' })
     } finally {
       inflight--
     }
