@@ -33,7 +33,7 @@ export type WebhookRouteOptions = {
   trustProxy?: boolean
 }
 
-const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/i
+export const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/i
 
 /** The channel named by a `/webhooks/:channel` URL, or null for any other URL. */
 export function webhookChannel(url: string): string | null {

@@ -8,6 +8,7 @@ import { checkSync } from 'recheck'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseMime } from '../../adapters/email/parse-mime.js'
 import { LINE_LIMIT, REPLY_PATTERNS, stripReply } from '../../adapters/email/strip-reply.js'
+import { WEBHOOK_PATH } from '../../src/http/webhook-route.js'
 import { silentLogger } from '../../src/logger.js'
 import { jobs, messages } from '../../src/store/schema.js'
 import { loadClassifier } from '../../src/triage/classifier/load-classifier.js'
@@ -330,6 +331,8 @@ describe('hostile input', () => {
         regex,
         limit: TRIAGE_TEXT_LIMIT,
       })),
+      // Request URLs: node refuses a request line over its header limit (16 KB).
+      { name: 'webhook path', regex: WEBHOOK_PATH, limit: 16_384 },
       ...rulebook.terms.patterns.map((p) => ({
         name: `rules ${p.group}.${p.target}: ${p.term}`,
         regex: p.regex,
