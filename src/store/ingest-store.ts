@@ -195,18 +195,23 @@ function storeMessage(
   return inserted.id
 }
 
-const messageByExternalId = prepared((db) =>
-  db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.channel, sql.placeholder('channel')),
-        eq(messages.externalId, sql.placeholder('externalId')),
-      ),
-    )
-    .prepare(),
-)
+/** The id of a message or conversation by its channel's own id, as a prepared query. */
+function idByExternalId(table: typeof messages | typeof conversations) {
+  return prepared((db) =>
+    db
+      .select({ id: table.id })
+      .from(table)
+      .where(
+        and(
+          eq(table.channel, sql.placeholder('channel')),
+          eq(table.externalId, sql.placeholder('externalId')),
+        ),
+      )
+      .prepare(),
+  )
+}
+
+const messageByExternalId = idByExternalId(messages)
 
 const insertMessage = prepared((db) =>
   db
@@ -335,18 +340,7 @@ function upsertConversation(
   return row.id
 }
 
-const conversationByExternalId = prepared((db) =>
-  db
-    .select({ id: conversations.id })
-    .from(conversations)
-    .where(
-      and(
-        eq(conversations.channel, sql.placeholder('channel')),
-        eq(conversations.externalId, sql.placeholder('externalId')),
-      ),
-    )
-    .prepare(),
-)
+const conversationByExternalId = idByExternalId(conversations)
 
 const upsertConversationQuery = prepared((db) =>
   db
