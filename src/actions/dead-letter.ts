@@ -1,4 +1,4 @@
-import { type Db, IMMEDIATE } from '../store/db.js'
+import { type Db, writeTransaction } from '../store/db.js'
 import { getEffect, listEffects, type OutboxRow, replayEffect } from '../store/outbox-store.js'
 import { audit } from '../store/ticket-store.js'
 
@@ -62,13 +62,13 @@ export function replayDeadLetters(
 ): { replayed: number[]; skipped: number[] } {
   const replayed: number[] = []
   const skipped: number[] = []
-  db.transaction((tx) => {
+  writeTransaction(db, (tx) => {
     for (const id of ids) {
       if (replayEffect(tx, id, now)) {
         replayed.push(id)
         audit(tx, { actor: by, action: 'outbox.replayed', subject: `outbox:${id}` }, now.getTime())
       } else skipped.push(id)
     }
-  }, IMMEDIATE)
+  })
   return { replayed, skipped }
 }

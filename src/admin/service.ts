@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { escalateTicket } from '../sla/escalation.js'
-import { type Db, IMMEDIATE } from '../store/db.js'
+import { type Db, writeTransaction } from '../store/db.js'
 import { enqueueEffects, getEffect, listEffects } from '../store/outbox-store.js'
 import { decidedLanguage, latestCustomerMessage } from '../store/relay-store.js'
 import {
@@ -225,7 +225,7 @@ export function adminService(deps: AdminApiDeps) {
         req.body,
       )
       const at = now()
-      const result = db.transaction((tx) => {
+      const result = writeTransaction(db, (tx) => {
         const updated = setTicketStatus(tx, id, body.status, body.by, at, body.note)
         if (updated === 'not_found') throw new HttpError(404, `ticket ${id} not found`)
         if ('invalid' in updated) throw new HttpError(409, updated.invalid)
@@ -255,7 +255,7 @@ export function adminService(deps: AdminApiDeps) {
           } else survey = 'not sent: no customer message to answer'
         }
         return { ticket: ticketView(getTicket(tx, id)!), survey }
-      }, IMMEDIATE)
+      })
       deps.onEffects()
       deps.onCasesChanged()
       return result
@@ -305,7 +305,7 @@ export function adminService(deps: AdminApiDeps) {
           .where(eq(conversations.id, ticket.conversationId))
           .get()?.channel ?? null
       const at = now()
-      const result = db.transaction((tx) => {
+      const result = writeTransaction(db, (tx) => {
         const escalated = escalateTicket(
           tx,
           {
@@ -322,7 +322,7 @@ export function adminService(deps: AdminApiDeps) {
         )
         enqueueEffects(tx, escalated.effects, new Date(at))
         return { escalation: escalated.escalation, notes: escalated.notes }
-      }, IMMEDIATE)
+      })
       deps.onEffects()
       deps.onCasesChanged()
       return {

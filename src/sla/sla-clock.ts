@@ -3,7 +3,7 @@ import { planNotification } from '../actions/notify.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
-import { type Db, IMMEDIATE } from '../store/db.js'
+import { type Db, writeTransaction } from '../store/db.js'
 import { type Effect, enqueueEffects } from '../store/outbox-store.js'
 import { conversations } from '../store/schema.js'
 import {
@@ -93,7 +93,7 @@ export function createSlaClock(
       if (fired && kind.endsWith('breach')) deps.onBreach?.(kind)
       return fired
     }
-    deps.db.transaction((tx) => {
+    writeTransaction(deps.db, (tx) => {
       // Only what is due is read; everything else waits for the wake-up at the next deadline.
       const { tickets, escalations, escalatedTickets } = dueCases(tx, now, warnBefore)
       const byId = new Map(escalatedTickets.map((t) => [t.id, t]))
@@ -131,7 +131,7 @@ export function createSlaClock(
         }
       }
       enqueueEffects(tx, effects, nowDate)
-    }, IMMEDIATE)
+    })
     if (fired > 0) deps.logger.info({ fired, effects: effects.length }, 'sla events fired')
     if (effects.length > 0) deps.onEffects?.()
     return { fired, next: nextCaseDeadline(deps.db, now, warnBefore) }

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
-import { type Db, type Executor, IMMEDIATE, placeholders, prepared } from './db.js'
+import { type Db, type Executor, placeholders, prepared, writeTransaction } from './db.js'
 import {
   channelState,
   contacts,
@@ -42,7 +42,7 @@ export type Delivery = {
  */
 export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistResult {
   const at = now.getTime()
-  return db.transaction((tx) => {
+  return writeTransaction(db, (tx) => {
     let deliveryRowId: number | null = null
     if (delivery.deliveryId !== null) {
       const inserted = insertDelivery(tx).get({
@@ -73,7 +73,7 @@ export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistR
       triageJobs,
       duplicateMessages: delivery.messages.length - messageIds.length,
     } as const
-  }, IMMEDIATE)
+  })
 }
 
 const insertDelivery = prepared((db) =>
@@ -125,17 +125,15 @@ export function groupCommit(db: Db): GroupCommit {
     queue = []
     const outcomes: ({ ok: true; result: PersistResult } | { ok: false; error: unknown })[] = []
     try {
-      db.$client
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, result: persistDelivery(db, item.delivery, item.now) })
-            } catch (error) {
-              outcomes.push({ ok: false, error })
-            }
+      writeTransaction(db, () => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, result: persistDelivery(db, item.delivery, item.now) })
+          } catch (error) {
+            outcomes.push({ ok: false, error })
           }
-        })
-        .immediate()
+        }
+      })
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored, every sender hears so.
       for (const item of batch) item.reject(error)

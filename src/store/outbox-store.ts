@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
-import { type Executor, IMMEDIATE, placeholders, prepared } from './db.js'
+import { type Executor, placeholders, prepared, writeTransaction } from './db.js'
 import { outbox } from './schema.js'
 
 /** One outbound effect to perform, as planned. */
@@ -89,7 +89,7 @@ export function claimDueEffects(
   running: readonly number[] = [],
 ): OutboxRow[] {
   const at = now.getTime()
-  return db.transaction((tx) => {
+  return writeTransaction(db, (tx) => {
     // Two index range reads (outbox_due: status, next_attempt_at) instead of one OR over the
     // whole table: due pending effects, then in-flight ones whose lease ran out.
     const ready = or(isNull(outbox.afterKey), eq(prerequisite.status, 'done'))
@@ -130,7 +130,7 @@ export function claimDueEffects(
       )
       .returning()
       .all()
-  }, IMMEDIATE)
+  })
 }
 
 /**

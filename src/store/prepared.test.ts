@@ -1,5 +1,8 @@
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { closeDatabase, type Db, openDatabase } from './db.js'
+import { tempDir } from '../../test/helpers/hub.js'
+import { closeDatabase, type Db, openDatabase, writeTransaction } from './db.js'
 import { nextTicketNumber } from './triage-store.js'
 
 describe('queries built once per connection', () => {
@@ -18,13 +21,13 @@ describe('queries built once per connection', () => {
     const second = database()
     expect(nextTicketNumber(first, 2026, 1)).toBe('TK-2026-000001')
     expect(nextTicketNumber(second, 2026, 1)).toBe('TK-2026-000001')
-    first.transaction((tx) => {
+    writeTransaction(first, (tx) => {
       expect(nextTicketNumber(tx, 2026, 2)).toBe('TK-2026-000002')
     })
     expect(nextTicketNumber(second, 2026, 2)).toBe('TK-2026-000002')
     // A rolled-back transaction undoes what the shared query did inside it.
     expect(() =>
-      second.transaction((tx) => {
+      writeTransaction(second, (tx) => {
         nextTicketNumber(tx, 2026, 3)
         throw new Error('undo')
       }),
@@ -37,5 +40,45 @@ describe('queries built once per connection', () => {
     nextTicketNumber(first, 2026, 1)
     closeDatabase(first)
     expect(nextTicketNumber(database(), 2026, 1)).toBe('TK-2026-000001')
+  })
+
+  it('write transactions: a nested one is a savepoint that rolls back alone', () => {
+    const db = database()
+    const taken = writeTransaction(db, (tx) => {
+      expect(db.$client.inTransaction).toBe(true)
+      const first = nextTicketNumber(tx, 2026, 1)
+      expect(() =>
+        writeTransaction(tx, (inner) => {
+          nextTicketNumber(inner, 2026, 2)
+          throw new Error('this one only')
+        }),
+      ).toThrow('this one only')
+      // The savepoint's number was given back; the outer transaction's is kept.
+      return [first, nextTicketNumber(tx, 2026, 3)]
+    })
+    expect(taken).toEqual(['TK-2026-000001', 'TK-2026-000002'])
+    expect(db.$client.inTransaction).toBe(false)
+    expect(nextTicketNumber(db, 2026, 4)).toBe('TK-2026-000003')
+  })
+
+  it('write transactions take the write lock at BEGIN, before their first write', () => {
+    const temp = tempDir('centralita-lock-')
+    try {
+      const path = join(temp.dir, 'c.db')
+      const db = openDatabase(path)
+      open.push(db)
+      const other = new Database(path)
+      other.pragma('busy_timeout = 0')
+      writeTransaction(db, () => {
+        // Nothing written yet, and still no other connection may write until this one ends.
+        expect(() => other.exec("insert into channel_state values ('k', 'v', 1)")).toThrow(
+          /locked|busy/i,
+        )
+      })
+      other.exec("insert into channel_state values ('k', 'v', 1)")
+      other.close()
+    } finally {
+      temp.cleanup()
+    }
   })
 })

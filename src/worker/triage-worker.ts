@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { deadline, escalateTicket } from '../sla/escalation.js'
-import { type Db, IMMEDIATE } from '../store/db.js'
+import { type Db, writeTransaction } from '../store/db.js'
 import { TRIAGE_JOB } from '../store/ingest-store.js'
 import { completeJob, type DueJob, dueJobs, failJob } from '../store/jobs.js'
 import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
@@ -115,7 +115,7 @@ function relayAnswer(
     tools: deps.tools,
   })
   let queued = 0
-  db.transaction((tx) => {
+  writeTransaction(db, (tx) => {
     recordRelay(
       tx,
       {
@@ -129,7 +129,7 @@ function relayAnswer(
     )
     queued = enqueueEffects(tx, plan.effects, now)
     completeJob(tx, job.id, now)
-  }, IMMEDIATE)
+  })
   deps.logger.info(
     {
       messageId: answer.message.id,
@@ -164,7 +164,7 @@ export function triageMessage(
   const surveyed = pendingSurvey(db, subject.conversation.id, now.getTime() - SURVEY_WINDOW_MS)
   const score = surveyed ? satisfactionFrom(subject.message.text) : null
   if (surveyed && score !== null && subject.message.direction === 'inbound') {
-    db.transaction((tx) => {
+    writeTransaction(db, (tx) => {
       recordSatisfaction(
         tx,
         surveyed.id,
@@ -173,7 +173,7 @@ export function triageMessage(
         now.getTime(),
       )
       completeJob(tx, job.id, now)
-    }, IMMEDIATE)
+    })
     deps.logger.info({ ticketId: surveyed.id, score }, 'satisfaction recorded')
     return 'done'
   }
@@ -207,7 +207,7 @@ export function triageMessage(
       nextOpen: decided.nextOpen,
     })
   let queued = 0
-  db.transaction((tx) => {
+  writeTransaction(db, (tx) => {
     /** A case that reaches a level (or a higher one than its ticket had) is escalated to it. */
     const escalateIfNeeded = (ticketId: number) => {
       const row = getTicket(tx, ticketId)
@@ -290,7 +290,7 @@ export function triageMessage(
     )
     queued = enqueueEffects(tx, [...planned.effects, ...(escalation?.effects ?? [])], now)
     completeJob(tx, job.id, now)
-  }, IMMEDIATE)
+  })
   deps.logger.info(
     {
       messageId: message.id,
@@ -350,25 +350,23 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
       // messages), so webhooks waiting on the event loop are answered between slices.
-      deps.db.$client
-        .transaction(() => {
-          // A slice triages a handful of messages: read the queue a few jobs at a time.
-          let done = 0
-          while (done < batchSize) {
-            const due = dueJobs(deps.db, TRIAGE_JOB, Math.min(READ_AHEAD, batchSize - done), now)
-            if (due.length === 0) return
-            for (const job of due) {
-              if (performance.now() - started >= sliceMs) {
-                more = true
-                return
-              }
-              runJob(deps, job, now)
-              done++
+      writeTransaction(deps.db, () => {
+        // A slice triages a handful of messages: read the queue a few jobs at a time.
+        let done = 0
+        while (done < batchSize) {
+          const due = dueJobs(deps.db, TRIAGE_JOB, Math.min(READ_AHEAD, batchSize - done), now)
+          if (due.length === 0) return
+          for (const job of due) {
+            if (performance.now() - started >= sliceMs) {
+              more = true
+              return
             }
+            runJob(deps, job, now)
+            done++
           }
-          more = true
-        })
-        .immediate()
+        }
+        more = true
+      })
       lastSlice = performance.now()
       return more ? 'more' : 'idle'
     },
