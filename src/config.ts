@@ -58,7 +58,7 @@ export const CoreEnv = {
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Days a webhook delivery id is remembered for dedupe (at least the senders' retry horizon). */
   WEBHOOK_DEDUPE_DAYS: z.coerce.number().min(1).default(8),
-  /** Days finished triage jobs are kept before the hourly sweep deletes them. */
+  /** Days finished triage retries (jobs) are kept before the hourly sweep deletes them. */
   JOB_RETENTION_DAYS: z.coerce.number().min(1).default(7),
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   TRUST_PROXY: z.stringbool().default(false),

@@ -19,10 +19,10 @@ import { acceptDelivery, type ChannelEntry, type IngestResult } from './ingest/i
 import type { Logger } from './logger.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
-import { groupCommit, TRIAGE_JOB } from './store/ingest-store.js'
-import { pendingJobCount } from './store/jobs.js'
+import { groupCommit } from './store/ingest-store.js'
 import { outboundStore, sourceState } from './store/outbound-store.js'
 import { purgeExpired } from './store/retention.js'
+import { triageBacklog } from './store/triage-queue.js'
 import { loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
@@ -150,7 +150,7 @@ export function createHub(options: HubOptions): Hub {
   let backlog = { at: 0, jobs: 0 }
   const behind = () => {
     const at = Date.now()
-    if (at - backlog.at > 200) backlog = { at, jobs: pendingJobCount(db, TRIAGE_JOB) }
+    if (at - backlog.at > 200) backlog = { at, jobs: triageBacklog(db) }
     return backlog.jobs >= config.limits.pendingTriage
   }
   const admit = (channel: string, source: string): IngestResult | null => {

@@ -1,17 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
 import { type Db, type Executor, placeholders, prepared, writeTransaction } from './db.js'
-import {
-  channelState,
-  contacts,
-  conversations,
-  jobs,
-  messages,
-  webhookDeliveries,
-} from './schema.js'
+import { channelState, contacts, conversations, messages, webhookDeliveries } from './schema.js'
 import { recordFirstResponse } from './ticket-store.js'
-
-export const TRIAGE_JOB = 'triage'
 
 /** State key under which a channel's confirmation of a message sent with an effect key is kept. */
 export const sentKey = (channel: string, effectKey: string) => `${channel}:sent:${effectKey}`
@@ -22,7 +13,7 @@ export type PersistResult =
       outcome: 'stored'
       /** Ids of messages written now (already-known message ids are skipped). */
       messageIds: number[]
-      /** How many of those got a triage job. */
+      /** How many of those are queued for triage (`triage-queue.ts`: storing them queues them). */
       triageJobs: number
       duplicateMessages: number
     }
@@ -37,8 +28,8 @@ export type Delivery = {
 }
 
 /**
- * Dedupes, stores and enqueues in one transaction: when this returns, everything the
- * delivery carried is durable and its triage jobs are queued, so the caller may acknowledge.
+ * Dedupes and stores in one transaction: when this returns, everything the delivery carried is
+ * durable and queued for triage, so the caller may acknowledge.
  */
 export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistResult {
   const at = now.getTime()
@@ -61,10 +52,7 @@ export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistR
       const id = storeMessage(tx, message, deliveryRowId, at)
       if (id === null) continue
       messageIds.push(id)
-      if (message.triage) {
-        insertTriageJob(tx).run({ refId: id, at })
-        triageJobs++
-      }
+      if (message.triage) triageJobs++
     }
     for (const event of delivery.events) applyEvent(tx, event, at)
     return {
@@ -82,20 +70,6 @@ const insertDelivery = prepared((db) =>
     .values(placeholders(['channel', 'deliveryId', 'rawHash', 'messageCount', 'receivedAt']))
     .onConflictDoNothing()
     .returning({ id: webhookDeliveries.id })
-    .prepare(),
-)
-
-const insertTriageJob = prepared((db) =>
-  db
-    .insert(jobs)
-    .values({
-      kind: TRIAGE_JOB,
-      refId: sql.placeholder('refId'),
-      runAt: sql.placeholder('at'),
-      updatedAt: sql.placeholder('at'),
-      createdAt: sql.placeholder('at'),
-    })
-    .onConflictDoNothing()
     .prepare(),
 )
 

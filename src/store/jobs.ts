@@ -97,8 +97,8 @@ export function failJob(
 }
 
 /**
- * Jobs of `kind` not yet done: what readiness, the overview and webhook admission (a hub too
- * far behind answers 503) report as backlog. Read from the due index (status first), so it
+ * Jobs of `kind` not yet done (for triage, the retries: `triageBacklog` adds the new messages).
+ * Read from the due index (status first), so it
  * costs what is pending, not every job kept since the last retention sweep: by `kind` SQLite
  * would take the unique (kind, ref) index and visit all of them (`+` keeps it off that one).
  */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { closeDatabase, type Db, openDatabase } from './db.js'
 import { pendingJobCount } from './jobs.js'
+import { triageBacklog } from './triage-queue.js'
 import { countRecentComplaints, outOfHoursReplied } from './triage-store.js'
 
 // Lookups that run for every triaged message (or every webhook admission) and would otherwise
@@ -15,7 +16,11 @@ describe('per-message lookups', () => {
   })
 
   /** The plan SQLite picks for the statement `run` prepares, with `params` bound. */
-  const planOf = (run: (db: Db) => unknown, params: unknown[]) => {
+  const planOf = (
+    run: (db: Db) => unknown,
+    params: unknown[],
+    statement = /triage_decisions|"jobs"/,
+  ) => {
     db = openDatabase(':memory:')
     const client = db.$client
     const prepare = client.prepare.bind(client)
@@ -26,7 +31,7 @@ describe('per-message lookups', () => {
     }) as typeof client.prepare
     run(db)
     client.prepare = prepare
-    const source = seen.find((s) => /triage_decisions|"jobs"/.test(s))!
+    const source = seen.find((s) => statement.test(s))!
     return prepare(`explain query plan ${source}`)
       .all(...params)
       .map((row) => (row as { detail: string }).detail)
@@ -50,5 +55,10 @@ describe('per-message lookups', () => {
   it('counts the triage backlog from the due index, not from every job kept', () => {
     const plan = planOf((db) => pendingJobCount(db, 'triage'), ['pending', 'running', 'triage'])
     expect(plan).toMatch(/USING (COVERING )?INDEX jobs_due/)
+  })
+
+  it('reads the messages waiting for triage as a range of the primary key', () => {
+    const plan = planOf((db) => triageBacklog(db), [0, 1], /from "messages"/)
+    expect(plan).toMatch(/USING INTEGER PRIMARY KEY \(rowid>\?\)/)
   })
 })

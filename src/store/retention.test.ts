@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
-import { closeDatabase, type Db, openDatabase } from './db.js'
+import { closeDatabase, type Db, openDatabase, writeTransaction } from './db.js'
 import { persistDelivery } from './ingest-store.js'
-import { completeJob } from './jobs.js'
 import { purgeExpired } from './retention.js'
 import { jobs, messages, webhookDeliveries } from './schema.js'
+import { triageQueueSlice } from './triage-queue.js'
 
 const DAY = 86_400_000
 const policy = { deliveriesMs: 8 * DAY, jobsMs: 7 * DAY }
@@ -20,11 +20,23 @@ describe('retention', () => {
 
   it('forgets delivery ids past the dedupe horizon and old finished jobs, and keeps messages', () => {
     const now = Date.parse('2026-11-21T12:00:00Z')
+    // Each message's triage failed once and was retried at once: a finished retry job each.
+    const retried = (at: Date) => {
+      for (const step of ['fail', 'retry'] as const)
+        writeTransaction(db, () => {
+          const queue = triageQueueSlice(db, at)
+          const [item] = queue.next(1)
+          if (step === 'fail') queue.failed(item!, 'classifier broke', at)
+          else queue.done(item!)
+          queue.close()
+        })
+    }
     persistDelivery(db, delivery('old', '1:1'), new Date(now - 9 * DAY))
+    retried(new Date(now - 9 * DAY))
     persistDelivery(db, delivery('recent', '1:2'), new Date(now - 1 * DAY))
+    retried(new Date(now - 1 * DAY))
     const [oldJob, recentJob] = db.select().from(jobs).all()
-    completeJob(db, oldJob!.id, new Date(now - 9 * DAY))
-    completeJob(db, recentJob!.id, new Date(now - 1 * DAY))
+    expect([oldJob?.status, recentJob?.status]).toEqual(['done', 'done'])
 
     expect(purgeExpired(db, now, policy)).toEqual({ deliveries: 1, jobs: 1 })
     expect(

@@ -3,7 +3,7 @@ import type { Db } from './db.js'
 export type RetentionPolicy = {
   /** Delivery ids kept for dedupe; longer than any sender's retry horizon (Meta: 7 days). */
   deliveriesMs: number
-  /** Finished triage jobs kept (for inspection) before they are deleted. */
+  /** Finished triage retries (jobs) kept (for inspection) before they are deleted. */
   jobsMs: number
 }
 
@@ -12,7 +12,7 @@ const CHUNK = 2000
 
 /**
  * Deletes what has outlived its use: webhook delivery ids past the dedupe horizon (each message
- * stays deduplicated for good by its own id) and finished triage jobs. Messages, decisions,
+ * stays deduplicated for good by its own id) and finished triage retries. Messages, decisions,
  * tickets, the outbox and the audit log are the record and are kept.
  */
 export function purgeExpired(

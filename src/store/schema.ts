@@ -111,7 +111,11 @@ export const messages = sqliteTable(
   ],
 )
 
-/** Durable work queue (triage jobs today). One row per (kind, ref). */
+/**
+ * Durable work that must be tried again: today the triage of a message whose first try failed
+ * (new messages are queued by the messages table itself: `triage-queue.ts`). One row per
+ * (kind, ref).
+ */
 export const jobs = sqliteTable(
   'jobs',
   {

@@ -8,8 +8,6 @@ import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { deadline, escalateTicket } from '../sla/escalation.js'
 import { type Db, writeTransaction } from '../store/db.js'
-import { TRIAGE_JOB } from '../store/ingest-store.js'
-import { completeJob, type DueJob, dueJobs, failJob } from '../store/jobs.js'
 import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
 import {
   decidedLanguage,
@@ -18,6 +16,11 @@ import {
   relayTarget,
 } from '../store/relay-store.js'
 import { getTicket, pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
+import {
+  type QueuedMessage,
+  type TriageQueueSlice,
+  triageQueueSlice,
+} from '../store/triage-queue.js'
 import {
   countRecentComplaints,
   hasDecision,
@@ -96,7 +99,6 @@ function replyHistory(
 /** A person's answer to a conversation: sent on to the customer, never triaged. */
 function relayAnswer(
   deps: TriageWorkerDeps,
-  job: { id: number },
   answer: TriageSubject,
   target: number,
   now: Date,
@@ -128,7 +130,6 @@ function relayAnswer(
       now,
     )
     queued = enqueueEffects(tx, plan.effects, now)
-    completeJob(tx, job.id, now)
   })
   deps.logger.info(
     {
@@ -142,22 +143,19 @@ function relayAnswer(
   return queued
 }
 
-/** Triages one stored message (or relays a person's answer) and queues what follows, in one transaction. */
-export function triageMessage(
-  deps: TriageWorkerDeps,
-  job: { id: number; refId: number },
-): 'done' | 'missing' {
+/**
+ * Triages one stored message (or relays a person's answer) and queues what follows, in one
+ * transaction (a savepoint of the worker's slice, which takes the message off the queue).
+ */
+export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done' | 'missing' {
   const { db, clock } = deps
   const started = performance.now()
   const now = clock.now()
-  const subject = loadTriageSubject(db, job.refId)
-  if (!subject || hasDecision(db, job.refId)) {
-    completeJob(db, job.id, now)
-    return 'missing'
-  }
+  const subject = loadTriageSubject(db, messageId)
+  if (!subject || hasDecision(db, messageId)) return 'missing'
   const relayTo = relayTarget(db, subject)
   if (relayTo !== null) {
-    if (relayAnswer(deps, job, subject, relayTo, now) > 0) deps.onEffects?.()
+    if (relayAnswer(deps, subject, relayTo, now) > 0) deps.onEffects?.()
     return 'done'
   }
   // The answer to a satisfaction survey is a score, not a new request.
@@ -172,16 +170,12 @@ export function triageMessage(
         subject.contact.email ?? subject.contact.externalId,
         now.getTime(),
       )
-      completeJob(tx, job.id, now)
     })
     deps.logger.info({ ticketId: surveyed.id, score }, 'satisfaction recorded')
     return 'done'
   }
-  if (subject.message.direction !== 'inbound') {
-    // Only customers' messages are triaged; a person's line that relays nowhere is kept as is.
-    completeJob(db, job.id, now)
-    return 'missing'
-  }
+  // Only customers' messages are triaged; a person's line that relays nowhere is kept as is.
+  if (subject.message.direction !== 'inbound') return 'missing'
   const rulebook = deps.rulebook()
   const settings = rulebook.source.settings
   const { message, contact, conversation } = subject
@@ -289,7 +283,6 @@ export function triageMessage(
       now,
     )
     queued = enqueueEffects(tx, [...planned.effects, ...(escalation?.effects ?? [])], now)
-    completeJob(tx, job.id, now)
   })
   deps.logger.info(
     {
@@ -306,24 +299,28 @@ export function triageMessage(
   return 'done'
 }
 
-/** Jobs read from the queue at a time within a slice. */
+/** Messages read from the queue at a time within a slice. */
 const READ_AHEAD = 8
 
-/** Triages one job; a failure rolls back that message alone and schedules another try. */
-function runJob(deps: TriageWorkerDeps, job: DueJob, now: Date): void {
+/** Triages one message; a failure rolls back that message alone and schedules another try. */
+function triageOne(
+  deps: TriageWorkerDeps,
+  queue: TriageQueueSlice,
+  item: QueuedMessage,
+  now: Date,
+): void {
   try {
-    triageMessage(deps, job)
+    triageMessage(deps, item.messageId)
+    queue.done(item)
   } catch (err) {
-    const attempt = job.attempts + 1
-    deps.logger.error({ err, jobId: job.id, messageId: job.refId, attempt }, 'triage failed')
-    failJob(
-      deps.db,
-      job.id,
+    const attempt = (item.retry?.attempts ?? 0) + 1
+    deps.logger.error({ err, messageId: item.messageId, attempt }, 'triage failed')
+    queue.failed(
+      item,
       err instanceof Error ? err.message : String(err),
       attempt < MAX_ATTEMPTS
         ? new Date(now.getTime() + backoffDelay(attempt, { baseMs: 1000, maxMs: 60_000 }))
         : null,
-      now,
     )
   }
 }
@@ -351,21 +348,23 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
       // messages), so webhooks waiting on the event loop are answered between slices.
       writeTransaction(deps.db, () => {
-        // A slice triages a handful of messages: read the queue a few jobs at a time.
+        // A slice triages a handful of messages: read the queue a few at a time.
+        const queue = triageQueueSlice(deps.db, now)
         let done = 0
-        while (done < batchSize) {
-          const due = dueJobs(deps.db, TRIAGE_JOB, Math.min(READ_AHEAD, batchSize - done), now)
-          if (due.length === 0) return
-          for (const job of due) {
+        read: while (done < batchSize) {
+          const due = queue.next(Math.min(READ_AHEAD, batchSize - done))
+          if (due.length === 0) break
+          for (const item of due) {
             if (performance.now() - started >= sliceMs) {
               more = true
-              return
+              break read
             }
-            runJob(deps, job, now)
+            triageOne(deps, queue, item, now)
             done++
           }
         }
-        more = true
+        if (done >= batchSize) more = true
+        queue.close()
       })
       lastSlice = performance.now()
       return more ? 'more' : 'idle'

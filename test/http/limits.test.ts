@@ -2,9 +2,8 @@ import { request } from 'node:http'
 import { count } from 'drizzle-orm'
 import nodemailer from 'nodemailer'
 import { describe, expect, it } from 'vitest'
-import { TRIAGE_JOB } from '../../src/store/ingest-store.js'
-import { pendingJobCount } from '../../src/store/jobs.js'
 import { messages } from '../../src/store/schema.js'
+import { triageBacklog } from '../../src/store/triage-queue.js'
 import { deliver, payloads, SECRETS } from '../helpers/deliveries.js'
 import { listeningHubs, testHub } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
@@ -66,7 +65,7 @@ describe('limits', () => {
     )
     hubs.track(again)
     const port = (await again.hub.listen()).port
-    await waitFor(() => pendingJobCount(again.hub.db, TRIAGE_JOB) === 0, { what: 'drained' })
+    await waitFor(() => triageBacklog(again.hub.db) === 0, { what: 'drained' })
     await new Promise((r) => setTimeout(r, 250))
     const retried = await deliver(`http://127.0.0.1:${port}`).chatwoot(
       payloads.chatwoot(4, 703, 'hola', contact),
