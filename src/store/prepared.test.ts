@@ -81,4 +81,10 @@ describe('queries built once per connection', () => {
       temp.cleanup()
     }
   })
+
+  it('keep savepoint journals and temporary tables in memory, never in temporary files', () => {
+    // Each message is written in a savepoint inside a group commit or a triage slice; on disk,
+    // that journal was half of the hub's writes (src/store/db.ts).
+    expect(database().$client.pragma('temp_store', { simple: true })).toBe(2)
+  })
 })
