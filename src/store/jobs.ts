@@ -1,11 +1,11 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
-import { type Executor, prepared } from './db.js'
+import { type Executor, fixedLimit, prepared } from './db.js'
 import { jobs } from './schema.js'
 
 export type DueJob = { id: number; refId: number; attempts: number }
 
 /**
- * Up to `limit` jobs of `kind` that are due, oldest first: pending ones whose time came, then
+ * Up to `limit` jobs of `kind` (at most `DUE_AT_ONCE`) that are due, oldest first: pending ones whose time came, then
  * any left `running` by a worker whose lease ran out (a hub from before this version).
  *
  * The triage worker reads and finishes them inside one IMMEDIATE transaction: no other
@@ -13,12 +13,14 @@ export type DueJob = { id: number; refId: number; attempts: number }
  * so nothing needs to be marked as taken first.
  */
 export function dueJobs(db: Executor, kind: string, limit: number, now: Date): DueJob[] {
-  const values = { kind, at: now.getTime(), limit }
-  const pending = duePendingJobs(db).all(values)
-  return pending.length < limit
-    ? [...pending, ...expiredJobs(db).all({ ...values, limit: limit - pending.length })]
-    : pending
+  const values = { kind, at: now.getTime() }
+  const due = duePendingJobs(db).all(values)
+  if (due.length < limit) due.push(...expiredJobs(db).all(values))
+  return due.length > limit ? due.slice(0, limit) : due
 }
+
+/** The most jobs one read returns (`dueJobs` asks for fewer by slicing). */
+export const DUE_AT_ONCE = 8
 
 const due = { id: jobs.id, refId: jobs.refId, attempts: jobs.attempts }
 
@@ -35,7 +37,7 @@ const duePendingJobs = prepared((db) =>
       ),
     )
     .orderBy(asc(jobs.runAt), asc(jobs.id))
-    .limit(sql.placeholder('limit'))
+    .limit(fixedLimit(DUE_AT_ONCE))
     .prepare(),
 )
 
@@ -51,7 +53,7 @@ const expiredJobs = prepared((db) =>
       ),
     )
     .orderBy(asc(jobs.id))
-    .limit(sql.placeholder('limit'))
+    .limit(fixedLimit(DUE_AT_ONCE))
     .prepare(),
 )
 

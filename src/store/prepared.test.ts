@@ -2,7 +2,8 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../../test/helpers/hub.js'
-import { closeDatabase, type Db, openDatabase, writeTransaction } from './db.js'
+import { closeDatabase, type Db, fixedLimit, openDatabase, writeTransaction } from './db.js'
+import { channelState } from './schema.js'
 import { nextTicketNumber } from './triage-store.js'
 
 describe('queries built once per connection', () => {
@@ -86,5 +87,20 @@ describe('queries built once per connection', () => {
     // Each message is written in a savepoint inside a group commit or a triage slice; on disk,
     // that journal was half of the hub's writes (src/store/db.ts).
     expect(database().$client.pragma('temp_store', { simple: true })).toBe(2)
+  })
+
+  it('write a fixed limit into the SQL, where SQLite does not recompile the query for it', () => {
+    const db = database()
+    for (const key of ['a', 'b', 'c'])
+      db.insert(channelState).values({ key, value: key, updatedAt: 0 }).run()
+    const query = db
+      .select({ key: channelState.key })
+      .from(channelState)
+      .orderBy(channelState.key)
+      .limit(fixedLimit(2))
+    expect(query.toSQL()).toMatchObject({ sql: expect.stringMatching(/ limit 2$/), params: [] })
+    expect(query.all()).toEqual([{ key: 'a' }, { key: 'b' }])
+    expect(() => fixedLimit(1.5)).toThrow(RangeError)
+    expect(() => fixedLimit(-1)).toThrow(RangeError)
   })
 })

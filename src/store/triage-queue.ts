@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
-import { type Executor, prepared } from './db.js'
-import { completeJob, type DueJob, dueJobs, failJob, pendingJobCount } from './jobs.js'
+import { type Executor, fixedLimit, prepared } from './db.js'
+import { completeJob, DUE_AT_ONCE, type DueJob, dueJobs, failJob, pendingJobCount } from './jobs.js'
 import { channelState, jobs, messages } from './schema.js'
 
 /**
@@ -26,7 +26,7 @@ export type QueuedMessage = { messageId: number; retry: DueJob | null }
 
 /** The queue as one transaction of the worker reads and moves it. */
 export type TriageQueueSlice = {
-  /** Up to `limit` messages: due retries first, then new ones in id order. */
+  /** Up to `limit` messages (at most `DUE_AT_ONCE`): due retries first, then new ones in order. */
   next(limit: number): QueuedMessage[]
   /** The message was triaged (or needs none): it leaves the queue when the slice commits. */
   done(item: QueuedMessage): void
@@ -54,7 +54,8 @@ export function triageQueueSlice(db: Executor, now: Date): TriageQueueSlice {
       }))
       if (retries.length >= limit) return retries
       const fresh = newMessages(db)
-        .all({ after: handed, limit: limit - retries.length })
+        .all({ after: handed })
+        .slice(0, limit - retries.length)
         .map((row) => ({ messageId: row.id, retry: null }))
       if (fresh.length > 0) handed = fresh[fresh.length - 1]!.messageId
       return [...retries, ...fresh]
@@ -126,7 +127,7 @@ const newMessages = prepared((db) =>
     .from(messages)
     .where(and(gt(messages.id, sql.placeholder('after')), eq(messages.triage, true)))
     .orderBy(asc(messages.id))
-    .limit(sql.placeholder('limit'))
+    .limit(fixedLimit(DUE_AT_ONCE))
     .prepare(),
 )
 
