@@ -29,7 +29,12 @@ export type PlanInput = {
   channels: ReadonlyMap<string, ChannelEntry>
   tools: ReplyTools
   now: Date
-  history?: ReplyHistory
+  /**
+   * The reply caps' history, read only when the decision has a reply to cap (three counting
+   * queries that most messages, with no automatic reply, never need). Memoize it: a plan may
+   * be made twice.
+   */
+  history?: () => ReplyHistory
   /** When the business opens next, in words ("el lunes a las 9:00"), for the out-of-hours notice. */
   nextOpen?: { es: string; en: string } | null
 }
@@ -87,7 +92,8 @@ export function recipientOf(subject: TriageSubject): string {
 
 /** Why an automatic reply must not go out now, or null. */
 function capped(input: PlanInput): string | null {
-  const { history, rulebook, decision, now } = input
+  const { rulebook, decision, now } = input
+  const history = input.history?.()
   if (!history) return null
   const caps = rulebook.source.settings.automatic_replies
   if (
@@ -356,13 +362,13 @@ export function planEffects(input: PlanInput): Plan {
   if (queueMail) effects.push(queueMail)
   effects.push(...planChatwoot(input, keyPrefix, subjectRef, notes))
   effects.push(...planChannelHandoff(input, keyPrefix, subjectRef, notes))
-  const { decision, history } = input
+  const { decision } = input
   // An answer the hub meant to send and could not (no channel to send it on, a closed
   // WhatsApp window, a cap) leaves the customer waiting: a person must take it.
   const handToPerson =
     decision.reply !== null &&
     !reply &&
     !subject.message.automated &&
-    !(decision.reply.kind === 'out_of_hours' && history?.outOfHoursSent)
+    !(decision.reply.kind === 'out_of_hours' && input.history?.().outOfHoursSent)
   return { effects, notes, replySent: reply ? decision.reply : null, handToPerson }
 }

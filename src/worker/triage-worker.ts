@@ -158,9 +158,13 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     if (relayAnswer(deps, subject, relayTo, now) > 0) deps.onEffects?.()
     return 'done'
   }
-  // The answer to a satisfaction survey is a score, not a new request.
-  const surveyed = pendingSurvey(db, subject.conversation.id, now.getTime() - SURVEY_WINDOW_MS)
-  const score = surveyed ? satisfactionFrom(subject.message.text) : null
+  // The answer to a satisfaction survey is a score, not a new request. (A message that is not a
+  // bare score never is one: the survey is looked up only for those.)
+  const score = satisfactionFrom(subject.message.text)
+  const surveyed =
+    score === null
+      ? null
+      : pendingSurvey(db, subject.conversation.id, now.getTime() - SURVEY_WINDOW_MS)
   if (surveyed && score !== null && subject.message.direction === 'inbound') {
     writeTransaction(db, (tx) => {
       recordSatisfaction(
@@ -187,7 +191,11 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
       countRecentComplaints(db, contact, now.getTime() - settings.repeat_complaints.window),
   })
   let decision = decided.decision
-  const history = replyHistory(deps, subject, rulebook, now)
+  let counted: ReplyHistory | undefined
+  const history = () => {
+    counted ??= replyHistory(deps, subject, rulebook, now)
+    return counted
+  }
   const plan = (ticket: { number: string } | null) =>
     planEffects({
       decision,
