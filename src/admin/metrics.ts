@@ -69,12 +69,19 @@ export function createMetrics(db: Db) {
     },
   })
 
+  // A counter with labels hashes and checks them on every `inc`; each label set's child is
+  // kept instead (a handful: channels × outcomes, intents), as the counters run per message.
+  const webhookCount = children((key) => {
+    const [channel, outcome] = key.split('\n') as [string, string]
+    return webhooks.labels({ channel, outcome })
+  })
+  const decisionCount = children((intent) => decisions.labels({ intent }))
   return {
     registry,
-    webhook: (channel: string, outcome: string) => webhooks.inc({ channel, outcome }),
+    webhook: (channel: string, outcome: string) => webhookCount(`${channel}\n${outcome}`).inc(),
     triaged: (t: { intent: string; seconds: number }) => {
       triageSeconds.observe(t.seconds)
-      decisions.inc({ intent: t.intent })
+      decisionCount(t.intent).inc()
     },
     attempt: (a: { kind: string; outcome: string }) => attempts.inc(a),
     breach: (kind: string) => breaches.inc({ kind }),
@@ -82,3 +89,15 @@ export function createMetrics(db: Db) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+function children<Child>(create: (key: string) => Child): (key: string) => Child {
+  const made = new Map<string, Child>()
+  return (key) => {
+    let child = made.get(key)
+    if (child === undefined) {
+      child = create(key)
+      made.set(key, child)
+    }
+    return child
+  }
+}
