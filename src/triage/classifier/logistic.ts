@@ -143,7 +143,8 @@ export function alignLogistic(
   const width = labels.length
   const order = labels.map((label) => model.labels.indexOf(label))
   if (order.some((at) => at < 0)) throw new Error('logistic model: labels do not match')
-  const rows = new Float64Array(index.size * width)
+  // Single precision, like the naive Bayes weights (see `logWeights`); logits sum in double.
+  const rows = new Float32Array(index.size * width)
   model.features.forEach((feature, f) => {
     const row = index.get(feature)
     if (row === undefined) return
