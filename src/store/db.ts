@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-import { type Placeholder, sql } from 'drizzle-orm'
+import { Column, getTableColumns, type Placeholder, sql } from 'drizzle-orm'
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import type { BaseSQLiteDatabase, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { packageRoot } from '../package-root.js'
 import * as schema from './schema.js'
 
@@ -89,8 +89,39 @@ export function prepared<Query>(build: (db: Executor) => Query): (db: Executor) 
   }
 }
 
-function connectionOf(db: Executor): Database.Database {
+export function connectionOf(db: Executor): Database.Database {
   return (db as unknown as { session: { client: Database.Database } }).session.client
+}
+
+/**
+ * A table's rows read without drizzle: its columns for a hand-written SELECT (`columns('m')`,
+ * in schema order) and the decoder of a raw row (an array) back into drizzle's row type, with
+ * the same conversions (booleans, JSON, timestamps). drizzle maps every field of every row
+ * through generic code; for the three-table row the triage reads per message, reading it raw
+ * took 5.5 µs instead of 9.7 in a loop (and allocates a third as much).
+ */
+export function rawRows<Table extends SQLiteTable>(table: Table) {
+  const identity = Column.prototype.mapFromDriverValue
+  const columns = Object.entries(getTableColumns(table)).map(([field, column]) => ({
+    field,
+    name: column.name,
+    column: column.mapFromDriverValue === identity ? null : column,
+  }))
+  return {
+    /** The column list, qualified by `alias`: `m."id", m."channel", …`. */
+    columns: (alias: string) => columns.map((c) => `${alias}."${c.name}"`).join(', '),
+    width: columns.length,
+    /** The row whose columns start at `at` in a raw row. */
+    read(row: readonly unknown[], at = 0): Table['$inferSelect'] {
+      const out: Record<string, unknown> = {}
+      for (let i = 0; i < columns.length; i++) {
+        const { field, column } = columns[i]!
+        const value = row[at + i]
+        out[field] = value === null || column === null ? value : column.mapFromDriverValue(value)
+      }
+      return out as Table['$inferSelect']
+    },
+  }
 }
 
 /** `{ name: sql.placeholder(name) }` for each name: the values of a prepared insert. */

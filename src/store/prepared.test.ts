@@ -1,10 +1,20 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { getTableName } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../../test/helpers/hub.js'
-import { closeDatabase, type Db, fixedLimit, openDatabase, writeTransaction } from './db.js'
-import { channelState } from './schema.js'
-import { nextTicketNumber } from './triage-store.js'
+import { storedDelivery } from '../../test/helpers/stored-delivery.js'
+import {
+  closeDatabase,
+  type Db,
+  fixedLimit,
+  openDatabase,
+  rawRows,
+  writeTransaction,
+} from './db.js'
+import { persistDelivery } from './ingest-store.js'
+import { channelState, contacts, conversations, messages } from './schema.js'
+import { loadTriageSubject, nextTicketNumber } from './triage-store.js'
 
 describe('queries built once per connection', () => {
   const open: Db[] = []
@@ -102,5 +112,22 @@ describe('queries built once per connection', () => {
     expect(query.all()).toEqual([{ key: 'a' }, { key: 'b' }])
     expect(() => fixedLimit(1.5)).toThrow(RangeError)
     expect(() => fixedLimit(-1)).toThrow(RangeError)
+  })
+
+  it('read raw rows into the same values drizzle gives, booleans and all', () => {
+    const db = database()
+    const stored = persistDelivery(db, storedDelivery('d-1', '1:1', 'hola'), new Date(5000))
+    const id = stored.outcome === 'stored' ? stored.messageIds[0]! : 0
+    for (const table of [messages, conversations, contacts]) {
+      const reader = rawRows(table)
+      const raw = db.$client.prepare(`select ${reader.columns('t')} from ${getTableName(table)} t`)
+      expect(reader.read(raw.raw(true).get() as unknown[])).toEqual(db.select().from(table).get())
+    }
+    const subject = loadTriageSubject(db, id)!
+    expect(subject.message).toMatchObject({ id, triage: true, automated: false, text: 'hola' })
+    expect(typeof subject.message.triage).toBe('boolean')
+    expect(subject.conversation.id).toBe(subject.message.conversationId)
+    expect(subject.contact.id).toBe(subject.message.contactId)
+    expect(loadTriageSubject(db, id + 1)).toBeNull()
   })
 })

@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, or, sql } from 'drizzle-orm'
 import type { Decision } from '../triage/triage.js'
-import { type Executor, placeholders, prepared } from './db.js'
+import { connectionOf, type Executor, placeholders, prepared, rawRows } from './db.js'
 import {
   channelState,
   contacts,
@@ -30,23 +30,31 @@ function parseObject(json: string): Record<string, unknown> {
   }
 }
 
+const messageRow = rawRows(messages)
+const conversationRow = rawRows(conversations)
+const contactRow = rawRows(contacts)
+
 const subjectQuery = prepared((db) =>
-  db
-    .select({ message: messages, conversation: conversations, contact: contacts })
-    .from(messages)
-    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-    .innerJoin(contacts, eq(contacts.id, messages.contactId))
-    .where(eq(messages.id, sql.placeholder('messageId')))
-    .prepare(),
+  connectionOf(db)
+    .prepare(
+      `select ${messageRow.columns('m')}, ${conversationRow.columns('c')}, ${contactRow.columns('k')}
+         from messages m
+         join conversations c on c.id = m.conversation_id
+         join contacts k on k.id = m.contact_id
+        where m.id = ?`,
+    )
+    .raw(true),
 )
 
 export function loadTriageSubject(db: Executor, messageId: number): TriageSubject | null {
-  const row = subjectQuery(db).get({ messageId })
+  const row = subjectQuery(db).get(messageId) as unknown[] | undefined
   if (!row) return null
+  const message = messageRow.read(row)
+  const conversation = conversationRow.read(row, messageRow.width)
   return {
-    message: { ...row.message, meta: parseObject(row.message.meta) },
-    conversation: { ...row.conversation, meta: parseObject(row.conversation.meta) },
-    contact: row.contact,
+    message: { ...message, meta: parseObject(message.meta) },
+    conversation: { ...conversation, meta: parseObject(conversation.meta) },
+    contact: contactRow.read(row, messageRow.width + conversationRow.width),
   }
 }
 
