@@ -86,7 +86,8 @@ export function triageQueueSlice(db: Executor, now: Date): TriageQueueSlice {
 
 /**
  * Messages waiting for triage: those past the cursor that need it, and retries not given up.
- * What readiness and webhook admission (a hub too far behind answers 503) call the backlog.
+ * What webhook admission and the SMTP and IMAP sources call the backlog (a hub too far behind
+ * answers 503, or 451 to mail).
  */
 export function triageBacklog(db: Executor): number {
   const row = waitingCount(db).get({ after: readCursor(db) })
