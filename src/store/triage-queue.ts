@@ -86,8 +86,8 @@ export function triageQueueSlice(db: Executor, now: Date): TriageQueueSlice {
 
 /**
  * Messages waiting for triage: those past the cursor that need it, and retries not given up.
- * What webhook admission and the SMTP and IMAP sources call the backlog (a hub too far behind
- * answers 503, or 451 to mail).
+ * The backlog a hub too far behind turns senders away on: webhooks get 503, SMTP senders 451,
+ * and the IMAP poller leaves the mail in the mailbox.
  */
 export function triageBacklog(db: Executor): number {
   const row = waitingCount(db).get({ after: readCursor(db) })
