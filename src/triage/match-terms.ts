@@ -527,10 +527,13 @@ export function matchTerms(
         lang: term.lang,
         kind: term.kind,
         term: term.term,
-        matched: tokens
-          .slice(i, rest.end + 1)
-          .map((t) => t.word)
-          .join(' '),
+        matched:
+          rest.end === i
+            ? tokens[i]!.word
+            : tokens
+                .slice(i, rest.end + 1)
+                .map((t) => t.word)
+                .join(' '),
         clause: tokens[i]!.clause,
         position: i,
         weight: term.weight,

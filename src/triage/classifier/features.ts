@@ -59,6 +59,8 @@ export function featureLookup(index: ReadonlyMap<string, number>): FeatureLookup
   return { unigrams, bigrams, size, seen: new Uint32Array(size), message: 0 }
 }
 
+const DIGITS = /^\d+$/
+
 /**
  * The rows of `featuresOf(tokens, language)` that the vocabulary knows, in the same order,
  * each once: what scoring needs, without building and hashing a string per feature.
@@ -83,7 +85,9 @@ export function featureRows(
   let previousClause = -1
   for (const token of tokens) {
     let row: number | undefined
-    if (/^\d+$/.test(token.word)) {
+    // A number's one stem is itself (normalizeText): test the first character before the rest.
+    const first = token.word.charCodeAt(0)
+    if (first >= 48 && first <= 57 && DIGITS.test(token.word)) {
       row = numberRow
       add(row)
     } else {
