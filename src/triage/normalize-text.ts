@@ -117,20 +117,27 @@ const REACCENT: [RegExp, string][] = [
 const INFINITIVE = /(ar|er|ir)$/
 const DIGITS = /^\d+$/
 
-const esCache = new Map<string, readonly string[]>()
-const enCache = new Map<string, string>()
+/** A word's stems in both languages, computed once per distinct word and kept. */
+type Stems = { es: readonly string[]; en: string }
+const stemCache = new Map<string, Stems>()
 const CACHE_LIMIT = 50_000
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  if (cache.size >= CACHE_LIMIT) cache.clear()
-  cache.set(key, value)
-  return value
+/** The word's Spanish and English stems, from the cache (one lookup for both). */
+function stemsOf(word: string): Stems {
+  const cached = stemCache.get(word)
+  if (cached) return cached
+  if (stemCache.size >= CACHE_LIMIT) stemCache.clear()
+  const stems = { es: computeSpanishStems(word), en: stemEn.stem(word) }
+  stemCache.set(word, stems)
+  return stems
 }
 
 /** Spanish stems of a folded word: natural's stem, and the stem of its re-accented form. */
 export function spanishStems(word: string): readonly string[] {
-  const cached = esCache.get(word)
-  if (cached) return cached
+  return stemsOf(word).es
+}
+
+function computeSpanishStems(word: string): readonly string[] {
   const stems = new Set<string>()
   const add = (stem: string) => {
     const folded = fold(stem)
@@ -149,13 +156,7 @@ export function spanishStems(word: string): readonly string[] {
       break
     }
   }
-  return remember(esCache, word, [...stems])
-}
-
-export function englishStem(word: string): string {
-  const cached = enCache.get(word)
-  if (cached !== undefined) return cached
-  return remember(enCache, word, stemEn.stem(word))
+  return [...stems]
 }
 
 /**
@@ -179,12 +180,8 @@ export function normalizeText(text: string): NormalizedText {
         // A number is its own stem; nearly every one is new, so it skips the caches too.
         const first = word.charCodeAt(0)
         const number = first >= 48 && first <= 57 && DIGITS.test(word)
-        tokens.push({
-          word,
-          es: number ? [word] : spanishStems(word),
-          en: number ? word : englishStem(word),
-          clause,
-        })
+        const stems = number ? null : stemsOf(word)
+        tokens.push({ word, es: stems ? stems.es : [word], en: stems ? stems.en : word, clause })
       }
     }
     parts.push(clauseWords.join(' '))
