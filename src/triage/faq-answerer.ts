@@ -79,20 +79,19 @@ export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
  * similarity over IDF-weighted stems.
  */
 export function bestFaq(index: FaqIndex, tokens: readonly Token[]): FaqMatch | null {
-  const stems = { es: contentStems(tokens, 'es'), en: contentStems(tokens, 'en') }
-  const messageNorm = {
-    es: Math.sqrt([...stems.es].reduce((sum, s) => sum + (index.idf.es.get(s) ?? 1) ** 2, 0)),
-    en: Math.sqrt([...stems.en].reduce((sum, s) => sum + (index.idf.en.get(s) ?? 1) ** 2, 0)),
-  }
+  const messageNorm = { es: 0, en: 0 }
   // Only questions sharing a stem with the message can score: find them through the postings.
   const dots = new Map<number, number>()
   for (const lang of ['es', 'en'] as const) {
-    for (const stem of stems[lang]) {
+    let squares = 0
+    for (const stem of contentStems(tokens, lang)) {
       const weight = index.idf[lang].get(stem)
+      squares += (weight ?? 1) ** 2
       if (weight === undefined) continue
       for (const q of index.postings[lang].get(stem) ?? [])
         dots.set(q, (dots.get(q) ?? 0) + weight * weight)
     }
+    messageNorm[lang] = Math.sqrt(squares)
   }
   let best: FaqMatch | null = null
   for (const [q, dot] of dots) {
