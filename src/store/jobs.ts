@@ -5,8 +5,9 @@ import { jobs } from './schema.js'
 export type DueJob = { id: number; refId: number; attempts: number }
 
 /**
- * Up to `limit` jobs of `kind` (at most `DUE_AT_ONCE`) that are due, oldest first: pending ones whose time came, then
- * any left `running` by a worker whose lease ran out (a hub from before this version).
+ * Up to `limit` jobs of `kind` (at most `DUE_AT_ONCE`) that are due, oldest first: pending ones
+ * whose time came, then any left `running` by a worker whose lease ran out (a hub from before
+ * this version).
  *
  * The triage worker reads and finishes them inside one IMMEDIATE transaction: no other
  * connection can take them meanwhile, and a crash rolls the whole slice back to where it was,
@@ -100,9 +101,9 @@ export function failJob(
 
 /**
  * Jobs of `kind` not yet done (for triage, the retries: `triageBacklog` adds the new messages).
- * Read from the due index (status first), so it
- * costs what is pending, not every job kept since the last retention sweep: by `kind` SQLite
- * would take the unique (kind, ref) index and visit all of them (`+` keeps it off that one).
+ * Read from the due index (status first), so it costs what is pending, not every job kept since
+ * the last retention sweep: by `kind` SQLite would take the unique (kind, ref) index and visit
+ * all of them (`+` keeps it off that one).
  */
 export function pendingJobCount(db: Executor, kind: string): number {
   const row = pendingCountQuery(db).get({ kind })

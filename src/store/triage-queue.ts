@@ -15,8 +15,8 @@ import { channelState, jobs, messages } from './schema.js'
  *
  * A message whose triage fails gets a job row (`jobs`, kind `triage`) with the time of its next
  * try, and the cursor moves past it; due retries are read before new messages. Only a failure
- * writes a row of its own, so a message costs the queue no insert, update or index entry of
- * its own: a third of what storing and triaging it wrote when every message had a job row.
+ * writes a row of its own: when every message had a job row, each cost a job insert, its
+ * update when done, a read of the jobs index and three index entries.
  */
 export const TRIAGE_JOB = 'triage'
 const CURSOR_KEY = 'triage:cursor'
