@@ -15,8 +15,8 @@ import { channelState, jobs, messages } from './schema.js'
  *
  * A message whose triage fails gets a job row (`jobs`, kind `triage`) with the time of its next
  * try, and the cursor moves past it; due retries are read before new messages. Only a failure
- * writes a row of its own: when every message had a job row, each cost a job insert, its
- * update when done, a read of the jobs index and three index entries.
+ * writes a row of its own: when every message had a job row, each cost a job insert (a row and
+ * two index entries), its update when done (which moved one of them) and a read of the index.
  */
 export const TRIAGE_JOB = 'triage'
 const CURSOR_KEY = 'triage:cursor'
