@@ -110,9 +110,6 @@ function logScorer(dump: NaturalDump): {
   /** Each feature's row (its position in the vocabulary); unknown features are left out. */
   index: ReadonlyMap<string, number>
   scoreRows(rows: readonly number[]): number[]
-  priors: readonly number[]
-  /** Feature-major: row r's weight for label l is at r × labels + l. */
-  weights: Float32Array
 } {
   const index = new Map<string, number>()
   let i = 0
@@ -123,8 +120,6 @@ function logScorer(dump: NaturalDump): {
   return {
     labels,
     index,
-    priors,
-    weights,
     scoreRows(rows) {
       const logits = priors.slice()
       for (const at of rows) {
@@ -206,32 +201,12 @@ export function modelScorer(model: SavedModel): IntentClassifier {
       last = { tokens, language, rows: featureRows(tokens, language, lookup) }
     return last.rows
   }
-  // Both experts' weights of a feature side by side (naive Bayes, then the regression): a
-  // message's features are scattered over the vocabulary, and one row read serves both. The
-  // sums are those of `scoreRows` and `logits`, in the same order.
-  const width = intents.labels.length
-  const both = new Float32Array(intents.index.size * 2 * width)
-  for (let row = 0; row < intents.index.size; row++) {
-    for (let l = 0; l < width; l++) {
-      both[row * 2 * width + l] = intents.weights[row * width + l]!
-      both[row * 2 * width + width + l] = regression.rows[row * width + l]!
-    }
-  }
   return {
     name: `naive Bayes (natural) × logistic regression (${intents.labels.length} intents, ${vocabulary} features)`,
     scores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
-      const bayes = intents.priors.slice()
-      const logits = Float64Array.from(regression.bias)
-      // The regression reads the same unit-length bag of features as in training.
-      const scale = rows.length > 0 ? 1 / Math.sqrt(rows.length) : 0
-      for (const row of rows) {
-        const base = row * 2 * width
-        for (let l = 0; l < width; l++) {
-          bayes[l]! += both[base + l]!
-          logits[l]! += both[base + width + l]! * scale
-        }
-      }
+      const bayes = intents.scoreRows(rows)
+      const logits = regression.logits(rows)
       const mixed = bayes.map((v, l) => (v / temperature + logits[l]!) / 2)
       const probabilities = softmax(mixed, 1)
       return new Map(intents.labels.map((label, l) => [label as IntentId, probabilities[l]!]))

@@ -128,9 +128,6 @@ export function trainLogistic(
 export type LogisticRows = {
   /** Logits, one per label, of a message given as the rows of its known features. */
   logits(rows: readonly number[]): Float64Array
-  bias: Float64Array
-  /** Feature-major: row r's weight for label l is at r × labels + l. */
-  rows: Float32Array
 }
 
 /**
@@ -155,8 +152,6 @@ export function alignLogistic(
   })
   const bias = Float64Array.from(order, (at) => model.bias[at]!)
   return {
-    bias,
-    rows,
     logits(known) {
       const z = Float64Array.from(bias)
       if (known.length === 0) return z
