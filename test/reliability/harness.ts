@@ -261,13 +261,22 @@ export function upstreamDuplicates(up: ReliabilityUpstreams) {
  * each was stored once, triaged once, and nothing went to the dead letter.
  */
 export async function expectEachProcessedOnce(dbPath: string, unique: readonly Delivery[]) {
-  await waitFor(
-    () => {
-      const f = dbFigures(dbPath)
-      return f.triaged === unique.length && f.triageBacklog === 0 && f.outboxOpen === 0
-    },
-    { timeoutMs: 240_000, intervalMs: 250, what: 'every message triaged and acted on' },
-  )
+  let last: Omit<ReturnType<typeof dbFigures>, 'externalIds'> | null = null
+  try {
+    await waitFor(
+      () => {
+        const { externalIds: _, ...f } = dbFigures(dbPath)
+        last = f
+        return f.triaged === unique.length && f.triageBacklog === 0 && f.outboxOpen === 0
+      },
+      { timeoutMs: 240_000, intervalMs: 250, what: 'every message triaged and acted on' },
+    )
+  } catch (error) {
+    // Say where it stopped: triage (and its backlog) or the outbox.
+    throw new Error(
+      `${(error as Error).message}; ${unique.length} messages, last seen ${JSON.stringify(last)}`,
+    )
+  }
   const figures = dbFigures(dbPath)
   expect(figures.messages).toBe(unique.length)
   expect(new Set(figures.externalIds).size).toBe(unique.length)
