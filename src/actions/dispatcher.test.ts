@@ -4,7 +4,13 @@ import { systemClock } from '../clock.js'
 import { PermanentError, TransientError } from '../errors.js'
 import { silentLogger } from '../logger.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
-import { enqueueEffects, getEffect, replayEffect } from '../store/outbox-store.js'
+import {
+  enqueueEffects,
+  getEffect,
+  nextEffectDueAt,
+  replayEffect,
+  scheduleEffectRetry,
+} from '../store/outbox-store.js'
 import { createDispatcher, type Dispatcher } from './dispatcher.js'
 import type { EffectExecutor, EffectRun } from './effect-executor.js'
 
@@ -155,6 +161,34 @@ describe('dispatcher', () => {
     await waitFor(() => row(2).status === 'done', { timeoutMs: 3000 })
     const order = runs.map((r) => r.key)
     expect(order.lastIndexOf('first')).toBeLessThan(order.indexOf('second'))
+  })
+
+  it('lets an effect wait for a dead one without waking for it, and runs it after the replay', async () => {
+    enqueue('first')
+    enqueue('second', { after: 'first' })
+    let fail = true
+    start(async (run) => {
+      if (fail) throw new PermanentError('HTTP 404')
+      return run.key
+    })
+    await waitFor(() => row(1).status === 'dead')
+    // Nothing can run until the replay: no time to wake up for (the waiting effect's own time
+    // has passed, and counting it woke the dispatcher at once, over and over).
+    expect(row(2).status).toBe('pending')
+    expect(nextEffectDueAt(db)).toBeNull()
+    fail = false
+    expect(replayEffect(db, 1, new Date())).toBe(true)
+    dispatcher!.wake()
+    await waitFor(() => row(2).status === 'done')
+    expect(runs.map((r) => r.key)).toEqual(['first', 'first', 'second'])
+  })
+
+  it('sleeps until the retry of the effect another waits for', () => {
+    enqueue('first')
+    enqueue('second', { after: 'first' })
+    const retryAt = Date.now() + 60_000
+    scheduleEffectRetry(db, 1, 'HTTP 503', new Date(retryAt), new Date())
+    expect(nextEffectDueAt(db)).toBe(retryAt)
   })
 
   it('marks an effect with no executor dead, naming the missing kind', async () => {

@@ -75,6 +75,8 @@ const insertEffect = prepared((db) =>
 )
 
 const prerequisite = alias(outbox, 'prerequisite')
+/** An effect that waits for none, or whose prerequisite is done (with `prerequisite` joined). */
+const readyToRun = or(isNull(outbox.afterKey), eq(prerequisite.status, 'done'))
 
 /**
  * Claims due effects for `leaseMs`. An effect waiting on another runs only once that one is
@@ -92,13 +94,12 @@ export function claimDueEffects(
   return writeTransaction(db, (tx) => {
     // Two index range reads (outbox_due: status, next_attempt_at) instead of one OR over the
     // whole table: due pending effects, then in-flight ones whose lease ran out.
-    const ready = or(isNull(outbox.afterKey), eq(prerequisite.status, 'done'))
     const notOurs = running.length > 0 ? notInArray(outbox.id, [...running]) : undefined
     const pending = tx
       .select({ id: outbox.id })
       .from(outbox)
       .leftJoin(prerequisite, eq(prerequisite.idempotencyKey, outbox.afterKey))
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at), ready, notOurs))
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at), readyToRun, notOurs))
       .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
       .limit(limit)
       .all()
@@ -224,12 +225,22 @@ export function replayEffect(db: Executor, id: number, now: Date): boolean {
   return result.changes > 0
 }
 
-/** The earliest time a pending effect becomes due, to sleep exactly until then. */
+/**
+ * The earliest time a pending effect becomes due, to sleep exactly until then. An effect that
+ * waits for another is not counted until that one is done (its time has usually passed, so
+ * counting it woke the dispatcher at once, over and over, for as long as the other was retried
+ * or dead-lettered): the one it waits for is counted instead, and finishing it wakes the
+ * dispatcher.
+ */
 export function nextEffectDueAt(db: Executor): number | null {
+  // The index (status, next_attempt_at) in order, up to the first effect ready to run.
   const row = db
-    .select({ at: sql<number | null>`min(${outbox.nextAttemptAt})` })
+    .select({ at: outbox.nextAttemptAt })
     .from(outbox)
-    .where(eq(outbox.status, 'pending'))
+    .leftJoin(prerequisite, eq(prerequisite.idempotencyKey, outbox.afterKey))
+    .where(and(eq(outbox.status, 'pending'), readyToRun))
+    .orderBy(asc(outbox.nextAttemptAt))
+    .limit(1)
     .get()
   const inFlight = db
     .select({ at: sql<number | null>`min(${outbox.lockedUntil})` })
