@@ -72,7 +72,7 @@ describe('crash', () => {
     expect(sent.statuses.get(200)).toBe(stream.reduce((n, g) => n + g.length, 0))
 
     const db = join(temp.dir, 'centralita.db')
-    await expectEachProcessedOnce(db, unique)
+    await expectEachProcessedOnce(db, unique, hub!)
 
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])

@@ -8,6 +8,7 @@ import { startFakeGraph } from '../fakes/graph-server.js'
 import { startSmtpSink } from '../fakes/smtp-sink.js'
 import { deliver, payloads } from '../helpers/deliveries.js'
 import { RULES_DIR } from '../helpers/hub.js'
+import type { ServeProcess } from '../helpers/process.js'
 import { channelEnv } from '../helpers/support-hub.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -216,7 +217,15 @@ export function dbFigures(path: string) {
       triagedDistinct: one('select count(distinct message_id) as n from triage_decisions'),
       // Messages past the triage cursor and retries not given up (src/store/triage-queue.ts).
       triageBacklog: triageBacklog(drizzle(db)),
-      outboxOpen: one(`select count(*) as n from outbox where status in ('pending', 'in_flight')`),
+      triageGivenUp: one(
+        `select count(*) as n from jobs where kind = 'triage' and status = 'failed'`,
+      ),
+      // Effects that can still run: not dead, nor waiting for one that is (those wait for a
+      // replay, and `outboxDead` reports them).
+      outboxOpen: one(
+        `select count(*) as n from outbox o left join outbox p on p.idempotency_key = o.after_key
+         where o.status = 'in_flight' or (o.status = 'pending' and coalesce(p.status, '') != 'dead')`,
+      ),
       outboxDead: one(`select count(*) as n from outbox where status = 'dead'`),
       outboxDone: one(`select count(*) as n from outbox where status = 'done'`),
       externalIds: (
@@ -260,25 +269,48 @@ export function upstreamDuplicates(up: ReliabilityUpstreams) {
  * Waits until every one of `unique` messages is triaged and its actions have run, then checks
  * each was stored once, triaged once, and nothing went to the dead letter.
  */
-export async function expectEachProcessedOnce(dbPath: string, unique: readonly Delivery[]) {
+/**
+ * Waits until the hub has settled, then checks every unique delivery was stored, triaged and
+ * acted on once. `hub` is the process doing the work: if it dies, or the wait times out, the
+ * error carries the end of its log (the hub logs failures at warn and above).
+ */
+export async function expectEachProcessedOnce(
+  dbPath: string,
+  unique: readonly Delivery[],
+  hub?: ServeProcess,
+) {
   let last: Omit<ReturnType<typeof dbFigures>, 'externalIds'> | null = null
+  const hubLog = () => (hub ? `; hub log: ${hub.output().slice(-3000) || '(empty)'}` : '')
   try {
     await waitFor(
       () => {
+        if (hub && hub.child.exitCode !== null) {
+          throw new Error(`the hub exited with ${hub.child.exitCode}`)
+        }
         const { externalIds: _, ...f } = dbFigures(dbPath)
         last = f
-        return f.triaged === unique.length && f.triageBacklog === 0 && f.outboxOpen === 0
+        // Settled: every stored message triaged or given up on, nothing waiting in the queue or
+        // the outbox. A lost message (fewer stored), a duplicate (more) or a given-up triage then
+        // fails on its own assertion below instead of waiting out the timeout.
+        return (
+          f.messages >= unique.length &&
+          f.triaged + f.triageGivenUp >= f.messages &&
+          f.triageBacklog === 0 &&
+          f.outboxOpen === 0
+        )
       },
       { timeoutMs: 240_000, intervalMs: 250, what: 'every message triaged and acted on' },
     )
   } catch (error) {
     // Say where it stopped: triage (and its backlog) or the outbox.
     throw new Error(
-      `${(error as Error).message}; ${unique.length} messages, last seen ${JSON.stringify(last)}`,
+      `${(error as Error).message}; ${unique.length} messages, last seen ${JSON.stringify(last)}${hubLog()}`,
     )
   }
   const figures = dbFigures(dbPath)
   expect(figures.messages).toBe(unique.length)
+  expect(figures.triageGivenUp).toBe(0)
+  expect(figures.triaged).toBe(unique.length)
   expect(new Set(figures.externalIds).size).toBe(unique.length)
   expect(figures.triagedDistinct).toBe(unique.length)
   expect(figures.outboxDead).toBe(0)

@@ -45,7 +45,7 @@ describe('load', () => {
     expect([...report.statuses.keys()]).toEqual([200])
 
     const db = join(temp.dir, 'centralita.db')
-    await expectEachProcessedOnce(db, unique)
+    await expectEachProcessedOnce(db, unique, hub)
 
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])
