@@ -54,17 +54,27 @@ export async function startServe(
     child.once('exit', (code) => resolve(code)),
   )
   const base = `http://127.0.0.1:${port}`
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`centralita serve exited: ${output}`)
-      try {
-        return (await fetch(`${base}/healthz`)).ok
-      } catch {
-        return false
-      }
-    },
-    { timeoutMs: options.timeoutMs ?? 15_000, what: 'centralita serve to listen' },
-  )
+  let lastError = ''
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`centralita serve exited: ${output}`)
+        try {
+          return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok
+        } catch (error) {
+          lastError = String((error as Error).cause ?? error)
+          return false
+        }
+      },
+      { timeoutMs: options.timeoutMs ?? 15_000, what: 'centralita serve to listen' },
+    )
+  } catch (error) {
+    // Say what the wait saw: the last answer to /healthz and what the process printed.
+    child.kill('SIGKILL')
+    throw new Error(
+      `${(error as Error).message} (pid ${child.pid}, last /healthz: ${lastError || 'none'}); output: ${output.slice(-3000) || '(none)'}`,
+    )
+  }
   return { child, base, output: () => output, exited }
 }
 
