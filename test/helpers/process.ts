@@ -58,7 +58,7 @@ export async function startServe(
   try {
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`centralita serve exited: ${output}`)
+        if (!alive(child)) throw new Error(`centralita serve ${endOf(child)}: ${output}`)
         try {
           return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok
         } catch (error) {
@@ -76,6 +76,18 @@ export async function startServe(
     )
   }
   return { child, base, output: () => output, exited }
+}
+
+/** Whether the process still runs (one ended by a signal has no exit code, only a signal). */
+export function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null
+}
+
+/** How the process ended: "exited with 1", "was killed by SIGTERM". */
+export function endOf(child: ChildProcess): string {
+  return child.signalCode !== null
+    ? `was killed by ${child.signalCode}`
+    : `exited with ${child.exitCode}`
 }
 
 /** Runs the built CLI once with `args`, `input` on stdin and only `env` (plus PATH). */

@@ -8,7 +8,7 @@ import { startFakeGraph } from '../fakes/graph-server.js'
 import { startSmtpSink } from '../fakes/smtp-sink.js'
 import { deliver, payloads } from '../helpers/deliveries.js'
 import { RULES_DIR } from '../helpers/hub.js'
-import type { ServeProcess } from '../helpers/process.js'
+import { alive, endOf, type ServeProcess } from '../helpers/process.js'
 import { channelEnv } from '../helpers/support-hub.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -284,9 +284,7 @@ export async function expectEachProcessedOnce(
   try {
     await waitFor(
       () => {
-        if (hub && hub.child.exitCode !== null) {
-          throw new Error(`the hub exited with ${hub.child.exitCode}`)
-        }
+        if (hub && !alive(hub.child)) throw new Error(`the hub ${endOf(hub.child)}`)
         const { externalIds: _, ...f } = dbFigures(dbPath)
         last = f
         // Settled: every stored message triaged or given up on, nothing waiting in the queue or
