@@ -266,13 +266,10 @@ export function upstreamDuplicates(up: ReliabilityUpstreams) {
 }
 
 /**
- * Waits until every one of `unique` messages is triaged and its actions have run, then checks
- * each was stored once, triaged once, and nothing went to the dead letter.
- */
-/**
- * Waits until the hub has settled, then checks every unique delivery was stored, triaged and
- * acted on once. `hub` is the process doing the work: if it dies, or the wait times out, the
- * error carries the end of its log (the hub logs failures at warn and above).
+ * Waits until the hub has settled, then checks every one of `unique` was stored once, triaged
+ * once, and acted on with nothing in the dead letter. `hub` is the process doing the work: if
+ * it dies, or the wait times out, the error carries the end of its log (the hub logs failures
+ * at warn and above).
  */
 export async function expectEachProcessedOnce(
   dbPath: string,
