@@ -18,9 +18,17 @@ export class TransientError extends Error {
   }
 }
 
-/** An outbound call was refused for good (4xx other than 408/429): retrying cannot help. */
+/**
+ * An outbound call was refused for good (4xx other than 408/429): retrying cannot help.
+ * `status` is the upstream's HTTP status when it answered one.
+ */
 export class PermanentError extends Error {
   override name = 'PermanentError'
+  readonly status: number | undefined
+  constructor(message: string, options?: ErrorOptions & { status?: number }) {
+    super(message, options)
+    this.status = options?.status
+  }
 }
 
 /** Wraps an unknown thrown value with a context prefix, keeping it as `cause`. */

@@ -216,30 +216,40 @@ const E164 = /^\+[1-9]\d{6,14}$/
  * the contact (by email, else phone, else the hub's identifier), its link to the inbox, and a
  * conversation tagged with the hub's conversation id, recorded in the hub's conversation.
  * Creation is serialized per conversation, and an earlier try's conversation is found by its
- * tag, so neither concurrent messages nor retries make two mirrors.
+ * tag, so neither concurrent messages nor retries make two mirrors. Finding or creating the
+ * contact is serialized per contact, so one customer's conversations mirrored at the same
+ * moment (two chats, two email threads) share one contact; a contact made elsewhere between
+ * the search and the create (Chatwoot refuses the duplicate with 422) is taken over.
  */
 function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
   const pending = new Map<number, Promise<{ accountId: number; conversationId: number }>>()
+  const contactTurns = new Map<string, Promise<unknown>>()
+  type Mirror = z.infer<typeof MirrorPayload>
+  type FoundContact = { contact: ChatwootContactRecord; sourceId: string | null; found: boolean }
 
-  const findContact = async (p: z.infer<typeof MirrorPayload>, identifier: string) => {
-    const { email, phone } = p.contact
-    const [query, matches] = email
-      ? [email, (c: ChatwootContactRecord) => c.email?.toLowerCase() === email.toLowerCase()]
-      : phone
-        ? [phone, (c: ChatwootContactRecord) => c.phone_number === phone]
-        : [identifier, (c: ChatwootContactRecord) => c.identifier === identifier]
+  const search = async (
+    p: Mirror,
+    query: string,
+    matches: (c: ChatwootContactRecord) => boolean,
+  ) => {
     const found = await api.searchContacts(p.accountId, query)
     return (found.payload ?? []).find(matches) ?? null
   }
+  const byIdentifier = (p: Mirror, identifier: string) =>
+    search(p, identifier, (c) => c.identifier === identifier)
+  const findContact = (p: Mirror, identifier: string) => {
+    const { email, phone } = p.contact
+    if (email) return search(p, email, (c) => c.email?.toLowerCase() === email.toLowerCase())
+    if (phone) return search(p, phone, (c) => c.phone_number === phone)
+    return byIdentifier(p, identifier)
+  }
+  const linkOf = (contact: ChatwootContactRecord, inboxId: number) =>
+    contact.contact_inboxes?.find((ci) => ci.inbox?.id === inboxId)?.source_id ?? null
 
-  const create = async (p: z.infer<typeof MirrorPayload>, mayHaveRun: boolean) => {
-    const known = mirrorOf(store.conversationMeta(p.conversationId))
-    if (known && known.accountId === p.accountId) return known
-    const identifier = `centralita:${p.channel}:${p.contact.externalId}`.slice(0, 255)
-    let contact = await findContact(p, identifier)
-    let sourceId =
-      contact?.contact_inboxes?.find((ci) => ci.inbox?.id === p.inboxId)?.source_id ?? null
-    if (!contact) {
+  const findOrCreateContact = async (p: Mirror, identifier: string): Promise<FoundContact> => {
+    const known = await findContact(p, identifier)
+    if (known) return { contact: known, sourceId: linkOf(known, p.inboxId), found: true }
+    try {
       const created = await api.createContact(p.accountId, {
         inbox_id: p.inboxId,
         ...(p.contact.name ? { name: p.contact.name } : {}),
@@ -251,9 +261,48 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
       const made =
         created.payload?.contact ?? (typeof created.id === 'number' ? { id: created.id } : null)
       if (!made) throw new PermanentError('chatwoot: create contact answered without an id')
-      contact = made
-      sourceId = created.payload?.contact_inbox?.source_id ?? null
-    } else if (mayHaveRun) {
+      return {
+        contact: made,
+        sourceId: created.payload?.contact_inbox?.source_id ?? null,
+        found: false,
+      }
+    } catch (err) {
+      // 422: a contact with this email, phone or identifier exists now. Use it.
+      if (!(err instanceof PermanentError && err.status === 422)) throw err
+      const existing = (await findContact(p, identifier)) ?? (await byIdentifier(p, identifier))
+      if (!existing) throw err
+      return { contact: existing, sourceId: linkOf(existing, p.inboxId), found: true }
+    }
+  }
+
+  /** The customer's contact, linked to the mirror inbox; one at a time per customer. */
+  const contactFor = (p: Mirror, identifier: string): Promise<FoundContact> => {
+    const who = (p.contact.email ?? p.contact.phone ?? identifier).toLowerCase()
+    const key = `${p.accountId}:${who}`
+    const turn = (contactTurns.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        const found = await findOrCreateContact(p, identifier)
+        const sourceId =
+          found.sourceId ??
+          (await api.createContactInbox(p.accountId, found.contact.id, p.inboxId)).source_id ??
+          null
+        return { ...found, sourceId }
+      })
+    contactTurns.set(key, turn)
+    const done = () => {
+      if (contactTurns.get(key) === turn) contactTurns.delete(key)
+    }
+    turn.then(done, done)
+    return turn
+  }
+
+  const create = async (p: Mirror, mayHaveRun: boolean) => {
+    const known = mirrorOf(store.conversationMeta(p.conversationId))
+    if (known && known.accountId === p.accountId) return known
+    const identifier = `centralita:${p.channel}:${p.contact.externalId}`.slice(0, 255)
+    const { contact, sourceId, found } = await contactFor(p, identifier)
+    if (found && mayHaveRun) {
       // A conversation an earlier, interrupted try created is reused.
       const listed = await api.contactConversations(p.accountId, contact.id)
       const earlier = (listed.payload ?? []).find(
@@ -261,8 +310,6 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
       )
       if (earlier) return record(p, earlier.id)
     }
-    sourceId ??=
-      (await api.createContactInbox(p.accountId, contact.id, p.inboxId)).source_id ?? null
     if (!sourceId)
       throw new PermanentError('chatwoot: the contact has no source id in the mirror inbox')
     const conversation = await api.createConversation(p.accountId, {
@@ -276,14 +323,14 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
     return record(p, conversation.id)
   }
 
-  const record = (p: z.infer<typeof MirrorPayload>, conversationId: number) => {
+  const record = (p: Mirror, conversationId: number) => {
     const mirror = { accountId: p.accountId, conversationId }
     store.mergeConversationMeta(p.conversationId, { chatwootMirror: mirror })
     return mirror
   }
 
   return {
-    ensure(p: z.infer<typeof MirrorPayload>, mayHaveRun: boolean) {
+    ensure(p: Mirror, mayHaveRun: boolean) {
       const inFlight = pending.get(p.conversationId)
       if (inFlight) return inFlight
       const run = create(p, mayHaveRun).finally(() => pending.delete(p.conversationId))

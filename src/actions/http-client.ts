@@ -47,7 +47,7 @@ export function classifyHttpError(context: string, err: unknown): TransientError
         { cause: err },
       )
     }
-    return new PermanentError(`${context}: HTTP ${status}`, { cause: err })
+    return new PermanentError(`${context}: HTTP ${status}`, { cause: err, status })
   }
   if (err instanceof TransientError || err instanceof PermanentError) return err
   const message = err instanceof Error ? err.message : String(err)

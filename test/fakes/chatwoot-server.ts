@@ -11,6 +11,9 @@ export type RecordedRequest = {
   violations: string[]
 }
 
+/** Runs `run` right after the fake has answered a matching request (a change made elsewhere). */
+type AfterHook = { match: RegExp; times: number; run: () => void }
+
 type Fault = {
   status: number
   headers?: Record<string, string>
@@ -104,6 +107,7 @@ export async function startFakeChatwoot(
   const assignments = new Map<string, { team_id?: number; assignee_id?: number }>()
   const priorities = new Map<string, string>()
   const faults: Fault[] = []
+  const hooks: AfterHook[] = []
   let nextMessageId = 50_000
 
   const send = (
@@ -148,7 +152,12 @@ export async function startFakeChatwoot(
       }
       return send(res, fault.status, { error: 'injected fault' }, fault.headers)
     }
-    return route(req, path, url, body, (status, payload) => send(res, status, payload))
+    await route(req, path, url, body, (status, payload) => send(res, status, payload))
+    const hook = hooks.find((h) => h.times > 0 && h.match.test(`${req.method} ${path}`))
+    if (hook) {
+      hook.times--
+      hook.run()
+    }
   }
 
   /** The fake's answers to the API calls; `reply` sends (or, for a fault, drops) the answer. */
@@ -296,6 +305,8 @@ export async function startFakeChatwoot(
     conversations,
     /** Answer the next `times` matching requests with `status` (0 drops the connection). */
     fail: (fault: Fault) => faults.push(fault),
+    /** Change the fake's state right after it answers the next `times` matching requests. */
+    afterAnswering: (hook: AfterHook) => hooks.push(hook),
     violations: () =>
       requests.flatMap((r) => r.violations.map((v) => `${r.method} ${r.path}: ${v}`)),
     close: () =>

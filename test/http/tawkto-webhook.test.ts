@@ -69,6 +69,30 @@ describe('POST /webhooks/tawkto', () => {
     })
   const count = (table: typeof messages | typeof triageDecisions | typeof outbox) =>
     t.hub.db.select().from(table).all().length
+  /** The outcome of each of `n` Chatwoot mirror effects, once none is still to run. */
+  const mirrorsFinished = (n: number) =>
+    waitFor(
+      () => {
+        const mirrors = t.hub.db
+          .select()
+          .from(outbox)
+          .where(eq(outbox.kind, 'chatwoot.mirror'))
+          .all()
+        const finished = mirrors.filter((e) => e.status === 'done' || e.status === 'dead')
+        return finished.length === n && finished.map((e) => e.status)
+      },
+      { what: `${n} mirror effects finished` },
+    )
+  const everyEffectDone = () =>
+    waitFor(
+      () =>
+        t.hub.db
+          .select()
+          .from(outbox)
+          .all()
+          .every((e) => e.status === 'done'),
+      { what: 'every effect done' },
+    )
 
   it('answers an offline ticket about a price with the FAQ answer, by email', async () => {
     const res = await post(fixture('ticket_create_precio.json'), 'evt-ticket-1')
@@ -214,6 +238,60 @@ describe('POST /webhooks/tawkto', () => {
     expect(chatwoot.assignments.get(key)).toEqual({ team_id: 1 })
   })
 
+  it('mirrors two chats a visitor opens at once under one Chatwoot contact', async () => {
+    const chat = (chatId: string, text: string) =>
+      fixture('chat_start.json')
+        .replace('70fe3290-99ad-11e9-a30a-51567162179f', chatId)
+        .replace('hello@test.com', 'dos.chats@cliente.example')
+        .replace('Sample message', text)
+    const known = chatwoot.conversations.size
+    const answers = await Promise.all([
+      post(chat('chat-a', 'mi pedido no ha llegado, me pueden ayudar'), 'evt-two-a'),
+      post(chat('chat-b', 'no puedo pagar con tarjeta, me da error'), 'evt-two-b'),
+    ])
+    expect(answers.map((r) => r.status)).toEqual([200, 200])
+    expect(await mirrorsFinished(2)).toEqual(['done', 'done'])
+    await everyEffectDone()
+    const mirrored = [...chatwoot.conversations.values()].slice(known)
+    expect(mirrored).toHaveLength(2)
+    const contacts = chatwoot.contacts.filter((c) => c.email === 'dos.chats@cliente.example')
+    expect(contacts).toHaveLength(1)
+    expect(mirrored.map((c) => c.contact_id)).toEqual([contacts[0]!.id, contacts[0]!.id])
+    expect(chatwoot.violations()).toEqual([])
+  })
+
+  it('takes over a Chatwoot contact made elsewhere between its search and its create', async () => {
+    // Another hub process (or an agent) created the contact after this hub searched for it:
+    // Chatwoot refuses the create with 422, and the hub uses the contact that now exists.
+    const email = 'carrera@cliente.example'
+    chatwoot.afterAnswering({
+      times: 1,
+      match: /\/contacts\/search$/,
+      run: () => {
+        chatwoot.contacts.push({
+          id: 90_001,
+          name: 'Creado por otro',
+          email,
+          phone_number: null,
+          identifier: null,
+          additional_attributes: {},
+          contact_inboxes: [],
+        })
+      },
+    })
+    const body = fixture('chat_start.json')
+      .replace('hello@test.com', email)
+      .replace('Sample message', 'mi pedido no ha llegado, me pueden ayudar')
+    const known = chatwoot.conversations.size
+    expect((await post(body, 'evt-race')).status).toBe(200)
+    expect(await mirrorsFinished(1)).toEqual(['done'])
+    const conversation = [...chatwoot.conversations.values()][known]!
+    expect(conversation.contact_id).toBe(90_001)
+    expect(chatwoot.contacts.filter((c) => c.email === email)).toHaveLength(1)
+    await everyEffectDone()
+    expect(chatwoot.violations()).toEqual([])
+  })
+
   it('relays an agent reply in the mirrored conversation to the visitor by email', async () => {
     const body = fixture('chat_start.json').replace(
       'Sample message',
@@ -224,17 +302,7 @@ describe('POST /webhooks/tawkto', () => {
     const conversation = await waitFor(() => [...chatwoot.conversations.values()][known], {
       what: 'a mirrored conversation',
     })
-    await waitFor(
-      () =>
-        t.hub.db
-          .select()
-          .from(outbox)
-          .all()
-          .every((e) => e.status === 'done'),
-      {
-        what: 'the mirror effects',
-      },
-    )
+    await everyEffectDone()
     // Chatwoot sends the agent's answer in the API inbox to the hub's Chatwoot webhook.
     const reply = JSON.parse(
       readFileSync(

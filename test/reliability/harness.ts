@@ -227,6 +227,13 @@ export function dbFigures(path: string) {
          where o.status = 'in_flight' or (o.status = 'pending' and coalesce(p.status, '') != 'dead')`,
       ),
       outboxDead: one(`select count(*) as n from outbox where status = 'dead'`),
+      // What a dead letter was and why, so a failing run names it.
+      deadEffects: db
+        .prepare(
+          `select kind, subject, attempts, last_error as lastError from outbox
+           where status = 'dead' limit 5`,
+        )
+        .all() as { kind: string; subject: string; attempts: number; lastError: string | null }[],
       outboxDone: one(`select count(*) as n from outbox where status = 'done'`),
       externalIds: (
         db.prepare(`select external_id from messages where direction = 'inbound'`).all() as {
@@ -308,6 +315,6 @@ export async function expectEachProcessedOnce(
   expect(figures.triaged).toBe(unique.length)
   expect(new Set(figures.externalIds).size).toBe(unique.length)
   expect(figures.triagedDistinct).toBe(unique.length)
-  expect(figures.outboxDead).toBe(0)
+  expect(figures.outboxDead, `dead letters: ${JSON.stringify(figures.deadEffects)}`).toBe(0)
   expect(figures.outboxDone).toBeGreaterThan(0)
 }
