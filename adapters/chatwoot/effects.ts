@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { EffectExecutor, EffectRun } from '../../src/actions/effect-executor.js'
 import { PermanentError } from '../../src/errors.js'
 import type { Effect } from '../../src/store/outbox-store.js'
+import { turnsByKey } from '../../src/worker/turns.js'
 import type { OutboundDeps, OutboundStore } from '../types.js'
 import type { ChatwootApi, ChatwootContactRecord } from './api-client.js'
 import { HUB_MARKER, MIRROR_ATTRIBUTE } from './normalize.js'
@@ -93,6 +94,7 @@ export function chatwootExecutors(
     return mirror
   }
   const mirrors = mirrorConversations(api, store)
+  const labelTurns = turnsByKey()
   const teams = new Map<number, Map<string, number>>()
   const teamId = async (accountId: number, name: string): Promise<number> => {
     const wanted = name.toLowerCase()
@@ -151,11 +153,14 @@ export function chatwootExecutors(
       async (run) => {
         const p = parse(LabelsPayload, run)
         const to = resolve(p)
-        // The labels endpoint replaces the list: read it and add ours.
-        const current = await api.getLabels(to.accountId, to.conversationId)
-        const merged = [...new Set([...(current.payload ?? []), ...p.labels.map(toLabel)])]
-        await api.setLabels(to.accountId, to.conversationId, merged)
-        return { labels: merged }
+        // The labels endpoint replaces the list: read it and add ours, one effect at a time
+        // per conversation, so two messages' labels landing together both stay.
+        return labelTurns.run(`${to.accountId}:${to.conversationId}`, async () => {
+          const current = await api.getLabels(to.accountId, to.conversationId)
+          const merged = [...new Set([...(current.payload ?? []), ...p.labels.map(toLabel)])]
+          await api.setLabels(to.accountId, to.conversationId, merged)
+          return { labels: merged }
+        })
       },
     ],
     [
@@ -223,7 +228,7 @@ const E164 = /^\+[1-9]\d{6,14}$/
  */
 function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
   const pending = new Map<number, Promise<{ accountId: number; conversationId: number }>>()
-  const contactTurns = new Map<string, Promise<unknown>>()
+  const contactTurns = turnsByKey()
   type Mirror = z.infer<typeof MirrorPayload>
   type FoundContact = { contact: ChatwootContactRecord; sourceId: string | null; found: boolean }
 
@@ -278,23 +283,14 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
   /** The customer's contact, linked to the mirror inbox; one at a time per customer. */
   const contactFor = (p: Mirror, identifier: string): Promise<FoundContact> => {
     const who = (p.contact.email ?? p.contact.phone ?? identifier).toLowerCase()
-    const key = `${p.accountId}:${who}`
-    const turn = (contactTurns.get(key) ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(async () => {
-        const found = await findOrCreateContact(p, identifier)
-        const sourceId =
-          found.sourceId ??
-          (await api.createContactInbox(p.accountId, found.contact.id, p.inboxId)).source_id ??
-          null
-        return { ...found, sourceId }
-      })
-    contactTurns.set(key, turn)
-    const done = () => {
-      if (contactTurns.get(key) === turn) contactTurns.delete(key)
-    }
-    turn.then(done, done)
-    return turn
+    return contactTurns.run(`${p.accountId}:${who}`, async () => {
+      const found = await findOrCreateContact(p, identifier)
+      const sourceId =
+        found.sourceId ??
+        (await api.createContactInbox(p.accountId, found.contact.id, p.inboxId)).source_id ??
+        null
+      return { ...found, sourceId }
+    })
   }
 
   const create = async (p: Mirror, mayHaveRun: boolean) => {

@@ -13,6 +13,8 @@ export type RecordedRequest = {
 
 /** Runs `run` right after the fake has answered a matching request (a change made elsewhere). */
 type AfterHook = { match: RegExp; times: number; run: () => void }
+/** Answers a matching request as usual, from the state of the moment, but `delayMs` later. */
+type SlowAnswer = { match: RegExp; times: number; delayMs: number }
 
 type Fault = {
   status: number
@@ -108,6 +110,7 @@ export async function startFakeChatwoot(
   const priorities = new Map<string, string>()
   const faults: Fault[] = []
   const hooks: AfterHook[] = []
+  const slow: SlowAnswer[] = []
   let nextMessageId = 50_000
 
   const send = (
@@ -152,7 +155,12 @@ export async function startFakeChatwoot(
       }
       return send(res, fault.status, { error: 'injected fault' }, fault.headers)
     }
-    await route(req, path, url, body, (status, payload) => send(res, status, payload))
+    const late = slow.find((l) => l.times > 0 && l.match.test(`${req.method} ${path}`))
+    if (late) late.times--
+    await route(req, path, url, body, (status, payload) => {
+      if (late) setTimeout(() => send(res, status, payload), late.delayMs)
+      else send(res, status, payload)
+    })
     const hook = hooks.find((h) => h.times > 0 && h.match.test(`${req.method} ${path}`))
     if (hook) {
       hook.times--
@@ -307,6 +315,8 @@ export async function startFakeChatwoot(
     fail: (fault: Fault) => faults.push(fault),
     /** Change the fake's state right after it answers the next `times` matching requests. */
     afterAnswering: (hook: AfterHook) => hooks.push(hook),
+    /** Answer the next `times` matching requests late: the caller acts on what it read then. */
+    answerLate: (late: SlowAnswer) => slow.push(late),
     violations: () =>
       requests.flatMap((r) => r.violations.map((v) => `${r.method} ${r.path}: ${v}`)),
     close: () =>
