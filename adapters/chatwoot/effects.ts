@@ -140,11 +140,14 @@ export function chatwootExecutors(
           .map((m) => m.id)
           .sort((a, b) => a - b)
         if (members.length === 0) return { teamId: id, assigneeId: null }
+        // The turn is taken before the call, with no await in between, so assignments deciding
+        // at the same moment get the next agents in turn, not the same one. A retry of this
+        // effect takes a new turn.
         const turnKey = `chatwoot:round-robin:${to.accountId}:${id}`
         const last = Number(deps.state.get(turnKey) ?? 0)
         const agent = members.find((m) => m > last) ?? members[0]!
-        await api.assignAgent(to.accountId, to.conversationId, agent)
         deps.state.set(turnKey, String(agent))
+        await api.assignAgent(to.accountId, to.conversationId, agent)
         return { teamId: id, assigneeId: agent }
       },
     ],

@@ -88,6 +88,30 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     expect(up.chatwoot.violations()).toEqual([])
   })
 
+  it('round-robin gives two sales that arrive together to two different agents', async () => {
+    // Chatwoot answers slowly, so each assignment picks its agent while the other one's call is
+    // still out.
+    up.chatwoot.answerLate({ match: /team_members$|assignments$/, times: 6, delayMs: 200 })
+    const chats = [
+      payloads.tawkChat('c-pair-1', 'quiero comprar 3 sillas de escritorio, tienen stock?', {
+        email: 'par1@example.cl',
+      }),
+      payloads.tawkChat('c-pair-2', 'quiero comprar una mesa de centro, cuanto cuesta?', {
+        email: 'par2@example.cl',
+      }),
+    ]
+    const known = up.chatwoot.conversations.size
+    await Promise.all(chats.map((c, i) => send.tawk(c, `pair-${i}`)))
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 2, {
+      what: 'both sales',
+    })
+    await settled()
+    const assigned = [...up.chatwoot.conversations.values()]
+      .slice(known)
+      .map((c) => up.chatwoot.assignments.get(`1:${c.id}`)?.assignee_id)
+    expect(assigned.sort()).toEqual([21, 23])
+  })
+
   it('website FAQ (Tawk.to) → answered from the knowledge base, no ticket', async () => {
     await send.tawk(
       payloads.tawkTicket('t-faq', 'Envíos', '¿cuánto cuesta el envío a regiones?', {
