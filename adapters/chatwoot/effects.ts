@@ -108,6 +108,23 @@ export function chatwootExecutors(
     return known
   }
 
+  // Round-robin. The turn is taken and the pick recorded before the assignment call, with no
+  // await in between: assignments deciding at the same moment get the next agents in turn, and
+  // a retry (the call may have reached Chatwoot) assigns the agent it picked, not someone else.
+  const pickKey = (effectKey: string) => `${effectKey}:agent`
+  const pickedAgent = (effectKey: string) => {
+    const earlier = store.sentWith('chatwoot', pickKey(effectKey))
+    return earlier === null ? null : Number(earlier)
+  }
+  const nextAgent = (account: number, team: number, online: number[], effectKey: string) => {
+    const turnKey = `chatwoot:round-robin:${account}:${team}`
+    const last = Number(deps.state.get(turnKey) ?? 0)
+    const agent = online.find((m) => m > last) ?? online[0]!
+    deps.state.set(turnKey, String(agent))
+    store.recordSent('chatwoot', pickKey(effectKey), String(agent))
+    return agent
+  }
+
   return new Map<string, EffectExecutor>([
     [
       CHATWOOT_EFFECTS.message,
@@ -140,13 +157,7 @@ export function chatwootExecutors(
           .map((m) => m.id)
           .sort((a, b) => a - b)
         if (members.length === 0) return { teamId: id, assigneeId: null }
-        // The turn is taken before the call, with no await in between, so assignments deciding
-        // at the same moment get the next agents in turn, not the same one. A retry of this
-        // effect takes a new turn.
-        const turnKey = `chatwoot:round-robin:${to.accountId}:${id}`
-        const last = Number(deps.state.get(turnKey) ?? 0)
-        const agent = members.find((m) => m > last) ?? members[0]!
-        deps.state.set(turnKey, String(agent))
+        const agent = pickedAgent(run.key) ?? nextAgent(to.accountId, id, members, run.key)
         await api.assignAgent(to.accountId, to.conversationId, agent)
         return { teamId: id, assigneeId: agent }
       },

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/clock.js'
-import { escalations, tickets, triageDecisions } from '../../src/store/schema.js'
+import { escalations, outbox, tickets, triageDecisions } from '../../src/store/schema.js'
 import { settled as settledHub, tempDir } from '../helpers/hub.js'
 import { run } from '../helpers/process.js'
 import { editedRules } from '../helpers/rules.js'
@@ -110,6 +110,44 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
       .slice(known)
       .map((c) => up.chatwoot.assignments.get(`1:${c.id}`)?.assignee_id)
     expect(assigned.sort()).toEqual([21, 23])
+  })
+
+  it('round-robin: a retried assignment keeps its agent, and the turn moves once', async () => {
+    // Chatwoot assigns the agent, then the connection drops before its answer: the hub cannot
+    // know, and tries again. The retry must not hand the conversation to someone else.
+    up.chatwoot.fail({ status: 200, afterAccept: true, match: /assignments$/, skip: 1, times: 1 })
+    const sale = (chat: string, email: string) =>
+      payloads.tawkChat(chat, 'quiero comprar 3 sillas de escritorio, tienen stock?', { email })
+    const before = up.chatwoot.requests.length
+    expect((await send.tawk(sale('c-retry-1', 'retry1@example.cl'), 'r1')).status).toBe(200)
+    const first = await waitFor(
+      () =>
+        t.hub.db
+          .select()
+          .from(outbox)
+          .where(eq(outbox.kind, 'chatwoot.assign'))
+          .all()
+          .find((e) => e.lastError !== null && e.status === 'pending'),
+      { what: 'the assignment waiting for its retry' },
+    )
+    clock.advance(60_000)
+    t.hub.dispatcher.wake()
+    await settled()
+    expect(t.hub.db.select().from(outbox).where(eq(outbox.id, first.id)).get()).toMatchObject({
+      status: 'done',
+      attempts: 2,
+    })
+    const agentCalls = () =>
+      up.chatwoot.requests
+        .slice(before)
+        .filter((r) => r.path.endsWith('/assignments'))
+        .map((r) => (r.body as { assignee_id?: number }).assignee_id)
+        .filter((id) => id !== undefined)
+    // The same agent twice (the lost answer, then the retry): nobody else got it.
+    expect(agentCalls()).toEqual([21, 21])
+    await send.tawk(sale('c-retry-2', 'retry2@example.cl'), 'r2')
+    await waitFor(() => agentCalls().length === 3, { what: 'the second sale assigned' })
+    expect(agentCalls()[2]).toBe(23)
   })
 
   it('website FAQ (Tawk.to) → answered from the knowledge base, no ticket', async () => {

@@ -24,6 +24,8 @@ type Fault = {
   delayMs?: number
   /** Do the work, then drop the connection before answering (the caller cannot know). */
   afterAccept?: boolean
+  /** Let this many matching requests through first. */
+  skip?: number
 }
 
 const checkChatwoot = openApiChecker(join(import.meta.dirname, '../fixtures/chatwoot/swagger.json'))
@@ -139,9 +141,12 @@ export async function startFakeChatwoot(
       return send(res, violations.includes('wrong api_access_token') ? 401 : 400, {
         error: violations,
       })
-    const fault = faults.find(
-      (f) => f.times > 0 && (!f.match || f.match.test(`${req.method} ${path}`)),
-    )
+    const fault = faults.find((f) => {
+      if (f.times <= 0 || (f.match && !f.match.test(`${req.method} ${path}`))) return false
+      if (!f.skip) return true
+      f.skip--
+      return false
+    })
     if (fault?.afterAccept) {
       fault.times--
       return route(req, path, url, body, () => req.socket.destroy())
