@@ -49,25 +49,19 @@ export function decisionNote(
   if (decision.signals.length > 0)
     lines.push(`Señales: ${decision.signals.map(signalLabel).join(', ')}`)
   if (decision.amount !== null) lines.push(`Monto mencionado: ${decision.amount}`)
-  const fired = e.hits.filter((h) => !h.vetoed)
-  if (fired.length > 0) {
-    const shown = fired
-      .slice(0, 6)
+  // Several terms often match the same words ("cobraron", "me cobraron" and a typo of either):
+  // the note says each match once.
+  const fired = distinct(
+    e.hits
+      .filter((h) => !h.vetoed)
       .map(
         (h) =>
           `"${h.matched}" → ${h.group === 'signal' ? signalLabel(h.target) : intentLabel(h.target)}${h.fuzzy ? ' (con error de tipeo)' : ''}`,
-      )
-    lines.push(`Reglas: ${shown.join('; ')}`)
-  }
-  const vetoed = e.hits.filter((h) => h.vetoed)
-  if (vetoed.length > 0) {
-    lines.push(
-      `Descartadas: ${vetoed
-        .slice(0, 3)
-        .map((h) => `"${h.matched}" (${h.vetoed})`)
-        .join('; ')}`,
-    )
-  }
+      ),
+  )
+  if (fired.length > 0) lines.push(`Reglas: ${fired.slice(0, 6).join('; ')}`)
+  const vetoed = distinct(e.hits.flatMap((h) => (h.vetoed ? [`"${h.matched}" (${h.vetoed})`] : [])))
+  if (vetoed.length > 0) lines.push(`Descartadas: ${vetoed.slice(0, 3).join('; ')}`)
   if (e.classifier) {
     lines.push(
       `Clasificador: ${e.classifier.top.map((t) => `${intentLabel(t.intent)} ${Math.round(t.score * 100)} %`).join(', ')}`,
@@ -95,3 +89,5 @@ export function levelReason(decision: Decision): string {
     ? 'reclamo estándar'
     : `nivel ${decision.level ?? '-'} por ${rules.join(', ') || 'las reglas'}`
 }
+
+const distinct = (items: string[]) => [...new Set(items)]
