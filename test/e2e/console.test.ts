@@ -237,4 +237,31 @@ describe('admin console in a browser', () => {
     expect(csv).toContain('requests_by_channel,chatwoot,2')
     expect(csv).toContain('escalations_by_level,L2,1')
   })
+
+  it('lists each rule match once and sets a negated threat apart', async () => {
+    const text = 'No quiero demandar a nadie, pero me cobraron dos veces, me cobraron dos veces'
+    const res = await deliver(base, clock).chatwoot(
+      payloads.chatwoot(7003, 703, text, { id: 73, name: 'Rosa' }),
+      'console-3',
+    )
+    expect(res.status).toBe(200)
+    const ticket = await waitFor(
+      () =>
+        t.hub.db
+          .select()
+          .from(tickets)
+          .all()
+          .find((k) => k.queue === 'finanzas'),
+      { what: 'the payment ticket' },
+    )
+    await page.goto(`${base}/admin/tickets/${ticket.id}?lang=es`)
+    const fired = (await page.locator('#rules-fired').textContent())!
+    const items = fired.replace(/^Reglas que coincidieron: /, '').split(' · ')
+    expect(items).toContain('payment: “cobraron”')
+    expect(items.length).toBe(new Set(items).size)
+    expect(fired).not.toContain('legal_threat')
+    expect(await page.locator('#rules-set-aside').textContent()).toMatch(
+      /^Descartadas: legal_threat: “demandar” \(negated by "no"\)$/,
+    )
+  })
 })

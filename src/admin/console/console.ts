@@ -429,7 +429,7 @@ ${rows.map(
         | {
             summary?: string
             reasons?: string[]
-            hits?: { target: string; term: string; matched: string }[]
+            hits?: { target: string; term: string; matched: string; vetoed?: string }[]
             combined?: { intent: string; score: number }[]
           }
         | undefined
@@ -460,7 +460,7 @@ ${open ? html`<p><a href="/admin/tickets/${tk.id}/escalate">${t(lang, 'escalate'
           latest
             ? html`<p><strong>${latest.intent}</strong> (${Math.round(latest.confidence * 100)} %) · ${latest.priority} · ${latest.level ?? '—'} · ${latest.queue ?? '—'}</p>
 <p>${explanation?.summary ?? ''}</p><ul>${(explanation?.reasons ?? []).map((r) => html`<li>${r}</li>`)}</ul>
-${explanation?.hits?.length ? html`<p class="muted">${explanation.hits.map((h) => `${h.target}: “${h.matched}”`).join(' · ')}</p>` : ''}`
+${ruleHits(explanation?.hits ?? [], lang)}`
             : html`<p class="muted">${t(lang, 'none')}</p>`
         }</section></div>
 <section><h2>${t(lang, 'escalations')}</h2>${
@@ -828,4 +828,20 @@ ${timing('firstResponse', r.firstResponse, false)}${timing('resolution', r.resol
   )
 
   return router
+}
+
+/**
+ * The rule hits of a decision: each match once (several terms often find the same words), and
+ * the ones a negation or an exception set aside apart, so a negated threat does not read as one.
+ */
+function ruleHits(
+  hits: readonly { target: string; matched: string; vetoed?: string }[],
+  lang: Lang,
+) {
+  const once = (items: string[]) => [...new Set(items)]
+  const fired = once(hits.filter((h) => !h.vetoed).map((h) => `${h.target}: “${h.matched}”`))
+  const aside = once(
+    hits.flatMap((h) => (h.vetoed ? [`${h.target}: “${h.matched}” (${h.vetoed})`] : [])),
+  )
+  return html`${fired.length ? html`<p class="muted" id="rules-fired">${t(lang, 'rulesFired')}: ${fired.join(' · ')}</p>` : ''}${aside.length ? html`<p class="muted" id="rules-set-aside">${t(lang, 'setAside')}: ${aside.join(' · ')}</p>` : ''}`
 }

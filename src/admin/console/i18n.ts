@@ -45,6 +45,8 @@ const WORDS = {
   none: ['Nada por aquí.', 'Nothing here.'],
   conversation: ['Conversación', 'Conversation'],
   decision: ['Decisión y explicación', 'Decision and explanation'],
+  rulesFired: ['Reglas que coincidieron', 'Rules that matched'],
+  setAside: ['Descartadas', 'Set aside'],
   notifications: ['Notificaciones', 'Notifications'],
   actions: ['Acciones', 'Actions'],
   changeStatus: ['Cambiar estado', 'Change status'],
