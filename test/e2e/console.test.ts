@@ -183,6 +183,10 @@ describe('admin console in a browser', () => {
     await page.click('text=Probar un mensaje >> nth=-1')
     expect(await page.locator('#try-intent').textContent()).toBe('legal')
     expect(await page.locator('#try-result').textContent()).toContain('legal_threat')
+    // Which words fired which rule, before the full decision.
+    expect(await page.locator('#try-result #rules-fired').textContent()).toContain(
+      'legal_threat: “demandar”',
+    )
     expect(t.hub.db.select().from(outbox).all().length).toBe(before)
   })
 

@@ -684,6 +684,7 @@ ${
   decision
     ? html`<div id="try-result"><p><strong id="try-intent">${decision.intent}</strong> (${Math.round(decision.confidence * 100)} %) · ${decision.priority} · ${decision.level ?? '—'} · ${decision.queue ?? '—'}${decision.signals.length ? ` · ${decision.signals.join(', ')}` : ''}</p>
 <p>${decision.explanation.summary}</p><ul>${decision.explanation.reasons.map((r) => html`<li>${r}</li>`)}</ul>
+${ruleHits(decision.explanation.hits, lang)}
 <pre>${JSON.stringify(decision, null, 2)}</pre></div>`
     : ''
 }</section>`,
