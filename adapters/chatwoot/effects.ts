@@ -190,7 +190,7 @@ export function chatwootExecutors(
       CHATWOOT_EFFECTS.mirror,
       async (run) => {
         const p = parse(MirrorPayload, run)
-        const to = await mirrors.ensure(p, run.mayHaveRun)
+        const to = await mirrors.ensure(p)
         // The customer's words, as the customer's (incoming is allowed in API inboxes only).
         const posted = await postOnce(api, run, to, {
           content: p.content,
@@ -307,13 +307,16 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
     })
   }
 
-  const create = async (p: Mirror, mayHaveRun: boolean) => {
+  const create = async (p: Mirror) => {
     const known = mirrorOf(store.conversationMeta(p.conversationId))
     if (known && known.accountId === p.accountId) return known
     const identifier = `centralita:${p.channel}:${p.contact.externalId}`.slice(0, 255)
     const { contact, sourceId, found } = await contactFor(p, identifier)
-    if (found && mayHaveRun) {
-      // A conversation an earlier, interrupted try created is reused.
+    if (found) {
+      // A conversation an interrupted try created is reused: this effect's, or that of another
+      // message of the same conversation (the hub stopped between Chatwoot's answer and
+      // recording it, and the next message's effect comes first). Only a contact that existed
+      // before can have one.
       const listed = await api.contactConversations(p.accountId, contact.id)
       const earlier = (listed.payload ?? []).find(
         (c) => c.custom_attributes?.[MIRROR_ATTRIBUTE] === p.conversationId,
@@ -340,10 +343,10 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
   }
 
   return {
-    ensure(p: Mirror, mayHaveRun: boolean) {
+    ensure(p: Mirror) {
       const inFlight = pending.get(p.conversationId)
       if (inFlight) return inFlight
-      const run = create(p, mayHaveRun).finally(() => pending.delete(p.conversationId))
+      const run = create(p).finally(() => pending.delete(p.conversationId))
       pending.set(p.conversationId, run)
       return run
     },

@@ -150,6 +150,48 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     expect(agentCalls()[2]).toBe(23)
   })
 
+  it('mirrors a conversation once when the hub lost the answer to its create and the next message came first', async () => {
+    // Chatwoot creates the mirror, but its answer never arrives: the hub cannot record it. The
+    // customer's next message (same conversation) is acted on before that effect's retry.
+    up.chatwoot.fail({
+      status: 200,
+      afterAccept: true,
+      match: /^POST \/api\/v1\/accounts\/1\/conversations$/,
+      times: 1,
+    })
+    const known = up.chatwoot.conversations.size
+    const user = { id: 'u-mirror-once', role: 'cliente' as const, name: 'Ana Pérez' }
+    const said = (id: string, text: string) => send.internal(payloads.internal(id, user, text), id)
+    expect((await said('mo-1', 'la app no me deja iniciar sesión')).status).toBe(200)
+    const mirrors = () =>
+      t.hub.db.select().from(outbox).where(eq(outbox.kind, 'chatwoot.mirror')).all()
+    await waitFor(() => mirrors().some((e) => e.lastError !== null && e.status === 'pending'), {
+      what: 'the first mirror waiting for its retry',
+    })
+    expect((await said('mo-2', 'sigo sin poder entrar, me da error')).status).toBe(200)
+    await waitFor(() => mirrors().some((e) => e.status === 'done'), {
+      what: "the second message's mirror",
+    })
+    clock.advance(60_000)
+    t.hub.dispatcher.wake()
+    await settled()
+    expect(mirrors().map((e) => e.status)).toEqual(['done', 'done'])
+    const conversationId = t.hub.db.select().from(triageDecisions).all().at(-1)!.conversationId
+    const inChatwoot = [...up.chatwoot.conversations.values()]
+      .slice(known)
+      .filter((c) => c.custom_attributes.centralita_conversation === conversationId)
+    expect(inChatwoot).toHaveLength(1)
+    // Both of the customer's messages are in that one conversation (the first one last: its
+    // effect ran again after the second's).
+    const incoming = up.chatwoot.messages
+      .get(`1:${inChatwoot[0]!.id}`)!
+      .filter((m) => m.message_type === 'incoming')
+    expect(incoming.map((m) => m.content).sort()).toEqual([
+      'la app no me deja iniciar sesión',
+      'sigo sin poder entrar, me da error',
+    ])
+  })
+
   it('website FAQ (Tawk.to) → answered from the knowledge base, no ticket', async () => {
     await send.tawk(
       payloads.tawkTicket('t-faq', 'Envíos', '¿cuánto cuesta el envío a regiones?', {

@@ -76,6 +76,7 @@ describe('crash', () => {
 
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])
+    expect(dupes.mirrors).toEqual([])
     expect(dupes.whatsapp).toEqual([])
     expect(dupes.sent.chatwoot).toBeGreaterThan(0)
     // SMTP has no idempotency key: a mail the server accepted in the instant before a crash

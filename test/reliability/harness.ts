@@ -260,12 +260,19 @@ export function upstreamDuplicates(up: ReliabilityUpstreams) {
       return key ? [key] : []
     }),
   )
+  // A hub conversation mirrored twice would show the customer twice in the admins' inbox.
+  const mirrorOf = [...up.chatwoot.conversations.values()].flatMap((c) => {
+    const of = c.custom_attributes.centralita_conversation
+    return of === undefined ? [] : [String(of)]
+  })
   return {
     chatwoot: repeated(chatwootKeys),
+    mirrors: repeated(mirrorOf),
     whatsapp: repeated(up.graph.sent.flatMap((m) => (m.callbackKey ? [m.callbackKey] : []))),
     email: repeated(up.sink.received.map((m) => m.header('message-id') ?? '')),
     sent: {
       chatwoot: chatwootKeys.length,
+      mirrors: mirrorOf.length,
       whatsapp: up.graph.sent.length,
       email: up.sink.received.length,
     },

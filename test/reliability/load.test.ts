@@ -49,10 +49,12 @@ describe('load', () => {
 
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])
+    expect(dupes.mirrors).toEqual([])
     expect(dupes.whatsapp).toEqual([])
     expect(dupes.email).toEqual([])
     // Every channel's answers reached its upstream.
     expect(dupes.sent.chatwoot).toBeGreaterThan(0)
+    expect(dupes.sent.mirrors).toBeGreaterThan(0)
     expect(dupes.sent.whatsapp).toBeGreaterThan(0)
     expect(dupes.sent.email).toBeGreaterThan(0)
     expect(up.chatwoot.violations()).toEqual([])

@@ -73,7 +73,7 @@ describe('upstream faults', () => {
     // Some actions needed more than one try: the faults were really met.
     expect(effects.some((e) => e.attempts > 1)).toBe(true)
     const dupes = upstreamDuplicates(up)
-    expect(dupes).toMatchObject({ chatwoot: [], whatsapp: [], email: [] })
+    expect(dupes).toMatchObject({ chatwoot: [], mirrors: [], whatsapp: [], email: [] })
     expect(dupes.sent.chatwoot).toBeGreaterThan(0)
     expect(dupes.sent.whatsapp).toBeGreaterThan(0)
     expect(dupes.sent.email).toBeGreaterThan(0)
@@ -167,7 +167,7 @@ describe('upstream faults', () => {
       { timeoutMs: 15_000, what: 'replayed effects done' },
     )
     const dupes = upstreamDuplicates(up)
-    expect(dupes).toMatchObject({ chatwoot: [], whatsapp: [], email: [] })
+    expect(dupes).toMatchObject({ chatwoot: [], mirrors: [], whatsapp: [], email: [] })
     const keyOf = (m: { content_attributes: Record<string, unknown> }) =>
       (m.content_attributes.centralita as { key?: string } | undefined)?.key
     expect(
