@@ -106,6 +106,12 @@ export function chatwootApi(config: ChatwootApiConfig) {
       call<{ id: number }>('create conversation', () =>
         http.post(`/api/v1/accounts/${account}/conversations`, body),
       ),
+    /** One conversation; `meta.assignee` is the agent it is assigned to, if any. */
+    getConversation: (account: number, conversation: number) =>
+      call<{ id: number; meta?: { assignee?: { id: number } | null } | null }>(
+        'get conversation',
+        () => http.get(conversationPath(account, conversation)),
+      ),
     /** Agents of a team with their availability (`online`, `busy`, `offline`). */
     teamMembers: (account: number, team: number) =>
       call<{ id: number; availability_status?: string | null }[]>('list team members', () =>

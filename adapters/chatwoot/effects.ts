@@ -95,6 +95,7 @@ export function chatwootExecutors(
   }
   const mirrors = mirrorConversations(api, store)
   const labelTurns = turnsByKey()
+  const assignTurns = turnsByKey()
   const teams = new Map<number, Map<string, number>>()
   const teamId = async (accountId: number, name: string): Promise<number> => {
     const wanted = name.toLowerCase()
@@ -125,6 +126,29 @@ export function chatwootExecutors(
     return agent
   }
 
+  /** The team's agent for the conversation, in turn among those online; none if nobody is. */
+  const roundRobin = async (
+    to: { accountId: number; conversationId: number },
+    team: number,
+    effectKey: string,
+  ): Promise<{ assigneeId: number | null; kept?: true }> => {
+    const members = await api.teamMembers(to.accountId, team)
+    // A conversation that already has one of the team's agents keeps them: the customer's next
+    // message must not move it to someone else. (Chatwoot itself drops an agent who is not in
+    // the new team when the team changes.)
+    const current = (await api.getConversation(to.accountId, to.conversationId)).meta?.assignee
+    if (current && members.some((m) => m.id === current.id))
+      return { assigneeId: current.id, kept: true }
+    const online = members
+      .filter((m) => m.availability_status === 'online')
+      .map((m) => m.id)
+      .sort((a, b) => a - b)
+    if (online.length === 0) return { assigneeId: null }
+    const agent = pickedAgent(effectKey) ?? nextAgent(to.accountId, team, online, effectKey)
+    await api.assignAgent(to.accountId, to.conversationId, agent)
+    return { assigneeId: agent }
+  }
+
   return new Map<string, EffectExecutor>([
     [
       CHATWOOT_EFFECTS.message,
@@ -149,17 +173,12 @@ export function chatwootExecutors(
         }
         const id = p.teamId ?? (p.teamName ? await teamId(to.accountId, p.teamName) : null)
         if (id === null) throw new PermanentError('chatwoot.assign: no team id or name')
-        await api.assignTeam(to.accountId, to.conversationId, id)
-        if (!p.roundRobin) return { teamId: id }
-        // Round-robin among the team's agents who are online; with nobody online, the team has it.
-        const members = (await api.teamMembers(to.accountId, id))
-          .filter((m) => m.availability_status === 'online')
-          .map((m) => m.id)
-          .sort((a, b) => a - b)
-        if (members.length === 0) return { teamId: id, assigneeId: null }
-        const agent = pickedAgent(run.key) ?? nextAgent(to.accountId, id, members, run.key)
-        await api.assignAgent(to.accountId, to.conversationId, agent)
-        return { teamId: id, assigneeId: agent }
+        // One assignment at a time per conversation: each reads who has it before choosing.
+        return assignTurns.run(`${to.accountId}:${to.conversationId}`, async () => {
+          await api.assignTeam(to.accountId, to.conversationId, id)
+          if (!p.roundRobin) return { teamId: id }
+          return { teamId: id, ...(await roundRobin(to, id, run.key)) }
+        })
       },
     ],
     [

@@ -112,43 +112,64 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     expect(assigned.sort()).toEqual([21, 23])
   })
 
-  it('round-robin: a retried assignment keeps its agent, and the turn moves once', async () => {
-    // Chatwoot assigns the agent, then the connection drops before its answer: the hub cannot
-    // know, and tries again. The retry must not hand the conversation to someone else.
-    up.chatwoot.fail({ status: 200, afterAccept: true, match: /assignments$/, skip: 1, times: 1 })
-    const sale = (chat: string, email: string) =>
-      payloads.tawkChat(chat, 'quiero comprar 3 sillas de escritorio, tienen stock?', { email })
-    const before = up.chatwoot.requests.length
-    expect((await send.tawk(sale('c-retry-1', 'retry1@example.cl'), 'r1')).status).toBe(200)
-    const first = await waitFor(
-      () =>
-        t.hub.db
-          .select()
-          .from(outbox)
-          .where(eq(outbox.kind, 'chatwoot.assign'))
-          .all()
-          .find((e) => e.lastError !== null && e.status === 'pending'),
-      { what: 'the assignment waiting for its retry' },
-    )
-    clock.advance(60_000)
-    t.hub.dispatcher.wake()
-    await settled()
-    expect(t.hub.db.select().from(outbox).where(eq(outbox.id, first.id)).get()).toMatchObject({
-      status: 'done',
-      attempts: 2,
-    })
-    const agentCalls = () =>
-      up.chatwoot.requests
-        .slice(before)
-        .filter((r) => r.path.endsWith('/assignments'))
-        .map((r) => (r.body as { assignee_id?: number }).assignee_id)
-        .filter((id) => id !== undefined)
-    // The same agent twice (the lost answer, then the retry): nobody else got it.
-    expect(agentCalls()).toEqual([21, 21])
-    await send.tawk(sale('c-retry-2', 'retry2@example.cl'), 'r2')
-    await waitFor(() => agentCalls().length === 3, { what: 'the second sale assigned' })
-    expect(agentCalls()[2]).toBe(23)
-  })
+  it.each([
+    {
+      // Chatwoot assigns the agent, then the connection drops before its answer: the retry
+      // finds the agent in place and leaves it.
+      lost: 'the answer',
+      who: 'answer-lost',
+      fault: { status: 200, afterAccept: true },
+      calls: [21],
+    },
+    {
+      // The connection drops before Chatwoot does anything: the retry assigns the agent this
+      // effect picked, not the next one in turn.
+      lost: 'the call',
+      who: 'call-lost',
+      fault: { status: 0 },
+      calls: [21, 21],
+    },
+  ])(
+    'round-robin: a retry after losing $lost keeps its agent, and the turn moves once',
+    async ({ who, fault, calls }) => {
+      up.chatwoot.fail({ ...fault, match: /assignments$/, skip: 1, times: 1 })
+      const sale = (chat: string, email: string) =>
+        payloads.tawkChat(chat, 'quiero comprar 3 sillas de escritorio, tienen stock?', { email })
+      const before = up.chatwoot.requests.length
+      // New customers each time: the fake Chatwoot outlives each test's hub.
+      expect((await send.tawk(sale('c-retry-1', `${who}-1@example.cl`), 'r1')).status).toBe(200)
+      const first = await waitFor(
+        () =>
+          t.hub.db
+            .select()
+            .from(outbox)
+            .where(eq(outbox.kind, 'chatwoot.assign'))
+            .all()
+            .find((e) => e.lastError !== null && e.status === 'pending'),
+        { what: 'the assignment waiting for its retry' },
+      )
+      clock.advance(60_000)
+      t.hub.dispatcher.wake()
+      await settled()
+      expect(t.hub.db.select().from(outbox).where(eq(outbox.id, first.id)).get()).toMatchObject({
+        status: 'done',
+        attempts: 2,
+      })
+      const agentCalls = () =>
+        up.chatwoot.requests
+          .slice(before)
+          .filter((r) => r.path.endsWith('/assignments'))
+          .map((r) => (r.body as { assignee_id?: number }).assignee_id)
+          .filter((id) => id !== undefined)
+      // Nobody else got the conversation.
+      expect(agentCalls()).toEqual(calls)
+      await send.tawk(sale('c-retry-2', `${who}-2@example.cl`), 'r2')
+      await waitFor(() => agentCalls().length === calls.length + 1, {
+        what: 'the second sale assigned',
+      })
+      expect(agentCalls().at(-1)).toBe(23)
+    },
+  )
 
   it('mirrors a conversation once when the hub lost the answer to its create and the next message came first', async () => {
     // Chatwoot creates the mirror, but its answer never arrives: the hub cannot record it. The
@@ -190,6 +211,58 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
       'la app no me deja iniciar sesión',
       'sigo sin poder entrar, me da error',
     ])
+  })
+
+  it('round-robin: a follow-up in the same conversation stays with its agent', async () => {
+    const contact = { id: 81, name: 'Jorge', email: 'jorge@example.cl' }
+    const before = up.chatwoot.requests.length
+    await send.chatwoot(
+      payloads.chatwoot(8101, 810, 'quiero comprar 3 sillas de escritorio, tienen stock?', contact),
+      'follow-1',
+    )
+    await waitFor(() => up.chatwoot.assignees.get('1:810'), { what: 'the first assignment' })
+    await send.chatwoot(
+      payloads.chatwoot(8102, 810, 'y tambien quiero comprar una mesa, la tienen?', contact),
+      'follow-2',
+    )
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 2, {
+      what: 'the follow-up triaged',
+    })
+    await settled()
+    const agentCalls = up.chatwoot.requests
+      .slice(before)
+      .filter((r) => r.path.endsWith('/810/assignments'))
+      .flatMap((r) => {
+        const agent = (r.body as { assignee_id?: number }).assignee_id
+        return agent === undefined ? [] : [agent]
+      })
+    // One agent, once: the follow-up kept the conversation where it was.
+    expect(agentCalls).toEqual([21])
+    expect(up.chatwoot.assignees.get('1:810')).toBe(21)
+    expect(up.chatwoot.violations()).toEqual([])
+  })
+
+  it('round-robin: two messages of one conversation at once give it one agent', async () => {
+    // Chatwoot answers "who has it" late, so both assignments would read "nobody".
+    up.chatwoot.answerLate({ match: /^GET .*\/conversations\/820$/, times: 2, delayMs: 200 })
+    const contact = { id: 82, name: 'Elena', email: 'elena@example.cl' }
+    const reassignedBefore = up.chatwoot.reassigned.length
+    await Promise.all([
+      send.chatwoot(
+        payloads.chatwoot(8201, 820, 'quiero comprar 3 sillas de escritorio', contact),
+        'pair-conv-1',
+      ),
+      send.chatwoot(
+        payloads.chatwoot(8202, 820, 'y quiero comprar una mesa de centro', contact),
+        'pair-conv-2',
+      ),
+    ])
+    await waitFor(() => t.hub.db.select().from(triageDecisions).all().length === 2, {
+      what: 'both messages triaged',
+    })
+    await settled()
+    expect(up.chatwoot.assignees.get('1:820')).toBe(21)
+    expect(up.chatwoot.reassigned.slice(reassignedBefore)).toEqual([])
   })
 
   it('website FAQ (Tawk.to) → answered from the knowledge base, no ticket', async () => {

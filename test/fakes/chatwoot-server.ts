@@ -110,6 +110,10 @@ export async function startFakeChatwoot(
   const labels = new Map<string, string[]>()
   const assignments = new Map<string, { team_id?: number; assignee_id?: number }>()
   const priorities = new Map<string, string>()
+  /** The agent each conversation is assigned to now (`account:conversation` → user id). */
+  const assignees = new Map<string, number>()
+  /** Conversations taken from the agent they had and given to another (one entry each time). */
+  const reassigned: string[] = []
   const faults: Fault[] = []
   const hooks: AfterHook[] = []
   const slow: SlowAnswer[] = []
@@ -211,7 +215,24 @@ export async function startFakeChatwoot(
       }
       if (rest === '/assignments') {
         assignments.set(key, payload as { team_id?: number })
+        // As Chatwoot (AssignmentHandler): a new team keeps the agent only if they are in it.
+        if (typeof payload.assignee_id === 'number') {
+          const current = assignees.get(key)
+          if (current !== undefined && current !== payload.assignee_id) reassigned.push(key)
+          assignees.set(key, payload.assignee_id)
+        } else if (typeof payload.team_id === 'number') {
+          const team = members[payload.team_id] ?? []
+          if (!team.some((m) => m.id === assignees.get(key))) assignees.delete(key)
+        }
         return reply(200, {})
+      }
+      if (rest === '' && req.method === 'GET') {
+        const id = Number(conv[2])
+        const agent = assignees.get(key)
+        return reply(200, {
+          ...(conversations.get(id) ?? { id, account_id: Number(conv[1]), status: 'open' }),
+          meta: { assignee: agent === undefined ? null : { id: agent } },
+        })
       }
       if (rest === '/toggle_priority') {
         priorities.set(key, String(payload.priority))
@@ -313,6 +334,8 @@ export async function startFakeChatwoot(
     messages,
     labels,
     assignments,
+    assignees,
+    reassigned,
     priorities,
     contacts,
     conversations,

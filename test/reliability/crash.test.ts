@@ -77,6 +77,8 @@ describe('crash', () => {
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])
     expect(dupes.mirrors).toEqual([])
+    expect(dupes.reassigned).toEqual([])
+    expect(dupes.sent.agentAssignments).toBeGreaterThan(0)
     expect(dupes.whatsapp).toEqual([])
     expect(dupes.sent.chatwoot).toBeGreaterThan(0)
     // SMTP has no idempotency key: a mail the server accepted in the instant before a crash

@@ -23,8 +23,15 @@ export const SIZES = {
 }
 
 export async function startReliabilityUpstreams() {
+  // Agents online in a few teams, so conversations are also handed out in turn (round-robin).
+  const agents = (team: number) =>
+    [1, 2, 3].map((n) => ({
+      id: team * 10 + n,
+      name: `Agente ${team}-${n}`,
+      availability_status: 'online' as const,
+    }))
   const [chatwoot, graph, sink] = await Promise.all([
-    startFakeChatwoot(),
+    startFakeChatwoot({ members: { 1: agents(1), 2: agents(2), 5: agents(5) } }),
     startFakeGraph(),
     startSmtpSink(),
   ])
@@ -265,14 +272,23 @@ export function upstreamDuplicates(up: ReliabilityUpstreams) {
     const of = c.custom_attributes.centralita_conversation
     return of === undefined ? [] : [String(of)]
   })
+  // A conversation taken from its agent and given to another of the same team: a retry that
+  // took a new turn, or a follow-up message that moved it.
+  const agentAssignments = up.chatwoot.requests.filter(
+    (r) =>
+      r.path.endsWith('/assignments') &&
+      (r.body as { assignee_id?: number } | undefined)?.assignee_id !== undefined,
+  ).length
   return {
     chatwoot: repeated(chatwootKeys),
     mirrors: repeated(mirrorOf),
+    reassigned: [...up.chatwoot.reassigned],
     whatsapp: repeated(up.graph.sent.flatMap((m) => (m.callbackKey ? [m.callbackKey] : []))),
     email: repeated(up.sink.received.map((m) => m.header('message-id') ?? '')),
     sent: {
       chatwoot: chatwootKeys.length,
       mirrors: mirrorOf.length,
+      agentAssignments,
       whatsapp: up.graph.sent.length,
       email: up.sink.received.length,
     },

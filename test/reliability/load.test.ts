@@ -50,6 +50,8 @@ describe('load', () => {
     const dupes = upstreamDuplicates(up)
     expect(dupes.chatwoot).toEqual([])
     expect(dupes.mirrors).toEqual([])
+    expect(dupes.reassigned).toEqual([])
+    expect(dupes.sent.agentAssignments).toBeGreaterThan(0)
     expect(dupes.whatsapp).toEqual([])
     expect(dupes.email).toEqual([])
     // Every channel's answers reached its upstream.

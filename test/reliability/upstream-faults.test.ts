@@ -19,6 +19,9 @@ import {
 // was done. Everything must still arrive exactly once; what fails for good waits in the dead
 // letter until someone replays it.
 
+/** What `upstreamDuplicates` finds when no action was seen twice by an upstream. */
+const NOTHING_TWICE = { chatwoot: [], mirrors: [], reassigned: [], whatsapp: [], email: [] }
+
 describe('upstream faults', () => {
   let up: ReliabilityUpstreams
   let t: ReturnType<typeof testHub>
@@ -73,7 +76,7 @@ describe('upstream faults', () => {
     // Some actions needed more than one try: the faults were really met.
     expect(effects.some((e) => e.attempts > 1)).toBe(true)
     const dupes = upstreamDuplicates(up)
-    expect(dupes).toMatchObject({ chatwoot: [], mirrors: [], whatsapp: [], email: [] })
+    expect(dupes).toMatchObject(NOTHING_TWICE)
     expect(dupes.sent.chatwoot).toBeGreaterThan(0)
     expect(dupes.sent.whatsapp).toBeGreaterThan(0)
     expect(dupes.sent.email).toBeGreaterThan(0)
@@ -167,7 +170,7 @@ describe('upstream faults', () => {
       { timeoutMs: 15_000, what: 'replayed effects done' },
     )
     const dupes = upstreamDuplicates(up)
-    expect(dupes).toMatchObject({ chatwoot: [], mirrors: [], whatsapp: [], email: [] })
+    expect(dupes).toMatchObject(NOTHING_TWICE)
     const keyOf = (m: { content_attributes: Record<string, unknown> }) =>
       (m.content_attributes.centralita as { key?: string } | undefined)?.key
     expect(
