@@ -160,6 +160,14 @@ export function openTicket(
   return { id: row.id, number, created: true }
 }
 
+/** The conversation's open ticket (abierto or en proceso), if it has one. */
+export function openTicketOfConversation(
+  db: Executor,
+  conversationId: number,
+): { id: number; number: string } | undefined {
+  return openTicketOf(db).get({ conversationId })
+}
+
 const openTicketOf = prepared((db) =>
   db
     .select({ id: tickets.id, number: tickets.number })

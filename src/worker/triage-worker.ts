@@ -3,6 +3,7 @@ import { levelReason } from '../actions/decision-note.js'
 import { planEffects, type ReplyHistory, recipientOf } from '../actions/plan.js'
 import { planRelay } from '../actions/relay.js'
 import { satisfactionFrom } from '../actions/survey.js'
+import { type OpenCase, routeWithinCase } from '../actions/within-case.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
@@ -27,6 +28,7 @@ import {
   insertDecision,
   loadTriageSubject,
   openTicket,
+  openTicketOfConversation,
   outOfHoursReplied,
   type TriageSubject,
 } from '../store/triage-store.js'
@@ -196,9 +198,11 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     counted ??= replyHistory(deps, subject, rulebook, now)
     return counted
   }
-  const plan = (ticket: { number: string } | null) =>
-    planEffects({
-      decision,
+  /** The plan for the decision; within the conversation's open case when it had one before. */
+  const plan = (ticket: { number: string } | null, openCase: OpenCase | null) => {
+    const routed = routeWithinCase(decision, openCase)
+    const planned = planEffects({
+      decision: routed.decision,
       subject,
       ticket,
       rulebook,
@@ -208,6 +212,8 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
       history,
       nextOpen: decided.nextOpen,
     })
+    return routed.note ? { ...planned, notes: [routed.note, ...planned.notes] } : planned
+  }
   let queued = 0
   writeTransaction(db, (tx) => {
     /** A case that reaches a level (or a higher one than its ticket had) is escalated to it. */
@@ -264,15 +270,24 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
         now,
       )
     }
+    // The case the conversation had before this message, if any.
+    const before = openTicketOfConversation(tx, conversation.id)
     let ticket = open()
     const escalation = ticket ? escalateIfNeeded(ticket.id) : null
-    let planned = plan(ticket)
+    /** That case as it stands now (an escalation may have just moved it). */
+    const openCase = (): OpenCase | null => {
+      const row = before ? getTicket(tx, before.id) : undefined
+      return row
+        ? { number: row.number, queue: row.queue, priority: row.priority, level: row.level }
+        : null
+    }
+    let planned = plan(ticket, openCase())
     if (planned.handToPerson && (!decision.queue || !decision.ticket)) {
       // The automatic answer cannot go out: a person takes the message, as when triage is unsure.
       const queue = decision.queue ?? settings.default_queue
       decision = { ...decision, needsHuman: true, queue, ticket: decision.ticket ?? 'consulta' }
       ticket = open()
-      const again = plan(ticket)
+      const again = plan(ticket, openCase())
       planned = { ...again, notes: [...planned.notes, `handed to a person (queue ${queue})`] }
     }
     const recorded = {

@@ -533,6 +533,51 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     expect(up.push.published[0]).toMatchObject({ topic: 'legal', priority: 5 })
   })
 
+  it('a follow-up in an open legal case stays with legal, at its priority', async () => {
+    const carla = { id: 89, name: 'Carla', email: 'carla@example.cl' }
+    await send.chatwoot(
+      payloads.chatwoot(7101, 452, 'el técnico que vino ayer me rayó el auto al estacionar', carla),
+      'case-1',
+    )
+    expect(await lastDecision()).toMatchObject({ queue: 'legal', priority: 'critica' })
+    await settled()
+    expect(up.chatwoot.priorities.get('1:452')).toBe('urgent')
+    // Two follow-ups that would go elsewhere on their own: a sale (ventas, media) and an FAQ.
+    for (const [id, text] of [
+      [7102, 'y quiero comprar 3 sillas de escritorio, tienen stock?'],
+      [7103, '¿a qué hora abren el sábado?'],
+    ] as const) {
+      await send.chatwoot(payloads.chatwoot(id, 452, text, carla), `case-${id}`)
+      await waitFor(
+        () =>
+          t.hub.db
+            .select()
+            .from(triageDecisions)
+            .all()
+            .some((d) => d.messageId === id - 7100),
+        { what: `the decision on ${id}` },
+      )
+      await settled()
+    }
+    const [, sale, faq] = t.hub.db.select().from(triageDecisions).all()
+    // Each message is still classified as what it is...
+    expect(sale).toMatchObject({ intent: 'sales', queue: 'ventas' })
+    expect(faq).toMatchObject({ intent: 'faq' })
+    expect(JSON.parse(sale!.explanation).reasons.join('\n')).toMatch(
+      /part of open case TK-2026-\d{6}: handed to its queue legal at priority critica/,
+    )
+    // ...but the case keeps its team, its priority in the inbox and its labels.
+    expect(up.chatwoot.assignments.get('1:452')).toEqual({ team_id: 7 })
+    expect(up.chatwoot.priorities.get('1:452')).toBe('urgent')
+    expect(up.chatwoot.labels.get('1:452')).not.toContain('baja')
+    expect(up.chatwoot.labels.get('1:452')).not.toContain('media')
+    expect(
+      up.chatwoot.requests.filter(
+        (r) => r.path === '/api/v1/accounts/1/conversations/452/assignments',
+      ),
+    ).not.toContainEqual(expect.objectContaining({ body: { team_id: 2 } }))
+  })
+
   it('dry-run prints the planned actions of each row of the matrix', () => {
     const dir = tempDir()
     try {

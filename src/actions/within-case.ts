@@ -1,0 +1,35 @@
+import { type Level, PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
+import type { Decision } from '../triage/triage.js'
+
+/** The open case (ticket) a message's conversation already has, as it stands. */
+export type OpenCase = { number: string; queue: string; priority: string; level: string | null }
+
+/**
+ * How a message in a conversation with an open case is handed on: as part of that case. A
+ * follow-up ("¿a qué hora abren?" after a legal threat) goes to the case's queue at the case's
+ * priority, so it neither takes the case to another team nor lowers it in the inbox. A message
+ * more urgent than the case leads instead (its level has escalated the case already). The
+ * decision recorded for the message is not changed: only what the admins' tools are told.
+ */
+export function routeWithinCase(
+  decision: Decision,
+  open: OpenCase | null,
+): { decision: Decision; note: string | null } {
+  if (!open) return { decision, note: null }
+  const rank = (p: string) => PRIORITIES.indexOf(p as Priority)
+  if (rank(decision.priority) < rank(open.priority)) {
+    return { decision: { ...decision, queue: decision.queue ?? open.queue }, note: null }
+  }
+  if (decision.queue === open.queue && decision.priority === open.priority) {
+    return { decision, note: null }
+  }
+  return {
+    decision: {
+      ...decision,
+      queue: open.queue,
+      priority: open.priority as Priority,
+      level: (open.level as Level | null) ?? decision.level,
+    },
+    note: `part of open case ${open.number}: handed to its queue ${open.queue} at priority ${open.priority}`,
+  }
+}
