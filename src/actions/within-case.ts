@@ -8,7 +8,7 @@ export type OpenCase = { number: string; queue: string; priority: string; level:
  * How a message in a conversation with an open case is handed on: as part of that case. A
  * follow-up ("¿a qué hora abren?" after a legal threat) goes to the case's queue at the case's
  * priority, so it neither takes the case to another team nor lowers it in the inbox. A message
- * more urgent than the case leads instead (its level has escalated the case already). The
+ * more urgent than the case leads instead (its level, if any, has escalated the case). The
  * decision recorded for the message is not changed: only what the admins' tools are told.
  */
 export function routeWithinCase(
