@@ -1,8 +1,19 @@
 import { type Level, PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
 
-/** The open case (ticket) a message's conversation already has, as it stands. */
+/**
+ * The open case (ticket) a message's conversation already has, as it stands. Its priority is
+ * the most urgent of the ticket's and its messages' so far (a threat in a complaint case makes
+ * the case urgent, though the ticket keeps the priority it opened with and its SLA).
+ */
 export type OpenCase = { number: string; queue: string; priority: string; level: string | null }
+
+const rank = (p: string) => PRIORITIES.indexOf(p as Priority)
+
+/** The most urgent of some priorities (the first one when none is known). */
+export function mostUrgent(priorities: readonly string[]): string {
+  return priorities.reduce((a, b) => (rank(b) >= 0 && rank(b) < rank(a) ? b : a))
+}
 
 /**
  * How a message in a conversation with an open case is handed on: as part of that case. A
@@ -16,7 +27,6 @@ export function routeWithinCase(
   open: OpenCase | null,
 ): { decision: Decision; note: string | null } {
   if (!open) return { decision, note: null }
-  const rank = (p: string) => PRIORITIES.indexOf(p as Priority)
   if (rank(decision.priority) < rank(open.priority)) {
     return { decision: { ...decision, queue: decision.queue ?? open.queue }, note: null }
   }

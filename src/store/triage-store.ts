@@ -160,6 +160,26 @@ export function openTicket(
   return { id: row.id, number, created: true }
 }
 
+/** The priorities the conversation's messages were decided at since `since` (each once). */
+export function prioritiesSince(db: Executor, conversationId: number, since: number): string[] {
+  return prioritiesSinceQuery(db)
+    .all({ conversationId, since })
+    .map((r) => r.priority)
+}
+
+const prioritiesSinceQuery = prepared((db) =>
+  db
+    .selectDistinct({ priority: triageDecisions.priority })
+    .from(triageDecisions)
+    .where(
+      and(
+        eq(triageDecisions.conversationId, sql.placeholder('conversationId')),
+        gte(triageDecisions.createdAt, sql.placeholder('since')),
+      ),
+    )
+    .prepare(),
+)
+
 /** The conversation's open ticket (abierto or en proceso), if it has one. */
 export function openTicketOfConversation(
   db: Executor,

@@ -3,7 +3,7 @@ import { levelReason } from '../actions/decision-note.js'
 import { planEffects, type ReplyHistory, recipientOf } from '../actions/plan.js'
 import { planRelay } from '../actions/relay.js'
 import { satisfactionFrom } from '../actions/survey.js'
-import { type OpenCase, routeWithinCase } from '../actions/within-case.js'
+import { mostUrgent, type OpenCase, routeWithinCase } from '../actions/within-case.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
@@ -30,6 +30,7 @@ import {
   openTicket,
   openTicketOfConversation,
   outOfHoursReplied,
+  prioritiesSince,
   type TriageSubject,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
@@ -277,9 +278,10 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     /** That case as it stands now (an escalation may have just moved it). */
     const openCase = (): OpenCase | null => {
       const row = before ? getTicket(tx, before.id) : undefined
-      return row
-        ? { number: row.number, queue: row.queue, priority: row.priority, level: row.level }
-        : null
+      if (!row) return null
+      const decided = prioritiesSince(tx, conversation.id, row.createdAt)
+      const priority = mostUrgent([row.priority, ...decided])
+      return { number: row.number, queue: row.queue, priority, level: row.level }
     }
     let planned = plan(ticket, openCase())
     if (planned.handToPerson && (!decision.queue || !decision.ticket)) {

@@ -52,6 +52,19 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
   const lastDecision = () =>
     waitFor(() => t.hub.db.select().from(triageDecisions).all().at(-1), { what: 'a decision' })
   const settled = () => settledHub(t.hub)
+  /** A customer's message in a Chatwoot conversation, triaged and acted on. */
+  const chatwootSays = async (
+    conversation: number,
+    contact: { id: number; name: string; email: string },
+    id: number,
+    text: string,
+  ) => {
+    const decided = () => t.hub.db.select().from(triageDecisions).all().length
+    const before = decided()
+    await send.chatwoot(payloads.chatwoot(id, conversation, text, contact), `says-${id}`)
+    await waitFor(() => decided() > before, { what: `the decision on message ${id}` })
+    await settled()
+  }
   const ticketOf = (conversationId: number) =>
     t.hub.db.select().from(tickets).where(eq(tickets.conversationId, conversationId)).get()
 
@@ -543,22 +556,8 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     await settled()
     expect(up.chatwoot.priorities.get('1:452')).toBe('urgent')
     // Two follow-ups that would go elsewhere on their own: a sale (ventas, media) and an FAQ.
-    for (const [id, text] of [
-      [7102, 'y quiero comprar 3 sillas de escritorio, tienen stock?'],
-      [7103, '¿a qué hora abren el sábado?'],
-    ] as const) {
-      await send.chatwoot(payloads.chatwoot(id, 452, text, carla), `case-${id}`)
-      await waitFor(
-        () =>
-          t.hub.db
-            .select()
-            .from(triageDecisions)
-            .all()
-            .some((d) => d.messageId === id - 7100),
-        { what: `the decision on ${id}` },
-      )
-      await settled()
-    }
+    await chatwootSays(452, carla, 7102, 'y quiero comprar 3 sillas de escritorio, tienen stock?')
+    await chatwootSays(452, carla, 7103, '¿a qué hora abren el sábado?')
     const [, sale, faq] = t.hub.db.select().from(triageDecisions).all()
     // Each message is still classified as what it is...
     expect(sale).toMatchObject({ intent: 'sales', queue: 'ventas' })
@@ -576,6 +575,26 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
         (r) => r.path === '/api/v1/accounts/1/conversations/452/assignments',
       ),
     ).not.toContainEqual(expect.objectContaining({ body: { team_id: 2 } }))
+  })
+
+  it('a complaint case a threat made urgent stays urgent through a follow-up', async () => {
+    const rosa = { id: 90, name: 'Rosa', email: 'rosa@example.cl' }
+    await chatwootSays(
+      453,
+      rosa,
+      7201,
+      'el producto llegó roto y nadie me responde, pésimo servicio',
+    )
+    expect(up.chatwoot.priorities.get('1:453')).toBe('medium')
+    await chatwootSays(453, rosa, 7202, 'si no me devuelven el dinero los voy a demandar')
+    await chatwootSays(453, rosa, 7203, '¿a qué hora abren el sábado?')
+    const [complaint, threat] = t.hub.db.select().from(triageDecisions).all()
+    expect(complaint).toMatchObject({ queue: 'calidad', priority: 'media' })
+    expect(threat).toMatchObject({ queue: 'legal', priority: 'critica', level: 'L3' })
+    // The ticket moved to legal at L3; the FAQ after it leaves the case urgent, with legal.
+    expect(t.hub.db.select().from(tickets).all()).toMatchObject([{ queue: 'legal', level: 'L3' }])
+    expect(up.chatwoot.priorities.get('1:453')).toBe('urgent')
+    expect(up.chatwoot.assignments.get('1:453')).toEqual({ team_id: 7 })
   })
 
   it('dry-run prints the planned actions of each row of the matrix', () => {
