@@ -315,7 +315,8 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
 
   /** The customer's contact, linked to the mirror inbox; one at a time per customer. */
   const contactFor = (p: Mirror, identifier: string): Promise<FoundContact> => {
-    const who = (p.contact.email ?? p.contact.phone ?? identifier).toLowerCase()
+    // As findContact: an empty email or phone is no email or phone.
+    const who = (p.contact.email || p.contact.phone || identifier).toLowerCase()
     return contactTurns.run(`${p.accountId}:${who}`, async () => {
       const found = await findOrCreateContact(p, identifier)
       const sourceId =
