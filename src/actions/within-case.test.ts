@@ -4,7 +4,7 @@ import { silentLogger } from '../logger.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from '../triage/rulebook/compile.js'
 import { type IntentClassifier, triage } from '../triage/triage.js'
-import { mostUrgent, type OpenCase, routeWithinCase } from './within-case.js'
+import { type OpenCase, routeWithinCase } from './within-case.js'
 
 let rulebook: Rulebook
 let classifier: IntentClassifier
@@ -57,16 +57,5 @@ describe('routeWithinCase', () => {
     expect(decision.priority).toBe('critica')
     const routed = routeWithinCase(decision, complaintCase)
     expect(routed).toEqual({ decision, note: null })
-  })
-})
-
-describe('mostUrgent', () => {
-  it.each([
-    [['media', 'critica', 'baja'], 'critica'],
-    [['baja', 'alta'], 'alta'],
-    [['media'], 'media'],
-    [['media', 'unknown'], 'media'],
-  ])('%j → %s', (priorities, expected) => {
-    expect(mostUrgent(priorities)).toBe(expected)
   })
 })

@@ -10,11 +10,6 @@ export type OpenCase = { number: string; queue: string; priority: string; level:
 
 const rank = (p: string) => PRIORITIES.indexOf(p as Priority)
 
-/** The most urgent of some priorities (the first one when none is known). */
-export function mostUrgent(priorities: readonly string[]): string {
-  return priorities.reduce((a, b) => (rank(b) >= 0 && rank(b) < rank(a) ? b : a))
-}
-
 /**
  * How a message in a conversation with an open case is handed on: as part of that case. A
  * follow-up ("¿a qué hora abren?" after a legal threat) goes to the case's queue at the case's

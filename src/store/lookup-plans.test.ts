@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { closeDatabase, type Db, openDatabase } from './db.js'
 import { pendingJobCount } from './jobs.js'
 import { triageBacklog } from './triage-queue.js'
-import { countRecentComplaints, outOfHoursReplied } from './triage-store.js'
+import { countRecentComplaints, moreUrgentSince, outOfHoursReplied } from './triage-store.js'
 
 // Lookups that run for every triaged message (or every webhook admission) and would otherwise
 // read a whole history: every decision of a person or a conversation, every job ever run. The
@@ -50,6 +50,20 @@ describe('per-message lookups', () => {
   it('finds a recent out-of-hours reply from its own index', () => {
     const plan = planOf((db) => outOfHoursReplied(db, 1, 0), [1, 0])
     expect(plan).toMatch(/USING INDEX triage_decisions_out_of_hours/)
+  })
+
+  it('asks whether an open case had a more urgent message from the index alone', () => {
+    const plan = planOf(
+      (db) => moreUrgentSince(db, 1, 0, 'media'),
+      [{ conversation: 1, since: 0, rank: 2 }],
+    )
+    const searches = plan.split('\n').filter((line) => line.includes('SEARCH'))
+    expect(searches).toHaveLength(4)
+    for (const search of searches) {
+      expect(search).toMatch(
+        /USING COVERING INDEX triage_decisions_conversation_priority \(conversation_id=\? AND priority=\? AND created_at>\?\)/,
+      )
+    }
   })
 
   it('counts the triage backlog from the due index, not from every job kept', () => {

@@ -166,7 +166,9 @@ export const triageDecisions = sqliteTable(
   },
   (t) => [
     uniqueIndex('triage_decisions_message').on(t.messageId),
-    index('triage_decisions_conversation').on(t.conversationId),
+    // A conversation's decisions, by priority and time: whether a message in an open case was
+    // more urgent than the case is a few probes of this index, however long the case is.
+    index('triage_decisions_conversation_priority').on(t.conversationId, t.priority, t.createdAt),
     index('triage_decisions_created').on(t.createdAt),
     // Each triage counts the person's recent complaints over all their messages: this index
     // holds only complaints and legal threats, with their time, so that count reads no rows.

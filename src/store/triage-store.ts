@@ -1,4 +1,5 @@
 import { and, eq, gte, inArray, or, sql } from 'drizzle-orm'
+import { PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
 import { connectionOf, type Executor, placeholders, prepared, rawRows } from './db.js'
 import {
@@ -160,24 +161,40 @@ export function openTicket(
   return { id: row.id, number, created: true }
 }
 
-/** The priorities the conversation's messages were decided at since `since` (each once). */
-export function prioritiesSince(db: Executor, conversationId: number, since: number): string[] {
-  return prioritiesSinceQuery(db)
-    .all({ conversationId, since })
-    .map((r) => r.priority)
+/**
+ * The most urgent priority the conversation's messages were decided at since `since`, if any
+ * was more urgent than `than`. One statement probes the conversation-priority index for each
+ * more urgent priority, most urgent first, and stops at the first found: it reads no decision
+ * rows, however long the case has run.
+ */
+export function moreUrgentSince(
+  db: Executor,
+  conversationId: number,
+  since: number,
+  than: Priority,
+): Priority | null {
+  const rank = PRIORITIES.indexOf(than)
+  const found = moreUrgentQuery(db).get({
+    conversation: conversationId,
+    since,
+    rank: rank < 0 ? PRIORITIES.length : rank,
+  })
+  return (found as Priority | null | undefined) ?? null
 }
 
-const prioritiesSinceQuery = prepared((db) =>
-  db
-    .selectDistinct({ priority: triageDecisions.priority })
-    .from(triageDecisions)
-    .where(
-      and(
-        eq(triageDecisions.conversationId, sql.placeholder('conversationId')),
-        gte(triageDecisions.createdAt, sql.placeholder('since')),
-      ),
+const moreUrgentQuery = prepared((db) =>
+  connectionOf(db)
+    .prepare(
+      // Each priority is written out, not bound, so that every probe is a seek of the index
+      // on (conversation_id, priority, created_at).
+      `select case ${PRIORITIES.map(
+        (priority, at) =>
+          `when @rank > ${at} and exists (select 1 from triage_decisions
+             where conversation_id = @conversation and priority = '${priority}'
+               and created_at >= @since) then '${priority}'`,
+      ).join(' ')} end`,
     )
-    .prepare(),
+    .pluck(true),
 )
 
 /** The conversation's open ticket (abierto or en proceso), if it has one. */

@@ -3,7 +3,7 @@ import { levelReason } from '../actions/decision-note.js'
 import { planEffects, type ReplyHistory, recipientOf } from '../actions/plan.js'
 import { planRelay } from '../actions/relay.js'
 import { satisfactionFrom } from '../actions/survey.js'
-import { mostUrgent, type OpenCase, routeWithinCase } from '../actions/within-case.js'
+import { type OpenCase, routeWithinCase } from '../actions/within-case.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
@@ -27,13 +27,14 @@ import {
   hasDecision,
   insertDecision,
   loadTriageSubject,
+  moreUrgentSince,
   openTicket,
   openTicketOfConversation,
   outOfHoursReplied,
-  prioritiesSince,
   type TriageSubject,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
+import type { Priority } from '../triage/rulebook/schema.js'
 import type { IntentClassifier } from '../triage/triage.js'
 import { backoffDelay } from './backoff.js'
 import { decide } from './decide.js'
@@ -279,8 +280,9 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     const openCase = (): OpenCase | null => {
       const row = before ? getTicket(tx, before.id) : undefined
       if (!row) return null
-      const decided = prioritiesSince(tx, conversation.id, row.createdAt)
-      const priority = mostUrgent([row.priority, ...decided])
+      const priority =
+        moreUrgentSince(tx, conversation.id, row.createdAt, row.priority as Priority) ??
+        row.priority
       return { number: row.number, queue: row.queue, priority, level: row.level }
     }
     let planned = plan(ticket, openCase())
