@@ -1,4 +1,4 @@
-import type { Token } from './normalize-text.js'
+import { type Token, wordMemo } from './normalize-text.js'
 
 // Frequent function words (folded). Words both languages share ("no", "a") are left out.
 const SPANISH = new Set(
@@ -10,6 +10,12 @@ const ENGLISH = new Set(
   'the and to of in is it you that for on my with have this be are was not your at from or an they we can will would just so if about what there their when which do does did has had been get got me our us how why where who please thanks thank hello hi want need could should i am im ive dont cant wont yes hey order price today yesterday tomorrow week month'.split(
     ' ',
   ),
+)
+
+/** Whether a word is a Spanish or English function word: 1 for Spanish, 2 for English, 3 both. */
+const functionWord = wordMemo(
+  (token: Token, spanish: ReadonlySet<string>) =>
+    (spanish.has(token.word) ? 1 : 0) | (ENGLISH.has(token.word) ? 2 : 0),
 )
 
 export type LanguageGuess = { language: 'es' | 'en'; es: number; en: number }
@@ -26,8 +32,9 @@ export function detectLanguage(
   let es = 0
   let en = 0
   for (const token of tokens) {
-    if (SPANISH.has(token.word)) es++
-    if (ENGLISH.has(token.word)) en++
+    const kind = functionWord(token, SPANISH)
+    es += kind & 1
+    en += kind >> 1
   }
   if (/[ñ¿¡áéíóú]/i.test(original)) es += 2
   const language = es > en ? 'es' : en > es ? 'en' : fallback

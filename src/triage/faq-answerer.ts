@@ -1,5 +1,5 @@
 import type { Lang } from './match-terms.js'
-import { normalizeText, type Token } from './normalize-text.js'
+import { normalizeText, type Token, wordMemo } from './normalize-text.js'
 import type { RulebookSource } from './rulebook/schema.js'
 import { STOPWORDS } from './stopwords.js'
 
@@ -73,6 +73,17 @@ export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
   return { questions, idf, postings, answers }
 }
 
+/** What a word brings to a match, per language: its stem, the stem's IDF and its questions. */
+const faqFacts = wordMemo((token: Token, index: FaqIndex) => {
+  if (STOPWORDS.has(token.word) || token.word.length < 2) return null
+  const facts = (lang: Lang, stem: string) => ({
+    stem,
+    weight: index.idf[lang].get(stem),
+    postings: index.postings[lang].get(stem),
+  })
+  return { es: facts('es', token.es[0]!), en: facts('en', token.en) }
+})
+
 /**
  * The knowledge-base entry closest to the message. Similarity blends how much of the question
  * the message covers (a long, chatty message still matches a short question) with cosine
@@ -84,12 +95,16 @@ export function bestFaq(index: FaqIndex, tokens: readonly Token[]): FaqMatch | n
   const dots = new Map<number, number>()
   for (const lang of ['es', 'en'] as const) {
     let squares = 0
-    for (const stem of contentStems(tokens, lang)) {
-      const weight = index.idf[lang].get(stem)
+    // The message's content stems, each once (as `contentStems` gives them).
+    const seen = new Set<string>()
+    for (const token of tokens) {
+      const facts = faqFacts(token, index)?.[lang]
+      if (!facts || seen.has(facts.stem)) continue
+      seen.add(facts.stem)
+      const { weight, postings } = facts
       squares += (weight ?? 1) ** 2
-      if (weight === undefined) continue
-      for (const q of index.postings[lang].get(stem) ?? [])
-        dots.set(q, (dots.get(q) ?? 0) + weight * weight)
+      if (weight === undefined || !postings) continue
+      for (const q of postings) dots.set(q, (dots.get(q) ?? 0) + weight * weight)
     }
     messageNorm[lang] = Math.sqrt(squares)
   }

@@ -211,3 +211,23 @@ describe('scoreHits', () => {
     expect(scoreHits(hits, 'intent').get('payment')).toBe(1 + 2)
   })
 })
+
+describe('matchTerms across rulebooks', () => {
+  it('matches each word against the rulebook it is given, not one it saw before', () => {
+    const before = compileTerms(
+      { payment: target({ keywords: ['reembolso'], phrases: ['me cobraron dos veces'] }) },
+      {},
+    )
+    const after = compileTerms(
+      { complaint: target({ keywords: ['cobro'], exceptions: ['dos veces'] }) },
+      {},
+    )
+    const text = 'quiero un reembolso, me cobraron dos veces'
+    for (let round = 0; round < 2; round++) {
+      expect(fired(before, text)).toEqual(['reembolso', 'me cobraron dos veces'])
+      expect(match(after, text)).toMatchObject([
+        { term: 'cobro', matched: 'cobraron', vetoed: 'exception "dos veces"' },
+      ])
+    }
+  })
+})

@@ -1,5 +1,5 @@
 import { deletions, withinOneEdit } from './edit-distance.js'
-import { fold, type NormalizedText, normalizeText, type Token } from './normalize-text.js'
+import { fold, type NormalizedText, normalizeText, type Token, wordMemo } from './normalize-text.js'
 import type { MatchTarget, Weighted } from './rulebook/schema.js'
 
 export type Lang = 'es' | 'en'
@@ -73,8 +73,24 @@ export type TermIndex = {
   /** A word of a `together` list → which rule and list it belongs to (one pass per message). */
   togetherWords: Map<string, { rule: number; list: number }[]>
   targets: Map<string, CompiledTarget>
-  /** Candidate terms per languages tried (`es,en`) and word: they depend on those alone. */
-  candidates: Map<string, Map<string, Candidate[]>>
+  /** How a token is tested against the words phrases and exceptions go on with. */
+  later: LaterWords
+}
+
+/**
+ * The words of phrases after their first, and every word of exceptions, indexed the way
+ * `wordMatches` recognises them: a token finds the few it matches with a handful of lookups,
+ * once per distinct word (`laterMatches`), instead of being compared with each.
+ */
+type LaterWords = {
+  /** A Spanish word's stem → the words that match it. */
+  es: Map<string, WordMatcher[]>
+  /** An English word's stem → the words that match it. */
+  en: Map<string, WordMatcher[]>
+  /** The exact form, for words matched by it alone. */
+  words: Map<string, WordMatcher[]>
+  /** A typo-tolerant word and each of its one-letter deletions → the word. */
+  fuzzy: Map<string, WordMatcher[]>
 }
 
 type Candidate = { term: CompiledTerm; fuzzy: boolean }
@@ -166,7 +182,19 @@ export function compileTerms(
     together: [],
     togetherWords: new Map(),
     targets: new Map(),
-    candidates: new Map(),
+    later: { es: new Map(), en: new Map(), words: new Map(), fuzzy: new Map() },
+  }
+  const addLater = (words: readonly WordMatcher[], lang: Lang) => {
+    for (const matcher of words) {
+      if (matcher.stems) {
+        for (const stem of matcher.stems) push(index.later[lang], stem, matcher)
+      } else {
+        push(index.later.words, matcher.word, matcher)
+      }
+      if (!matcher.fuzzy) continue
+      for (const variant of new Set([matcher.word, ...deletions(matcher.word)]))
+        push(index.later.fuzzy, variant, matcher)
+    }
   }
   const addTerm = (term: CompiledTerm) => {
     const first = term.words[0]
@@ -195,6 +223,7 @@ export function compileTerms(
         const add = (entry: Weighted, exact: boolean) => {
           const term = termOf(entry)
           const words = compileWords(term, lang, exact)
+          addLater(words.slice(1), lang)
           const kind = words.length > 1 ? 'phrase' : exact ? 'word' : 'keyword'
           addTerm({
             group,
@@ -236,6 +265,7 @@ export function compileTerms(
         // Exceptions match without typo tolerance: "stripped" must not cancel "tripped".
         for (const exception of terms.exceptions) {
           const words = compileWords(exception, lang, false).map((w) => ({ ...w, fuzzy: false }))
+          addLater(words, lang)
           exceptions.push({ lang, words })
         }
       }
@@ -254,24 +284,43 @@ export function compileTerms(
   return index
 }
 
-function wordMatches(token: Token, matcher: WordMatcher, lang: Lang): 'exact' | 'fuzzy' | null {
-  if (matcher.stems) {
-    if (lang === 'en') {
-      if (matcher.stems.has(token.en)) return 'exact'
-    } else {
-      for (const stem of token.es) if (matcher.stems.has(stem)) return 'exact'
+/**
+ * The later words (`LaterWords`) a token matches, exactly or with one typo; null for none, as
+ * for most words. Kept with the word.
+ */
+const laterMatches = wordMemo((token: Token, index: TermIndex) => {
+  const { later } = index
+  // Typed by assertion: TypeScript does not see the closure below assign it.
+  let found = null as Map<WordMatcher, 'exact' | 'fuzzy'> | null
+  const add = (matchers: readonly WordMatcher[] | undefined, kind: 'exact' | 'fuzzy') => {
+    for (const matcher of matchers ?? []) {
+      if (found?.has(matcher)) continue
+      if (kind === 'fuzzy' && !withinOneEdit(token.word, matcher.word)) continue
+      found ??= new Map()
+      found.set(matcher, kind)
     }
-  } else if (token.word === matcher.word) {
-    return 'exact'
   }
-  if (
-    matcher.fuzzy &&
-    token.word.length >= FUZZY_MIN_LENGTH &&
-    withinOneEdit(token.word, matcher.word)
-  ) {
-    return 'fuzzy'
+  for (const stem of token.es) add(later.es.get(stem), 'exact')
+  add(later.en.get(token.en), 'exact')
+  add(later.words.get(token.word), 'exact')
+  if (token.word.length >= FUZZY_MIN_LENGTH) {
+    add(later.fuzzy.get(token.word), 'fuzzy')
+    for (const variant of deletions(token.word)) add(later.fuzzy.get(variant), 'fuzzy')
   }
-  return null
+  return found
+})
+
+/**
+ * Whether a token is a later word of a phrase or an exception: by its stems (in the word's
+ * language) or, for words without telling stems, its exact form; else, for a typo-tolerant
+ * word, with one typo.
+ */
+function wordMatches(
+  token: Token,
+  matcher: WordMatcher,
+  index: TermIndex,
+): 'exact' | 'fuzzy' | null {
+  return laterMatches(token, index)?.get(matcher) ?? null
 }
 
 /** Matches the rest of a phrase after its first word; null when it does not follow. */
@@ -279,7 +328,7 @@ function matchRest(
   tokens: readonly Token[],
   start: number,
   words: readonly WordMatcher[],
-  lang: Lang,
+  index: TermIndex,
 ): { end: number; fuzzy: boolean } | null {
   let position = start
   let fuzzy = false
@@ -291,7 +340,7 @@ function matchRest(
       next++
     ) {
       if (tokens[next]!.clause !== tokens[start]!.clause) break
-      const kind = wordMatches(tokens[next]!, words[w]!, lang)
+      const kind = wordMatches(tokens[next]!, words[w]!, index)
       if (kind) {
         found = next
         fuzzy ||= kind === 'fuzzy'
@@ -304,37 +353,47 @@ function matchRest(
   return { end: position, fuzzy }
 }
 
-// Per language choice (three caches): together no more than the one cache of 50,000 before.
-const CANDIDATE_CACHE_LIMIT = 17_000
+const NO_CANDIDATES: Candidate[] = []
 
-/** The candidate cache for one choice of languages (there are three: es, en, both). */
-function candidateCache(index: TermIndex, languages: readonly Lang[]): Map<string, Candidate[]> {
-  const key = languages.join()
-  let cache = index.candidates.get(key)
-  if (!cache) {
-    cache = new Map()
-    index.candidates.set(key, cache)
-  }
-  return cache
+/**
+ * Which languages a message's terms are tried in, as a slot of `candidatesOf`: es, en, es+en
+ * or en+es (candidates come in the order of the languages), or -1 for any other list.
+ */
+function languageChoice(languages: readonly Lang[]): number {
+  if (languages.length === 1) return languages[0] === 'es' ? 0 : 1
+  if (languages.length === 2 && languages[0] !== languages[1]) return languages[0] === 'es' ? 2 : 3
+  return -1
 }
+
+/**
+ * Terms whose first word is this token, per choice of languages (`languageChoice`). They
+ * depend on the word and the languages tried alone, so they are found once and kept with the
+ * word.
+ */
+const candidatesOf = wordMemo((_token: Token, _index: TermIndex) =>
+  new Array<Candidate[] | undefined>(4).fill(undefined),
+)
 
 /** Terms whose first word is this token: by stem or exact form, else by a one-typo match. */
 function candidatesFor(
   index: TermIndex,
-  cache: Map<string, Candidate[]>,
   token: Token,
   languages: readonly Lang[],
+  choice: number,
 ): Candidate[] {
-  const cached = cache.get(token.word)
-  if (cached) return cached
-  const found = findCandidates(index, token, languages)
-  // Numbers (order references, amounts) are nearly all new: not kept, so they do not crowd
-  // the words out of the cache.
-  if (HAS_DIGIT.test(token.word)) return found
-  if (cache.size >= CANDIDATE_CACHE_LIMIT) cache.clear()
-  cache.set(token.word, found)
+  if (choice < 0) return findCandidates(index, token, languages)
+  const byChoice = candidatesOf(token, index)
+  let found = byChoice[choice]
+  if (!found) {
+    found = findCandidates(index, token, languages)
+    // Most words start no term: they share one empty list.
+    byChoice[choice] = found.length > 0 ? found : NO_CANDIDATES
+  }
   return found
 }
+
+/** A word of a `together` list → which rules and lists it belongs to, kept with the word. */
+const togetherOf = wordMemo((token: Token, index: TermIndex) => index.togetherWords.get(token.word))
 
 function findCandidates(index: TermIndex, token: Token, languages: readonly Lang[]): Candidate[] {
   const out: Candidate[] = []
@@ -408,11 +467,12 @@ function exceptionIn(
   tokens: readonly Token[],
   clause: number,
   target: CompiledTarget,
+  index: TermIndex,
 ): string | null {
-  for (const { lang, words } of target.exceptions) {
+  for (const { words } of target.exceptions) {
     for (let i = 0; i < tokens.length; i++) {
-      if (tokens[i]!.clause !== clause || !wordMatches(tokens[i]!, words[0]!, lang)) continue
-      if (words.length === 1 || matchRest(tokens, i, words, lang))
+      if (tokens[i]!.clause !== clause || !wordMatches(tokens[i]!, words[0]!, index)) continue
+      if (words.length === 1 || matchRest(tokens, i, words, index))
         return words.map((w) => w.word).join(' ')
     }
   }
@@ -465,7 +525,7 @@ function matchTogether(
       }
       clause = token.clause
     }
-    const entries = index.togetherWords.get(token.word)
+    const entries = togetherOf(token, index)
     if (!entries) continue
     for (const { rule: r, list } of entries) {
       const rule = rules[r]!
@@ -513,13 +573,11 @@ export function matchTerms(
 ): Hit[] {
   const { tokens } = text
   const hits: Hit[] = []
-  const cache = candidateCache(index, languages)
+  const choice = languageChoice(languages)
   for (let i = 0; i < tokens.length; i++) {
-    for (const { term, fuzzy } of candidatesFor(index, cache, tokens[i]!, languages)) {
+    for (const { term, fuzzy } of candidatesFor(index, tokens[i]!, languages, choice)) {
       const rest =
-        term.words.length > 1
-          ? matchRest(tokens, i, term.words, term.lang)
-          : { end: i, fuzzy: false }
+        term.words.length > 1 ? matchRest(tokens, i, term.words, index) : { end: i, fuzzy: false }
       if (!rest) continue
       hits.push({
         group: term.group,
@@ -574,7 +632,7 @@ export function matchTerms(
         continue
       }
     }
-    const exception = exceptionIn(tokens, hit.clause, target)
+    const exception = exceptionIn(tokens, hit.clause, target, index)
     if (exception) hit.vetoed = `exception "${exception}"`
   }
   return hits

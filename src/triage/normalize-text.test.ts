@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fold, normalizeText, spanishStems } from './normalize-text.js'
+import { fold, normalizeText, spanishStems, wordMemo } from './normalize-text.js'
 
 describe('normalizeText', () => {
   it.each([
@@ -36,5 +36,34 @@ describe('normalizeText', () => {
       expect.arrayContaining([...spanishStems(fold('cotización'))]),
     )
     expect(spanishStems('demandare')).toContain('demand')
+  })
+})
+
+describe('wordMemo', () => {
+  it('computes a fact once per word and owner, and again for a new owner', () => {
+    const calls: string[] = []
+    const length = wordMemo((token, owner: { bonus: number }) => {
+      calls.push(token.word)
+      return token.word.length + owner.bonus
+    })
+    const first = { bonus: 0 }
+    const second = { bonus: 100 }
+    const tokens = normalizeText('memorandum memorandum, otro memorandum').tokens
+    expect(tokens.map((t) => length(t, first))).toEqual([10, 10, 4, 10])
+    expect(calls).toEqual(['memorandum', 'otro'])
+    expect(length(normalizeText('memorandum').tokens[0]!, first)).toBe(10)
+    expect(calls).toHaveLength(2)
+    // A reloaded rulebook or model is a new owner: its facts are its own.
+    expect(length(tokens[0]!, second)).toBe(110)
+    expect(length(tokens[0]!, first)).toBe(10)
+    expect(calls).toEqual(['memorandum', 'otro', 'memorandum', 'memorandum'])
+  })
+
+  it('keeps nothing for numbers, which are nearly all new', () => {
+    const calls: string[] = []
+    const memo = wordMemo((token, _owner: object) => calls.push(token.word))
+    const owner = {}
+    for (const token of normalizeText('pedido 123456 y 123456').tokens) memo(token, owner)
+    expect(calls).toEqual(['pedido', '123456', 'y', '123456'])
   })
 })

@@ -11,6 +11,8 @@ export type Token = {
   en: string
   /** Index of the clause (split at . , ; : ! ? and line breaks): negation never crosses one. */
   clause: number
+  /** The word's entry in the stem cache, shared by every token of the word (see `wordMemo`). */
+  lexeme: Lexeme
 }
 
 export type NormalizedText = {
@@ -117,19 +119,53 @@ const REACCENT: [RegExp, string][] = [
 const INFINITIVE = /(ar|er|ir)$/
 const DIGITS = /^\d+$/
 
-/** A word's stems in both languages, computed once per distinct word and kept. */
-type Stems = { es: readonly string[]; en: string }
-const stemCache = new Map<string, Stems>()
-const CACHE_LIMIT = 50_000
+/**
+ * A distinct word: its stems in both languages, computed once and kept, and what other modules
+ * derived from the word (`wordMemo`).
+ */
+export type Lexeme = { es: readonly string[]; en: string; memo: unknown[] }
+const stemCache = new Map<string, Lexeme>()
+// Each word keeps its memo (about 600 bytes with what triage derives from it): 20,000 words
+// hold the vocabulary of a support inbox and stay under 15 MB when every one is new.
+const CACHE_LIMIT = 20_000
+/** Slots taken in every lexeme's memo: two per `wordMemo` (owner, value). */
+let memoSlots = 0
 
 /** The word's Spanish and English stems, from the cache (one lookup for both). */
-function stemsOf(word: string): Stems {
+function stemsOf(word: string): Lexeme {
   const cached = stemCache.get(word)
   if (cached) return cached
   if (stemCache.size >= CACHE_LIMIT) stemCache.clear()
-  const stems = { es: computeSpanishStems(word), en: stemEn.stem(word) }
+  const stems = {
+    es: computeSpanishStems(word),
+    en: stemEn.stem(word),
+    memo: new Array<unknown>(memoSlots).fill(undefined),
+  }
   stemCache.set(word, stems)
   return stems
+}
+
+/**
+ * A fact derived from a word alone, and from an owner (a rulebook's term index, a classifier's
+ * vocabulary, or a module's own table), kept with the word's stems: the first token of a word
+ * computes it, every later one reads a field. Triage looks each word of a message up in a dozen
+ * tables; this turns those hash lookups into one (the stem cache's), with the word's facts
+ * next to each other in memory. `compute` must read only the token's word and stems, never its
+ * clause or neighbours. A new owner (a reloaded rulebook) computes afresh.
+ */
+export function wordMemo<Owner extends object, Value>(
+  compute: (token: Token, owner: Owner) => Value,
+): (token: Token, owner: Owner) => Value {
+  const at = memoSlots
+  memoSlots += 2
+  return (token, owner) => {
+    const memo = token.lexeme.memo
+    if (memo[at] === owner) return memo[at + 1] as Value
+    const value = compute(token, owner)
+    memo[at] = owner
+    memo[at + 1] = value
+    return value
+  }
 }
 
 /** Spanish stems of a folded word: natural's stem, and the stem of its re-accented form. */
@@ -180,8 +216,8 @@ export function normalizeText(text: string): NormalizedText {
         // A number is its own stem; nearly every one is new, so it skips the caches too.
         const first = word.charCodeAt(0)
         const number = first >= 48 && first <= 57 && DIGITS.test(word)
-        const stems = number ? null : stemsOf(word)
-        tokens.push({ word, es: stems ? stems.es : [word], en: stems ? stems.en : word, clause })
+        const lexeme = number ? { es: [word], en: word, memo: [] } : stemsOf(word)
+        tokens.push({ word, es: lexeme.es, en: lexeme.en, clause, lexeme })
       }
     }
     parts.push(clauseWords.join(' '))

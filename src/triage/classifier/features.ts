@@ -1,4 +1,4 @@
-import type { Token } from '../normalize-text.js'
+import { type Token, wordMemo } from '../normalize-text.js'
 
 /**
  * Features the classifier sees: every word's stem in the message's language and in the other
@@ -62,6 +62,24 @@ export function featureLookup(index: ReadonlyMap<string, number>): FeatureLookup
 const DIGITS = /^\d+$/
 
 /**
+ * A word's unigram rows: its Spanish and English stems' (a number's one row is `#n`'s). Kept
+ * with the word (`wordMemo`): the vocabulary's hash map is read once per distinct word.
+ */
+const unigramRows = wordMemo((token: Token, lookup: FeatureLookup) => {
+  // A number's one stem is itself (normalizeText): test the first character before the rest.
+  const first = token.word.charCodeAt(0)
+  if (first >= 48 && first <= 57 && DIGITS.test(token.word)) {
+    const row = lookup.unigrams.get('#n')
+    return { number: true, es: row, en: row }
+  }
+  return {
+    number: false,
+    es: lookup.unigrams.get(token.es[0]!),
+    en: lookup.unigrams.get(token.en),
+  }
+})
+
+/**
  * The rows of `featuresOf(tokens, language)` that the vocabulary knows, in the same order,
  * each once: what scoring needs, without building and hashing a string per feature.
  */
@@ -70,7 +88,7 @@ export function featureRows(
   language: 'es' | 'en',
   lookup: FeatureLookup,
 ): number[] {
-  const { unigrams, bigrams, size, seen } = lookup
+  const { bigrams, size, seen } = lookup
   lookup.message = lookup.message === 0xffffffff ? 1 : lookup.message + 1
   if (lookup.message === 1) seen.fill(0)
   const mark = lookup.message
@@ -80,23 +98,15 @@ export function featureRows(
     seen[row] = mark
     rows.push(row)
   }
-  const numberRow = unigrams.get('#n')
   let previousRow: number | undefined
   let previousClause = -1
   for (const token of tokens) {
-    let row: number | undefined
-    // A number's one stem is itself (normalizeText): test the first character before the rest.
-    const first = token.word.charCodeAt(0)
-    if (first >= 48 && first <= 57 && DIGITS.test(token.word)) {
-      row = numberRow
-      add(row)
-    } else {
-      const es = unigrams.get(token.es[0]!)
-      const en = unigrams.get(token.en)
-      row = language === 'es' ? es : en
-      add(row)
-      add(es)
-      add(en)
+    const unigrams = unigramRows(token, lookup)
+    const row = unigrams.number || language === 'es' ? unigrams.es : unigrams.en
+    add(row)
+    if (!unigrams.number) {
+      add(unigrams.es)
+      add(unigrams.en)
     }
     if (previousClause === token.clause && previousRow !== undefined && row !== undefined) {
       add(bigrams.get(previousRow * size + row))
