@@ -109,6 +109,9 @@ function logScorer(dump: NaturalDump): {
   labels: string[]
   /** Each feature's row (its position in the vocabulary); unknown features are left out. */
   index: ReadonlyMap<string, number>
+  priors: readonly number[]
+  /** log P(feature | label), feature-major: row × labels + label. */
+  weights: Float32Array
   scoreRows(rows: readonly number[]): number[]
 } {
   const index = new Map<string, number>()
@@ -120,6 +123,8 @@ function logScorer(dump: NaturalDump): {
   return {
     labels,
     index,
+    priors,
+    weights,
     scoreRows(rows) {
       const logits = priors.slice()
       for (const at of rows) {
@@ -179,17 +184,35 @@ function softmax(logits: readonly number[], temperature: number): number[] {
 export function modelScorer(model: SavedModel): IntentClassifier {
   const intents = logScorer(model.intents)
   const regression = alignLogistic(model.logistic, intents.index, intents.labels)
-  // Signal models were trained on a subset of the rows, so their vocabulary is part of the
-  // intents': each keeps the map from an intent row to its own row (-1: never seen).
-  const signals = Object.entries(model.signals).map(([signal, dump]) => {
-    const scorer = logScorer(dump)
-    const rowOf = new Int32Array(intents.index.size).fill(-1)
-    for (const [feature, row] of scorer.index) {
-      const at = intents.index.get(feature)
-      if (at !== undefined) rowOf[at] = row
+  const width = intents.labels.length
+  const size = intents.index.size
+  // Both experts' weights of a feature side by side (Bayes, then the regression): a message's
+  // scoring reads a few dozen rows scattered over the vocabulary, one place each instead of two.
+  const experts = new Float32Array(size * 2 * width)
+  for (let row = 0; row < size; row++) {
+    for (let l = 0; l < width; l++) {
+      experts[row * 2 * width + l] = intents.weights[row * width + l]!
+      experts[row * 2 * width + width + l] = regression.rows[row * width + l]!
     }
-    return { signal: signal as SignalId, scorer, rowOf, yes: scorer.labels.indexOf('yes') }
+  }
+  // Signal models were trained on a subset of the rows, so their vocabulary is part of the
+  // intents'. Their weights are laid out on the intents' rows, all signals side by side; a row
+  // a signal model never saw weighs 0 for it, which adds nothing, as leaving it out did.
+  const signals = Object.entries(model.signals).map(([signal, dump], s) => {
+    const scorer = logScorer(dump)
+    return { signal: signal as SignalId, scorer, yes: scorer.labels.indexOf('yes'), at: s * 2 }
   })
+  const signalWidth = signals.length * 2
+  const signalWeights = new Float32Array(size * signalWidth)
+  for (const { scorer, at } of signals) {
+    if (scorer.labels.length !== 2) throw new Error('signal model: labels are not yes and no')
+    for (const [feature, own] of scorer.index) {
+      const row = intents.index.get(feature)
+      if (row === undefined) continue
+      signalWeights[row * signalWidth + at] = scorer.weights[own * 2]!
+      signalWeights[row * signalWidth + at + 1] = scorer.weights[own * 2 + 1]!
+    }
+  }
   const temperature = model.temperature
   const vocabulary = Object.keys(model.intents.features).length
   // The triage asks for intents and then signals of the same tokens: compute features once.
@@ -205,19 +228,29 @@ export function modelScorer(model: SavedModel): IntentClassifier {
     name: `naive Bayes (natural) × logistic regression (${intents.labels.length} intents, ${vocabulary} features)`,
     scores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
-      const bayes = intents.scoreRows(rows)
-      const logits = regression.logits(rows)
+      const bayes = intents.priors.slice()
+      const logits = Float64Array.from(regression.bias)
+      // The regression sees the same unit-length bag of features as in training.
+      const scale = rows.length > 0 ? 1 / Math.sqrt(rows.length) : 0
+      for (const row of rows) {
+        const base = row * 2 * width
+        for (let l = 0; l < width; l++) bayes[l]! += experts[base + l]!
+        for (let l = 0; l < width; l++) logits[l]! += experts[base + width + l]! * scale
+      }
       const mixed = bayes.map((v, l) => (v / temperature + logits[l]!) / 2)
       const probabilities = softmax(mixed, 1)
       return new Map(intents.labels.map((label, l) => [label as IntentId, probabilities[l]!]))
     },
     signalScores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
+      const sums = signals.flatMap(({ scorer }) => scorer.priors)
+      for (const row of rows) {
+        const base = row * signalWidth
+        for (let k = 0; k < signalWidth; k++) sums[k]! += signalWeights[base + k]!
+      }
       const out = new Map<SignalId, number>()
-      for (const { signal, scorer, rowOf, yes } of signals) {
-        const own: number[] = []
-        for (const row of rows) if (rowOf[row]! >= 0) own.push(rowOf[row]!)
-        const probabilities = softmax(scorer.scoreRows(own), temperature)
+      for (const { signal, yes, at } of signals) {
+        const probabilities = softmax([sums[at]!, sums[at + 1]!], temperature)
         out.set(signal, probabilities[yes] ?? 0)
       }
       return out

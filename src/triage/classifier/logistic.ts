@@ -128,6 +128,9 @@ export function trainLogistic(
 export type LogisticRows = {
   /** Logits, one per label, of a message given as the rows of its known features. */
   logits(rows: readonly number[]): Float64Array
+  /** The weights on the index's rows, row-major (row × labels + label); 0 for unseen rows. */
+  rows: Float32Array
+  bias: Float64Array
 }
 
 /**
@@ -152,6 +155,8 @@ export function alignLogistic(
   })
   const bias = Float64Array.from(order, (at) => model.bias[at]!)
   return {
+    rows,
+    bias,
     logits(known) {
       const z = Float64Array.from(bias)
       if (known.length === 0) return z
