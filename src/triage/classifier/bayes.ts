@@ -101,39 +101,24 @@ export function trainModel(
 }
 
 /**
- * Reads a natural dump sparsely in log space. natural's own `getClassifications` multiplies
+ * Reads a natural dump as log weights, for sparse scoring. natural's own `getClassifications` multiplies
  * probabilities (exp of a sum of logs), which underflows to zero on long emails, and builds a
  * dense vector over the whole vocabulary for every message.
  */
-function logScorer(dump: NaturalDump): {
+function logWeightsOf(dump: NaturalDump): {
   labels: string[]
   /** Each feature's row (its position in the vocabulary); unknown features are left out. */
   index: ReadonlyMap<string, number>
   priors: readonly number[]
   /** log P(feature | label), feature-major: row × labels + label. */
   weights: Float32Array
-  scoreRows(rows: readonly number[]): number[]
 } {
   const index = new Map<string, number>()
   let i = 0
   for (const feature of Object.keys(dump.features)) index.set(feature, i++)
   const labels = Object.keys(dump.classifier.classFeatures)
-  const width = labels.length
   const { priors, weights } = logWeights(dump, labels, index.size)
-  return {
-    labels,
-    index,
-    priors,
-    weights,
-    scoreRows(rows) {
-      const logits = priors.slice()
-      for (const at of rows) {
-        const base = at * width
-        for (let l = 0; l < width; l++) logits[l]! += weights[base + l]!
-      }
-      return logits
-    },
-  }
+  return { labels, index, priors, weights }
 }
 
 /**
@@ -182,7 +167,7 @@ function softmax(logits: readonly number[], temperature: number): number[] {
  * regression alone, 0.935 with both).
  */
 export function modelScorer(model: SavedModel): IntentClassifier {
-  const intents = logScorer(model.intents)
+  const intents = logWeightsOf(model.intents)
   const regression = alignLogistic(model.logistic, intents.index, intents.labels)
   const width = intents.labels.length
   const size = intents.index.size
@@ -199,7 +184,7 @@ export function modelScorer(model: SavedModel): IntentClassifier {
   // intents'. Their weights are laid out on the intents' rows, all signals side by side; a row
   // a signal model never saw weighs 0 for it, which adds nothing, as leaving it out did.
   const signals = Object.entries(model.signals).map(([signal, dump], s) => {
-    const scorer = logScorer(dump)
+    const scorer = logWeightsOf(dump)
     return { signal: signal as SignalId, scorer, yes: scorer.labels.indexOf('yes'), at: s * 2 }
   })
   const signalWidth = signals.length * 2
