@@ -101,9 +101,9 @@ export function trainModel(
 }
 
 /**
- * Reads a natural dump as log weights, for sparse scoring. natural's own `getClassifications` multiplies
- * probabilities (exp of a sum of logs), which underflows to zero on long emails, and builds a
- * dense vector over the whole vocabulary for every message.
+ * Reads a natural dump as log weights, for sparse scoring. natural's own `getClassifications`
+ * multiplies probabilities (exp of a sum of logs), which underflows to zero on long emails, and
+ * builds a dense vector over the whole vocabulary for every message.
  */
 function logWeightsOf(dump: NaturalDump): {
   labels: string[]
