@@ -154,7 +154,7 @@ export function openTicket(
   now: Date,
 ): { id: number; number: string; created: boolean } {
   const open = openTicketOf(db).get({ conversationId: ticket.conversationId })
-  if (open) return { ...open, created: false }
+  if (open) return { id: open.id, number: open.number, created: false }
   const at = now.getTime()
   const number = nextTicketNumber(db, now.getUTCFullYear(), at)
   const row = insertTicket(db).get({ ...ticket, number, createdAt: at, updatedAt: at })!
@@ -201,13 +201,13 @@ const moreUrgentQuery = prepared((db) =>
 export function openTicketOfConversation(
   db: Executor,
   conversationId: number,
-): { id: number; number: string } | undefined {
+): typeof tickets.$inferSelect | undefined {
   return openTicketOf(db).get({ conversationId })
 }
 
 const openTicketOf = prepared((db) =>
   db
-    .select({ id: tickets.id, number: tickets.number })
+    .select()
     .from(tickets)
     .where(
       and(

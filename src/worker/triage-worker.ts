@@ -218,9 +218,12 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
   }
   let queued = 0
   writeTransaction(db, (tx) => {
+    // The case the conversation had before this message, if any.
+    const before = openTicketOfConversation(tx, conversation.id)
     /** A case that reaches a level (or a higher one than its ticket had) is escalated to it. */
     const escalateIfNeeded = (ticketId: number) => {
-      const row = getTicket(tx, ticketId)
+      // The case the conversation had is read once, below; nothing has changed it yet.
+      const row = ticketId === before?.id ? before : getTicket(tx, ticketId)
       if (!row || !decision.level || (row.level && row.level >= decision.level)) return null
       const escalated = escalateTicket(
         tx,
@@ -242,6 +245,7 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     }
     const open = () => {
       if (!decision.ticket) return null
+      if (before) return { id: before.id, number: before.number, created: false }
       const priority = rulebook.source.priorities.priorities[decision.priority]!
       return openTicket(
         tx,
@@ -272,18 +276,19 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
         now,
       )
     }
-    // The case the conversation had before this message, if any.
-    const before = openTicketOfConversation(tx, conversation.id)
     let ticket = open()
     const escalation = ticket ? escalateIfNeeded(ticket.id) : null
-    /** That case as it stands now (an escalation may have just moved it). */
+    let current: OpenCase | null | undefined
+    /** That case as it stands now (an escalation may have just moved it); read once. */
     const openCase = (): OpenCase | null => {
-      const row = before ? getTicket(tx, before.id) : undefined
-      if (!row) return null
+      if (current !== undefined) return current
+      const row = before && escalation ? getTicket(tx, before.id) : before
+      if (!row) return (current = null)
       const priority =
         moreUrgentSince(tx, conversation.id, row.createdAt, row.priority as Priority) ??
         row.priority
-      return { number: row.number, queue: row.queue, priority, level: row.level }
+      current = { number: row.number, queue: row.queue, priority, level: row.level }
+      return current
     }
     let planned = plan(ticket, openCase())
     if (planned.handToPerson && (!decision.queue || !decision.ticket)) {
