@@ -283,11 +283,16 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     const openCase = (): OpenCase | null => {
       if (current !== undefined) return current
       const row = before && escalation ? getTicket(tx, before.id) : before
-      if (!row) return (current = null)
-      const priority =
-        moreUrgentSince(tx, conversation.id, row.createdAt, row.priority as Priority) ??
-        row.priority
-      current = { number: row.number, queue: row.queue, priority, level: row.level }
+      current = row
+        ? {
+            number: row.number,
+            queue: row.queue,
+            priority:
+              moreUrgentSince(tx, conversation.id, row.createdAt, row.priority as Priority) ??
+              row.priority,
+            level: row.level,
+          }
+        : null
       return current
     }
     let planned = plan(ticket, openCase())
