@@ -4,7 +4,7 @@ import { normalizeText, type Token } from '../normalize-text.js'
 import { type IntentId, SIGNALS, type SignalId } from '../rulebook/schema.js'
 import type { IntentClassifier } from '../triage.js'
 import type { CorpusRow } from './corpus.js'
-import { featureLookup, featureRows, featuresOf } from './features.js'
+import { addRows, featureLookup, featureRows, featuresOf } from './features.js'
 import { alignLogistic, LOGISTIC_DEFAULTS, type SavedLogistic, trainLogistic } from './logistic.js'
 
 /** Bumped whenever features or training change, so cached models are retrained. */
@@ -217,11 +217,8 @@ export function modelScorer(model: SavedModel): IntentClassifier {
       const logits = Float64Array.from(regression.bias)
       // The regression sees the same unit-length bag of features as in training.
       const scale = rows.length > 0 ? 1 / Math.sqrt(rows.length) : 0
-      for (const row of rows) {
-        const base = row * 2 * width
-        for (let l = 0; l < width; l++) bayes[l]! += experts[base + l]!
-        for (let l = 0; l < width; l++) logits[l]! += experts[base + width + l]! * scale
-      }
+      addRows(bayes, experts, rows, 2 * width)
+      addRows(logits, experts, rows, 2 * width, width, scale)
       const mixed = bayes.map((v, l) => (v / temperature + logits[l]!) / 2)
       const probabilities = softmax(mixed, 1)
       return new Map(intents.labels.map((label, l) => [label as IntentId, probabilities[l]!]))
@@ -229,10 +226,7 @@ export function modelScorer(model: SavedModel): IntentClassifier {
     signalScores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
       const sums = signals.flatMap(({ scorer }) => scorer.priors)
-      for (const row of rows) {
-        const base = row * signalWidth
-        for (let k = 0; k < signalWidth; k++) sums[k]! += signalWeights[base + k]!
-      }
+      addRows(sums, signalWeights, rows, signalWidth)
       const out = new Map<SignalId, number>()
       for (const { signal, yes, at } of signals) {
         const probabilities = softmax([sums[at]!, sums[at + 1]!], temperature)

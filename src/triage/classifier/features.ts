@@ -116,3 +116,23 @@ export function featureRows(
   }
   return rows
 }
+
+/**
+ * Adds each known row's block of weights, times `scale`, to `sums`, in row order: what every
+ * expert's scoring sums. Rows are `stride` weights apart; the block is `sums.length` weights
+ * from `offset` (several experts' weights of a feature sit side by side).
+ */
+export function addRows(
+  sums: { [label: number]: number; length: number },
+  weights: Float32Array,
+  rows: readonly number[],
+  stride: number,
+  offset = 0,
+  scale = 1,
+): void {
+  const width = sums.length
+  for (const row of rows) {
+    const base = row * stride + offset
+    for (let l = 0; l < width; l++) sums[l]! += weights[base + l]! * scale
+  }
+}

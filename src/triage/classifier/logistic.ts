@@ -1,3 +1,5 @@
+import { addRows } from './features.js'
+
 /**
  * Multinomial logistic regression on the same features as the naive Bayes model: the second
  * expert of the intent classifier (see `bayes.ts`). Naive Bayes counts every word as
@@ -161,11 +163,7 @@ export function alignLogistic(
       const z = Float64Array.from(bias)
       if (known.length === 0) return z
       // The same unit-length bag of features as in training.
-      const scale = 1 / Math.sqrt(known.length)
-      for (const row of known) {
-        const base = row * width
-        for (let l = 0; l < width; l++) z[l]! += rows[base + l]! * scale
-      }
+      addRows(z, rows, known, width, 0, 1 / Math.sqrt(known.length))
       return z
     },
   }
