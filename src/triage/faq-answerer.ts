@@ -1,5 +1,5 @@
 import type { Lang } from './match-terms.js'
-import { normalizeText, type Token, wordMemo } from './normalize-text.js'
+import { forgetWordMemos, normalizeText, type Token, wordMemo } from './normalize-text.js'
 import type { RulebookSource } from './rulebook/schema.js'
 import { STOPWORDS } from './stopwords.js'
 
@@ -31,6 +31,7 @@ function contentStems(tokens: readonly Token[], lang: Lang): Set<string> {
 }
 
 export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
+  forgetWordMemos()
   const raw: { entryId: string; lang: Lang; text: string; stems: Set<string> }[] = []
   for (const entry of faq.faq) {
     for (const lang of ['es', 'en'] as const) {

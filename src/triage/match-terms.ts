@@ -1,5 +1,12 @@
 import { deletions, withinOneEdit } from './edit-distance.js'
-import { fold, type NormalizedText, normalizeText, type Token, wordMemo } from './normalize-text.js'
+import {
+  fold,
+  forgetWordMemos,
+  type NormalizedText,
+  normalizeText,
+  type Token,
+  wordMemo,
+} from './normalize-text.js'
 import type { MatchTarget, Weighted } from './rulebook/schema.js'
 
 export type Lang = 'es' | 'en'
@@ -175,6 +182,7 @@ export function compileTerms(
   intents: Partial<Record<string, MatchTarget>>,
   signals: Partial<Record<string, MatchTarget>>,
 ): TermIndex {
+  forgetWordMemos()
   const index: TermIndex = {
     byKey: new Map(),
     fuzzy: new Map(),

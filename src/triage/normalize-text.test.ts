@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fold, normalizeText, spanishStems, wordMemo } from './normalize-text.js'
+import { fold, forgetWordMemos, normalizeText, spanishStems, wordMemo } from './normalize-text.js'
 
 describe('normalizeText', () => {
   it.each([
@@ -57,6 +57,19 @@ describe('wordMemo', () => {
     expect(length(tokens[0]!, second)).toBe(110)
     expect(length(tokens[0]!, first)).toBe(10)
     expect(calls).toEqual(['memorandum', 'otro', 'memorandum', 'memorandum'])
+  })
+
+  it('lets go of every owner when a new one is built', () => {
+    const calls: string[] = []
+    const memo = wordMemo((token, _owner: object) => calls.push(token.word))
+    const owner = {}
+    const [token] = normalizeText('reembolso').tokens
+    memo(token!, owner)
+    memo(token!, owner)
+    forgetWordMemos()
+    expect(token!.lexeme.memo.includes(owner)).toBe(false)
+    memo(token!, owner)
+    expect(calls).toEqual(['reembolso', 'reembolso'])
   })
 
   it('keeps nothing for numbers, which are nearly all new', () => {

@@ -146,6 +146,15 @@ function stemsOf(word: string): Lexeme {
 }
 
 /**
+ * Drops what every word kept for earlier owners. A new owner (a rulebook or model just built)
+ * calls it, so that words not seen since do not hold on to the one it replaces: a memo slot
+ * keeps its owner until the word is seen again.
+ */
+export function forgetWordMemos(): void {
+  for (const lexeme of stemCache.values()) lexeme.memo.fill(undefined)
+}
+
+/**
  * A fact derived from a word alone, and from an owner (a rulebook's term index, a classifier's
  * vocabulary, or a module's own table), kept with the word's stems: the first token of a word
  * computes it, every later one reads a field. Triage looks each word of a message up in a dozen

@@ -1,4 +1,4 @@
-import { type Token, wordMemo } from '../normalize-text.js'
+import { forgetWordMemos, type Token, wordMemo } from '../normalize-text.js'
 
 /**
  * Features the classifier sees: every word's stem in the message's language and in the other
@@ -41,6 +41,7 @@ export type FeatureLookup = {
 
 /** Splits a vocabulary (feature → row) into the lookup `featureRows` reads. */
 export function featureLookup(index: ReadonlyMap<string, number>): FeatureLookup {
+  forgetWordMemos()
   const unigrams = new Map<string, number>()
   for (const [feature, row] of index) {
     if (feature.startsWith('u:')) unigrams.set(feature.slice(2), row)
