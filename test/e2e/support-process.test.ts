@@ -597,6 +597,41 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     expect(up.chatwoot.assignments.get('1:453')).toEqual({ team_id: 7 })
   })
 
+  it('a message that moves its open case up hands it to the queue the case moved to', async () => {
+    // Complaints start urgent here (alta, L1), so a claim over $500 (alta, L2) is no more
+    // urgent than its case: it is handed on within the case, as the case stands after it.
+    await t.close()
+    const rules = editedRules({
+      'routing.yaml': (text) =>
+        text.replace(
+          'then: { queue: calidad, priority: media, level: L1',
+          'then: { queue: calidad, priority: alta, level: L1',
+        ),
+    })
+    try {
+      t = supportHub(up, { clock, env: { RULES_DIR: rules.dir } })
+      send = deliver(`http://127.0.0.1:${(await t.hub.listen()).port}`, clock)
+      const sara = { id: 91, name: 'Sara', email: 'sara@example.cl' }
+      await chatwootSays(454, sara, 7301, 'el producto llegó roto, pésimo servicio')
+      expect(up.chatwoot.assignments.get('1:454')).toEqual({ team_id: 5 })
+      await chatwootSays(
+        454,
+        sara,
+        7302,
+        'exijo la devolución de los $800 que pagué por ese producto defectuoso',
+      )
+      const claim = t.hub.db.select().from(triageDecisions).all().at(-1)!
+      expect(claim).toMatchObject({ queue: 'supervisor', priority: 'alta', level: 'L2' })
+      expect(JSON.parse(claim.explanation).reasons.join('\n')).not.toMatch(/part of open case/)
+      expect(t.hub.db.select().from(tickets).all()).toMatchObject([
+        { queue: 'supervisor', level: 'L2', priority: 'alta' },
+      ])
+      expect(up.chatwoot.assignments.get('1:454')).toEqual({ team_id: 6 })
+    } finally {
+      rules.cleanup()
+    }
+  })
+
   it('dry-run prints the planned actions of each row of the matrix', () => {
     const dir = tempDir()
     try {
