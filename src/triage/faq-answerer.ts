@@ -21,12 +21,13 @@ export type FaqIndex = {
 
 export type FaqMatch = { id: string; similarity: number; question: string; lang: Lang }
 
+/** Whether a word carries content for matching (not a stopword, not a single letter). */
+const isContent = (token: Token) => !STOPWORDS.has(token.word) && token.word.length >= 2
+const stemIn = (token: Token, lang: Lang) => (lang === 'es' ? token.es[0]! : token.en)
+
 function contentStems(tokens: readonly Token[], lang: Lang): Set<string> {
   const out = new Set<string>()
-  for (const token of tokens) {
-    if (STOPWORDS.has(token.word) || token.word.length < 2) continue
-    out.add(lang === 'es' ? token.es[0]! : token.en)
-  }
+  for (const token of tokens) if (isContent(token)) out.add(stemIn(token, lang))
   return out
 }
 
@@ -76,13 +77,12 @@ export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
 
 /** What a word brings to a match, per language: its stem, the stem's IDF and its questions. */
 const faqFacts = wordMemo((token: Token, index: FaqIndex) => {
-  if (STOPWORDS.has(token.word) || token.word.length < 2) return null
-  const facts = (lang: Lang, stem: string) => ({
-    stem,
-    weight: index.idf[lang].get(stem),
-    postings: index.postings[lang].get(stem),
-  })
-  return { es: facts('es', token.es[0]!), en: facts('en', token.en) }
+  if (!isContent(token)) return null
+  const facts = (lang: Lang) => {
+    const stem = stemIn(token, lang)
+    return { stem, weight: index.idf[lang].get(stem), postings: index.postings[lang].get(stem) }
+  }
+  return { es: facts('es'), en: facts('en') }
 })
 
 /**
