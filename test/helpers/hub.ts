@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../../src/config.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import { silentLogger } from '../../src/logger.js'
 import { outbox } from '../../src/store/schema.js'
+import { triageBacklog } from '../../src/store/triage-queue.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
 import { waitFor } from './wait.js'
 
@@ -83,15 +84,20 @@ export function listeningHubs(defaults: Record<string, string>) {
   }
 }
 
-/** Waits until every queued outbox effect has run (done, or dead-lettered). */
+/**
+ * Waits until every stored message is triaged (or given up on) and every queued outbox effect
+ * has run (done, or dead-lettered). A webhook is acknowledged before its message is triaged, so
+ * the outbox alone can look settled while a message still waits to queue its effects.
+ */
 export function settled(hub: Hub, timeoutMs = 5000) {
   return waitFor(
     () =>
+      triageBacklog(hub.db) === 0 &&
       hub.db
         .select({ status: outbox.status })
         .from(outbox)
         .all()
         .every((e) => e.status === 'done' || e.status === 'dead'),
-    { timeoutMs, what: 'every effect run' },
+    { timeoutMs, what: 'every message triaged and every effect run' },
   )
 }
