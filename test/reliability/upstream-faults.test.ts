@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { outbox } from '../../src/store/schema.js'
 import { deliver, payloads, SECRETS } from '../helpers/deliveries.js'
-import { testHub } from '../helpers/hub.js'
+import { settled, testHub } from '../helpers/hub.js'
 import { run } from '../helpers/process.js'
 import { channelEnv } from '../helpers/support-hub.js'
 import { waitFor } from '../helpers/wait.js'
@@ -45,13 +45,6 @@ describe('upstream faults', () => {
     await up?.close()
   })
 
-  const open = () =>
-    t.hub.db
-      .select({ id: outbox.id })
-      .from(outbox)
-      .where(inArray(outbox.status, ['pending', 'in_flight']))
-      .all().length
-
   it('delivers every action exactly once through 5xx, 429, timeouts and dropped connections', async () => {
     const posts = /^POST .*\/messages$/
     up.chatwoot.fail({ status: 500, times: 3 })
@@ -69,7 +62,7 @@ describe('upstream faults', () => {
     const { unique, stream } = mixedTraffic(60, 'faults')
     const report = await sendStream(base, stream, { concurrency: 8 })
     expect([...report.statuses.keys()]).toEqual([200])
-    await waitFor(() => open() === 0, { timeoutMs: 60_000, intervalMs: 100, what: 'outbox' })
+    await settled(t.hub, 60_000)
 
     const effects = t.hub.db.select().from(outbox).all()
     expect(effects.filter((e) => e.status === 'dead')).toEqual([])
