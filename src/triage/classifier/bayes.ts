@@ -1,14 +1,12 @@
 import BayesClassifier from 'natural/lib/natural/classifiers/bayes_classifier.js'
 import { detectLanguage } from '../detect-language.js'
-import { normalizeText, type Token } from '../normalize-text.js'
+import { normalizeText } from '../normalize-text.js'
 import { type IntentId, SIGNALS, type SignalId } from '../rulebook/schema.js'
 import type { IntentClassifier } from '../triage.js'
+import { type CompiledModel, compiledScorer, MODEL_VERSION } from './compiled-model.js'
 import type { CorpusRow } from './corpus.js'
-import { addRows, featureLookup, featureRows, featuresOf } from './features.js'
+import { featuresOf } from './features.js'
 import { alignLogistic, LOGISTIC_DEFAULTS, type SavedLogistic, trainLogistic } from './logistic.js'
-
-/** Bumped whenever features or training change, so cached models are retrained. */
-export const MODEL_VERSION = 'nb-lr-1'
 
 /**
  * Softmax temperature. Naive Bayes is overconfident (it counts correlated words as independent
@@ -151,22 +149,8 @@ function logWeights(
   return { priors, weights }
 }
 
-function softmax(logits: readonly number[], temperature: number): number[] {
-  let max = Number.NEGATIVE_INFINITY
-  for (const v of logits) if (v > max) max = v
-  const exps = logits.map((v) => Math.exp((v - max) / temperature))
-  const sum = exps.reduce((a, b) => a + b, 0)
-  return exps.map((e) => e / sum)
-}
-
-/**
- * The classifier the triage uses, built from a trained (or cached) model. The two intent
- * experts are multiplied (geometric mean of their probabilities): naive Bayes, calibrated by
- * its temperature, and the logistic regression. In 5-fold cross-validation on the training
- * split the pair beat either alone (triage macro-F1 0.920 with Bayes alone, 0.909 with the
- * regression alone, 0.935 with both).
- */
-export function modelScorer(model: SavedModel): IntentClassifier {
+/** Lays a trained model out for scoring. */
+export function compileModel(model: SavedModel): CompiledModel {
   const intents = logWeightsOf(model.intents)
   const regression = alignLogistic(model.logistic, intents.index, intents.labels)
   const width = intents.labels.length
@@ -183,58 +167,48 @@ export function modelScorer(model: SavedModel): IntentClassifier {
   // Signal models were trained on a subset of the rows, so their vocabulary is part of the
   // intents'. Their weights are laid out on the intents' rows, all signals side by side; a row
   // a signal model never saw weighs 0 for it, which adds nothing, as leaving it out did.
-  const signals = Object.entries(model.signals).map(([signal, dump], s) => {
-    const scorer = logWeightsOf(dump)
-    return { signal: signal as SignalId, scorer, yes: scorer.labels.indexOf('yes'), at: s * 2 }
-  })
+  const signals = Object.entries(model.signals).map(([signal, dump]) => ({
+    signal: signal as SignalId,
+    scorer: logWeightsOf(dump),
+  }))
   const signalWidth = signals.length * 2
   const signalWeights = new Float32Array(size * signalWidth)
-  for (const { scorer, at } of signals) {
+  signals.forEach(({ scorer }, s) => {
     if (scorer.labels.length !== 2) throw new Error('signal model: labels are not yes and no')
     for (const [feature, own] of scorer.index) {
       const row = intents.index.get(feature)
       if (row === undefined) continue
-      signalWeights[row * signalWidth + at] = scorer.weights[own * 2]!
-      signalWeights[row * signalWidth + at + 1] = scorer.weights[own * 2 + 1]!
+      signalWeights[row * signalWidth + s * 2] = scorer.weights[own * 2]!
+      signalWeights[row * signalWidth + s * 2 + 1] = scorer.weights[own * 2 + 1]!
     }
-  }
-  const temperature = model.temperature
-  const vocabulary = Object.keys(model.intents.features).length
-  // The triage asks for intents and then signals of the same tokens: compute features once.
-  // Looking features up is the costliest step (each is a new string to hash): once per message.
-  const lookup = featureLookup(intents.index)
-  let last: { tokens: readonly Token[]; language: string; rows: number[] } | null = null
-  const rowsFor = (tokens: readonly Token[], language: 'es' | 'en') => {
-    if (last?.tokens !== tokens || last.language !== language)
-      last = { tokens, language, rows: featureRows(tokens, language, lookup) }
-    return last.rows
-  }
+  })
   return {
-    name: `naive Bayes (natural) × logistic regression (${intents.labels.length} intents, ${vocabulary} features)`,
-    scores(tokens: readonly Token[], language: 'es' | 'en') {
-      const rows = rowsFor(tokens, language)
-      const bayes = intents.priors.slice()
-      const logits = Float64Array.from(regression.bias)
-      // The regression sees the same unit-length bag of features as in training.
-      const scale = rows.length > 0 ? 1 / Math.sqrt(rows.length) : 0
-      addRows(bayes, experts, rows, 2 * width)
-      addRows(logits, experts, rows, 2 * width, width, scale)
-      const mixed = bayes.map((v, l) => (v / temperature + logits[l]!) / 2)
-      const probabilities = softmax(mixed, 1)
-      return new Map(intents.labels.map((label, l) => [label as IntentId, probabilities[l]!]))
-    },
-    signalScores(tokens: readonly Token[], language: 'es' | 'en') {
-      const rows = rowsFor(tokens, language)
-      const sums = signals.flatMap(({ scorer }) => scorer.priors)
-      addRows(sums, signalWeights, rows, signalWidth)
-      const out = new Map<SignalId, number>()
-      for (const { signal, yes, at } of signals) {
-        const probabilities = softmax([sums[at]!, sums[at + 1]!], temperature)
-        out.set(signal, probabilities[yes] ?? 0)
-      }
-      return out
-    },
+    version: model.version,
+    corpusHash: model.corpusHash,
+    temperature: model.temperature,
+    labels: intents.labels,
+    features: [...intents.index.keys()],
+    priors: [...intents.priors],
+    bias: [...regression.bias],
+    experts,
+    signals: signals.map(({ signal, scorer }) => ({
+      signal,
+      priors: [...scorer.priors],
+      yes: scorer.labels.indexOf('yes'),
+    })),
+    signalWeights,
   }
+}
+
+/**
+ * The classifier the triage uses, built from a trained (or cached) model. The two intent
+ * experts are multiplied (geometric mean of their probabilities): naive Bayes, calibrated by
+ * its temperature, and the logistic regression. In 5-fold cross-validation on the training
+ * split the pair beat either alone (triage macro-F1 0.920 with Bayes alone, 0.909 with the
+ * regression alone, 0.935 with both).
+ */
+export function modelScorer(model: SavedModel): IntentClassifier {
+  return compiledScorer(compileModel(model))
 }
 
 /** Classifies raw text with a scorer (tools and evaluation). */

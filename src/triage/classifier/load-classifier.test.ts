@@ -1,9 +1,10 @@
-import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../../../test/helpers/hub.js'
 import { silentLogger } from '../../logger.js'
 import { normalizeText } from '../normalize-text.js'
+import { loadCorpus } from './corpus.js'
 import { loadClassifier } from './load-classifier.js'
 
 describe('loadClassifier', () => {
@@ -59,5 +60,48 @@ describe('loadClassifier', () => {
     expect(() =>
       loadClassifier({ corpusDir: join(temp.dir, 'corpus'), cacheDir: null }, silentLogger),
     ).toThrow(/broken\.jsonl:1: intent/)
+  })
+
+  it('scores from its cache exactly as the model it trained', () => {
+    const source = { corpusDir: join(temp.dir, 'corpus'), cacheDir: join(temp.dir, 'model') }
+    const trained = loadClassifier(source, silentLogger)
+    const said: string[] = []
+    const logger = Object.assign(Object.create(silentLogger), {
+      debug: (_: unknown, message: string) => said.push(message),
+      info: (_: unknown, message: string) => said.push(message),
+    })
+    const cached = loadClassifier(source, logger)
+    expect(said).toEqual(['classifier loaded from cache'])
+    const corpus = loadCorpus(source.corpusDir)
+    expect(cached.name).toBe(trained.name)
+    for (const row of corpus.rows.filter((_, i) => i % 7 === 0)) {
+      const { tokens } = normalizeText(row.text)
+      expect([...cached.scores(tokens, row.lang)]).toEqual([...trained.scores(tokens, row.lang)])
+      expect([...cached.signalScores!(tokens, row.lang)]).toEqual([
+        ...trained.signalScores!(tokens, row.lang),
+      ])
+    }
+  })
+
+  it('retrains over a damaged cache, and removes caches of the old format', () => {
+    const source = { corpusDir: join(temp.dir, 'corpus'), cacheDir: join(temp.dir, 'model') }
+    loadClassifier(source, silentLogger)
+    const [name] = readdirSync(source.cacheDir)
+    const file = join(source.cacheDir, name!)
+    const whole = readFileSync(file)
+    // Cut short, and an old JSON cache beside it.
+    writeFileSync(file, whole.subarray(0, whole.length - 100))
+    writeFileSync(join(source.cacheDir, 'classifier-nb-lr-1-0000000000000000.json'), '{}')
+    const warnings: { err?: Error }[] = []
+    const logger = Object.assign(Object.create(silentLogger), {
+      warn: (fields: { err?: Error }) => warnings.push(fields),
+    })
+    const classifier = loadClassifier(source, logger)
+    expect(warnings.map((w) => w.err?.message)).toEqual(['classifier cache: truncated'])
+    expect(
+      classifier.scores(normalizeText('me cobraron dos veces').tokens, 'es').get('payment'),
+    ).toBeGreaterThan(0.5)
+    expect(readdirSync(source.cacheDir)).toEqual([name])
+    expect(readFileSync(file)).toEqual(whole)
   })
 })
