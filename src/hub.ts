@@ -23,11 +23,12 @@ import { groupCommit } from './store/ingest-store.js'
 import { outboundStore, sourceState } from './store/outbound-store.js'
 import { purgeExpired } from './store/retention.js'
 import { triageBacklog } from './store/triage-queue.js'
-import { loadClassifier } from './triage/classifier/load-classifier.js'
+import { deferredClassifier, loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
 import type { IntentClassifier } from './triage/triage.js'
 import { type Loop, startLoop } from './worker/loop.js'
+import { startTextAnalyses } from './worker/text-analysis.js'
 import { createTriageWorker } from './worker/triage-worker.js'
 
 export type Hub = {
@@ -55,6 +56,11 @@ export type HubOptions = {
   clock?: Clock
   /** The statistical classifier; by default trained (or read from cache) from the corpus. */
   classifier?: IntentClassifier | null
+  /**
+   * Work out the text analysis of queued messages ahead, on a thread of its own
+   * (`src/worker/text-analysis.ts`). `centralita serve` does; it needs the built code.
+   */
+  textAnalysisThread?: boolean
 }
 
 export function createHub(options: HubOptions): Hub {
@@ -62,10 +68,13 @@ export function createHub(options: HubOptions): Hub {
   const clock = options.clock ?? systemClock
   const rules = watchRulebook(loadRulebook(config.rulesDir), logger)
   const rulebook = () => rules.current()
+  // With the text-analysis thread, this thread reads the model only if it ever needs it.
   const classifier =
     options.classifier !== undefined
       ? options.classifier
-      : loadClassifier(config.classifier, logger)
+      : options.textAnalysisThread
+        ? deferredClassifier(config.classifier, logger)
+        : loadClassifier(config.classifier, logger)
   const db = openDatabase(config.databasePath)
 
   const store = outboundStore(db, clock)
@@ -102,7 +111,11 @@ export function createHub(options: HubOptions): Hub {
     backoff: { baseMs: config.outbox.retryBaseMs, maxMs: 15 * 60_000 },
   })
   const tools = replyTools(channels)
+  const analyses = options.textAnalysisThread
+    ? startTextAnalyses({ classifier, logger: logger.child({ component: 'text-analysis' }) })
+    : undefined
   const worker = createTriageWorker({
+    analyses,
     db,
     clock,
     logger: logger.child({ component: 'triage' }),
@@ -119,6 +132,7 @@ export function createHub(options: HubOptions): Hub {
       sla.wakeAt(Date.now() + 250)
     },
   })
+  analyses?.onAnswers(() => worker.wake())
   const sla = createSlaClock({
     db,
     clock,
@@ -283,6 +297,7 @@ export function createHub(options: HubOptions): Hub {
         for (const source of sources) await source.stop()
         rules.close()
         await worker.stop()
+        await analyses?.close()
         await sla.stop()
         await dispatcher.stop()
         await housekeeping.stop()

@@ -28,6 +28,12 @@ export function createMetrics(db: Db) {
     labelNames: ['intent'] as const,
     registers: [registry],
   })
+  const analyses = new Counter({
+    name: 'centralita_text_analyses_total',
+    help: 'Text analyses of triaged messages by where they were worked out: ahead on the analysis thread, or on the main thread.',
+    labelNames: ['where'] as const,
+    registers: [registry],
+  })
   const attempts = new Counter({
     name: 'centralita_outbox_attempts_total',
     help: 'Outbound action attempts by kind and outcome (done, retry, dead).',
@@ -76,12 +82,18 @@ export function createMetrics(db: Db) {
     return webhooks.labels({ channel, outcome })
   })
   const decisionCount = children((intent) => decisions.labels({ intent }))
+  const analysedOnThread = analyses.labels({ where: 'thread' })
+  const analysedOnMain = analyses.labels({ where: 'main' })
+  // Both series from the start, so a hub without the thread shows its 0.
+  analysedOnThread.inc(0)
+  analysedOnMain.inc(0)
   return {
     registry,
     webhook: (channel: string, outcome: string) => webhookCount(`${channel}\n${outcome}`).inc(),
-    triaged: (t: { intent: string; seconds: number }) => {
+    triaged: (t: { intent: string; seconds: number; analysedAhead: boolean }) => {
       triageSeconds.observe(t.seconds)
       decisionCount(t.intent).inc()
+      ;(t.analysedAhead ? analysedOnThread : analysedOnMain).inc()
     },
     attempt: (a: { kind: string; outcome: string }) => attempts.inc(a),
     breach: (kind: string) => breaches.inc({ kind }),

@@ -13,7 +13,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     } else if (settings.inbound.enabled) logger.info({ channel }, 'channel enabled')
     else logger.warn({ channel, reason: settings.inbound.reason }, 'channel disabled')
   }
-  const hub = createHub({ config, logger })
+  const hub = createHub({ config, logger, textAnalysisThread: true })
   const address = await hub.listen()
   logger.info(
     {

@@ -94,7 +94,8 @@ export function triageBacklog(db: Executor): number {
   return (row?.n ?? 0) + pendingJobCount(db, TRIAGE_JOB)
 }
 
-function readCursor(db: Executor): number {
+/** The id of the last message the queue passed. */
+export function readCursor(db: Executor): number {
   return Number(cursorQuery(db).get()?.value ?? 0)
 }
 

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { RULES_DIR } from '../../test/helpers/hub.js'
 import { silentLogger } from '../logger.js'
+import { loadCorpus } from './classifier/corpus.js'
 import { loadClassifier } from './classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './rulebook/compile.js'
-import { type IntentClassifier, type TriageInput, triage } from './triage.js'
+import { analyzeText, type IntentClassifier, type TriageInput, triage } from './triage.js'
 
 let rulebook: Rulebook
 let classifier: IntentClassifier
@@ -237,5 +238,44 @@ describe('routing by channel and role', () => {
       context: { assignedOperator: 'op-17' },
     })
     expect(d.assignedOperator).toBe('op-17')
+  })
+})
+
+describe('a text analysis worked out ahead', () => {
+  it('decides exactly as triage does alone, after crossing a thread boundary', () => {
+    // structuredClone is what postMessage does to the analysis between the threads.
+    const rows = loadCorpus('data/corpus').rows.filter((_, i) => i % 5 === 0)
+    const contexts = [
+      { inHours: true, recentComplaints: 0 },
+      { inHours: false, recentComplaints: 3 },
+    ]
+    for (const [i, row] of rows.entries()) {
+      const input: TriageInput = {
+        text: row.text,
+        subject: i % 3 === 0 ? 'Consulta' : null,
+        channel: 'chatwoot',
+        language: i % 4 === 0 ? row.lang : null,
+        context: contexts[i % 2]!,
+      }
+      const ahead = structuredClone(analyzeText(input, rulebook, classifier))
+      expect(triage(input, rulebook, classifier, ahead)).toEqual(
+        triage(input, rulebook, classifier),
+      )
+    }
+  })
+
+  it('is not used when it was worked out with another rulebook or classifier', () => {
+    const input = { text: 'Los voy a demandar' }
+    const other = analyzeText({ text: '¿Cuál es el horario de atención?' }, rulebook, classifier)
+    const alone = triage(input, rulebook, classifier)
+    expect(alone.intent).toBe('legal')
+    for (const stale of [
+      { ...other, rulebookVersion: 'an older rulebook' },
+      { ...other, classifierName: 'another model' },
+    ]) {
+      expect(triage(input, rulebook, classifier, stale)).toEqual(alone)
+    }
+    // The same analysis with the current versions is used (and so gives the other text's answer).
+    expect(triage(input, rulebook, classifier, other).intent).toBe('faq')
   })
 })

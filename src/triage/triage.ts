@@ -1,21 +1,21 @@
 import type { AuthorRole } from '../normalized-message.js'
-import { detectLanguage } from './detect-language.js'
+import { detectLanguage, type LanguageGuess } from './detect-language.js'
 import { extractAmounts, largestAmount } from './entities.js'
 import { bestFaq, type FaqMatch } from './faq-answerer.js'
 import { type Hit, matchTerms, scoreHits } from './match-terms.js'
 import { negativeWords } from './negativity.js'
 import { normalizeText, type Token } from './normalize-text.js'
 import type { Rulebook } from './rulebook/compile.js'
-import {
-  type Condition,
-  INTENTS,
-  type IntentId,
-  type Level,
-  type Priority,
-  type ReplyKind,
-  SIGNALS,
-  type SignalId,
-  type TicketType,
+import { INTENTS, SIGNALS } from './rulebook/ids.js'
+import type {
+  Condition,
+  IntentId,
+  Level,
+  Priority,
+  ReplyKind,
+  RulebookSource,
+  SignalId,
+  TicketType,
 } from './rulebook/schema.js'
 
 /** What the triage knows about the message's situation (from the store and calendars). */
@@ -46,6 +46,8 @@ export type TriageInput = {
 /** Scores of a statistical classifier: probabilities per intent, summing to 1. */
 export interface IntentClassifier {
   readonly name: string
+  /** The cache file the model was read from or saved to, if any: another thread reads it. */
+  readonly file?: string
   scores(tokens: readonly Token[], language: 'es' | 'en'): Map<IntentId, number>
   /** Probability of each L3 signal, for a message already taken to be a complaint. */
   signalScores?(tokens: readonly Token[], language: 'es' | 'en'): Map<SignalId, number>
@@ -186,15 +188,44 @@ function conditionHolds(when: Condition, facts: RoutingFacts): boolean {
 }
 
 /**
- * Decides what a message is and what should happen to it. Pure: the same input, rulebook and
- * classifier always give the same decision, with every reason written down.
+ * What a message's text says, before anything about its situation is known: the rules' terms,
+ * the knowledge base, the classifier. Pure and plain data, so it can be worked out ahead of
+ * the triage, on another thread (`src/worker/text-analysis.ts`), and handed over.
  */
-export function triage(
-  input: TriageInput,
-  rulebook: Rulebook,
+export type TextAnalysis = {
+  /** The rulebook and classifier it was worked out with; any other gets a new analysis. */
+  rulebookVersion: string
+  classifierName: string | null
+  language: 'es' | 'en'
+  guess: LanguageGuess
+  hits: Hit[]
+  tokenCount: number
+  ruleScores: Map<string, number>
+  /** Signals the rules (and, past its bar, the classifier) found. */
+  signals: SignalId[]
+  classifierSignals: Explanation['classifierSignals']
+  classifierScores: Map<IntentId, number> | null
+  combined: { intent: IntentId; score: number }[]
+  question: boolean
+  faqMatch: FaqMatch | null
+  amount: number | null
+  /** Why the words alone rule out an automatic reply (strongly negative ones), or null. */
+  angry: string | null
+}
+
+/** The part of a triage input that its text analysis reads. */
+export type TextInput = Pick<TriageInput, 'text' | 'subject' | 'language'>
+
+/** The part of a rulebook that the text analysis reads. */
+export type TextRules = Pick<Rulebook, 'version' | 'terms' | 'faq'> & {
+  source: { settings: Pick<RulebookSource['settings'], 'default_language' | 'l3_classifier'> }
+}
+
+export function analyzeText(
+  input: TextInput,
+  rulebook: TextRules,
   classifier: IntentClassifier | null,
-): Decision {
-  const context = { ...DEFAULT_CONTEXT, ...input.context }
+): TextAnalysis {
   const settings = rulebook.source.settings
   // What decides a message is in its first lines; a pasted log or a huge body must not make
   // triage slow (every matcher here is linear, but linear in a megabyte is still a megabyte).
@@ -205,7 +236,6 @@ export function triage(
   const normalized = normalizeText(fullText)
   const guess = detectLanguage(normalized.tokens, fullText, settings.default_language)
   const language = input.language ?? guess.language
-  const role = input.role ?? 'customer'
   const hits = matchTerms(rulebook.terms, normalized, termLanguages(guess))
   const signalScores = scoreHits(hits, 'signal')
   const ruleScores = scoreHits(hits, 'intent')
@@ -217,23 +247,12 @@ export function triage(
       (ruleScores.get('complaint') ?? 0) + NEGATIVE_EVIDENCE * Math.min(2, negative.length),
     )
   }
-  const question = isQuestion(fullText, normalized.tokens)
   // A message close to a knowledge-base question is evidence for an FAQ, like a rule hit.
   const faqMatch = bestFaq(rulebook.faq, normalized.tokens)
   if (faqMatch && faqMatch.similarity >= FAQ_EVIDENCE_SIMILARITY) {
     ruleScores.set('faq', (ruleScores.get('faq') ?? 0) + FAQ_EVIDENCE * faqMatch.similarity)
   }
-  const amount = largestAmount({ amounts: extractAmounts(fullText) })
-  const reasons: string[] = []
-
-  const signals = new Set<DecisionSignal>(SIGNALS.filter((s) => (signalScores.get(s) ?? 0) > 0))
-  const repeatComplainer = (candidate: IntentId) => {
-    if (candidate !== 'complaint') return false
-    const { recentComplaints } = context
-    const before = typeof recentComplaints === 'number' ? recentComplaints : recentComplaints()
-    return before + 1 >= settings.repeat_complaints.count
-  }
-
+  const signals = SIGNALS.filter((s) => (signalScores.get(s) ?? 0) > 0)
   const classifierScores = classifier ? classifier.scores(normalized.tokens, language) : null
   const combined = combine(ruleScores, classifierScores)
   // Second tier for L3: on a message that reads as a complaint, the classifier's signal models
@@ -248,12 +267,64 @@ export function triage(
       hits.filter((h) => h.group === 'signal' && h.vetoed).map((h) => h.target),
     )
     for (const [signal, probability] of classifier.signalScores(normalized.tokens, language)) {
-      if (probability >= l3Bar && !signals.has(signal) && !cancelled.has(signal)) {
-        signals.add(signal)
+      if (probability >= l3Bar && !signals.includes(signal) && !cancelled.has(signal)) {
+        signals.push(signal)
         classifierSignals.push({ signal, probability: round(probability) })
       }
     }
   }
+  return {
+    rulebookVersion: rulebook.version,
+    classifierName: classifier?.name ?? null,
+    language,
+    guess,
+    hits,
+    tokenCount: normalized.tokens.length,
+    ruleScores,
+    signals,
+    classifierSignals,
+    classifierScores,
+    combined,
+    question: isQuestion(fullText, normalized.tokens),
+    faqMatch,
+    amount: largestAmount({ amounts: extractAmounts(fullText) }),
+    angry: angry(negative),
+  }
+}
+
+/**
+ * Decides what a message is and what should happen to it. Pure: the same input, rulebook and
+ * classifier always give the same decision, with every reason written down. `analysis` is the
+ * message's text analysis when it was worked out ahead (for this rulebook and classifier).
+ */
+export function triage(
+  input: TriageInput,
+  rulebook: Rulebook,
+  classifier: IntentClassifier | null,
+  analysis?: TextAnalysis,
+): Decision {
+  const context = { ...DEFAULT_CONTEXT, ...input.context }
+  const settings = rulebook.source.settings
+  const text =
+    analysis &&
+    analysis.rulebookVersion === rulebook.version &&
+    analysis.classifierName === (classifier?.name ?? null)
+      ? analysis
+      : analyzeText(input, rulebook, classifier)
+  const { language, guess, hits, ruleScores, classifierScores, combined, classifierSignals } = text
+  const faqMatch = text.faqMatch
+  const amount = text.amount
+  const question = text.question
+  const role = input.role ?? 'customer'
+  const reasons: string[] = []
+  const signals = new Set<DecisionSignal>(text.signals)
+  const repeatComplainer = (candidate: IntentId) => {
+    if (candidate !== 'complaint') return false
+    const { recentComplaints } = context
+    const before = typeof recentComplaints === 'number' ? recentComplaints : recentComplaints()
+    return before + 1 >= settings.repeat_complaints.count
+  }
+
   let intent = combined[0]!.intent
   let confidence = combined[0]!.score
   const margin = confidence - (combined[1]?.score ?? 0)
@@ -270,7 +341,7 @@ export function triage(
     ![...ruleScores.keys()].some((i) => i !== 'other') &&
     (!classifierScores ||
       Math.max(...classifierScores.values()) <
-        (normalized.tokens.length <= SHORT ? SHORT_FLOOR : OTHER_FLOOR))
+        (text.tokenCount <= SHORT ? SHORT_FLOOR : OTHER_FLOOR))
   ) {
     // Nothing specific points anywhere: small talk or something new, never a guessed intent.
     intent = 'other'
@@ -356,7 +427,7 @@ export function triage(
 
   let reply: Reply | null = null
   const replyKind = outcome.reply ?? 'none'
-  const sensitive = sensitivity(intent, signals, ruleScores, combined) ?? angry(normalized.tokens)
+  const sensitive = sensitivity(intent, signals, ruleScores, combined) ?? text.angry
   if (sensitive) {
     if (replyKind !== 'none') reasons.push(`no automatic reply: ${sensitive}; a person answers`)
   } else if (replyKind === 'faq') {
@@ -490,8 +561,7 @@ function isQuestion(text: string, tokens: readonly Token[]): boolean {
   return first !== undefined && QUESTION_START.has(first.word)
 }
 
-function angry(tokens: readonly Token[]): string | null {
-  const words = negativeWords(tokens)
+function angry(words: readonly string[]): string | null {
   return words.length > 0 ? `strongly negative words (${words.slice(0, 3).join(', ')})` : null
 }
 

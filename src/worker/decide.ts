@@ -4,6 +4,7 @@ import type { Rulebook } from '../triage/rulebook/compile.js'
 import {
   type Decision,
   type IntentClassifier,
+  type TextAnalysis,
   type TriageContext,
   triage,
 } from '../triage/triage.js'
@@ -23,6 +24,8 @@ export function decide(
   options: {
     rulebook: Rulebook
     classifier: IntentClassifier | null
+    /** The message's text analysis, when it was worked out ahead. */
+    analysis?: TextAnalysis | undefined
     now: Date
     recentComplaints: TriageContext['recentComplaints']
   },
@@ -54,6 +57,7 @@ export function decide(
     },
     rulebook,
     options.classifier,
+    options.analysis,
   )
   const opens = inHours ? null : nextOpen(calendar, now)
   return {

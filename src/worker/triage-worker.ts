@@ -19,6 +19,7 @@ import {
 import { getTicket, pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
 import {
   type QueuedMessage,
+  readCursor,
   type TriageQueueSlice,
   triageQueueSlice,
 } from '../store/triage-queue.js'
@@ -35,10 +36,11 @@ import {
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { Priority } from '../triage/rulebook/schema.js'
-import type { IntentClassifier } from '../triage/triage.js'
+import type { IntentClassifier, TextAnalysis } from '../triage/triage.js'
 import { backoffDelay } from './backoff.js'
 import { decide } from './decide.js'
 import { type Loop, startLoop } from './loop.js'
+import type { TextAnalyses } from './text-analysis.js'
 
 export type TriageWorkerDeps = {
   db: Db
@@ -51,7 +53,7 @@ export type TriageWorkerDeps = {
   /** Ways to answer besides the message's own channel (email for Tawk.to visitors). */
   tools: ReplyTools
   /** Told after each triaged message (tickets and escalations may have changed). */
-  onTriaged?: (triaged: { intent: string; seconds: number }) => void
+  onTriaged?: (triaged: { intent: string; seconds: number; analysedAhead: boolean }) => void
   /** Told when effects were queued, so the dispatcher runs them at once. */
   onEffects?: () => void
   batchSize?: number
@@ -65,6 +67,8 @@ export type TriageWorkerDeps = {
    */
   acknowledgementsWaiting?: () => boolean
   yieldMs?: number
+  /** Text analyses worked out ahead on another thread, when the hub runs one. */
+  analyses?: TextAnalyses
 }
 
 /** How long after a ticket's survey a bare 1–5 from the customer counts as its answer. */
@@ -150,8 +154,13 @@ function relayAnswer(
 /**
  * Triages one stored message (or relays a person's answer) and queues what follows, in one
  * transaction (a savepoint of the worker's slice, which takes the message off the queue).
+ * `analysis` is the message's text analysis when the analysis thread worked it out.
  */
-export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done' | 'missing' {
+export function triageMessage(
+  deps: TriageWorkerDeps,
+  messageId: number,
+  analysis?: TextAnalysis,
+): 'done' | 'missing' {
   const { db, clock } = deps
   const started = performance.now()
   const now = clock.now()
@@ -190,6 +199,7 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
   const decided = decide(subject, {
     rulebook,
     classifier: deps.classifier(),
+    analysis,
     now,
     recentComplaints: () =>
       countRecentComplaints(db, contact, now.getTime() - settings.repeat_complaints.window),
@@ -332,7 +342,11 @@ export function triageMessage(deps: TriageWorkerDeps, messageId: number): 'done'
     'message triaged',
   )
   if (queued > 0) deps.onEffects?.()
-  deps.onTriaged?.({ intent: decision.intent, seconds: (performance.now() - started) / 1000 })
+  deps.onTriaged?.({
+    intent: decision.intent,
+    seconds: (performance.now() - started) / 1000,
+    analysedAhead: analysis !== undefined,
+  })
   return 'done'
 }
 
@@ -345,9 +359,10 @@ function triageOne(
   queue: TriageQueueSlice,
   item: QueuedMessage,
   now: Date,
+  analysis: TextAnalysis | undefined,
 ): void {
   try {
-    triageMessage(deps, item.messageId)
+    triageMessage(deps, item.messageId, analysis)
     queue.done(item)
   } catch (err) {
     const attempt = (item.retry?.attempts ?? 0) + 1
@@ -380,6 +395,9 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // unless triage has waited `yieldMs` already (under a steady flood it keeps its share).
       if (deps.acknowledgementsWaiting?.() && started - lastSlice < yieldMs) return 'more'
       const now = deps.clock.now()
+      const rulebook = deps.rulebook()
+      const classifier = deps.classifier()
+      deps.analyses?.prefetch(deps.db, readCursor(deps.db), rulebook)
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
@@ -396,7 +414,14 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
               more = true
               break read
             }
-            triageOne(deps, queue, item, now)
+            // The analysis thread's answer for a new message; while it works on it, the slice
+            // ends here and the answer wakes the worker.
+            const ahead =
+              item.retry === null
+                ? deps.analyses?.take(item.messageId, rulebook, classifier)
+                : undefined
+            if (ahead === 'waiting') break read
+            triageOne(deps, queue, item, now, ahead)
             done++
           }
         }

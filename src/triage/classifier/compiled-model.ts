@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import type { Token } from '../normalize-text.js'
 import type { IntentId, SignalId } from '../rulebook/schema.js'
 import type { IntentClassifier } from '../triage.js'
@@ -61,7 +61,7 @@ export function compiledScorer(model: CompiledModel): IntentClassifier {
     return last.rows
   }
   return {
-    name: `naive Bayes (natural) × logistic regression (${width} intents, ${vocabulary} features)`,
+    name: modelName(width, vocabulary),
     scores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
       const bayes = model.priors.slice()
@@ -96,14 +96,47 @@ function softmax(logits: readonly number[], temperature: number): number[] {
   return exps.map((e) => e / sum)
 }
 
+/** The name a model's scorer goes by (explanations say which model decided). */
+function modelName(intents: number, vocabulary: number): string {
+  return `naive Bayes (natural) × logistic regression (${intents} intents, ${vocabulary} features)`
+}
+
+type Header = Omit<CompiledModel, 'features' | 'experts' | 'signalWeights'> & {
+  sizes: [number, number, number]
+}
+
 /**
- * The classifier a cache file holds, if it is of this model version and trained on the corpus
- * with that hash. Throws when the file cannot be read or is not a model.
+ * What a cache file says about its model, read from its first line only: the version, the
+ * corpus it was trained on and its scorer's name. Throws when the file has no such line.
  */
-export function classifierFromFile(file: string, corpusHash: string): IntentClassifier | null {
+export function modelHeader(file: string): { version: string; corpusHash: string; name: string } {
+  const fd = openSync(file, 'r')
+  try {
+    const start = Buffer.alloc(64 * 1024)
+    const read = readSync(fd, start, 0, start.length, 0)
+    const end = start.subarray(0, read).indexOf(10)
+    if (end < 0) throw new Error('classifier cache: no header')
+    const header = JSON.parse(start.toString('utf8', 0, end)) as Header
+    const vocabulary = header.sizes[1] / (2 * header.labels.length)
+    return {
+      version: header.version,
+      corpusHash: header.corpusHash,
+      name: modelName(header.labels.length, vocabulary),
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The classifier a cache file holds, if it is of this model version (and, when given, trained
+ * on the corpus with that hash). Throws when the file cannot be read or is not a model.
+ */
+export function classifierFromFile(file: string, corpusHash?: string): IntentClassifier | null {
   const model = decodeModel(readFileSync(file))
-  if (model.version !== MODEL_VERSION || model.corpusHash !== corpusHash) return null
-  return compiledScorer(model)
+  if (model.version !== MODEL_VERSION) return null
+  if (corpusHash !== undefined && model.corpusHash !== corpusHash) return null
+  return { ...compiledScorer(model), file }
 }
 
 // The cache file: one line of JSON (everything but the vocabulary and the weights, with their
@@ -128,10 +161,7 @@ export function encodeModel(model: CompiledModel): Buffer {
 function decodeModel(file: Buffer): CompiledModel {
   const end = file.indexOf(10)
   if (end < 0) throw new Error('classifier cache: no header')
-  const { sizes, ...rest } = JSON.parse(file.toString('utf8', 0, end)) as Omit<
-    CompiledModel,
-    'features' | 'experts' | 'signalWeights'
-  > & { sizes: [number, number, number] }
+  const { sizes, ...rest } = JSON.parse(file.toString('utf8', 0, end)) as Header
   const [vocabularyBytes, experts, signalWeights] = sizes
   let at = end + 1
   const features =

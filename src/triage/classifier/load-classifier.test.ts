@@ -5,7 +5,7 @@ import { tempDir } from '../../../test/helpers/hub.js'
 import { silentLogger } from '../../logger.js'
 import { normalizeText } from '../normalize-text.js'
 import { loadCorpus } from './corpus.js'
-import { loadClassifier } from './load-classifier.js'
+import { deferredClassifier, loadClassifier } from './load-classifier.js'
 
 describe('loadClassifier', () => {
   let temp: ReturnType<typeof tempDir>
@@ -103,5 +103,24 @@ describe('loadClassifier', () => {
     ).toBeGreaterThan(0.5)
     expect(readdirSync(source.cacheDir)).toEqual([name])
     expect(readFileSync(file)).toEqual(whole)
+  })
+
+  it('defers reading the model for a hub with the analysis thread, and scores the same', () => {
+    const source = { corpusDir: join(temp.dir, 'corpus'), cacheDir: join(temp.dir, 'model') }
+    // No cache yet: trained and written at once, as loadClassifier does.
+    const first = deferredClassifier(source, silentLogger)
+    expect(first.file).toBeDefined()
+    expect(readdirSync(source.cacheDir)).toHaveLength(1)
+    const deferred = deferredClassifier(source, silentLogger)
+    const eager = loadClassifier(source, silentLogger)
+    expect(deferred.name).toBe(eager.name)
+    expect(deferred.file).toBe(eager.file)
+    for (const text of ['me cobraron dos veces', 'los voy a demandar', 'what are your hours?']) {
+      const { tokens } = normalizeText(text)
+      expect([...deferred.scores(tokens, 'es')]).toEqual([...eager.scores(tokens, 'es')])
+      expect([...deferred.signalScores!(tokens, 'es')]).toEqual([
+        ...eager.signalScores!(tokens, 'es'),
+      ])
+    }
   })
 })

@@ -3,7 +3,13 @@ import { join } from 'node:path'
 import type { Logger } from '../../logger.js'
 import type { IntentClassifier } from '../triage.js'
 import { compileModel, trainModel } from './bayes.js'
-import { classifierFromFile, compiledScorer, encodeModel, MODEL_VERSION } from './compiled-model.js'
+import {
+  classifierFromFile,
+  compiledScorer,
+  encodeModel,
+  MODEL_VERSION,
+  modelHeader,
+} from './compiled-model.js'
 import { loadCorpus } from './corpus.js'
 
 export type ClassifierSource = { corpusDir: string; cacheDir: string | null }
@@ -15,9 +21,7 @@ export type ClassifierSource = { corpusDir: string; cacheDir: string | null }
  */
 export function loadClassifier(source: ClassifierSource, logger: Logger): IntentClassifier {
   const corpus = loadCorpus(source.corpusDir)
-  const file = source.cacheDir
-    ? join(source.cacheDir, `classifier-${MODEL_VERSION}-${corpus.hash.slice(0, 16)}.bin`)
-    : null
+  const file = cacheFile(source, corpus.hash)
   if (file && existsSync(file)) {
     try {
       const cached = classifierFromFile(file, corpus.hash)
@@ -32,12 +36,14 @@ export function loadClassifier(source: ClassifierSource, logger: Logger): Intent
   const started = Date.now()
   const model = compileModel(trainModel(corpus.rows, corpus.hash))
   logger.info({ examples: corpus.rows.length, ms: Date.now() - started }, 'classifier trained')
+  let saved: string | null = null
   if (file && source.cacheDir) {
     try {
       mkdirSync(source.cacheDir, { recursive: true })
       const temporary = `${file}.${process.pid}.tmp`
       writeFileSync(temporary, encodeModel(model))
       renameSync(temporary, file)
+      saved = file
       // Models of an older corpus or model version are never read again.
       for (const name of readdirSync(source.cacheDir)) {
         if (/^classifier-.*\.(json|bin)$/.test(name) && join(source.cacheDir, name) !== file)
@@ -47,5 +53,40 @@ export function loadClassifier(source: ClassifierSource, logger: Logger): Intent
       logger.warn({ err, dir: source.cacheDir }, 'classifier cache not written')
     }
   }
-  return compiledScorer(model)
+  const classifier = compiledScorer(model)
+  return saved ? { ...classifier, file: saved } : classifier
+}
+
+function cacheFile(source: ClassifierSource, corpusHash: string): string | null {
+  return source.cacheDir
+    ? join(source.cacheDir, `classifier-${MODEL_VERSION}-${corpusHash.slice(0, 16)}.bin`)
+    : null
+}
+
+/**
+ * The classifier of a hub whose text analysis runs on a thread of its own (which reads the
+ * cache file itself): the model is read here only when this thread needs it, for a message
+ * the analysis thread did not answer for. A missing or stale cache is trained and written at
+ * once, as `loadClassifier` does (and that model is kept).
+ */
+export function deferredClassifier(source: ClassifierSource, logger: Logger): IntentClassifier {
+  const corpus = loadCorpus(source.corpusDir)
+  const file = cacheFile(source, corpus.hash)
+  let header: ReturnType<typeof modelHeader> | null = null
+  try {
+    header = file && existsSync(file) ? modelHeader(file) : null
+  } catch {}
+  if (!file || header?.version !== MODEL_VERSION || header.corpusHash !== corpus.hash)
+    return loadClassifier(source, logger)
+  let model: IntentClassifier | null = null
+  const load = () => {
+    model ??= classifierFromFile(file, corpus.hash) ?? loadClassifier(source, logger)
+    return model
+  }
+  return {
+    name: header.name,
+    file,
+    scores: (tokens, language) => load().scores(tokens, language),
+    signalScores: (tokens, language) => load().signalScores!(tokens, language),
+  }
 }

@@ -1,38 +1,20 @@
 import { z } from 'zod'
+import { INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES } from './ids.js'
 
-export const INTENTS = [
-  'faq',
-  'sales',
-  'quote',
-  'complaint',
-  'legal',
-  'payment',
-  'support',
-  'suggestion',
-  'other',
-] as const
+export { INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES }
+
 export const IntentId = z.enum(INTENTS)
 export type IntentId = z.infer<typeof IntentId>
 
-export const SIGNALS = ['legal_threat', 'property_damage', 'injury', 'media_threat'] as const
 export const SignalId = z.enum(SIGNALS)
 export type SignalId = z.infer<typeof SignalId>
 
-export const PRIORITIES = ['critica', 'alta', 'media', 'baja'] as const
 export const Priority = z.enum(PRIORITIES)
 export type Priority = z.infer<typeof Priority>
 
-export const LEVELS = ['L1', 'L2', 'L3'] as const
 export const Level = z.enum(LEVELS)
 export type Level = z.infer<typeof Level>
 
-export const TICKET_TYPES = [
-  'consulta',
-  'reclamo',
-  'sugerencia',
-  'incidencia',
-  'solicitud de cambio',
-] as const
 export const TicketType = z.enum(TICKET_TYPES)
 export type TicketType = z.infer<typeof TicketType>
 

@@ -1,0 +1,28 @@
+// The ids the rulebook's files use, without their schemas: the text-analysis thread
+// (`src/worker/text-analysis-thread.ts`) needs the lists and not zod, which would cost it 11 MB.
+
+export const INTENTS = [
+  'faq',
+  'sales',
+  'quote',
+  'complaint',
+  'legal',
+  'payment',
+  'support',
+  'suggestion',
+  'other',
+] as const
+
+export const SIGNALS = ['legal_threat', 'property_damage', 'injury', 'media_threat'] as const
+
+export const PRIORITIES = ['critica', 'alta', 'media', 'baja'] as const
+
+export const LEVELS = ['L1', 'L2', 'L3'] as const
+
+export const TICKET_TYPES = [
+  'consulta',
+  'reclamo',
+  'sugerencia',
+  'incidencia',
+  'solicitud de cambio',
+] as const

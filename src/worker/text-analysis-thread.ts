@@ -1,0 +1,40 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { classifierFromFile } from '../triage/classifier/compiled-model.js'
+import { compileFaq } from '../triage/faq-answerer.js'
+import { compileTerms } from '../triage/match-terms.js'
+import { analyzeText, type TextAnalysis, type TextRules } from '../triage/triage.js'
+import type { AnalysisRequest } from './text-analysis.js'
+
+// The text-analysis thread (started by `text-analysis.ts`): it compiles the rules the hub sends
+// it and reads the hub's classifier from its cache file, and reads or writes nothing else.
+
+const { classifierFile } = workerData as { classifierFile: string | null }
+const classifier = classifierFile ? classifierFromFile(classifierFile) : null
+let rules: TextRules | null = null
+
+parentPort!.on('message', (request: AnalysisRequest) => {
+  if (request.kind === 'rules') {
+    const { version, settings, intents, signals, faq } = request
+    rules = {
+      version,
+      source: { settings },
+      terms: compileTerms(intents, signals),
+      faq: compileFaq(faq),
+    }
+    parentPort!.postMessage({ ready: version })
+    return
+  }
+  const current = rules
+  if (!current) return
+  const results: { id: number; analysis: TextAnalysis | null }[] = []
+  for (const item of request.items) {
+    // A message whose analysis fails comes back without one: the hub works it out itself, and
+    // fails or retries it there as it would without this thread.
+    let analysis: TextAnalysis | null = null
+    try {
+      analysis = analyzeText(item, current, classifier)
+    } catch {}
+    results.push({ id: item.id, analysis })
+  }
+  parentPort!.postMessage(results)
+})
