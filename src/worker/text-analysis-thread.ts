@@ -25,14 +25,14 @@ parentPort!.on('message', (request: AnalysisRequest) => {
     return
   }
   const current = rules
-  if (!current) return
   const results: { id: number; analysis: TextAnalysis | null }[] = []
   for (const item of request.items) {
-    // A message whose analysis fails comes back without one: the hub works it out itself, and
-    // fails or retries it there as it would without this thread.
+    // A message whose analysis fails comes back without one (as would one asked for before
+    // any rules, which the hub never does): the hub works it out itself, and fails or
+    // retries it there as it would without this thread.
     let analysis: TextAnalysis | null = null
     try {
-      analysis = analyzeText(item, current, classifier)
+      if (current) analysis = analyzeText(item, current, classifier)
     } catch {}
     results.push({ id: item.id, analysis })
   }
