@@ -160,8 +160,9 @@ describe('centralita dry-run', () => {
         .stdout,
     )
     expect(late.decisions[0].effects).toEqual([])
-    expect(late.decisions[0].handToPerson).toBe(true)
-    expect(late.decisions[0].notes.join(' ')).toMatch(/24-hour WhatsApp window is closed/)
+    expect(late.decisions[0].outcome.branch).toBe('person')
+    expect(late.decisions[0].outcome.reason).toMatch(/24-hour WhatsApp window is closed/)
+    expect(late.decisions[0].actions).toMatchObject({ queue: 'general', ticket: 'consulta' })
   })
 
   it('routes an internal-chat customer to their operator', () => {

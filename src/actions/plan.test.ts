@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RULES_DIR } from '../../test/helpers/hub.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
+import { settleForPlan } from '../pipeline/settle.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import { persistDelivery } from '../store/ingest-store.js'
 import { loadTriageSubject, type TriageSubject } from '../store/triage-store.js'
@@ -54,7 +55,7 @@ describe('the reply caps', () => {
   const quiet: ReplyHistory = {
     automaticToConversation: 0,
     automaticToRecipient: 0,
-    outOfHoursSent: false,
+    onceADay: new Set(),
     lastAgentReplyAt: null,
   }
   const plan = (decision: Decision, history: () => ReplyHistory) =>
@@ -89,6 +90,14 @@ describe('the reply caps', () => {
     expect(planned.replySent).toBeNull()
     expect(planned.notes.join(' ')).toMatch(/automatic messages already went to this conversation/)
     // Nobody answers the customer now: a person must take the conversation.
-    expect(planned.handToPerson).toBe(true)
+    const settled = settleForPlan(
+      { subject, rulebook, channels, tools: { email: null }, now: NOW, history },
+      acknowledged(),
+      null,
+      () => true,
+    )
+    expect(settled.outcome.branch).toBe('person')
+    expect(settled.outcome.reason).toMatch(/automatic messages already went to this conversation/)
+    expect(settled.decision).toMatchObject({ reply: null, queue: 'general', ticket: 'consulta' })
   })
 })

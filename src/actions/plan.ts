@@ -15,8 +15,8 @@ export type ReplyHistory = {
   automaticToConversation: number
   /** Automatic messages to this recipient (any conversation) within the window. */
   automaticToRecipient: number
-  /** Whether the out-of-hours notice already went to this conversation within its period. */
-  outOfHoursSent: boolean
+  /** The once-a-day replies (out-of-hours notice, welcome) this conversation got within their period. */
+  onceADay: ReadonlySet<'out_of_hours' | 'welcome'>
   /** When a person last answered in the conversation (unix ms), if ever. */
   lastAgentReplyAt: number | null
 }
@@ -44,8 +44,6 @@ export type Plan = {
   effects: Effect[]
   notes: string[]
   replySent: Decision['reply']
-  /** The automatic answer could not go out: the message needs a person (a ticket, a queue). */
-  handToPerson: boolean
 }
 
 /** The text of an automatic reply, in the message's language. */
@@ -67,6 +65,14 @@ export function replyText(input: PlanInput): string | null {
       : null,
     next_open:
       input.nextOpen?.[lang] ?? (lang === 'es' ? 'lo antes posible' : 'as soon as possible'),
+    // Outside business hours, when the team is back; in them, the first-response time.
+    closed: input.nextOpen?.[lang] ?? null,
+    when:
+      input.nextOpen?.[lang] ??
+      `${lang === 'es' ? 'en un plazo de' : 'within'} ${humanDuration(
+        rulebook.source.priorities.priorities[decision.priority]!.first_response,
+        lang,
+      )}`,
   }
   if (reply.kind === 'faq') {
     const answer = rulebook.faq.answers.get(reply.faqId)
@@ -102,8 +108,11 @@ function capped(input: PlanInput): string | null {
   ) {
     return 'a person answered this conversation moments ago'
   }
-  if (decision.reply?.kind === 'out_of_hours' && history.outOfHoursSent) {
+  if (decision.reply?.kind === 'out_of_hours' && history.onceADay.has('out_of_hours')) {
     return 'the out-of-hours notice already went to this conversation today'
+  }
+  if (decision.reply?.kind === 'welcome' && history.onceADay.has('welcome')) {
+    return 'the welcome already went to this conversation today'
   }
   if (history.automaticToConversation >= caps.per_conversation) {
     return `${caps.per_conversation} automatic messages already went to this conversation`
@@ -156,12 +165,8 @@ export function replyRequest(
   }
 }
 
-function planReply(
-  input: PlanInput,
-  keyPrefix: string,
-  subjectRef: string,
-  notes: string[],
-): Effect | null {
+/** The decision's automatic reply as an effect, or why it cannot go out now. */
+function replyEffect(input: PlanInput): Effect | { unavailable: string } | null {
   const { decision, subject, channels, tools } = input
   const { message, conversation } = subject
   if (!decision.reply) return null
@@ -174,29 +179,35 @@ function planReply(
       : !entry?.adapter.planReply
         ? `${message.channel} cannot send messages`
         : capped(input)
-  if (blocked || !text || !entry?.adapter.planReply) {
-    notes.push(`no automatic reply: ${blocked}`)
-    return null
-  }
+  if (blocked || !text || !entry?.adapter.planReply) return { unavailable: blocked ?? '' }
   const request = replyRequest(subject, {
-    key: `${keyPrefix}:reply`,
-    subjectRef,
+    key: `msg:${message.id}:reply`,
+    subjectRef: `message:${message.id}`,
     text,
     language: decision.language,
     automatic: true,
     at: input.now,
   })
   const planned = entry.adapter.planReply(request, entry.settings.config, tools)
-  if ('unavailable' in planned) {
-    notes.push(`no automatic reply: ${planned.unavailable}`)
-    return null
-  }
+  if ('unavailable' in planned) return planned
   return {
     ...planned,
     automatic: true,
     conversationId: conversation.id,
     recipient: planned.recipient ?? recipientOf(subject),
   }
+}
+
+/**
+ * Whether the decision's automatic reply can go out on the message's channel now (the
+ * channel can send, the caps allow it, a messaging window is open), or why not; null when
+ * the decision has no reply. What the reply says plays no part: a ticket number not yet
+ * given does not change the answer.
+ */
+export function checkReply(input: PlanInput): { ok: true } | { ok: false; reason: string } | null {
+  const planned = replyEffect(input)
+  if (planned === null) return null
+  return 'unavailable' in planned ? { ok: false, reason: planned.unavailable } : { ok: true }
 }
 
 /** Hands the conversation to the queue's team in Chatwoot: in place, or mirrored into the API inbox. */
@@ -349,26 +360,33 @@ function planChannelHandoff(
   )
 }
 
-/** Decides which outbound effects carry out a decision. Pure. */
-export function planEffects(input: PlanInput): Plan {
-  const { subject } = input
+/**
+ * The effects that tell people a conversation is theirs: the queue's mailbox, its Chatwoot
+ * team, the channel's own staff side. Empty when the decision gives it to nobody, or when
+ * none of those is set up for the queue.
+ */
+export function handoffEffects(input: PlanInput, notes: string[]): Effect[] {
+  const keyPrefix = `msg:${input.subject.message.id}`
+  const subjectRef = `message:${input.subject.message.id}`
   const effects: Effect[] = []
-  const notes: string[] = []
-  const keyPrefix = `msg:${subject.message.id}`
-  const subjectRef = `message:${subject.message.id}`
-  const reply = planReply(input, keyPrefix, subjectRef, notes)
-  if (reply) effects.push(reply)
   const queueMail = planQueueEmail(input, keyPrefix, subjectRef, notes)
   if (queueMail) effects.push(queueMail)
   effects.push(...planChatwoot(input, keyPrefix, subjectRef, notes))
   effects.push(...planChannelHandoff(input, keyPrefix, subjectRef, notes))
-  const { decision } = input
-  // An answer the hub meant to send and could not (no channel to send it on, a closed
-  // WhatsApp window, a cap) leaves the customer waiting: a person must take it.
-  const handToPerson =
-    decision.reply !== null &&
-    !reply &&
-    !subject.message.automated &&
-    !(decision.reply.kind === 'out_of_hours' && input.history?.().outOfHoursSent)
-  return { effects, notes, replySent: reply ? decision.reply : null, handToPerson }
+  return effects
+}
+
+/**
+ * Decides which outbound effects carry out a decision. Pure. `notes` are said with the
+ * decision (in the admins' note) before the plan's own.
+ */
+export function planEffects(input: PlanInput, earlier: readonly string[] = []): Plan {
+  const notes = [...earlier]
+  const reply = replyEffect(input)
+  const effects: Effect[] = []
+  if (reply && 'unavailable' in reply) notes.push(`no automatic reply: ${reply.unavailable}`)
+  else if (reply) effects.push(reply)
+  effects.push(...handoffEffects(input, notes))
+  const sent = reply !== null && !('unavailable' in reply)
+  return { effects, notes, replySent: sent ? input.decision.reply : null }
 }

@@ -6,13 +6,14 @@ import type { Config } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import { type NormalizedMessage, sha256Hex } from '../normalized-message.js'
+import { settleForPlan } from '../pipeline/settle.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { IntentClassifier } from '../triage/triage.js'
 import { decide } from '../worker/decide.js'
 
 /** A stored-looking subject for a message that is never stored (ids are 0). */
-function subjectOf(message: NormalizedMessage): TriageSubject {
+export function subjectOf(message: NormalizedMessage): TriageSubject {
   const sentAt = Date.parse(message.sentAt)
   return {
     message: {
@@ -104,37 +105,32 @@ export async function dryRun(options: {
         reason: `${message.authorRole} message: stored, not triaged`,
       }
     const subject = subjectOf(message)
-    const { decision, nextOpen } = decide(subject, {
+    const { decision: decided, nextOpen } = decide(subject, {
       rulebook: options.rulebook,
       classifier: options.classifier,
       now,
       recentComplaints: 0,
     })
-    const ticket = decision.ticket ? { number: `TK-${now.getUTCFullYear()}-000000` } : null
-    const plan = planEffects({
-      decision,
-      subject,
-      ticket,
-      rulebook: options.rulebook,
-      channels,
-      tools,
-      now,
-      nextOpen,
-    })
+    const planning = { subject, rulebook: options.rulebook, channels, tools, now, nextOpen }
+    // As for a conversation seen for the first time: no open case, nothing answered before.
+    const settled = settleForPlan(planning, decided, null, () => false)
+    const final = settled.decision
+    const ticket = final.ticket ? { number: `TK-${now.getUTCFullYear()}-000000` } : null
+    const plan = planEffects({ ...planning, decision: final, ticket }, settled.notes)
     return {
       message: message.externalId,
       triaged: true,
-      decision,
+      decision: { ...final, reply: plan.replySent },
       actions: {
-        ticket: decision.ticket,
-        queue: decision.queue,
-        reply: decision.reply,
-        level: decision.level,
-        assignedOperator: decision.assignedOperator,
+        ticket: final.ticket,
+        queue: final.queue,
+        reply: plan.replySent,
+        level: final.level,
+        assignedOperator: final.assignedOperator,
       },
+      outcome: settled.outcome,
       effects: plan.effects,
       notes: plan.notes,
-      handToPerson: plan.handToPerson,
     }
   })
   return {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { closeDatabase, type Db, openDatabase } from './db.js'
 import { pendingJobCount } from './jobs.js'
 import { triageBacklog } from './triage-queue.js'
-import { countRecentComplaints, moreUrgentSince, outOfHoursReplied } from './triage-store.js'
+import { countRecentComplaints, moreUrgentSince, onceADayReplies } from './triage-store.js'
 
 // Lookups that run for every triaged message (or every webhook admission) and would otherwise
 // read a whole history: every decision of a person or a conversation, every job ever run. The
@@ -47,9 +47,9 @@ describe('per-message lookups', () => {
     expect(plan).toMatch(/USING INDEX triage_decisions_complaints/)
   })
 
-  it('finds a recent out-of-hours reply from its own index', () => {
-    const plan = planOf((db) => outOfHoursReplied(db, 1, 0), [1, 0])
-    expect(plan).toMatch(/USING INDEX triage_decisions_out_of_hours/)
+  it('finds a recent once-a-day reply (out-of-hours, welcome) from its own index', () => {
+    const plan = planOf((db) => onceADayReplies(db, 1, 0), [1, 0])
+    expect(plan).toMatch(/USING INDEX triage_decisions_once_a_day/)
   })
 
   it('asks whether an open case had a more urgent message from the index alone', () => {

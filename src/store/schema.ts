@@ -159,6 +159,8 @@ export const triageDecisions = sqliteTable(
     needsHuman: integer('needs_human', { mode: 'boolean' }).notNull(),
     /** JSON: the planned actions, as decided. */
     actions: text('actions').notNull().default('[]'),
+    /** The automatic reply that went out for the message (faq, ack, welcome…), if any. */
+    replyKind: text('reply_kind'),
     /** JSON: why — rules fired, classifier scores, level and priority reasons. */
     explanation: text('explanation').notNull(),
     rulebookVersion: text('rulebook_version').notNull(),
@@ -175,10 +177,11 @@ export const triageDecisions = sqliteTable(
     index('triage_decisions_complaints')
       .on(t.messageId, t.createdAt)
       .where(sql`${t.intent} in ('complaint', 'legal')`),
-    // And whether the conversation got the out-of-hours reply lately: only those decisions.
-    index('triage_decisions_out_of_hours')
+    // And whether the conversation got a once-a-day reply lately (the out-of-hours notice,
+    // the welcome): only those decisions.
+    index('triage_decisions_once_a_day')
       .on(t.conversationId, t.createdAt)
-      .where(sql`json_extract(${t.actions}, '$.reply.kind') = 'out_of_hours'`),
+      .where(sql`${t.replyKind} in ('out_of_hours', 'welcome')`),
   ],
 )
 

@@ -261,6 +261,7 @@ export function insertDecision(
     queue: decision.queue,
     needsHuman: decision.needsHuman,
     actions: JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
+    replyKind: decision.reply?.kind ?? null,
     explanation: JSON.stringify(decision.explanation),
     rulebookVersion,
     createdAt: now.getTime(),
@@ -285,6 +286,7 @@ const insertDecisionQuery = prepared((db) =>
         'queue',
         'needsHuman',
         'actions',
+        'replyKind',
         'explanation',
         'rulebookVersion',
         'createdAt',
@@ -294,21 +296,29 @@ const insertDecisionQuery = prepared((db) =>
     .prepare(),
 )
 
-/** Whether the out-of-hours reply went to the conversation since `since`. */
-export function outOfHoursReplied(db: Executor, conversationId: number, since: number): boolean {
-  return outOfHoursQuery(db).get({ conversationId, since }) !== undefined
+/** Automatic replies sent at most once a day to a conversation (see the routing). */
+export type OnceADayReply = 'out_of_hours' | 'welcome'
+
+/** Which once-a-day replies went to the conversation since `since`. */
+export function onceADayReplies(
+  db: Executor,
+  conversationId: number,
+  since: number,
+): ReadonlySet<OnceADayReply> {
+  const kinds = onceADayQuery(db).all({ conversationId, since })
+  return new Set(kinds.map((row) => row.kind as OnceADayReply))
 }
 
-const outOfHoursQuery = prepared((db) =>
+const onceADayQuery = prepared((db) =>
   db
-    .select({ id: triageDecisions.id })
+    .selectDistinct({ kind: triageDecisions.replyKind })
     .from(triageDecisions)
     .where(
       and(
         eq(triageDecisions.conversationId, sql.placeholder('conversationId')),
         gte(triageDecisions.createdAt, sql.placeholder('since')),
-        // Written out, not bound, to match the partial index triage_decisions_out_of_hours.
-        sql`json_extract(${triageDecisions.actions}, '$.reply.kind') = 'out_of_hours'`,
+        // Written out, not bound, to match the partial index triage_decisions_once_a_day.
+        sql`${triageDecisions.replyKind} in ('out_of_hours', 'welcome')`,
       ),
     )
     .prepare(),

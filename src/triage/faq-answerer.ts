@@ -17,7 +17,11 @@ export type FaqIndex = {
   /** stem → the questions (by position) that contain it, per language. */
   postings: { es: Map<string, number[]>; en: Map<string, number[]> }
   answers: Map<string, { es: string; en: string }>
+  /** Each entry's content stems, over all its questions, per language. */
+  vocabulary: Map<string, FaqVocabulary>
 }
+
+export type FaqVocabulary = { es: ReadonlySet<string>; en: ReadonlySet<string> }
 
 export type FaqMatch = { id: string; similarity: number; question: string; lang: Lang }
 
@@ -64,6 +68,12 @@ export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
     return { entryId: q.entryId, lang: q.lang, text: q.text, weights, norm: Math.sqrt(norm) }
   })
   const answers = new Map(faq.faq.map((entry) => [entry.id, entry.answer]))
+  const vocabulary = new Map<string, { es: Set<string>; en: Set<string> }>()
+  for (const q of raw) {
+    const entry = vocabulary.get(q.entryId) ?? { es: new Set<string>(), en: new Set<string>() }
+    for (const stem of q.stems) entry[q.lang].add(stem)
+    vocabulary.set(q.entryId, entry)
+  }
   const postings = { es: new Map<string, number[]>(), en: new Map<string, number[]>() }
   questions.forEach((question, q) => {
     for (const stem of question.weights.keys()) {
@@ -72,7 +82,7 @@ export function compileFaq(faq: RulebookSource['faq']): FaqIndex {
       postings[question.lang].set(stem, list)
     }
   })
-  return { questions, idf, postings, answers }
+  return { questions, idf, postings, answers, vocabulary }
 }
 
 /** What a word brings to a match, per language: its stem, the stem's IDF and its questions. */

@@ -10,7 +10,7 @@ import {
 import type { MatchTarget, Weighted } from './rulebook/schema.js'
 
 export type Lang = 'es' | 'en'
-export type TargetGroup = 'intent' | 'signal'
+export type TargetGroup = 'intent' | 'signal' | 'act'
 export type HitKind = 'keyword' | 'word' | 'phrase' | 'pattern' | 'together'
 
 /** One rule term that matched, with where and why; vetoed hits are kept for the explanation. */
@@ -177,10 +177,11 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value])
 }
 
-/** Builds the lookup structures for every intent and signal of a rulebook. */
+/** Builds the lookup structures for every intent, signal and act of a rulebook. */
 export function compileTerms(
   intents: Partial<Record<string, MatchTarget>>,
   signals: Partial<Record<string, MatchTarget>>,
+  acts: Partial<Record<string, MatchTarget>> = {},
 ): TermIndex {
   forgetWordMemos()
   const index: TermIndex = {
@@ -221,6 +222,7 @@ export function compileTerms(
   const groups: [TargetGroup, Partial<Record<string, MatchTarget>>][] = [
     ['intent', intents],
     ['signal', signals],
+    ['act', acts],
   ]
   for (const [group, targets] of groups) {
     for (const [target, spec] of Object.entries(targets)) {

@@ -279,3 +279,94 @@ describe('a text analysis worked out ahead', () => {
     expect(triage(input, rulebook, classifier, other).intent).toBe('faq')
   })
 })
+
+describe('what a message does besides its intent', () => {
+  it.each([
+    ['hola', 'greeting'],
+    ['Buenas tardes', 'greeting'],
+    ['holaaa buenos días!', 'greeting'],
+    ['Hi there', 'greeting'],
+    ['good morning', 'greeting'],
+    ['👋', 'greeting'],
+    ['gracias!!', 'closing'],
+    ['ok', 'closing'],
+    ['Ok, muchas gracias', 'closing'],
+    ['listo, perfecto', 'closing'],
+    ['thanks a lot', 'closing'],
+    ['👍', 'closing'],
+  ])('%s alone is a %s, with nothing else to classify', (text, act) => {
+    const d = decide(text, { channel: 'whatsapp', context: { inHours: true } })
+    expect(d.acts).toEqual([act])
+    expect(d).toMatchObject({ intent: 'other', confidence: 1, queue: null, ticket: null })
+    expect(d.reply).toEqual(act === 'greeting' ? { kind: 'welcome' } : null)
+  })
+
+  it.each([
+    'hola, ¿a qué hora abren?',
+    'gracias, pero el lavado quedó pésimo',
+    'ok y cuánto cuesta el lavado completo?',
+    'buenas, me rayaron el auto',
+  ])('"%s" says more than a greeting or a thank-you', (text) => {
+    const d = decide(text)
+    expect(d.acts).toEqual([])
+    expect(d.intent).not.toBe('other')
+  })
+
+  it.each([
+    'necesito hablar con alguien',
+    'quiero hablar con una persona',
+    'me pueden comunicar con un ejecutivo por favor',
+    'quiero que me atienda un humano, no un bot',
+    'talk to a human',
+    'Can I speak with an agent?',
+    'I need a real person',
+  ])('"%s" asks for a person: handed over with an acknowledgement', (text) => {
+    const d = decide(text, { channel: 'whatsapp', context: { inHours: true } })
+    expect(d.acts).toContain('person_request')
+    expect(d.reply).toEqual({ kind: 'handoff' })
+    expect(d.ticket).toBe('consulta')
+    expect(d.queue).toBe('general')
+    expect(d.explanation.reasons).toContain('the customer asks to talk to a person')
+  })
+
+  it('keeps the queue of what the message is about when it also asks for a person', () => {
+    const d = decide('quiero hablar con un vendedor, me interesa comprar el plan mensual')
+    expect(d).toMatchObject({ intent: 'sales', queue: 'ventas', reply: { kind: 'handoff' } })
+  })
+
+  it('still never answers a complaint that asks for a person', () => {
+    const d = decide('quiero hablar con un supervisor, el lavado quedó pésimo y nadie responde')
+    expect(d.intent).toBe('complaint')
+    expect(d.reply).toBeNull()
+    expect(d.queue).toBe('calidad')
+  })
+})
+
+describe('a question about paying, and a payment problem', () => {
+  it.each([
+    ['¿Aceptan tarjeta de crédito?', 'formas-de-pago'],
+    ['¿Puedo pagar con transferencia?', 'formas-de-pago'],
+    ['¿Tienen boleta o factura?', 'facturacion'],
+    ['Do you accept credit cards?', 'formas-de-pago'],
+  ])('"%s" is answered from the FAQ', (text, faqId) => {
+    const d = decide(text, { channel: 'whatsapp', context: { inHours: true } })
+    expect(d.reply).toMatchObject({ kind: 'faq', faqId })
+    expect(d.explanation.replyVeto).toBeNull()
+  })
+
+  it.each([
+    'me cobraron dos veces con la tarjeta',
+    '¿Por qué me cobraron dos veces?',
+    '¿aceptan tarjeta? porque ayer me hicieron un cobro doble',
+    'I was charged twice on my card, can you refund me?',
+  ])('"%s" is never answered automatically', (text) => {
+    const d = decide(text, { channel: 'whatsapp', context: { inHours: true } })
+    expect(d.reply).toBeNull()
+    expect(d.queue).not.toBeNull()
+  })
+
+  it('reads a request to know as a question ("quisiera saber…")', () => {
+    const d = decide('Buenas tardes, quisiera saber hasta qué hora atienden')
+    expect(d.reply).toMatchObject({ kind: 'faq', faqId: 'horarios' })
+  })
+})

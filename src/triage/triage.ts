@@ -1,13 +1,14 @@
 import type { AuthorRole } from '../normalized-message.js'
 import { detectLanguage, type LanguageGuess } from './detect-language.js'
 import { extractAmounts, largestAmount } from './entities.js'
-import { bestFaq, type FaqMatch } from './faq-answerer.js'
+import { bestFaq, type FaqMatch, type FaqVocabulary } from './faq-answerer.js'
 import { type Hit, matchTerms, scoreHits } from './match-terms.js'
 import { negativeWords } from './negativity.js'
 import { normalizeText, type Token } from './normalize-text.js'
 import type { Rulebook } from './rulebook/compile.js'
 import { INTENTS, SIGNALS } from './rulebook/ids.js'
 import type {
+  ActId,
   Condition,
   IntentId,
   Level,
@@ -17,6 +18,7 @@ import type {
   SignalId,
   TicketType,
 } from './rulebook/schema.js'
+import { STOPWORDS } from './stopwords.js'
 
 /** What the triage knows about the message's situation (from the store and calendars). */
 export type TriageContext = {
@@ -59,6 +61,8 @@ export type Reply =
   | { kind: 'faq'; faqId: string; similarity: number }
   | { kind: 'ack' }
   | { kind: 'out_of_hours' }
+  | { kind: 'welcome' }
+  | { kind: 'handoff' }
 
 export type Explanation = {
   /** One line a person reads first. */
@@ -73,12 +77,25 @@ export type Explanation = {
   /** Final intent probabilities after rules and classifier are combined (top three). */
   combined: { intent: IntentId; score: number }[]
   intentReason: string
+  /** A greeting or closing alone, a request for a person (see `ACTS`). */
+  acts: ActId[]
+  /** Why an automatic answer a rule asked for was set aside (a person answers), or null. */
+  replyVeto: string | null
   faq: FaqMatch | null
   amounts: number[]
   /** Routing rules that matched, in order, with what each decided. */
   routing: { rule: string; set: string[] }[]
   reasons: string[]
+  /**
+   * How the message ends: answered automatically, given to a person, or closing an exchange
+   * already answered. Set when the message's handling is settled (`src/pipeline/settle.ts`);
+   * the classifier alone (`centralita classify`) leaves it out.
+   */
+  outcome?: Outcome
 }
+
+/** The branch a triaged customer message ends in, and why (see `settle`). */
+export type Outcome = { branch: 'answer' | 'person' | 'closed'; reason: string }
 
 export type Decision = {
   intent: IntentId
@@ -94,6 +111,8 @@ export type Decision = {
   reply: Reply | null
   /** The customer's assigned operator when routing sends the conversation to them. */
   assignedOperator: string | null
+  /** What the message does besides its intent: a greeting or closing alone, asking for a person. */
+  acts: ActId[]
   explanation: Explanation
 }
 
@@ -158,6 +177,7 @@ type RoutingFacts = {
   repeatComplainer: boolean
   improvementPlan: boolean
   needsHuman: boolean
+  acts: ReadonlySet<ActId>
 }
 
 function conditionHolds(when: Condition, facts: RoutingFacts): boolean {
@@ -184,6 +204,8 @@ function conditionHolds(when: Condition, facts: RoutingFacts): boolean {
     return false
   }
   if (when.needs_human !== undefined && facts.needsHuman !== when.needs_human) return false
+  const acts = asList(when.act)
+  if (acts && !acts.some((a) => facts.acts.has(a))) return false
   return true
 }
 
@@ -211,6 +233,9 @@ export type TextAnalysis = {
   amount: number | null
   /** Why the words alone rule out an automatic reply (strongly negative ones), or null. */
   angry: string | null
+  /** A greeting or a closing with nothing else said; whether the message asks for a person. */
+  smallTalk: 'greeting' | 'closing' | null
+  personRequest: boolean
 }
 
 /** The part of a triage input that its text analysis reads. */
@@ -289,6 +314,10 @@ export function analyzeText(
     faqMatch,
     amount: largestAmount({ amounts: extractAmounts(fullText) }),
     angry: angry(negative),
+    smallTalk: smallTalk(hits, normalized.tokens, fullText),
+    personRequest: hits.some(
+      (h) => h.group === 'act' && h.target === 'person_request' && !h.vetoed,
+    ),
   }
 }
 
@@ -337,6 +366,14 @@ export function triage(
     intent = 'complaint'
     confidence = 1
     intentReason = `${[...signals].join(', ')} found by the ${classifierSignals.length === signals.size ? 'classifier' : 'rules'}`
+  } else if (text.smallTalk) {
+    // Every word is a greeting, a thank-you or a filler: there is nothing else to classify.
+    intent = 'other'
+    confidence = 1
+    intentReason =
+      text.smallTalk === 'greeting'
+        ? 'a greeting and nothing else'
+        : 'thanks or an acknowledgement and nothing else'
   } else if (
     ![...ruleScores.keys()].some((i) => i !== 'other') &&
     (!classifierScores ||
@@ -355,6 +392,12 @@ export function triage(
     })`
   }
   if (repeatComplainer(intent)) signals.add('repeat_complainer')
+  const acts: ActId[] = []
+  if (text.smallTalk) acts.push(text.smallTalk)
+  if (text.personRequest) {
+    acts.push('person_request')
+    reasons.push('the customer asks to talk to a person')
+  }
 
   let needsHuman = false
   if (confidence < 1) {
@@ -395,6 +438,7 @@ export function triage(
     repeatComplainer: signals.has('repeat_complainer'),
     improvementPlan: context.operatorOnImprovementPlan,
     needsHuman,
+    acts: new Set(acts),
   }
   const outcome: {
     queue?: string
@@ -426,24 +470,39 @@ export function triage(
   if (level) reasons.push(`level ${level} from rule ${ruleSetting(routing, 'level')}`)
 
   let reply: Reply | null = null
+  let replyVeto: string | null = null
+  const veto = (why: string) => {
+    replyVeto = why
+    reasons.push(`no automatic reply: ${why}; a person answers`)
+  }
   const replyKind = outcome.reply ?? 'none'
-  const sensitive = sensitivity(intent, signals, ruleScores, combined) ?? text.angry
+  // Telling the customer a person takes over answers nothing: only the message's own signs
+  // of a complaint, a threat or a payment problem hold it back, not the classifier's doubt.
+  // Words a question shares with the knowledge-base entry that answers it are its topic, not
+  // signs of a problem: "¿aceptan tarjeta?" asks about paying; "me cobraron dos veces" is a
+  // payment problem, whatever the FAQ says about cards.
+  const faqTopic =
+    intent === 'faq' && question && faq && faq.similarity >= settings.faq.min_similarity
+      ? rulebook.faq.vocabulary.get(faq.id)
+      : undefined
+  // A greeting or a thank-you alone has no content for the classifier to doubt.
+  const byChance = replyKind !== 'handoff' && !text.smallTalk
+  const sensitive =
+    sensitivity(intent, signals, ruleScores, combined, hits, faqTopic, byChance) ?? text.angry
   if (sensitive) {
-    if (replyKind !== 'none') reasons.push(`no automatic reply: ${sensitive}; a person answers`)
+    if (replyKind !== 'none') veto(sensitive)
   } else if (replyKind === 'faq') {
     if (faq && !needsHuman) {
       if (question) reply = { kind: 'faq', faqId: faq.id, similarity: faq.similarity }
-      else reasons.push('no FAQ answer: the message does not ask anything')
+      else veto('no FAQ answer: the message does not ask anything')
     }
   } else if (replyKind === 'ack' && !needsHuman && !((ruleScores.get(intent) ?? 0) > 0)) {
     // The acknowledgement promises the response time of the priority this intent got (a day
     // for a suggestion, an hour for a technical problem): that needs the rules' word for the
     // intent. The classifier alone may route a message, never answer it. (An unsure message's
     // acknowledgement promises the default time, whatever the intent: it still goes out.)
-    reasons.push(
-      `no acknowledgement: only the classifier reads this as ${intent}; a person answers`,
-    )
-  } else if (replyKind === 'ack' || replyKind === 'out_of_hours') {
+    veto(`no acknowledgement: only the classifier reads this as ${intent}`)
+  } else if (replyKind !== 'none') {
     reply = { kind: replyKind }
   }
 
@@ -463,6 +522,7 @@ export function triage(
     ticket: outcome.ticket ?? null,
     reply,
     assignedOperator,
+    acts,
     explanation: {
       summary: summarize(intent, confidence, signalList, queue, level, priority, needsHuman),
       language: {
@@ -488,6 +548,8 @@ export function triage(
           : null,
       combined: combined.slice(0, 3).map((c) => ({ intent: c.intent, score: round(c.score) })),
       intentReason,
+      acts,
+      replyVeto,
       faq: faq && { ...faq, similarity: round(faq.similarity) },
       amounts: amount === null ? [] : [amount],
       routing,
@@ -506,19 +568,80 @@ function sensitivity(
   signals: ReadonlySet<DecisionSignal>,
   ruleScores: ReadonlyMap<string, number>,
   combined: readonly { intent: IntentId; score: number }[],
+  hits: readonly Hit[],
+  faqTopic: FaqVocabulary | undefined,
+  /** Whether the classifier's mere chance of one counts (not for handing over to a person). */
+  byChance: boolean,
 ): string | null {
   if (NO_AUTO_REPLY.has(intent)) return `the message is ${intent}`
   if (signals.size > 0) return `signals ${[...signals].join(', ')}`
   for (const candidate of NO_AUTO_REPLY) {
-    if ((ruleScores.get(candidate) ?? 0) > 0) return `rules found signs of ${candidate}`
+    if (!((ruleScores.get(candidate) ?? 0) > 0)) continue
+    const signs = hits.filter((h) => h.group === 'intent' && h.target === candidate && !h.vetoed)
+    if (!faqTopic || signs.some((h) => !withinTopic(h, faqTopic)))
+      return `rules found signs of ${candidate}`
   }
   const chance = combined
     .filter((c) => NO_AUTO_REPLY.has(c.intent))
     .reduce((sum, c) => sum + c.score, 0)
-  if (chance >= SENSITIVE_CHANCE)
+  if (byChance && chance >= SENSITIVE_CHANCE)
     return `${(chance * 100).toFixed(0)}% chance of a complaint, legal or payment matter`
   return null
 }
+
+/** Whether every word a rule matched is a word of the knowledge-base entry (by its stem). */
+function withinTopic(hit: Hit, topic: FaqVocabulary): boolean {
+  if (hit.position < 0) return false
+  return normalizeText(hit.matched).tokens.every(
+    (t) => STOPWORDS.has(t.word) || topic.es.has(t.es[0]!) || topic.en.has(t.en),
+  )
+}
+
+/**
+ * A greeting or a closing ("gracias", "ok", 👍) with nothing else in it: every word is one
+ * the rulebook's acts cover, or a function word. A closing wins over a greeting ("hola,
+ * gracias"). A message without words is judged by its emoji.
+ */
+function smallTalk(
+  hits: readonly Hit[],
+  tokens: readonly Token[],
+  text: string,
+): 'greeting' | 'closing' | null {
+  if (tokens.length === 0) {
+    if (ACK_EMOJI.test(text)) return 'closing'
+    return GREETING_EMOJI.test(text) ? 'greeting' : null
+  }
+  const covered = new Uint8Array(tokens.length)
+  let greeting = false
+  let closing = false
+  for (const hit of hits) {
+    if (hit.group !== 'act' || hit.vetoed || hit.position < 0) continue
+    if (hit.target !== 'greeting' && hit.target !== 'closing') continue
+    if (hit.target === 'greeting') greeting = true
+    else closing = true
+    const words = hit.matched.split(' ').length
+    for (let k = 0; k < words && hit.position + k < tokens.length; k++)
+      covered[hit.position + k] = 1
+  }
+  if (!greeting && !closing) return null
+  for (let i = 0; i < tokens.length; i++) {
+    if (!covered[i] && !FILLERS.has(tokens[i]!.word)) return null
+  }
+  return closing ? 'closing' : 'greeting'
+}
+
+// Function words and forms of address that may come with a greeting or a thank-you.
+const FILLERS = new Set([
+  ...STOPWORDS,
+  ...'todos todas amigo amiga amigos equipo senor senora senorita joven jaja jajaja jeje jejeje ah oh eh uh nuevamente otra vez again team guys all everyone folks sir madam dear lot much so very really'.split(
+    ' ',
+  ),
+])
+// 👍 👌 🙏 🙌 👏 ✅ ☺ 🙂 😊 😀 😁 😃 ❤ 💙 💚 🤝 💯 — an acknowledgement without words.
+const ACK_EMOJI =
+  /[\u{1F44D}\u{1F44C}\u{1F64F}\u{1F64C}\u{1F44F}\u{2705}\u{263A}\u{1F642}\u{1F60A}\u{1F600}\u{1F601}\u{1F603}\u{2764}\u{1F499}\u{1F49A}\u{1F91D}\u{1F4AF}]/u
+// 👋 — a wave.
+const GREETING_EMOJI = /\u{1F44B}/u
 
 /**
  * Which languages' rule terms to try: both, unless the message is plainly one language (two
@@ -536,29 +659,32 @@ const QUESTION_START = new Set(
   ),
 )
 
+const OPENERS = new Set(
+  'hola hi hello buenas buenos buen dia dias tardes noches hey oye consulta una pregunta good morning afternoon evening'.split(
+    ' ',
+  ),
+)
+// "Quisiera saber…", "¿me podrían decir…", "I'd like to know…": a question asked as a request.
+const INDIRECT_QUESTION =
+  /^(quiero|quisiera|queria|necesito|necesitaria|deseo|deseaba|me gustaria|podrian|pueden|puede|podria|me podrian|me pueden|me puede|me podria|me dicen|me dice|me informan|me indican|i want to|i would like to|i d like to|i need to|can you|could you|please|i am|i was)( \w+)? (saber|consultar|preguntar|conocer|decir|indicar|informar|informacion|know|ask|tell|wondering|find out)\b/
+
 /**
- * An FAQ answer goes only to a question: a "?" or a first word that opens one. "The express
- * wash took over an hour" shares words with an FAQ but is a complaint, not a question.
+ * An FAQ answer goes only to a question: a "?", a first word that opens one, or a request to
+ * know ("quisiera saber el horario"). "The express wash took over an hour" shares words with
+ * an FAQ but is a complaint, not a question.
  */
 function isQuestion(text: string, tokens: readonly Token[]): boolean {
   if (/[?¿]/.test(text)) return true
-  const first = tokens.find(
-    (t) =>
-      ![
-        'hola',
-        'hi',
-        'hello',
-        'buenas',
-        'buenos',
-        'dias',
-        'tardes',
-        'noches',
-        'hey',
-        'oye',
-        'consulta',
-      ].includes(t.word),
-  )
-  return first !== undefined && QUESTION_START.has(first.word)
+  let start = 0
+  while (start < tokens.length && OPENERS.has(tokens[start]!.word)) start++
+  const first = tokens[start]
+  if (first === undefined) return false
+  if (QUESTION_START.has(first.word)) return true
+  const opening = tokens
+    .slice(start, start + 5)
+    .map((t) => t.word)
+    .join(' ')
+  return INDIRECT_QUESTION.test(opening)
 }
 
 function angry(words: readonly string[]): string | null {

@@ -14,11 +14,11 @@ let rules: TextRules | null = null
 
 parentPort!.on('message', (request: AnalysisRequest) => {
   if (request.kind === 'rules') {
-    const { version, settings, intents, signals, faq } = request
+    const { version, settings, intents, signals, acts, faq } = request
     rules = {
       version,
       source: { settings },
-      terms: compileTerms(intents, signals),
+      terms: compileTerms(intents, signals, acts),
       faq: compileFaq(faq),
     }
     parentPort!.postMessage({ ready: version })

@@ -40,6 +40,7 @@ export type AnalysisRequest =
       settings: Pick<RulebookSource['settings'], 'default_language' | 'l3_classifier'>
       intents: RulebookSource['intents']['intents']
       signals: RulebookSource['intents']['signals']
+      acts: RulebookSource['intents']['acts']
       faq: RulebookSource['faq']
     }
   | { kind: 'analyze'; items: (TextInput & { id: number })[] }
@@ -123,6 +124,7 @@ export function startTextAnalyses(options: {
           settings: { default_language, l3_classifier },
           intents: source.intents.intents,
           signals: source.intents.signals,
+          acts: source.intents.acts,
           faq: source.faq,
         } satisfies AnalysisRequest)
         rulesSent = version

@@ -3,12 +3,13 @@ import { levelReason } from '../actions/decision-note.js'
 import { planEffects, type ReplyHistory, recipientOf } from '../actions/plan.js'
 import { planRelay } from '../actions/relay.js'
 import { satisfactionFrom } from '../actions/survey.js'
-import { type OpenCase, routeWithinCase } from '../actions/within-case.js'
+import { routeWithinCase } from '../actions/within-case.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
+import { settleForPlan } from '../pipeline/settle.js'
 import { deadline, escalateTicket } from '../sla/escalation.js'
-import { type Db, writeTransaction } from '../store/db.js'
+import { type Db, type Executor, writeTransaction } from '../store/db.js'
 import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
 import {
   decidedLanguage,
@@ -29,14 +30,14 @@ import {
   insertDecision,
   loadTriageSubject,
   moreUrgentSince,
+  onceADayReplies,
   openTicket,
   openTicketOfConversation,
-  outOfHoursReplied,
   type TriageSubject,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { Priority } from '../triage/rulebook/schema.js'
-import type { IntentClassifier, TextAnalysis } from '../triage/triage.js'
+import type { Decision, IntentClassifier, TextAnalysis } from '../triage/triage.js'
 import { backoffDelay } from './backoff.js'
 import { decide } from './decide.js'
 import { type Loop, startLoop } from './loop.js'
@@ -95,13 +96,51 @@ function replyHistory(
       { recipient: recipientOf(subject) },
       since,
     ),
-    outOfHoursSent: outOfHoursReplied(
+    onceADay: onceADayReplies(
       deps.db,
       subject.conversation.id,
       now.getTime() - caps.out_of_hours_every,
     ),
     lastAgentReplyAt: subject.conversation.lastAgentReplyAt,
   }
+}
+
+/** Whether the conversation got an answer (automatic, or from a person) within `window`. */
+function answeredLately(history: ReplyHistory, now: Date, window: number): boolean {
+  if (history.automaticToConversation > 0) return true
+  return history.lastAgentReplyAt !== null && now.getTime() - history.lastAgentReplyAt < window
+}
+
+/** The conversation's case for a decision with a ticket: the open one, or a new one. */
+function openCase(
+  tx: Executor,
+  subject: TriageSubject,
+  decision: Decision,
+  before: { id: number; number: string } | null,
+  rulebook: Rulebook,
+  now: Date,
+): { id: number; number: string; created: boolean } {
+  if (before) return { id: before.id, number: before.number, created: false }
+  const { message, conversation } = subject
+  const priority = rulebook.source.priorities.priorities[decision.priority]!
+  const due = (ms: number) =>
+    deadline(rulebook, message.channel, now.getTime(), ms, priority.business_hours)
+  return openTicket(
+    tx,
+    {
+      conversationId: conversation.id,
+      messageId: message.id,
+      type: decision.ticket ?? 'consulta',
+      priority: decision.priority,
+      queue: decision.queue ?? rulebook.source.settings.default_queue,
+      // The level is set by the escalation that follows, with its record and SLA.
+      level: null,
+      assignee: decision.assignedOperator,
+      firstResponseDueAt: due(priority.first_response),
+      resolutionDueAt: due(priority.resolution),
+    },
+    now,
+  )
 }
 
 /** A person's answer to a conversation: sent on to the customer, never triaged. */
@@ -204,122 +243,87 @@ export function triageMessage(
     recentComplaints: () =>
       countRecentComplaints(db, contact, now.getTime() - settings.repeat_complaints.window),
   })
-  let decision = decided.decision
   let counted: ReplyHistory | undefined
   const history = () => {
     counted ??= replyHistory(deps, subject, rulebook, now)
     return counted
   }
-  /** The plan for the decision; within the conversation's open case when it had one before. */
-  const plan = (ticket: { number: string } | null, openCase: OpenCase | null) => {
-    const routed = routeWithinCase(decision, openCase)
-    const planned = planEffects({
-      decision: routed.decision,
-      subject,
-      ticket,
-      rulebook,
-      channels: deps.channels,
-      tools: deps.tools,
-      now,
-      history,
-      nextOpen: decided.nextOpen,
-    })
-    return routed.note ? { ...planned, notes: [routed.note, ...planned.notes] } : planned
+  const planning = {
+    subject,
+    rulebook,
+    channels: deps.channels,
+    tools: deps.tools,
+    now,
+    history,
+    nextOpen: decided.nextOpen,
   }
+  let decision = decided.decision
   let queued = 0
   writeTransaction(db, (tx) => {
     // The case the conversation had before this message, if any.
-    const before = openTicketOfConversation(tx, conversation.id)
-    /** A case that reaches a level (or a higher one than its ticket had) is escalated to it. */
-    const escalateIfNeeded = (ticketId: number) => {
-      // The case the conversation had is read once, below; nothing has changed it yet.
-      const row = ticketId === before?.id ? before : getTicket(tx, ticketId)
-      if (!row || !decision.level || (row.level && row.level >= decision.level)) return null
-      const escalated = escalateTicket(
-        tx,
-        {
-          ticket: row,
-          channel: message.channel,
-          level: decision.level,
-          reason: levelReason(decision),
-          by: 'centralita (reglas)',
-          summary: message.text,
-          initial: row.level === null,
-        },
-        rulebook,
-        deps.channels,
-        now.getTime(),
-      )
-      for (const note of escalated.notes) decision.explanation.reasons.push(note)
-      return escalated
-    }
-    const open = () => {
-      if (!decision.ticket) return null
-      if (before) return { id: before.id, number: before.number, created: false }
-      const priority = rulebook.source.priorities.priorities[decision.priority]!
-      return openTicket(
-        tx,
-        {
-          conversationId: conversation.id,
-          messageId: message.id,
-          type: decision.ticket,
-          priority: decision.priority,
-          queue: decision.queue ?? settings.default_queue,
-          // The level is set by the escalation below, with its record and SLA.
-          level: null,
-          assignee: decision.assignedOperator,
-          firstResponseDueAt: deadline(
+    const before = openTicketOfConversation(tx, conversation.id) ?? null
+    const settled = settleForPlan(planning, decided.decision, before, () =>
+      answeredLately(history(), now, settings.automatic_replies.window),
+    )
+    decision = settled.decision
+    const opened = decision.ticket ? openCase(tx, subject, decision, before, rulebook, now) : null
+    // A case that reaches a level (or a higher one than its ticket had) is escalated to it.
+    const ticketRow = opened ? (opened.id === before?.id ? before : getTicket(tx, opened.id)) : null
+    const escalation =
+      ticketRow && decision.level && !(ticketRow.level && ticketRow.level >= decision.level)
+        ? escalateTicket(
+            tx,
+            {
+              ticket: ticketRow,
+              channel: message.channel,
+              level: decision.level,
+              reason: levelReason(decision),
+              by: 'centralita (reglas)',
+              summary: message.text,
+              initial: ticketRow.level === null,
+            },
             rulebook,
-            message.channel,
+            deps.channels,
             now.getTime(),
-            priority.first_response,
-            priority.business_hours,
-          ),
-          resolutionDueAt: deadline(
-            rulebook,
-            message.channel,
-            now.getTime(),
-            priority.resolution,
-            priority.business_hours,
-          ),
-        },
-        now,
-      )
-    }
-    let ticket = open()
-    const escalation = ticket ? escalateIfNeeded(ticket.id) : null
-    let current: OpenCase | null | undefined
-    /** That case as it stands now (an escalation may have just moved it); read once. */
-    const openCase = (): OpenCase | null => {
-      if (current !== undefined) return current
-      const row = before && escalation ? getTicket(tx, before.id) : before
-      current = row
-        ? {
-            number: row.number,
-            queue: row.queue,
-            priority:
-              moreUrgentSince(tx, conversation.id, row.createdAt, row.priority as Priority) ??
-              row.priority,
-            level: row.level,
-          }
+          )
         : null
-      return current
+    // A message in a case that was open before is handed on as part of it, as it stands now.
+    const current = before && escalation ? (getTicket(tx, before.id) ?? null) : before
+    const routed = routeWithinCase(
+      decision,
+      current
+        ? {
+            number: current.number,
+            queue: current.queue,
+            priority:
+              moreUrgentSince(
+                tx,
+                conversation.id,
+                current.createdAt,
+                current.priority as Priority,
+              ) ?? current.priority,
+            level: current.level,
+          }
+        : null,
+    )
+    const planned = planEffects(
+      { ...planning, decision: routed.decision, ticket: opened },
+      settled.notes,
+    )
+    if (settled.outcome.branch === 'answer' && planned.replySent === null) {
+      throw new Error('the automatic answer checked when settling could not be planned')
     }
-    let planned = plan(ticket, openCase())
-    if (planned.handToPerson && (!decision.queue || !decision.ticket)) {
-      // The automatic answer cannot go out: a person takes the message, as when triage is unsure.
-      const queue = decision.queue ?? settings.default_queue
-      decision = { ...decision, needsHuman: true, queue, ticket: decision.ticket ?? 'consulta' }
-      ticket = open()
-      const again = plan(ticket, openCase())
-      planned = { ...again, notes: [...planned.notes, `handed to a person (queue ${queue})`] }
-    }
-    const recorded = {
+    const recorded: Decision = {
       ...decision,
       reply: planned.replySent,
       explanation: {
         ...decision.explanation,
-        reasons: [...decision.explanation.reasons, ...planned.notes],
+        reasons: [
+          ...decision.explanation.reasons,
+          ...(escalation?.notes ?? []),
+          ...(routed.note ? [routed.note] : []),
+          ...planned.notes,
+        ],
       },
     }
     insertDecision(

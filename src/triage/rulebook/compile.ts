@@ -51,7 +51,7 @@ export function compileRulebook(source: RulebookSource, version: string, dir: st
     version,
     dir,
     source,
-    terms: compileTerms(source.intents.intents, source.intents.signals),
+    terms: compileTerms(source.intents.intents, source.intents.signals, source.intents.acts),
     faq: compileFaq(source.faq),
     calendarFor: (channel) =>
       (channel ? calendars.get(source.calendars.channels[channel] ?? '') : undefined) ?? fallback,

@@ -112,12 +112,23 @@ function crossCheck(
       at('templates.yaml', ['templates'], `template "${required}" is required`)
     }
   }
+  // A reply a rule asks for must have its words (an FAQ answer needs none: it is the answer).
+  source.routing.rules.forEach((rule, i) => {
+    const reply = rule.then.reply
+    if (reply && reply !== 'none' && reply !== 'faq' && !source.templates.templates[reply]) {
+      at(
+        'routing.yaml',
+        ['rules', i, 'then', 'reply'],
+        `reply "${reply}" needs a template "${reply}" in templates.yaml`,
+      )
+    }
+  })
   for (const priority of ['critica', 'alta', 'media', 'baja'] as const) {
     if (!source.priorities.priorities[priority]) {
       at('priorities.yaml', ['priorities'], `priority "${priority}" is required`)
     }
   }
-  for (const group of ['intents', 'signals'] as const) {
+  for (const group of ['intents', 'signals', 'acts'] as const) {
     for (const [id, target] of Object.entries(source.intents[group])) {
       for (const lang of ['es', 'en'] as const) {
         target?.[lang].patterns.forEach((entry, i) => {

@@ -1,13 +1,16 @@
 import { z } from 'zod'
-import { INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES } from './ids.js'
+import { ACTS, INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES } from './ids.js'
 
-export { INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES }
+export { ACTS, INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES }
 
 export const IntentId = z.enum(INTENTS)
 export type IntentId = z.infer<typeof IntentId>
 
 export const SignalId = z.enum(SIGNALS)
 export type SignalId = z.infer<typeof SignalId>
+
+export const ActId = z.enum(ACTS)
+export type ActId = z.infer<typeof ActId>
 
 export const Priority = z.enum(PRIORITIES)
 export type Priority = z.infer<typeof Priority>
@@ -83,6 +86,11 @@ export const IntentsFile = z
   .object({
     intents: z.partialRecord(IntentId, MatchTarget),
     signals: z.partialRecord(SignalId, MatchTarget),
+    /**
+     * Greetings, closings and requests for a person. A greeting or closing counts only when
+     * the message says nothing else (every other word is a function word).
+     */
+    acts: z.partialRecord(ActId, MatchTarget).default({}),
   })
   .strict()
 
@@ -158,11 +166,18 @@ const Condition = z
     /** The operator involved is on the improvement-plan list (escalation.yaml). */
     improvement_plan: z.boolean().optional(),
     needs_human: z.boolean().optional(),
+    /** The message is a greeting alone, a closing alone, or asks for a person. */
+    act: z.union([ActId, z.array(ActId)]).optional(),
   })
   .strict()
 export type Condition = z.infer<typeof Condition>
 
-export const ReplyKind = z.enum(['faq', 'ack', 'out_of_hours', 'none'])
+/**
+ * faq: the knowledge base's answer; ack: the message was received, when to expect an answer;
+ * out_of_hours: when the team is back; welcome: a greeting answered with what the hub can
+ * answer; handoff: a person takes the conversation, and when they will answer; none.
+ */
+export const ReplyKind = z.enum(['faq', 'ack', 'out_of_hours', 'welcome', 'handoff', 'none'])
 export type ReplyKind = z.infer<typeof ReplyKind>
 
 const Outcome = z
