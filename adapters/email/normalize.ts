@@ -69,6 +69,8 @@ export function normalizeMail(
         to: mail.to.map((a) => a.address),
         ...(automated ? { automatedReason: automated } : {}),
         ...(stripped.quoted ? { quotedChars: stripped.quoted.length } : {}),
+        // Kept for relaying a person's answer whole: triage reads the text without it.
+        ...(stripped.signOff ? { signOff: stripped.signOff.slice(0, 500) } : {}),
       },
     },
   }

@@ -1,5 +1,6 @@
 import { convert } from 'html-to-text'
 import PostalMime from 'postal-mime'
+import { keepFlowedLines, unflow } from './format-flowed.js'
 
 export type Address = { address: string; name: string }
 
@@ -51,7 +52,8 @@ export function htmlToText(html: string): string {
 
 /** Parses raw MIME with postal-mime; throws when the bytes are not an email message. */
 export async function parseMime(raw: Buffer): Promise<ParsedMail> {
-  const mail = await PostalMime.parse(raw)
+  const flowed = keepFlowedLines(raw)
+  const mail = await PostalMime.parse(flowed.raw)
   const headers = new Map<string, string[]>()
   for (const { key, value } of mail.headers) {
     const list = headers.get(key.toLowerCase()) ?? []
@@ -61,7 +63,13 @@ export async function parseMime(raw: Buffer): Promise<ParsedMail> {
   if (headers.size === 0 || (!mail.from && !headers.has('subject') && !headers.has('message-id'))) {
     throw new Error('not an email message: no headers')
   }
-  const text = mail.text?.trim() ? mail.text : mail.html ? htmlToText(mail.html) : ''
+  const text = mail.text?.trim()
+    ? flowed.flowed
+      ? unflow(mail.text, flowed.delSp)
+      : mail.text
+    : mail.html
+      ? htmlToText(mail.html)
+      : ''
   return {
     headers,
     contentType: (headers.get('content-type')?.[0] ?? 'text/plain').toLowerCase(),

@@ -128,3 +128,85 @@ describe('stripReply in Spanish', () => {
     expect(stripReply(body).reply).toBe(body)
   })
 })
+
+// Reply headers as mail clients write them in the languages a business in Chile or Spain
+// receives, written for this project from each client's conventions (Gmail, Apple Mail,
+// Thunderbird, Outlook desktop and web).
+describe('stripReply in other languages', () => {
+  it.each([
+    [
+      'Portuguese (Gmail)',
+      'Ainda não recebi o pedido.\n\nEm qui., 19 de nov. de 2026 às 10:00, Soporte <soporte@x.cl> escreveu:\n> Olá, o pedido saiu ontem.',
+    ],
+    [
+      'Catalan (Gmail)',
+      'Ainda não recebi o pedido.\n\nA dj., 19 de nov. 2026 a les 10:00, Soporte <soporte@x.cl> va escriure:\n> Hola, la comanda va sortir ahir.',
+    ],
+    [
+      'Catalan (Thunderbird)',
+      'Ainda não recebi o pedido.\n\nEl 19/11/26 a les 10:00, Soporte va escriure:\n> Hola, la comanda va sortir ahir.',
+    ],
+    [
+      'Catalan (Apple Mail)',
+      'Ainda não recebi o pedido.\n\nSoporte <soporte@x.cl> ha escrit:\n> Hola, la comanda va sortir ahir.',
+    ],
+    [
+      'French (Gmail)',
+      'Ainda não recebi o pedido.\n\nLe jeu. 19 nov. 2026 à 10:00, Soporte <soporte@x.cl> a écrit :\n> Bonjour, la commande est partie hier.',
+    ],
+    [
+      'Italian (Gmail)',
+      'Ainda não recebi o pedido.\n\nIl giorno gio 19 nov 2026 alle ore 10:00 Soporte <soporte@x.cl> ha scritto:\n> Ciao, l’ordine è partito ieri.',
+    ],
+    [
+      'German (Gmail)',
+      'Ainda não recebi o pedido.\n\nAm Do., 19. Nov. 2026 um 10:00 Uhr schrieb Soporte <soporte@x.cl>:\n> Hallo, die Bestellung ist gestern rausgegangen.',
+    ],
+    [
+      'Spanish (Outlook)',
+      'Ainda não recebi o pedido.\n\nDe: Soporte <soporte@x.cl>\nEnviado: jueves, 19 de noviembre de 2026 10:00\nPara: Ana <ana@x.cl>\nAsunto: RE: Pedido\n\nHola Ana, ya salió.',
+    ],
+    [
+      'Portuguese (Outlook)',
+      'Ainda não recebi o pedido.\n\nDe: Soporte <soporte@x.cl>\nEnviada em: quinta-feira, 19 de novembro de 2026 10:00\nPara: Ana <ana@x.cl>\nAssunto: RE: Pedido\n\nOlá Ana, o pedido saiu.',
+    ],
+    [
+      'French (Outlook)',
+      'Ainda não recebi o pedido.\n\nDe : Soporte <soporte@x.cl>\nEnvoyé : jeudi 19 novembre 2026 10:00\nÀ : Ana <ana@x.cl>\nObjet : RE: Commande\n\nBonjour Ana.',
+    ],
+    [
+      'Italian (Outlook)',
+      'Ainda não recebi o pedido.\n\nDa: Soporte <soporte@x.cl>\nInviato: giovedì 19 novembre 2026 10:00\nA: Ana <ana@x.cl>\nOggetto: R: Ordine\n\nCiao Ana.',
+    ],
+    [
+      'German (Outlook)',
+      'Ainda não recebi o pedido.\n\nVon: Soporte <soporte@x.cl>\nGesendet: Donnerstag, 19. November 2026 10:00\nAn: Ana <ana@x.cl>\nBetreff: AW: Bestellung\n\nHallo Ana.',
+    ],
+    [
+      'Catalan (Outlook)',
+      'Ainda não recebi o pedido.\n\nDe: Soporte <soporte@x.cl>\nEnviat: dijous, 19 de novembre de 2026 10:00\nPer a: Ana <ana@x.cl>\nAssumpte: RE: Comanda\n\nHola Ana.',
+    ],
+    [
+      'a lone "De:" line starting a forwarded block',
+      'Ainda não recebi o pedido.\n\nDe: Soporte Tienda <soporte@x.cl>\n\nHola Ana, tu pedido salió ayer y llega el lunes.',
+    ],
+  ])('%s', (_client, body) => {
+    expect(stripReply(body).reply).toBe('Ainda não recebi o pedido.')
+  })
+
+  it('keeps a sentence that starts with "De:" or mentions an address', () => {
+    const body = 'De: lunes a viernes puedo pasar a buscarlo.\nMi correo es ana@x.cl'
+    expect(stripReply(body).reply).toBe(body)
+  })
+})
+
+describe('the sign-off', () => {
+  it('is kept apart from the text, and apart from a signature block', () => {
+    const result = stripReply(
+      'Su pedido sale mañana.\n\nSaludos,\nAna\n\n-- \nAna Pérez · Tienda Ejemplo\n+56 2 2987 6543',
+    )
+    expect(result.reply).toBe('Su pedido sale mañana.')
+    expect(result.signOff).toBe('Saludos,\nAna')
+    expect(result.signature).toMatch(/^Saludos,\nAna\n-- \nAna Pérez/)
+  })
+})

@@ -14,20 +14,25 @@ export type StrippedReply = {
   reply: string
   /** The quoted part (from the first quote header, and every ">" line). */
   quoted: string
-  /** A trailing signature or mobile footer, when one was recognised. */
+  /** A trailing signature or mobile footer, when one was recognised (with the sign-off). */
   signature: string
+  /**
+   * The closing the sender signed with ("Saludos,\nAna"), apart from the text: triage reads
+   * without it; an answer relayed to a customer keeps it.
+   */
+  signOff: string
 }
 
 // "On <date>, <name> wrote:" and its translations; the header may wrap over up to 3 lines.
 // Dutch, German and Nordic clients put the name after the verb ("schreef X <x@y>:").
 const WROTE_END =
-  /(wrote|escribió|escribio|escreveu|a écrit|a ecrit|schrieb|ha scritto|schreef|skrev|napisał\(a\)|napisał|napisała|kirjoitti|написал\(а\)|написал|написала|napsal|yazdı)(\s[^:]{0,160})?:?\s*$/i
+  /(wrote|escribió|escribio|escreveu|va escriure|ha escrit|a écrit|a ecrit|schrieb|ha scritto|schreef|skrev|napisał\(a\)|napisał|napisała|kirjoitti|написал\(а\)|написал|написала|napsal|yazdı)(\s[^:]{0,160})?:?\s*$/i
 const HEADER_START =
   /^\s*(on|el|em|le|am|il|op|den|w dniu|dnia|dne|в|el día|el dia|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2} \w+ \d{4})\b/i
 // Outlook: a "From:" line followed by "Sent:"/"Date:"/"To:"/"Subject:" lines.
 const FROM_LINE = /^[\s*>]*(from|de|von|da|fra|van|od|от|lähettäjä|från|feladó|kimden)[\s:*]*\S/i
 const HEADER_FIELD =
-  /^\s*[*]*\s*(sent|enviado|enviado el|gesendet|inviato|envoyé|envoyé le|date|fecha|datum|data|to|para|an|à|a|aan|verzonden|subject|asunto|betreff|objet|oggetto|onderwerp|emne|temat|aihe|тема|cc|enviada|sendt|skickat|till|til|lähetetty|vastaanottaja|kopio|отправлено|кому)\s*:?\**\s*:/i
+  /^\s*[*]*\s*(sent|enviado|enviado el|enviado em|gesendet|inviato|envoyé|envoyé le|enviat|date|fecha|datum|data|to|para|per a|an|à|a|aan|verzonden|subject|asunto|assunto|assumpte|tema|betreff|objet|oggetto|onderwerp|emne|temat|aihe|тема|cc|enviada|enviada em|sendt|skickat|till|til|lähetetty|vastaanottaja|kopio|отправлено|кому)\s*:?\**\s*:/i
 const SEPARATOR =
   /^\s*(-{2,}|_{2,}|={2,})?\s*(original message|mensaje original|message d'origine|oprindelig besked|original besked|ursprüngliche nachricht|messaggio originale|mensagem original|oprindelig meddelelse|opprinnelig melding|ursprungligt meddelande|oorspronkelijk bericht|wiadomość oryginalna|alkuperäinen viesti|forwarded message|mensaje reenviado|message transféré|weitergeleitete nachricht|messaggio inoltrato|mensagem encaminhada)\s*(-{2,}|_{2,}|={2,})?\s*$/i
 // "30.09.2017, 18.30, "John" <j@x.com>:" — a date and an address, then a colon.
@@ -35,6 +40,9 @@ const DATED_ADDRESS_HEADER = /\d.{0,120}(<[^<>\s]{1,120}@[^<>\s]{1,120}>|\S@\S{1
 const FORWARD_START =
   /^\s*(begin forwarded message|inicio del mensaje reenviado|comienzo del mensaje reenviado)\s*:\s*$|^\s*message du\s*:/i
 const RULE = /^\s*(_{10,}|-{10,}|={10,})\s*$/
+// A lone "De: Nombre <correo>" line: a forwarded or pasted message starts there.
+const LONE_FROM =
+  /^[\s*>]*(from|de|von|da|fra|van)\s*:\s*[^<>:@\n]{0,80}<[^<>\s@]{1,120}@[^<>\s]{1,120}>\s*$/i
 const SIGNATURE_DELIMITER = /^(--|__)\s*$/
 // "Regards," / "Saludos," alone on a line, followed by a few short lines to the end.
 const SIGN_OFF =
@@ -52,6 +60,7 @@ export const REPLY_PATTERNS = {
   DATED_ADDRESS_HEADER,
   FORWARD_START,
   RULE,
+  LONE_FROM,
   SIGNATURE_DELIMITER,
   SIGN_OFF,
   MOBILE_FOOTER,
@@ -129,7 +138,7 @@ function boundaryAt(lines: readonly string[], i: number): 'header' | 'cut' | nul
       if (headerBlockAt(lines, j)) return 'cut'
     return null
   }
-  if (headerBlockAt(lines, i)) return 'cut'
+  if (headerBlockAt(lines, i) || LONE_FROM.test(line)) return 'cut'
   return quoteHeaderAt(lines, i) > 0 ? 'header' : null
 }
 
@@ -197,10 +206,12 @@ export function stripReply(body: string): StrippedReply {
   while (reply.length > 0 && /^[\s=\-_*~]+$/.test(reply.at(-1)!))
     reply = trimBlankEnds(reply.slice(0, -1))
   // "Regards,\n\nAna" at the very end is a sign-off, not content.
-  const signOff = findSignOff(reply.map((l) => l.slice(0, LINE_LIMIT)))
-  if (signOff >= 0) {
-    signature = [reply.slice(signOff).join('\n'), signature].filter(Boolean).join('\n')
-    reply = trimBlankEnds(reply.slice(0, signOff))
+  const signOffAt = findSignOff(reply.map((l) => l.slice(0, LINE_LIMIT)))
+  let signOff = ''
+  if (signOffAt >= 0) {
+    signOff = trimBlankEnds(reply.slice(signOffAt)).join('\n')
+    signature = [signOff, signature].filter(Boolean).join('\n')
+    reply = trimBlankEnds(reply.slice(0, signOffAt))
   }
-  return { reply: reply.join('\n'), quoted: quoted.join('\n').trim(), signature }
+  return { reply: reply.join('\n'), quoted: quoted.join('\n').trim(), signature, signOff }
 }

@@ -28,7 +28,12 @@ export function planRelay(input: RelayInput): RelayPlan {
   const { answer, customer, channels, tools } = input
   const key = `relay:${answer.message.id}`
   const subjectRef = `message:${answer.message.id}`
-  const text = answer.message.text.trim()
+  // The person's closing ("Saludos,\nAna", meta.signOff) is theirs to send: triage set it
+  // aside, the customer gets it. Quotes and signature blocks stay out.
+  const signOff = answer.message.meta.signOff
+  const body = answer.message.text.trim()
+  const text =
+    body && typeof signOff === 'string' && signOff.trim() ? `${body}\n\n${signOff.trim()}` : body
   let reason: string
   if (!text) reason = 'the answer is empty'
   else if (!customer) reason = 'the conversation has no customer message to answer'

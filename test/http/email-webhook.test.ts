@@ -198,6 +198,53 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     expect(audit[0]!.actor).toBe('paula@tienda.example')
   })
 
+  it("relays the admin's closing with the answer, without the quote or the signature block", async () => {
+    const complaint = mail({
+      from: 'Rosa Vidal <rosa.vidal@example.cl>',
+      subject: 'Reclamo pedido 5120',
+      messageId: '20261120121500.5120@correo.example.cl',
+      body: 'El pedido 5120 llegó incompleto y nadie me responde. Pésima atención.',
+    })
+    expect((await post(complaint)).status).toBe(200)
+    const notice = (
+      await waitFor(() => sink.to(QUALITY_MAILBOX).length > 0 && sink.to(QUALITY_MAILBOX), {
+        what: 'the queue notification',
+      })
+    ).at(-1)!
+    const noticeId = notice.parsed.messageId!.replace(/[<>]/g, '')
+    const adminAnswer = mail({
+      from: 'Paula Calidad <paula@tienda.example>',
+      subject: `Re: ${notice.parsed.subject}`,
+      messageId: 'paula-answer-2@tienda.example',
+      inReplyTo: noticeId,
+      references: [noticeId],
+      body: [
+        'Rosa, le enviamos hoy lo que faltaba.',
+        '',
+        'Saludos,',
+        'Paula',
+        '',
+        '-- ',
+        'Paula Soto · Calidad · Tienda Ejemplo',
+        '+56 2 2987 6543',
+        '',
+        'El mié, 18 nov 2026 a las 12:16, Soporte Tienda <soporte@tienda.example> escribió:',
+        '> Reclamo · prioridad media',
+      ].join('\r\n'),
+    })
+    expect((await post(adminAnswer)).status).toBe(200)
+    const [relayed] = await waitFor(
+      () => sink.to('rosa.vidal@example.cl').length > 0 && sink.to('rosa.vidal@example.cl'),
+      { what: 'the relayed answer' },
+    )
+    expect(relayed!.parsed.text?.trim()).toBe(
+      'Rosa, le enviamos hoy lo que faltaba.\n\nSaludos,\nPaula',
+    )
+    // Triage never reads an agent's answer; the customer's words are stored without closings.
+    const adminRow = rows(messages).find((m) => m.externalId === 'paula-answer-2@tienda.example')!
+    expect(adminRow.text).toBe('Rosa, le enviamos hoy lo que faltaba.')
+  })
+
   it('stores automatic mail in its thread and never answers or routes it', async () => {
     for (const name of [
       'auto_reply.eml',
