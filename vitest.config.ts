@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // The usual summary, then which suites needing a system service (dovecot, Chromium) ran.
+    reporters: ['default', './test/helpers/services-reporter.ts'],
   },
 })

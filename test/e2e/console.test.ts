@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Source } from '../../adapters/types.js'
 import { manualClock } from '../../src/clock.js'
 import { outbox, tickets } from '../../src/store/schema.js'
 import { settled } from '../helpers/hub.js'
 import { ROOT } from '../helpers/process.js'
+import { describeWithService, servicePath } from '../helpers/services.js'
 import {
   deliver,
   payloads,
@@ -21,10 +22,10 @@ import { waitFor } from '../helpers/wait.js'
 // data: sign in with the token, open a ticket, escalate it through the form, try a message on
 // the rules page, replay a dead letter. Screenshots go to test-artifacts/.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM = servicePath('chromium') ?? '/usr/bin/chromium'
 const ARTIFACTS = join(ROOT, 'test-artifacts')
 
-describe('admin console in a browser', () => {
+describeWithService('chromium', 'admin console in a browser', () => {
   let up: Upstreams
   let t: ReturnType<typeof supportHub>
   let base: string

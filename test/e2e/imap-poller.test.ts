@@ -1,8 +1,9 @@
 import { ImapFlow } from 'imapflow'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { channelState, messages } from '../../src/store/schema.js'
 import { startDovecot } from '../helpers/dovecot.js'
 import { tempDir, testHub } from '../helpers/hub.js'
+import { describeWithService } from '../helpers/services.js'
 import { waitFor } from '../helpers/wait.js'
 
 const message = (id: string, text: string, date: Date) =>
@@ -17,7 +18,7 @@ const message = (id: string, text: string, date: Date) =>
     text,
   ].join('\r\n')
 
-describe('IMAP poller against a real IMAP server (dovecot)', () => {
+describeWithService('dovecot', 'IMAP poller against a real IMAP server', () => {
   let dovecot: Awaited<ReturnType<typeof startDovecot>>
   let client: ImapFlow
   const dir = tempDir()

@@ -10,6 +10,7 @@ import type { Config } from '../../src/config.js'
 import { messages, triageDecisions } from '../../src/store/schema.js'
 import { tempDir, testHub } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
+import { describeWithService, servicePath } from '../helpers/services.js'
 import { chatwootHeaders } from '../helpers/sign.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -154,80 +155,86 @@ describe("WhatsApp Web mode, driven through the client's events", () => {
   })
 })
 
-describe('WhatsApp Web mode with the real client and the system Chromium', () => {
-  const chromium = process.env.WHATSAPP_CHROMIUM_PATH ?? '/usr/bin/chromium'
+describeWithService(
+  'chromium',
+  'WhatsApp Web mode with the real client and the system Chromium',
+  () => {
+    const chromium = servicePath('chromium') ?? '/usr/bin/chromium'
 
-  it('launches the browser, reports that WhatsApp cannot be reached, retries, and the hub keeps serving', async () => {
-    expect(existsSync(chromium), `${chromium} (apt-get install chromium)`).toBe(true)
-    const session = tempDir('centralita-wweb-')
-    // A proxy port nobody listens on: WhatsApp's servers are unreachable, deterministically.
-    const closed = await freePort()
-    const t = testHub(
-      {
-        WHATSAPP_MODE: 'web',
-        WHATSAPP_SESSION_DIR: session.dir,
-        WHATSAPP_CHROMIUM_PATH: chromium,
-        WHATSAPP_CHROMIUM_ARGS: `--proxy-server=http://127.0.0.1:${closed}`,
-        CHATWOOT_WEBHOOK_SECRET: 'chatwoot-webhook-secret',
-      },
-      {
-        configure: (config) => {
-          const web = webConfig(config)
-          web.retry = { baseMs: 200, maxMs: 400 }
+    it('launches the browser, reports that WhatsApp cannot be reached, retries, and the hub keeps serving', async () => {
+      expect(existsSync(chromium), `${chromium} (apt-get install chromium)`).toBe(true)
+      const session = tempDir('centralita-wweb-')
+      // A proxy port nobody listens on: WhatsApp's servers are unreachable, deterministically.
+      const closed = await freePort()
+      const t = testHub(
+        {
+          WHATSAPP_MODE: 'web',
+          WHATSAPP_SESSION_DIR: session.dir,
+          WHATSAPP_CHROMIUM_PATH: chromium,
+          WHATSAPP_CHROMIUM_ARGS: `--proxy-server=http://127.0.0.1:${closed}`,
+          CHATWOOT_WEBHOOK_SECRET: 'chatwoot-webhook-secret',
         },
-      },
-    )
-    try {
-      const { port } = await t.hub.listen()
-      const source = t.hub.sources.find((s) => s.name === 'whatsapp-web')!
-      // The browser is the configured executable, with the LocalAuth profile under the session dir.
-      await waitFor(
-        () =>
-          execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-            .split('\n')
-            .some((line) => line.includes('chromium') && line.includes(session.dir)),
-        { timeoutMs: 30_000, intervalMs: 100, what: 'Chromium started with the session profile' },
+        {
+          configure: (config) => {
+            const web = webConfig(config)
+            web.retry = { baseMs: 200, maxMs: 400 }
+          },
+        },
       )
-      await waitFor(() => Number(source.snapshot?.().attempts) >= 2, {
-        timeoutMs: 30_000,
-        intervalMs: 100,
-        what: 'a second attempt after the failure',
-      })
-      const status = source.snapshot?.() as { lastError: string | null; state: string }
-      expect(status.lastError).toMatch(/net::ERR_PROXY_CONNECTION_FAILED|net::ERR_/)
-      expect(source.health()).not.toBe('ok')
+      try {
+        const { port } = await t.hub.listen()
+        const source = t.hub.sources.find((s) => s.name === 'whatsapp-web')!
+        // The browser is the configured executable, with the LocalAuth profile under the session dir.
+        await waitFor(
+          () =>
+            execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+              .split('\n')
+              .some((line) => line.includes('chromium') && line.includes(session.dir)),
+          { timeoutMs: 30_000, intervalMs: 100, what: 'Chromium started with the session profile' },
+        )
+        await waitFor(() => Number(source.snapshot?.().attempts) >= 2, {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+          what: 'a second attempt after the failure',
+        })
+        const status = source.snapshot?.() as { lastError: string | null; state: string }
+        expect(status.lastError).toMatch(/net::ERR_PROXY_CONNECTION_FAILED|net::ERR_/)
+        expect(source.health()).not.toBe('ok')
 
-      // Every other channel keeps working.
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
-      expect(ready.status).toBe(200)
-      expect(
-        ((await ready.json()) as { checks: Record<string, string> }).checks['source.whatsapp-web'],
-      ).toMatch(/ERR_/)
-      const payload = JSON.stringify({
-        event: 'message_created',
-        id: 1,
-        content: 'hola',
-        message_type: 'incoming',
-        private: false,
-        created_at: '2026-11-20T12:00:00Z',
-        account: { id: 1 },
-        conversation: { id: 5, inbox_id: 1, meta: { sender: { id: 9 } } },
-        sender: { id: 9 },
-      })
-      const res = await fetch(`http://127.0.0.1:${port}/webhooks/chatwoot`, {
-        method: 'POST',
-        headers: chatwootHeaders(payload, 'chatwoot-webhook-secret', { delivery: 'd-1' }),
-        body: payload,
-      })
-      expect(res.status).toBe(200)
-    } finally {
-      await t.close()
-      session.cleanup()
-    }
-    // Shutdown closed the browser.
-    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(session.dir))
-    expect(left).toEqual([])
-  }, 90_000)
-})
+        // Every other channel keeps working.
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+        expect(ready.status).toBe(200)
+        expect(
+          ((await ready.json()) as { checks: Record<string, string> }).checks[
+            'source.whatsapp-web'
+          ],
+        ).toMatch(/ERR_/)
+        const payload = JSON.stringify({
+          event: 'message_created',
+          id: 1,
+          content: 'hola',
+          message_type: 'incoming',
+          private: false,
+          created_at: '2026-11-20T12:00:00Z',
+          account: { id: 1 },
+          conversation: { id: 5, inbox_id: 1, meta: { sender: { id: 9 } } },
+          sender: { id: 9 },
+        })
+        const res = await fetch(`http://127.0.0.1:${port}/webhooks/chatwoot`, {
+          method: 'POST',
+          headers: chatwootHeaders(payload, 'chatwoot-webhook-secret', { delivery: 'd-1' }),
+          body: payload,
+        })
+        expect(res.status).toBe(200)
+      } finally {
+        await t.close()
+        session.cleanup()
+      }
+      // Shutdown closed the browser.
+      const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(session.dir))
+      expect(left).toEqual([])
+    }, 90_000)
+  },
+)

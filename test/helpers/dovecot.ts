@@ -1,12 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { tempDir } from './hub.js'
 import { freePort } from './process.js'
+import { servicePath } from './services.js'
 import { waitFor } from './wait.js'
 
-export const DOVECOT = ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot'].find((p) => existsSync(p))
+export const DOVECOT = servicePath('dovecot')
 
 const idOf = (flag: '-u' | '-g', user: string) =>
   Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim())
