@@ -87,6 +87,8 @@ export type OutboundDeps = {
   timeoutMs: number
   /** Small durable state (whose turn it is in a round-robin). */
   state: { get(key: string): string | null; set(key: string, value: string): void }
+  /** A random secret the hub keeps in its database under `name`, made on first use. */
+  secret(name: string): Buffer
 }
 
 /** The part of the store outbound executors need. */
@@ -134,6 +136,8 @@ export type EmailReplyRequest = {
   references?: string[]
   /** A reply to a customer (default), a conversation handed to a queue, or a notice to staff. */
   kind?: 'reply' | 'queue_notification' | 'notification'
+  /** The customer message a queue notification is about: an answer to it answers that one. */
+  about?: number
 }
 
 /** A long-lived inbound source; started after the store is open, stopped on shutdown. */

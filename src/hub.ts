@@ -20,7 +20,7 @@ import type { Logger } from './logger.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
-import { outboundStore, sourceState } from './store/outbound-store.js'
+import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
 import { purgeExpired } from './store/retention.js'
 import { triageBacklog } from './store/triage-queue.js'
 import { deferredClassifier, loadClassifier } from './triage/classifier/load-classifier.js'
@@ -79,6 +79,14 @@ export function createHub(options: HubOptions): Hub {
 
   const store = outboundStore(db, clock)
   const state = sourceState(db, clock)
+  const secrets = new Map<string, Buffer>()
+  const secret = (name: string) => {
+    const known = secrets.get(name)
+    if (known) return known
+    const value = hubSecret(db, clock, name)
+    secrets.set(name, value)
+    return value
+  }
   const channels = new Map<string, ChannelEntry>()
   const executors = new Map<string, EffectExecutor>()
   for (const adapter of ADAPTERS) {
@@ -90,6 +98,7 @@ export function createHub(options: HubOptions): Hub {
       store,
       now: () => clock.now(),
       state,
+      secret,
       timeoutMs: config.outboundTimeoutMs,
     }
     for (const [kind, executor] of adapter.executors?.(settings.config, deps) ?? []) {

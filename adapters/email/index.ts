@@ -10,6 +10,7 @@ import {
   type Source,
   type VerifyResult,
 } from '../types.js'
+import { type Authentication, authenticated } from './authentication.js'
 import { CHANNEL, type MailOutcome, normalizeMail } from './normalize.js'
 import type { ParsedMail } from './parse-mime.js'
 import { EMAIL_SEND, type EmailSender, emailEffect, replySubject } from './reply-effect.js'
@@ -142,7 +143,16 @@ export const email = defineAdapter({
   planReply(reply, _config, tools) {
     if (!tools.email) return { unavailable: 'email is not configured (SMTP_URL, EMAIL_FROM)' }
     const meta = reply.message.meta
-    const to = (typeof meta.replyTo === 'string' && meta.replyTo) || reply.contact.email
+    // Anyone can write a Reply-To: an automatic answer goes there only when the sender's
+    // domain vouched for the mail, so unauthenticated mail cannot aim it at a third party.
+    // A person's answer follows Reply-To as any mail client does.
+    const replyTo =
+      typeof meta.replyTo === 'string' &&
+      meta.replyTo &&
+      (!reply.automatic || authenticated(meta.authentication as Authentication | undefined))
+        ? meta.replyTo
+        : null
+    const to = replyTo || reply.contact.email
     if (!to) return { unavailable: 'the message has no sender address' }
     const messageId = typeof meta.messageId === 'string' ? meta.messageId : null
     const references = Array.isArray(meta.references) ? (meta.references as string[]) : []
@@ -160,10 +170,9 @@ export const email = defineAdapter({
   },
   notify(n, config) {
     if (!config.smtpUrl || !config.sender || !n.via.includes('email')) return {}
-    const sender = config.sender
     return {
       email: n.emails.map((to) =>
-        emailEffect(sender, {
+        emailEffect({
           key: `${n.key}:email:${to}`,
           subject: n.subject,
           conversationId: n.conversationId ?? 0,
@@ -231,6 +240,5 @@ export const email = defineAdapter({
 /** The email effect for other channels' replies (Tawk.to visitors) and queue mailboxes. */
 export function emailTool(config: EmailConfig) {
   if (!config.smtpUrl || !config.sender) return null
-  const sender = config.sender
-  return (request: Parameters<typeof emailEffect>[1]) => emailEffect(sender, request)
+  return (request: Parameters<typeof emailEffect>[0]) => emailEffect(request)
 }

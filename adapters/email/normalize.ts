@@ -1,4 +1,5 @@
 import type { NormalizedMessage } from '../../src/normalized-message.js'
+import { authenticationFailure, authenticationOf } from './authentication.js'
 import { automaticReason } from './auto-mail.js'
 import type { ParsedMail } from './parse-mime.js'
 import { stripReply } from './strip-reply.js'
@@ -28,6 +29,8 @@ export function normalizeMail(
   const threadRoot = mail.references[0] ?? mail.inReplyTo[0] ?? messageId
   const stripped = stripReply(mail.text)
   const automated = automaticReason(mail)
+  const authentication = authenticationOf(mail)
+  const authFailure = authenticationFailure(authentication)
   const sender = mail.from?.address ?? `unknown-${options.rawHash.slice(0, 12)}@invalid`
   const sentAt =
     mail.date && !Number.isNaN(Date.parse(mail.date)) ? new Date(mail.date) : options.now
@@ -66,6 +69,10 @@ export function normalizeMail(
         references: mail.references.slice(-50),
         subject: mail.subject,
         replyTo: mail.replyTo?.address ?? null,
+        // What the receiving server found of SPF, DKIM and DMARC: an answer relayed to a
+        // customer, or an automatic reply to Reply-To, needs mail that did not fail them.
+        ...(authentication ? { authentication } : {}),
+        ...(authFailure ? { authFailure } : {}),
         to: mail.to.map((a) => a.address),
         ...(automated ? { automatedReason: automated } : {}),
         ...(stripped.quoted ? { quotedChars: stripped.quoted.length } : {}),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import type { Effect } from '../../src/store/outbox-store.js'
 import type { EmailReplyRequest } from '../types.js'
 
@@ -12,18 +12,19 @@ export function replySubject(subject: string | null | undefined, fallback: strin
   return /^(re|aw|sv|rv)\s*:/i.test(base) ? base : `Re: ${base}`
 }
 
-/** A Message-ID derived from the effect's idempotency key: a resend is the same message. */
-export function messageIdFor(key: string, from: EmailSender): string {
+/**
+ * The Message-ID of the email an effect sends: a MAC of its idempotency key under the hub's
+ * own secret, so a resend is the same message, and nobody who knows how keys are made (they
+ * name message ids, which only grow) can compute the id of a queue notification and answer it
+ * as staff.
+ */
+export function messageIdFor(key: string, from: EmailSender, secret: Buffer): string {
   const domain = from.address.split('@')[1] ?? 'centralita.invalid'
-  return `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.centralita@${domain}`
+  return `${createHmac('sha256', secret).update(key).digest('hex').slice(0, 32)}.centralita@${domain}`
 }
 
 /** The outbox effect that sends one email (a reply, a notice, a queue notification). */
-export function emailEffect(
-  sender: EmailSender,
-  request: EmailReplyRequest & { replyTo?: string },
-): Effect {
-  const messageId = messageIdFor(request.key, sender)
+export function emailEffect(request: EmailReplyRequest & { replyTo?: string }): Effect {
   return {
     kind: EMAIL_SEND,
     key: request.key,
@@ -35,12 +36,12 @@ export function emailEffect(
       to: request.to,
       title: request.title,
       text: request.text,
-      messageId,
       inReplyTo: request.inReplyTo ?? null,
       references: request.references ?? [],
       automatic: request.automatic,
       conversationId: request.conversationId,
       kind: request.kind ?? 'reply',
+      ...(request.about !== undefined ? { about: request.about } : {}),
       ...(request.replyTo ? { replyTo: request.replyTo } : {}),
     },
   }

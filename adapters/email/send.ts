@@ -4,18 +4,20 @@ import type { EffectExecutor } from '../../src/actions/effect-executor.js'
 import { PermanentError, TransientError } from '../../src/errors.js'
 import type { OutboundDeps } from '../types.js'
 import { CHANNEL } from './normalize.js'
-import { EMAIL_SEND, type EmailSender } from './reply-effect.js'
+import { EMAIL_SEND, type EmailSender, messageIdFor } from './reply-effect.js'
 
 const Payload = z.object({
   to: z.string().min(3),
   title: z.string(),
   text: z.string(),
-  messageId: z.string().min(3),
+  /** Set by effects queued before Message-IDs were MACs; newer ones get theirs here. */
+  messageId: z.string().min(3).optional(),
   inReplyTo: z.string().nullable(),
   references: z.array(z.string()),
   automatic: z.boolean(),
   conversationId: z.number().int(),
   kind: z.enum(['reply', 'queue_notification', 'notification']),
+  about: z.number().int().optional(),
   replyTo: z.string().optional(),
 })
 
@@ -77,16 +79,18 @@ export function emailExecutors(
         const parsed = Payload.safeParse(run.payload)
         if (!parsed.success) throw new PermanentError('email.send: malformed payload')
         const p = parsed.data
+        const messageId =
+          p.messageId ?? messageIdFor(run.key, sender, deps.secret('email.message-ids'))
         // Sent before a crash cut the run short: the record says so; never send twice.
-        if (deps.store.sentWith(CHANNEL, run.key) || deps.store.hasMessage(CHANNEL, p.messageId))
-          return { messageId: p.messageId, found: true }
+        if (deps.store.sentWith(CHANNEL, run.key) || deps.store.hasMessage(CHANNEL, messageId))
+          return { messageId, found: true }
         try {
           await transport.sendMail({
             from: sender.name ? { name: sender.name, address: sender.address } : sender.address,
             to: p.to,
             subject: p.title,
             text: p.text,
-            messageId: bracket(p.messageId),
+            messageId: bracket(messageId),
             ...(p.inReplyTo ? { inReplyTo: bracket(p.inReplyTo) } : {}),
             ...(p.references.length > 0 ? { references: p.references.map(bracket) } : {}),
             ...(p.replyTo ? { replyTo: p.replyTo } : {}),
@@ -99,20 +103,26 @@ export function emailExecutors(
         } catch (err) {
           throw classify(err)
         }
-        deps.store.recordSent(CHANNEL, run.key, p.messageId)
+        deps.store.recordSent(CHANNEL, run.key, messageId)
         // Alerts to staff are not part of the customer's conversation.
-        if (p.kind === 'notification') return { messageId: p.messageId }
+        if (p.kind === 'notification') return { messageId }
         deps.store.recordOutbound({
           channel: CHANNEL,
-          externalId: p.messageId,
+          externalId: messageId,
           conversationId: p.conversationId,
           authorRole: p.automatic || p.kind !== 'reply' ? 'bot' : 'agent',
           text: p.text,
           subject: p.title,
-          meta: { messageId: p.messageId, to: p.to, kind: p.kind, references: p.references },
+          meta: {
+            messageId,
+            to: p.to,
+            kind: p.kind,
+            references: p.references,
+            ...(p.about !== undefined ? { about: p.about } : {}),
+          },
           automated: p.automatic,
         })
-        return { messageId: p.messageId }
+        return { messageId }
       },
     ],
   ])

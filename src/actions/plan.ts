@@ -316,6 +316,7 @@ function planQueueEmail(
     text,
     automatic: false,
     kind: 'queue_notification',
+    about: message.id,
   })
   if ('unavailable' in planned) {
     notes.push(`queue ${decision.queue} not notified: ${planned.unavailable}`)

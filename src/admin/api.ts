@@ -30,6 +30,7 @@ export function adminApi(deps: AdminApiDeps, service: AdminService = adminServic
     ['get', '/outbox/:id', 'effect'],
     ['post', '/outbox/:id/replay', 'replay'],
     ['get', '/channels', 'channels'],
+    ['get', '/relays', 'relays'],
   ]
   for (const [verb, path, name, status] of routes) {
     router[verb](path, async (req: Request, res: Response, next: NextFunction) => {

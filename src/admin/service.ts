@@ -11,6 +11,7 @@ import { type Db, writeTransaction } from '../store/db.js'
 import { enqueueEffects, getEffect, listEffects } from '../store/outbox-store.js'
 import { decidedLanguage, latestCustomerMessage } from '../store/relay-store.js'
 import {
+  auditLog,
   contacts,
   conversations,
   escalations,
@@ -69,6 +70,11 @@ const parse = <T extends z.ZodType>(schema: T, value: unknown): z.infer<T> => {
 }
 
 const Id = z.coerce.number().int().positive()
+/** Why an answer stored in a conversation was refused as a person's answer, if it was. */
+const refusedOf = (meta: string): string | null => {
+  const value = (JSON.parse(meta) as { relayRefused?: unknown }).relayRefused
+  return typeof value === 'string' ? value : null
+}
 const By = z.string().min(1).max(200).default('admin')
 const json = (value: string | null) => (value ? (JSON.parse(value) as unknown) : null)
 
@@ -115,6 +121,49 @@ export function adminService(deps: AdminApiDeps) {
   }
 
   return {
+    /** Answers people sent through the hub (relayed, undeliverable, refused), newest first. */
+    relays: (req: ServiceInput) => {
+      const q = parse(
+        z.object({
+          outcome: z.enum(['relayed', 'undeliverable', 'refused']).optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+        }),
+        req.query,
+      )
+      const rows = db
+        .select()
+        .from(auditLog)
+        .where(
+          q.outcome
+            ? eq(auditLog.action, `relay.${q.outcome}`)
+            : sql`${auditLog.action} like 'relay.%'`,
+        )
+        .orderBy(desc(auditLog.at), desc(auditLog.id))
+        .limit(q.limit)
+        .all()
+      return {
+        relays: rows.map((r) => {
+          const details = json(r.details) as { messageId?: number; reason?: string } | null
+          const conversationId = Number(r.subject.replace(/^conversation:/, ''))
+          const ticket = db
+            .select({ id: tickets.id, number: tickets.number })
+            .from(tickets)
+            .where(eq(tickets.conversationId, conversationId))
+            .orderBy(desc(tickets.id))
+            .get()
+          return {
+            at: r.at,
+            actor: r.actor,
+            outcome: r.action.replace(/^relay\./, ''),
+            conversationId,
+            messageId: details?.messageId ?? null,
+            reason: details?.reason ?? null,
+            ticket: ticket ?? null,
+          }
+        }),
+      }
+    },
+
     listTickets: (req: ServiceInput) => {
       const q = parse(
         z.object({
@@ -195,6 +244,8 @@ export function adminService(deps: AdminApiDeps) {
           automated: m.automated,
           deliveryState: m.deliveryState,
           sentAt: m.sentAt,
+          // An answer to a queue's email that was not the queue's: kept, never sent.
+          relayRefused: refusedOf(m.meta),
         })),
         decisions: decisions.map((d) => ({
           messageId: d.messageId,

@@ -143,7 +143,10 @@ function storeMessage(
   const contactId = upsertContact(db, message, at)
   const conversationId =
     threadConversation(db, message) ?? upsertConversation(db, message, contactId, at)
-  const sentAt = Date.parse(message.sentAt)
+  // A sender's clock (an email's Date header) may say anything: a message never counts as
+  // written after it arrived, so a future date cannot make it the latest of its conversation.
+  const receivedAt = Date.parse(message.receivedAt)
+  const sentAt = Math.min(Date.parse(message.sentAt), receivedAt)
   const inserted = insertMessage(db).get({
     channel: message.channel,
     externalId: message.externalId,
@@ -160,7 +163,7 @@ function storeMessage(
     triage: message.triage,
     meta: JSON.stringify(message.meta),
     sentAt,
-    receivedAt: Date.parse(message.receivedAt),
+    receivedAt,
     rawHash: message.rawHash,
   })!
   touchConversation(db, conversationId, message, sentAt, at)

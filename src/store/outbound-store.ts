@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import type { OutboundRecord, OutboundStore } from '../../adapters/types.js'
 import type { Clock } from '../clock.js'
@@ -95,6 +96,24 @@ export function outboundStore(db: Db, clock: Clock): OutboundStore {
         .run()
     },
   }
+}
+
+/**
+ * A random secret kept in the database under `name`, made on first use. Whoever writes it
+ * first wins; every later caller, in this process or another sharing the database, reads that.
+ */
+export function hubSecret(db: Db, clock: Clock, name: string): Buffer {
+  const key = `secret:${name}`
+  db.insert(channelState)
+    .values({ key, value: randomBytes(32).toString('base64'), updatedAt: clock.now().getTime() })
+    .onConflictDoNothing()
+    .run()
+  const row = db
+    .select({ value: channelState.value })
+    .from(channelState)
+    .where(eq(channelState.key, key))
+    .get()!
+  return Buffer.from(row.value, 'base64')
 }
 
 /** Key/value state for inbound sources (IMAP positions). */

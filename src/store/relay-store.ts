@@ -10,16 +10,23 @@ export const QUEUE_NOTIFICATION = 'queue_notification'
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
 
+/** A person's answer the hub relays: to which conversation, and what it answers. */
+export type RelayTarget = {
+  conversationId: number
+  /** For an answer to a queue notification email: where the notification went, and about what. */
+  notification: { to: string | null; about: number | null } | null
+}
+
 /**
  * The hub conversation a stored message answers on an admin's behalf, or null when it is an
  * ordinary customer message. Two cases:
  * - `meta.relayOf` (set by an adapter, e.g. an agent's reply in a Chatwoot mirror): accepted only
  *   when that conversation's recorded mirror is the one the message came from;
- * - a reply to a queue notification email the hub sent (its In-Reply-To or References name it):
- *   only the admins received that Message-ID, so its answer is theirs.
+ * - a reply to a queue notification email the hub sent (its In-Reply-To or References name it).
+ *   Who may answer it is decided by the caller (`relayRefusal`).
  * Machine-sent mail (out-of-office answers) is never relayed.
  */
-export function relayTarget(db: Executor, subject: TriageSubject): number | null {
+export function relayTarget(db: Executor, subject: TriageSubject): RelayTarget | null {
   const { message } = subject
   if (message.automated) return null
   const relayOf = message.meta.relayOf
@@ -38,13 +45,13 @@ export function relayTarget(db: Executor, subject: TriageSubject): number | null
       typeof mirror === 'object' &&
       (mirror as Record<string, unknown>).accountId === from.accountId &&
       (mirror as Record<string, unknown>).conversationId === from.conversationId
-    return same ? relayOf : null
+    return same ? { conversationId: relayOf, notification: null } : null
   }
   if (message.direction !== 'inbound') return null
   const refs = [...strings(message.meta.inReplyTo), ...strings(message.meta.references)]
   if (refs.length === 0) return null
   const notification = db
-    .select({ id: messages.id })
+    .select({ id: messages.id, meta: messages.meta })
     .from(messages)
     .where(
       and(
@@ -56,7 +63,42 @@ export function relayTarget(db: Executor, subject: TriageSubject): number | null
       ),
     )
     .get()
-  return notification ? subject.conversation.id : null
+  if (!notification) return null
+  const meta = JSON.parse(notification.meta) as { to?: unknown; about?: unknown }
+  return {
+    conversationId: subject.conversation.id,
+    notification: {
+      to: typeof meta.to === 'string' ? meta.to.toLowerCase() : null,
+      about: typeof meta.about === 'number' ? meta.about : null,
+    },
+  }
+}
+
+/**
+ * Why an answer to a queue notification must not reach the customer, or null. Only the queue's
+ * own people answer its notifications: the mailbox it was sent to, and the queue's contacts
+ * (`queues.yaml`). The sender's address is only a claim, so a message whose receiving server
+ * found it failing SPF, DKIM or DMARC (`meta.authFailure`) is refused whoever it names.
+ */
+export function relayRefusal(
+  answer: TriageSubject,
+  notification: NonNullable<RelayTarget['notification']>,
+  queues: Readonly<Record<string, { email?: string | undefined; contacts: { emails: string[] } }>>,
+): string | null {
+  const failure = answer.message.meta.authFailure
+  if (typeof failure === 'string' && failure) return `the sender is not authentic (${failure})`
+  const allowed = new Set<string>()
+  for (const queue of Object.values(queues)) {
+    const mailbox = queue.email?.toLowerCase()
+    // The queue the notification went to; an old one that does not say goes by every queue.
+    if (notification.to !== null && mailbox !== notification.to) continue
+    if (mailbox) allowed.add(mailbox)
+    for (const email of queue.contacts.emails) allowed.add(email.toLowerCase())
+  }
+  if (notification.to) allowed.add(notification.to)
+  const from = answer.contact.email?.toLowerCase() ?? null
+  if (from && allowed.has(from)) return null
+  return `${from ?? 'an unknown sender'} is not one of the queue's addresses`
 }
 
 /** The customer's latest message in a conversation (what a relayed answer replies to). */
@@ -93,12 +135,22 @@ export function recordRelay(
     messageId: number
     conversationId: number
     actor: string
-    outcome: 'relayed' | 'undeliverable'
+    outcome: 'relayed' | 'undeliverable' | 'refused'
     reason?: string
   },
   now: Date,
 ): void {
   const at = now.getTime()
+  if (relay.outcome === 'refused') {
+    // Kept in the conversation and in the audit (the console lists refused answers), never
+    // sent, never triaged as the customer's.
+    db.update(messages)
+      .set({ meta: sql`json_set(${messages.meta}, '$.relayRefused', ${relay.reason ?? ''})` })
+      .where(eq(messages.id, relay.messageId))
+      .run()
+    audit(db, at, relay)
+    return
+  }
   db.update(messages).set({ authorRole: 'agent' }).where(eq(messages.id, relay.messageId)).run()
   db.update(conversations)
     .set({
@@ -108,6 +160,20 @@ export function recordRelay(
     .where(eq(conversations.id, relay.conversationId))
     .run()
   if (relay.outcome === 'relayed') recordFirstResponse(db, relay.conversationId, relay.actor, at)
+  audit(db, at, relay)
+}
+
+function audit(
+  db: Executor,
+  at: number,
+  relay: {
+    messageId: number
+    conversationId: number
+    actor: string
+    outcome: string
+    reason?: string
+  },
+): void {
   db.insert(auditLog)
     .values({
       at,

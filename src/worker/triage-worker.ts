@@ -14,7 +14,9 @@ import { countAutomaticEffects, enqueueEffects } from '../store/outbox-store.js'
 import {
   decidedLanguage,
   latestCustomerMessage,
+  type RelayTarget,
   recordRelay,
+  relayRefusal,
   relayTarget,
 } from '../store/relay-store.js'
 import { getTicket, pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
@@ -147,11 +149,38 @@ function openCase(
 function relayAnswer(
   deps: TriageWorkerDeps,
   answer: TriageSubject,
-  target: number,
+  target: RelayTarget,
   now: Date,
 ): number {
   const { db } = deps
-  const customerId = latestCustomerMessage(db, target, answer.message.id)
+  const actor = answer.contact.email ?? `${answer.message.channel}:${answer.contact.externalId}`
+  const refused = target.notification
+    ? relayRefusal(answer, target.notification, deps.rulebook().source.queues.queues)
+    : null
+  if (refused) {
+    writeTransaction(db, (tx) => {
+      recordRelay(
+        tx,
+        {
+          messageId: answer.message.id,
+          conversationId: target.conversationId,
+          actor,
+          outcome: 'refused',
+          reason: refused,
+        },
+        now,
+      )
+    })
+    deps.logger.warn(
+      { messageId: answer.message.id, conversationId: target.conversationId },
+      'answer refused',
+    )
+    return 0
+  }
+  // The customer the notification was about; an answer in a mirror answers the latest one.
+  const customerId =
+    target.notification?.about ??
+    latestCustomerMessage(db, target.conversationId, answer.message.id)
   const customer = customerId === null ? null : loadTriageSubject(db, customerId)
   const plan = planRelay({
     answer,
@@ -169,8 +198,8 @@ function relayAnswer(
       tx,
       {
         messageId: answer.message.id,
-        conversationId: target,
-        actor: answer.contact.email ?? `${answer.message.channel}:${answer.contact.externalId}`,
+        conversationId: target.conversationId,
+        actor,
         outcome: plan.outcome,
         ...(plan.outcome === 'undeliverable' ? { reason: plan.reason } : {}),
       },
@@ -181,7 +210,7 @@ function relayAnswer(
   deps.logger.info(
     {
       messageId: answer.message.id,
-      conversationId: target,
+      conversationId: target.conversationId,
       outcome: plan.outcome,
       effects: queued,
     },

@@ -5,7 +5,7 @@ import { messages, triageDecisions } from '../../src/store/schema.js'
 import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { testHub } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
-import { QUALITY_MAILBOX, rulesWithQualityMailbox } from '../helpers/rules.js'
+import { QUALITY_MAILBOX, QUALITY_STAFF, rulesWithQualityMailbox } from '../helpers/rules.js'
 import { waitFor } from '../helpers/wait.js'
 
 const HUB = 'soporte@tienda.example'
@@ -116,7 +116,7 @@ describe('SMTP receiver: a real SMTP session from nodemailer to the hub', () => 
       { what: 'the queue notification' },
     )
     await client.sendMail({
-      from: 'Paula <paula@tienda.example>',
+      from: `Paula <${QUALITY_STAFF}>`,
       to: HUB,
       subject: `Re: ${notice.parsed.subject}`,
       text: 'Jorge, hoy le enviamos uno nuevo.\n\n> El pedido 4471 llegó roto',

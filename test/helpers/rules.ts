@@ -16,10 +16,19 @@ export function editedRules(edit: Record<string, (text: string) => string>) {
   return temp
 }
 
-/** The rulebook with the quality queue (complaints) working from a mailbox. */
+/**
+ * The rulebook with the quality queue (complaints) working from a mailbox, and one of its
+ * people (a contact of the queue) answering from her own address.
+ */
 export const QUALITY_MAILBOX = 'calidad@tienda.example'
+export const QUALITY_STAFF = 'paula@tienda.example'
 export const rulesWithQualityMailbox = () =>
   editedRules({
     'queues.yaml': (text) =>
-      text.replace(/(\n {2}calidad:\n {4}name: [^\n]+\n)/, `$1    email: ${QUALITY_MAILBOX}\n`),
+      text
+        .replace(/(\n {2}calidad:\n {4}name: [^\n]+\n)/, `$1    email: ${QUALITY_MAILBOX}\n`)
+        .replace(
+          'contacts: { emails: [calidad@empresa.example] }',
+          `contacts: { emails: [calidad@empresa.example, ${QUALITY_STAFF}] }`,
+        ),
   })

@@ -6,7 +6,8 @@ import { manualClock } from '../../src/clock.js'
 import { auditLog, messages, outbox, triageDecisions } from '../../src/store/schema.js'
 import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { testHub } from '../helpers/hub.js'
-import { QUALITY_MAILBOX, rulesWithQualityMailbox } from '../helpers/rules.js'
+import { plainMail } from '../helpers/mail.js'
+import { QUALITY_MAILBOX, QUALITY_STAFF, rulesWithQualityMailbox } from '../helpers/rules.js'
 import { waitFor } from '../helpers/wait.js'
 
 const TOKEN = 'email-webhook-secret-0123456789'
@@ -18,35 +19,7 @@ const own = (name: string) =>
 const peer = (name: string) =>
   readFileSync(join(import.meta.dirname, '../fixtures/email/chatwoot', name))
 
-/** A plain-text message as a mail client would send it. */
-function mail(options: {
-  from: string
-  subject: string
-  body: string
-  messageId: string
-  inReplyTo?: string
-  references?: string[]
-  headers?: Record<string, string>
-}): Buffer {
-  const lines = [
-    `From: ${options.from}`,
-    `To: Soporte Tienda <${HUB}>`,
-    `Subject: ${options.subject}`,
-    'Date: Wed, 18 Nov 2026 11:58:00 -0300',
-    `Message-ID: <${options.messageId}>`,
-    ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}>`] : []),
-    ...(options.references
-      ? [`References: ${options.references.map((r) => `<${r}>`).join(' ')}`]
-      : []),
-    ...Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=UTF-8',
-    'Content-Transfer-Encoding: 8bit',
-    '',
-    options.body,
-  ]
-  return Buffer.from(lines.join('\r\n'))
-}
+const mail = plainMail
 
 describe('POST /webhooks/email (raw MIME) and email replies', () => {
   let sink: SmtpSink
@@ -166,7 +139,7 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
 
     const noticeId = notice!.parsed.messageId!.replace(/[<>]/g, '')
     const adminAnswer = mail({
-      from: 'Paula Calidad <paula@tienda.example>',
+      from: `Paula Calidad <${QUALITY_STAFF}>`,
       subject: `Re: ${notice!.parsed.subject}`,
       messageId: 'paula-answer-1@tienda.example',
       inReplyTo: noticeId,
@@ -213,7 +186,7 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     ).at(-1)!
     const noticeId = notice.parsed.messageId!.replace(/[<>]/g, '')
     const adminAnswer = mail({
-      from: 'Paula Calidad <paula@tienda.example>',
+      from: `Paula Calidad <${QUALITY_STAFF}>`,
       subject: `Re: ${notice.parsed.subject}`,
       messageId: 'paula-answer-2@tienda.example',
       inReplyTo: noticeId,

@@ -266,6 +266,11 @@ el.textContent=(left<=0?el.dataset.over:el.dataset.left)+' '+span(left)})}setInt
         ).map((r) => [r.channel, r.at]),
       )
       const { channels, sources } = service.channels()
+      const refused = service.relays({
+        params: {},
+        query: { outcome: 'refused', limit: '10' },
+        body: {},
+      }).relays
       page(
         res,
         lang,
@@ -291,6 +296,15 @@ ${queues.map((q) => html`<tr><td><a href="/admin/tickets?queue=${q.id}&status=op
             : html`<p class="muted">${t(lang, 'none')}</p>`
         }</section>
 <section><h2>${t(lang, 'deadLetters')}</h2><p><a href="/admin/dead-letters"><strong id="dead-count">${dead}</strong></a></p></section>
+${
+  refused.length
+    ? html`<section id="refused-answers"><h2>${t(lang, 'refusedAnswers')}</h2><table><tr><th>${t(lang, 'from')}</th><th>${t(lang, 'reason')}</th><th>${t(lang, 'created')}</th></tr>
+${refused.map(
+  (r) =>
+    html`<tr><td>${r.ticket ? html`<a href="/admin/tickets/${r.ticket.id}">${r.ticket.number}</a> · ` : ''}${r.actor}</td><td>${r.reason ?? ''}</td><td>${when(r.at, lang)}</td></tr>`,
+)}</table></section>`
+    : ''
+}
 <section><h2>${t(lang, 'channelHealth')}</h2><table><tr><th>${t(lang, 'channel')}</th><th>${t(lang, 'status')}</th><th>${t(lang, 'lastDelivery')}</th></tr>
 ${channels.map(
   (c) =>
@@ -454,7 +468,11 @@ ${open ? html`<p><a href="/admin/tickets/${tk.id}/escalate">${t(lang, 'escalate'
           .sort((a, b) => a.sentAt - b.sentAt)
           .map(
             (m) =>
-              html`<div class="msg ${m.direction}"><div class="muted">${m.channel} · ${m.authorRole} · ${when(m.sentAt, lang)}</div>${m.subject ? html`<strong>${m.subject}</strong><br>` : ''}${m.text}</div>`,
+              html`<div class="msg ${m.direction}"><div class="muted">${m.channel} · ${m.authorRole} · ${when(m.sentAt, lang)}</div>${
+                'relayRefused' in m && typeof m.relayRefused === 'string'
+                  ? html`<p class="flash error">${t(lang, 'refusedAnswer')}: ${m.relayRefused}</p>`
+                  : ''
+              }${m.subject ? html`<strong>${m.subject}</strong><br>` : ''}${m.text}</div>`,
           )}</section>
 <section><h2>${t(lang, 'decision')}</h2>${
           latest

@@ -107,6 +107,12 @@ const WORDS = {
   saved: ['Guardado.', 'Saved.'],
   replayed: ['Reenvío en cola.', 'Queued again.'],
   created: ['Creado', 'Created'],
+  refusedAnswers: [
+    'Respuestas rechazadas (no enviadas al cliente)',
+    'Refused answers (not sent to the customer)',
+  ],
+  refusedAnswer: ['Respuesta rechazada, no enviada', 'Refused answer, not sent'],
+  from: ['De', 'From'],
 } as const
 
 export type Word = keyof typeof WORDS
