@@ -13,6 +13,7 @@ import {
 import { type Authentication, authenticated } from './authentication.js'
 import { CHANNEL, type MailOutcome, normalizeMail } from './normalize.js'
 import type { ParsedMail } from './parse-mime.js'
+import type { MimeParser } from './parse-pool.js'
 import { EMAIL_SEND, type EmailSender, emailEffect, replySubject } from './reply-effect.js'
 
 // The email stack (smtp-server, imapflow, nodemailer, postal-mime, html-to-text) is imported
@@ -59,17 +60,23 @@ export const EmailAddress = z.string().transform((value, ctx): EmailSender => {
   return { name: (match[1] ?? '').trim(), address: (match[2] ?? match[3]!).toLowerCase() }
 })
 
-/** Mail is parsed and normalized the same way from the webhook, SMTP and IMAP. */
+/** The process's MIME thread, started with the first mail (`parse-pool.ts`). */
+let parser: Promise<MimeParser> | null = null
+
+/**
+ * Mail is parsed and normalized the same way from the webhook, SMTP and IMAP. Parsing runs on
+ * the MIME thread, bounded in time; what it had to leave out is noted with the message.
+ */
 export async function readMail(
   raw: Buffer,
   rawHash: string,
   now: Date,
   ownAddresses: readonly string[],
 ): Promise<MailOutcome | { kind: 'invalid'; reason: string }> {
+  parser ??= import('./parse-pool.js').then((m) => m.mimeParser())
   let mail: ParsedMail
   try {
-    const { parseMime } = await import('./parse-mime.js')
-    mail = await parseMime(raw)
+    mail = await (await parser).parse(raw)
   } catch (err) {
     return { kind: 'invalid', reason: (err as Error).message.slice(0, 200) }
   }

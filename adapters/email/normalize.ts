@@ -73,6 +73,8 @@ export function normalizeMail(
         // customer, or an automatic reply to Reply-To, needs mail that did not fail them.
         ...(authentication ? { authentication } : {}),
         ...(authFailure ? { authFailure } : {}),
+        // What was cut or left unread to keep reading the mail bounded.
+        ...(mail.notes.length > 0 ? { readNotes: mail.notes } : {}),
         to: mail.to.map((a) => a.address),
         ...(automated ? { automatedReason: automated } : {}),
         ...(stripped.quoted ? { quotedChars: stripped.quoted.length } : {}),

@@ -22,7 +22,22 @@ export type ParsedMail = {
   /** The text body (turned from HTML when the message has no text part). */
   text: string
   attachments: { name?: string; contentType?: string; size: number }[]
+  /** What was cut or left unread to keep reading the mail bounded (said with the message). */
+  notes: string[]
 }
+
+/**
+ * How an HTML-only body is read: `convert` turns it into text (bounded: its first
+ * `HTML_LIMIT` characters, nesting and children capped); `strip` only drops the markup of its
+ * first `STRIP_LIMIT` characters, for a body whose conversion took too long.
+ */
+export type HtmlMode = 'convert' | 'strip'
+
+/** Characters of HTML converted to text; a longer body is cut first (and the cut said). */
+export const HTML_LIMIT = 256 * 1024
+const STRIP_LIMIT = 64 * 1024
+/** Characters of text kept: as much as a normalized message holds. */
+export const TEXT_LIMIT = 200_000
 
 /** The `<id>` tokens of a header (In-Reply-To and References may hold several). */
 export function messageIds(value: string | undefined | null): string[] {
@@ -36,9 +51,12 @@ export function messageIds(value: string | undefined | null): string[] {
 const address = (a: { address?: string; name?: string } | undefined | null): Address | null =>
   a?.address ? { address: a.address.toLowerCase(), name: a.name ?? '' } : null
 
+/** HTML as text, bounded: a body past `HTML_LIMIT` is cut before it is parsed. */
 export function htmlToText(html: string): string {
-  return convert(html, {
+  return convert(html.length > HTML_LIMIT ? html.slice(0, HTML_LIMIT) : html, {
     wordwrap: false,
+    // Deeply nested or very wide markup is cut off, not walked (a mail of nested <div>s).
+    limits: { maxDepth: 64, maxChildNodes: 5000, maxInputLength: HTML_LIMIT, ellipsis: '…' },
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
@@ -50,8 +68,26 @@ export function htmlToText(html: string): string {
   })
 }
 
-/** Parses raw MIME with postal-mime; throws when the bytes are not an email message. */
-export async function parseMime(raw: Buffer): Promise<ParsedMail> {
+/** The first characters of HTML without its markup: linear, for a body too slow to convert. */
+function stripTags(html: string): string {
+  return html
+    .slice(0, STRIP_LIMIT)
+    .replace(/<(script|style)[^>]{0,200}>[^<]{0,100000}<\/\1>/gi, ' ')
+    .replace(/<[^<>]{0,2000}>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/\s*\n\s*/g, '\n')
+    .trim()
+}
+
+/**
+ * Parses raw MIME with postal-mime; throws when the bytes are not an email message. Runs on
+ * the MIME thread (`parse-pool.ts`), never on the hub's main thread.
+ */
+export async function parseMime(raw: Buffer, html: HtmlMode = 'convert'): Promise<ParsedMail> {
   const flowed = keepFlowedLines(raw)
   const mail = await PostalMime.parse(flowed.raw)
   const headers = new Map<string, string[]>()
@@ -63,13 +99,23 @@ export async function parseMime(raw: Buffer): Promise<ParsedMail> {
   if (headers.size === 0 || (!mail.from && !headers.has('subject') && !headers.has('message-id'))) {
     throw new Error('not an email message: no headers')
   }
-  const text = mail.text?.trim()
-    ? flowed.flowed
-      ? unflow(mail.text, flowed.delSp)
-      : mail.text
-    : mail.html
-      ? htmlToText(mail.html)
-      : ''
+  const notes: string[] = []
+  let text: string
+  if (mail.text?.trim()) text = flowed.flowed ? unflow(mail.text, flowed.delSp) : mail.text
+  else if (mail.html && html === 'strip') {
+    text = stripTags(mail.html)
+    notes.push(
+      `the HTML body took too long to read: only its first ${STRIP_LIMIT / 1024} KB, without markup`,
+    )
+  } else if (mail.html) {
+    if (mail.html.length > HTML_LIMIT)
+      notes.push(`the HTML body was cut at ${HTML_LIMIT / 1024} KB before reading it`)
+    text = htmlToText(mail.html)
+  } else text = ''
+  if (text.length > TEXT_LIMIT) {
+    text = text.slice(0, TEXT_LIMIT)
+    notes.push(`the text was cut at ${TEXT_LIMIT.toLocaleString('en')} characters`)
+  }
   return {
     headers,
     contentType: (headers.get('content-type')?.[0] ?? 'text/plain').toLowerCase(),
@@ -89,5 +135,6 @@ export async function parseMime(raw: Buffer): Promise<ParsedMail> {
       size:
         typeof a.content === 'string' ? a.content.length : (a.content as ArrayBuffer).byteLength,
     })),
+    notes,
   }
 }
