@@ -14,6 +14,9 @@ export type InboundRequest = {
   query: Readonly<Record<string, string>>
 }
 
+/** The parts of a request known before its body is read. */
+export type RequestHead = Omit<InboundRequest, 'rawBody' | 'rawHash'>
+
 /** `reason` is logged, never sent back to the caller. */
 export type VerifyResult = { ok: true } | { ok: false; reason: string }
 
@@ -51,6 +54,13 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
   configure(env: z.infer<z.ZodObject<E>>): ChannelSettings<C>
   /** What the webhook body is: JSON (WEBHOOK_BODY_LIMIT) or raw MIME (MIME_BODY_LIMIT). */
   readonly body: 'json' | 'mime'
+  /**
+   * Pure: checks what can be checked before the body is read (the signature header is there
+   * and, where the channel signs a time, fresh; a token that does not depend on the body is
+   * right), so a request that cannot be authentic is refused without reading its body. Fails
+   * closed; `verify` still runs on the whole request.
+   */
+  checkHead(head: RequestHead, config: C, now: Date): VerifyResult
   /** Pure: checks the delivery is authentic. Fails closed. */
   verify(req: InboundRequest, config: C, now: Date): VerifyResult
   /** Turns an authentic delivery into normalized messages and events (no side effects). */

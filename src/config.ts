@@ -42,6 +42,12 @@ export const CoreEnv = {
   WEBHOOK_RATE_LIMIT: z.coerce.number().min(1).default(200),
   /** Webhook requests being handled at once; more are answered 503 at once. */
   WEBHOOK_MAX_INFLIGHT: z.coerce.number().int().min(1).default(256),
+  /** Of those, at most this many from one address (one address cannot take every slot). */
+  WEBHOOK_MAX_INFLIGHT_PER_ADDRESS: z.coerce.number().int().min(1).default(64),
+  /** Longest wait for a request's headers, for a whole request, and between two pieces of a body. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  HTTP_BODY_IDLE_MS: z.coerce.number().int().min(100).default(10_000),
   /** Triage jobs waiting; past this, webhooks are answered 503 (retry later) until it drains. */
   MAX_PENDING_TRIAGE: z.coerce.number().int().min(1).default(20_000),
   /** How long one outbound HTTP call (Chatwoot, Graph API, callbacks) may take. */
@@ -60,8 +66,15 @@ export const CoreEnv = {
   WEBHOOK_DEDUPE_DAYS: z.coerce.number().min(1).default(8),
   /** Days finished triage retries (jobs) are kept before the hourly sweep deletes them. */
   JOB_RETENTION_DAYS: z.coerce.number().min(1).default(7),
-  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
-  TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * Behind reverse proxies: how many of them (true = 1). The client address is the entry of
+   * X-Forwarded-For that the outermost of them added, counted from the right; entries further
+   * left were written by the client and are never trusted.
+   */
+  TRUST_PROXY: z
+    .union([z.stringbool(), z.coerce.number().int().min(0).max(10)])
+    .default(false)
+    .transform((value) => (value === true ? 1 : value === false ? 0 : value)),
 }
 
 export type Config = {
@@ -80,9 +93,12 @@ export type Config = {
     /** Per second, per channel and sending address. */
     webhookRate: number
     webhookInflight: number
+    webhookInflightPerAddress: number
     pendingTriage: number
   }
-  trustProxy: boolean
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; bodyIdleMs: number }
+  /** Reverse proxies in front of the hub (0: none); see TRUST_PROXY. */
+  trustProxy: number
   outboundTimeoutMs: number
   outbox: { leaseMs: number; retryBaseMs: number; concurrency: number }
   retention: { deliveriesMs: number; jobsMs: number }
@@ -152,7 +168,13 @@ export function loadConfig(
       mimeBody: env.MIME_BODY_LIMIT,
       webhookRate: env.WEBHOOK_RATE_LIMIT,
       webhookInflight: env.WEBHOOK_MAX_INFLIGHT,
+      webhookInflightPerAddress: env.WEBHOOK_MAX_INFLIGHT_PER_ADDRESS,
       pendingTriage: env.MAX_PENDING_TRIAGE,
+    },
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      bodyIdleMs: env.HTTP_BODY_IDLE_MS,
     },
     trustProxy: env.TRUST_PROXY,
     outboundTimeoutMs: env.OUTBOUND_TIMEOUT_MS,

@@ -202,6 +202,8 @@ export function createHub(options: HubOptions): Hub {
   const app = createApp({
     admit,
     maxInflight: config.limits.webhookInflight,
+    maxInflightPerAddress: config.limits.webhookInflightPerAddress,
+    bodyIdleMs: config.http.bodyIdleMs,
     trustProxy: config.trustProxy,
     // Unknown channel names in URLs are counted together: labels stay bounded.
     observe: (channel, outcome) =>
@@ -286,7 +288,15 @@ export function createHub(options: HubOptions): Hub {
     sources,
     listen: async () => {
       const address = await new Promise<AddressInfo>((resolve, reject) => {
-        server = createServer(app)
+        server = createServer(
+          {
+            headersTimeout: config.http.headersTimeoutMs,
+            requestTimeout: config.http.requestTimeoutMs,
+            // How often those two are checked (Node's default is every 30 s).
+            connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs / 2),
+          },
+          app,
+        )
         server.keepAliveTimeout = 5000
         server.once('error', reject)
         server.listen(config.port, config.host, () => resolve(server!.address() as AddressInfo))

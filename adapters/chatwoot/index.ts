@@ -1,7 +1,12 @@
 import { z } from 'zod'
 import { hmac, isFresh, safeEqual } from '../shared/hmac.js'
 import { describeZodError as describe, parseJson } from '../shared/parse-json.js'
-import { defineAdapter, type InboundRequest, type VerifyResult } from '../types.js'
+import {
+  defineAdapter,
+  type InboundRequest,
+  type RequestHead,
+  type VerifyResult,
+} from '../types.js'
 import { chatwootApi } from './api-client.js'
 import { CHATWOOT_EFFECTS, chatwootExecutors } from './effects.js'
 
@@ -47,6 +52,27 @@ export function verifyChatwoot(
   return { ok: false, reason: signature ? 'no webhook secret configured' : 'missing signature' }
 }
 
+/** Before the body: a signature with a fresh timestamp, or the right URL token. */
+export function checkChatwootHead(
+  head: RequestHead,
+  config: ChatwootConfig,
+  now: Date,
+): VerifyResult {
+  const signature = head.headers['x-chatwoot-signature']
+  if (signature && config.webhookSecret) {
+    if (!/^sha256=[0-9a-f]{64}$/i.test(signature)) return { ok: false, reason: 'bad signature' }
+    return isFresh(head.headers['x-chatwoot-timestamp'], now)
+      ? { ok: true }
+      : { ok: false, reason: 'stale or missing timestamp' }
+  }
+  if (config.urlToken) {
+    const token = head.query.token
+    if (token && safeEqual(token, config.urlToken)) return { ok: true }
+    return { ok: false, reason: token ? 'bad url token' : 'missing signature and url token' }
+  }
+  return { ok: false, reason: signature ? 'no webhook secret configured' : 'missing signature' }
+}
+
 export const chatwoot = defineAdapter({
   id: CHANNEL,
   env: {
@@ -83,6 +109,7 @@ export const chatwoot = defineAdapter({
         }
   },
   body: 'json',
+  checkHead: checkChatwootHead,
   verify: verifyChatwoot,
   parse(req, _config, now) {
     const json = parseJson(req.rawBody)

@@ -5,8 +5,8 @@ import { sha256Hex } from '../../src/normalized-message.js'
 import { safeEqual } from '../shared/hmac.js'
 import {
   defineAdapter,
-  type InboundRequest,
   type ParseResult,
+  type RequestHead,
   type Source,
   type VerifyResult,
 } from '../types.js'
@@ -84,7 +84,7 @@ export async function readMail(
 }
 
 /** POST /webhooks/email is guarded by a shared secret: a bearer token, a header or `?token=`. */
-function verifyEmailWebhook(req: InboundRequest, config: EmailConfig): VerifyResult {
+function verifyEmailWebhook(req: RequestHead, config: EmailConfig): VerifyResult {
   if (!config.webhookSecret) return { ok: false, reason: 'no EMAIL_WEBHOOK_SECRET' }
   const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
   const given = bearer ?? req.headers['x-centralita-token'] ?? req.query.token
@@ -134,6 +134,8 @@ export const email = defineAdapter({
         }
   },
   body: 'mime',
+  // The token does not depend on the body: the whole check runs before it is read.
+  checkHead: (head, config) => verifyEmailWebhook(head, config),
   verify: (req, config) => verifyEmailWebhook(req, config),
   async parse(req, config, now): Promise<ParseResult> {
     const own = config.sender ? [config.sender.address] : []

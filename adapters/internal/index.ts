@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { describeZodError, parseJson } from '../shared/parse-json.js'
-import { verifyStandardWebhook } from '../shared/standard-webhooks.js'
+import { checkStandardHead, verifyStandardWebhook } from '../shared/standard-webhooks.js'
 import { defineAdapter, type InboundRequest, type ParseResult } from '../types.js'
 import { InternalMessage } from './schema.js'
 import { INTERNAL_SEND, type InternalCallback, internalExecutors } from './send.js'
@@ -75,6 +75,17 @@ export const internal = defineAdapter({
       : { config, inbound: { enabled: false, reason: 'set INTERNAL_WEBHOOK_SECRET' } }
   },
   body: 'json',
+  checkHead(head, config, now) {
+    if (!config.secret) return { ok: false, reason: 'no INTERNAL_WEBHOOK_SECRET' }
+    return checkStandardHead(
+      {
+        id: head.headers['webhook-id'],
+        timestamp: head.headers['webhook-timestamp'],
+        signature: head.headers['webhook-signature'],
+      },
+      now,
+    )
+  },
   verify(req, config, now) {
     if (!config.secret) return { ok: false, reason: 'no INTERNAL_WEBHOOK_SECRET' }
     return verifyStandardWebhook(

@@ -4,6 +4,7 @@ import type { ParseResult, VerifyResult } from '../types.js'
 export const noInbound = {
   body: 'json' as const,
   outboundOnly: true as const,
+  checkHead: (): VerifyResult => ({ ok: false, reason: 'this channel only sends' }),
   verify: (): VerifyResult => ({ ok: false, reason: 'this channel only sends' }),
   parse: (): ParseResult => ({ kind: 'ignored', reason: 'this channel only sends' }),
 }

@@ -18,18 +18,28 @@ export function sign(secret: string, id: string, timestamp: string, body: Buffer
 
 export type StandardHeaders = { id?: string; timestamp?: string; signature?: string }
 
+type Checked = { ok: true } | { ok: false; reason: string }
+
+/** What is known before the body: the id present, the timestamp within five minutes, a signature. */
+export function checkStandardHead(headers: StandardHeaders, now: Date): Checked {
+  const { id, timestamp, signature } = headers
+  if (!id || !timestamp || !signature)
+    return { ok: false, reason: 'missing webhook-id, -timestamp or -signature' }
+  if (id.length > 256) return { ok: false, reason: 'webhook-id too long' }
+  if (!isFresh(timestamp, now)) return { ok: false, reason: 'stale or malformed webhook-timestamp' }
+  return { ok: true }
+}
+
 /** Checks a delivery: the id present, the timestamp within five minutes, one signature matching. */
 export function verifyStandardWebhook(
   secret: string,
   headers: StandardHeaders,
   body: Buffer,
   now: Date,
-): { ok: true } | { ok: false; reason: string } {
-  const { id, timestamp, signature } = headers
-  if (!id || !timestamp || !signature)
-    return { ok: false, reason: 'missing webhook-id, -timestamp or -signature' }
-  if (id.length > 256) return { ok: false, reason: 'webhook-id too long' }
-  if (!isFresh(timestamp, now)) return { ok: false, reason: 'stale or malformed webhook-timestamp' }
+): Checked {
+  const head = checkStandardHead(headers, now)
+  if (!head.ok) return head
+  const { id, timestamp, signature } = headers as Required<StandardHeaders>
   const expected = sign(secret, id, timestamp, body)
   const given = signature.split(' ').filter((s) => s.startsWith('v1,'))
   // Compare every candidate, so the time taken does not tell which one matched.

@@ -27,6 +27,12 @@ export const tawkto = defineAdapter({
       : { config, inbound: { enabled: false, reason: 'set TAWK_WEBHOOK_SECRET' } }
   },
   body: 'json',
+  checkHead(head, config) {
+    if (!config.secret) return { ok: false, reason: 'no TAWK_WEBHOOK_SECRET' }
+    const signature = head.headers['x-tawk-signature']
+    if (!signature) return { ok: false, reason: 'missing signature' }
+    return /^[0-9a-f]{40}$/i.test(signature) ? { ok: true } : { ok: false, reason: 'bad signature' }
+  },
   verify: (req, config) => verifyTawk(req, config),
   parse(req, _config, now) {
     const json = parseJson(req.rawBody)

@@ -122,6 +122,16 @@ export const whatsapp = defineAdapter({
         }
   },
   body: 'json',
+  checkHead(head, config) {
+    if (config.mode !== 'cloud' || !config.appSecret)
+      return { ok: false, reason: 'no WHATSAPP_APP_SECRET' }
+    if (head.method === 'GET') return { ok: true }
+    const signature = head.headers['x-hub-signature-256']
+    if (!signature) return { ok: false, reason: 'missing signature' }
+    return /^sha256=[0-9a-f]{64}$/i.test(signature)
+      ? { ok: true }
+      : { ok: false, reason: 'bad signature' }
+  },
   verify: (req, config) => verifyWhatsApp(req, config),
   parse(req, config, now): ParseResult {
     if (req.method === 'GET')

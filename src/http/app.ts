@@ -14,9 +14,11 @@ export type AppDeps = {
   /** Admission of webhook requests (rate limits, backpressure); see webhookRoute. */
   admit?: WebhookRouteOptions['admit']
   maxInflight?: number
+  maxInflightPerAddress?: number
+  bodyIdleMs?: number
   observe?: WebhookRouteOptions['observe']
-  /** Take client addresses from X-Forwarded-For (behind a reverse proxy). */
-  trustProxy?: boolean
+  /** Reverse proxies in front of the hub (client addresses from X-Forwarded-For). */
+  trustProxy?: number
   /** Extra routers mounted before the error handler (admin API, console). */
   mount?: (app: Express) => void
   /** `GET /metrics`: the exposition, and an optional guard (bearer token) in front of it. */
@@ -35,8 +37,10 @@ export function createApp(deps: AppDeps): RequestListener {
     bodyLimit: deps.bodyLimit,
     ...(deps.admit ? { admit: deps.admit } : {}),
     ...(deps.maxInflight ? { maxInflight: deps.maxInflight } : {}),
+    ...(deps.maxInflightPerAddress ? { maxInflightPerAddress: deps.maxInflightPerAddress } : {}),
+    ...(deps.bodyIdleMs ? { bodyIdleMs: deps.bodyIdleMs } : {}),
     ...(deps.observe ? { observe: deps.observe } : {}),
-    ...(deps.trustProxy ? { trustProxy: true } : {}),
+    ...(deps.trustProxy ? { trustProxy: deps.trustProxy } : {}),
   })
   const app = expressApp(deps)
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -50,7 +54,8 @@ function expressApp(deps: AppDeps): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
-  if (deps.trustProxy) app.set('trust proxy', true)
+  // A number of hops: express then reads X-Forwarded-For from the right, as the webhooks do.
+  if (deps.trustProxy) app.set('trust proxy', deps.trustProxy)
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' })

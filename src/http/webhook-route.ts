@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
-import type { InboundRequest } from '../../adapters/types.js'
-import { type IngestDeps, type IngestResult, ingest } from '../ingest/ingest.js'
+import type { InboundRequest, RequestHead } from '../../adapters/types.js'
+import { type ChannelEntry, type IngestDeps, type IngestResult, ingest } from '../ingest/ingest.js'
 import type { Logger } from '../logger.js'
 import { sha256Hex } from '../normalized-message.js'
 import { readRawBody } from './read-raw-body.js'
@@ -13,7 +13,11 @@ import { readRawBody } from './read-raw-body.js'
 // bare express endpoint costs and a fifth of a whole message's processing. The route keeps
 // express's semantics: the path is matched case-insensitively with an optional trailing
 // slash, the query string is parsed by `node:querystring` (express 5's default), and with
-// TRUST_PROXY the client address is the first entry of X-Forwarded-For.
+// TRUST_PROXY the client address is the X-Forwarded-For entry the proxies added.
+//
+// What can be refused without reading the body is refused first: a disabled channel, a request
+// whose signature header is missing or stale (`checkHead`), a source over its rate, an address
+// that already has its share of requests in flight. A body that stops coming is given up.
 
 export type WebhookRouteOptions = {
   deps: IngestDeps
@@ -27,10 +31,14 @@ export type WebhookRouteOptions = {
   admit?: (channel: string, source: string) => IngestResult | null
   /** Requests handled at once; past this, 503. */
   maxInflight?: number
+  /** Of those, at most this many from one address; past this, 503. */
+  maxInflightPerAddress?: number
+  /** A body whose next piece takes longer than this is given up (the socket is closed). */
+  bodyIdleMs?: number
   /** Told of every answered request (metrics). */
   observe?: (channel: string, outcome: string) => void
-  /** Take the client address from X-Forwarded-For (behind a reverse proxy). */
-  trustProxy?: boolean
+  /** Reverse proxies in front of the hub: the client address is the entry they added. */
+  trustProxy?: number
 }
 
 export const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/i
@@ -47,12 +55,20 @@ export function webhookChannel(url: string): string | null {
   }
 }
 
-/** The address a source is rate-limited by. */
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for']
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim()
-    if (first) return first
+/**
+ * The address a source is rate-limited by. Behind `proxies` reverse proxies, each appends the
+ * address it got the request from to X-Forwarded-For: the client is the entry the outermost
+ * one added, `proxies` from the right. Entries left of it are whatever the client wrote.
+ */
+export function clientAddress(req: IncomingMessage, proxies: number): string {
+  if (proxies > 0) {
+    const header = req.headers['x-forwarded-for']
+    const entries = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
+    const added = entries[entries.length - proxies] ?? entries[0]
+    if (added) return added
   }
   return req.socket.remoteAddress ?? 'unknown'
 }
@@ -187,20 +203,40 @@ function logOutcome(
   log[level]({ ...request(), outcome: result.outcome, ...fields }, message)
 }
 
+/** What ends a request before its body is read, or null to read it. */
+function earlyOutcome(
+  options: WebhookRouteOptions,
+  entry: ChannelEntry,
+  head: RequestHead,
+  channel: string,
+  address: string,
+): IngestResult | null {
+  const { adapter, settings } = entry
+  if (!settings.inbound.enabled)
+    return { outcome: 'channel_disabled', reason: settings.inbound.reason }
+  const checked = adapter.checkHead(head, settings.config, options.deps.clock.now())
+  if (!checked.ok) return { outcome: 'verification_failed', reason: checked.reason }
+  return options.admit?.(channel, address) ?? null
+}
+
 /** `GET|POST /webhooks/:channel`: raw body with a size cap → ingest → one status. */
 export function webhookRoute(options: WebhookRouteOptions) {
   let inflight = 0
   const maxInflight = options.maxInflight ?? Number.POSITIVE_INFINITY
-  const trustProxy = options.trustProxy ?? false
+  const perAddress = options.maxInflightPerAddress ?? Number.POSITIVE_INFINITY
+  const trustProxy = options.trustProxy ?? 0
+  /** Requests in flight per client address (only addresses with some). */
+  const byAddress = new Map<string, number>()
   /** Never rejects: a failure is logged and answered 500 (or the connection closed). */
   return async function webhook(
     req: IncomingMessage,
     res: ServerResponse,
     channel: string,
   ): Promise<void> {
-    if (inflight >= maxInflight) {
-      req.resume()
-      sendOutcome(res, {
+    const address = clientAddress(req, trustProxy)
+    const mine = byAddress.get(address) ?? 0
+    if (inflight >= maxInflight || mine >= perAddress) {
+      refuse(req, res, {
         outcome: 'overloaded',
         retryAfter: 1,
         reason: 'too many requests in progress',
@@ -208,8 +244,9 @@ export function webhookRoute(options: WebhookRouteOptions) {
       return
     }
     inflight++
+    byAddress.set(address, mine + 1)
     try {
-      await handle(req, res, channel)
+      await handle(req, res, channel, address)
     } catch (err) {
       // A bug, not an input: express's error handler did the same for the route before.
       options.logger.error({ err, channel }, 'request failed')
@@ -217,10 +254,25 @@ export function webhookRoute(options: WebhookRouteOptions) {
       else send(res, 500, { error: 'internal_error' })
     } finally {
       inflight--
+      const left = (byAddress.get(address) ?? 1) - 1
+      if (left > 0) byAddress.set(address, left)
+      else byAddress.delete(address)
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, channel: string) {
+  /** Answers without reading the body, and closes the connection after the answer. */
+  function refuse(req: IncomingMessage, res: ServerResponse, result: IngestResult) {
+    req.resume()
+    res.setHeader('connection', 'close')
+    sendOutcome(res, result)
+  }
+
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    channel: string,
+    address: string,
+  ) {
     const requestId = req.headers['x-request-id']
     const log = options.logger
     const request = () => ({
@@ -233,37 +285,39 @@ export function webhookRoute(options: WebhookRouteOptions) {
       send(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, POST' })
       return
     }
-    if (
-      !options.deps.channels.has(channel) ||
-      options.deps.channels.get(channel)?.adapter.outboundOnly
-    ) {
+    const entry = options.deps.channels.get(channel)
+    if (!entry || entry.adapter.outboundOnly) {
       req.resume()
       sendOutcome(res, { outcome: 'unknown_channel' })
       return
     }
-    const turnedAway = options.admit?.(channel, clientAddress(req, trustProxy))
+    const url = req.url ?? ''
+    const queryAt = url.indexOf('?')
+    const head: RequestHead = {
+      method,
+      headers: flatten(req.headers),
+      query: queryAt < 0 ? {} : flatten(parseQuery(url.slice(queryAt + 1))),
+    }
+    // Refused before a byte of the body is read: the channel is off, the request cannot be
+    // authentic, or its source is over its rate.
+    const turnedAway = earlyOutcome(options, entry, head, channel, address)
     if (turnedAway) {
-      req.resume()
       logOutcome(log, request, turnedAway)
       options.observe?.(channel, turnedAway.outcome)
-      sendOutcome(res, turnedAway)
+      refuse(req, res, turnedAway)
       return
     }
     const limit = options.bodyLimit(channel)
-    const raw = await readRawBody(req, limit)
+    const raw = await readRawBody(req, limit, options.bodyIdleMs)
     let result: IngestResult
     if (!raw.ok) {
       if (raw.reason === 'aborted') return
       result = { outcome: 'too_large', limit }
     } else {
-      const url = req.url ?? ''
-      const queryAt = url.indexOf('?')
       const inbound: InboundRequest = {
-        method,
+        ...head,
         rawBody: raw.body,
         rawHash: sha256Hex(raw.body),
-        headers: flatten(req.headers),
-        query: queryAt < 0 ? {} : flatten(parseQuery(url.slice(queryAt + 1))),
       }
       result = await ingest(options.deps, channel, inbound)
     }

@@ -7,6 +7,7 @@ import { triageBacklog } from '../../src/store/triage-queue.js'
 import { deliver, payloads, SECRETS } from '../helpers/deliveries.js'
 import { listeningHubs, testHub } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
+import { chatwootHeaders } from '../helpers/sign.js'
 import { waitFor } from '../helpers/wait.js'
 
 // Overload degrades into answers a sender retries on (429, 503, SMTP 451), never into memory
@@ -77,13 +78,17 @@ describe('limits', () => {
 
   it('answers 503 past WEBHOOK_MAX_INFLIGHT requests in progress', async () => {
     const { t, base, port } = await hubWith({ WEBHOOK_MAX_INFLIGHT: '1' })
-    // A slow sender holds the only slot: headers sent, body still coming.
+    // A slow sender holds the only slot: signed headers sent, body still coming.
+    const slowBody = JSON.stringify(payloads.chatwoot(9, 899, 'hola', contact))
     const slow = request({
       host: '127.0.0.1',
       port,
       method: 'POST',
       path: '/webhooks/chatwoot',
-      headers: { 'content-type': 'application/json', 'content-length': '1000' },
+      headers: {
+        ...chatwootHeaders(slowBody, SECRETS.chatwoot),
+        'content-length': String(Buffer.byteLength(slowBody)),
+      },
     })
     slow.on('error', () => {})
     slow.write('{"event":')

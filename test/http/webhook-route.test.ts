@@ -1,5 +1,6 @@
 import { createServer, type RequestListener } from 'node:http'
 import { describe, expect, it } from 'vitest'
+import { systemClock } from '../../src/clock.js'
 import { createApp } from '../../src/http/app.js'
 import type { IngestDeps } from '../../src/ingest/ingest.js'
 import { createLogger, silentLogger } from '../../src/logger.js'
@@ -22,6 +23,12 @@ function signed(extra: Record<string, string> = {}) {
     body,
     headers: { ...chatwootHeaders(body, SECRETS.chatwoot, { delivery: `wr-${i}` }), ...extra },
   }
+}
+
+/** A channel stand-in whose requests pass every check made before the body. */
+const OPEN_CHANNEL = {
+  adapter: { checkHead: () => ({ ok: true }) },
+  settings: { inbound: { enabled: true } },
 }
 
 /** Serves `listener` on a loopback port until the test ends: the webhook URL. */
@@ -53,24 +60,31 @@ describe('webhook route', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
   })
 
-  it('rate-limits by X-Forwarded-For only behind a trusted proxy', async () => {
+  it('rate-limits by the X-Forwarded-For entry the trusted proxies added', async () => {
     // WEBHOOK_RATE_LIMIT 1: a burst of two per source, then 429.
-    const statuses = async (base: string, addresses: string[]) => {
+    const statuses = async (base: string, headersOf: (i: number) => string) => {
       const out: number[] = []
-      for (const address of addresses) {
-        const { body, headers } = signed({ 'x-forwarded-for': `${address}, 10.0.0.1` })
+      for (let i = 0; i < 4; i++) {
+        const { body, headers } = signed({ 'x-forwarded-for': headersOf(i) })
         out.push(
           (await fetch(`${base}/webhooks/chatwoot`, { method: 'POST', body, headers })).status,
         )
       }
       return out
     }
-    const sources = ['203.0.113.7', '203.0.113.7', '203.0.113.7', '203.0.113.8']
+    // The client writes what it likes on the left (a new address each time, to dodge the
+    // limit); the one proxy appends the address it really got the request from.
+    const real = ['203.0.113.7', '203.0.113.7', '203.0.113.7', '203.0.113.8']
+    const oneHop = (i: number) => `198.51.100.${i}, ${real[i]}`
     const proxied = await hubWith({ WEBHOOK_RATE_LIMIT: '1', TRUST_PROXY: 'true' })
-    expect(await statuses(proxied, sources)).toEqual([200, 200, 429, 200])
+    expect(await statuses(proxied, oneHop)).toEqual([200, 200, 429, 200])
+    // Two proxies: the outer one's entry is second from the right.
+    const twoHops = (i: number) => `198.51.100.${i}, ${real[i]}, 10.0.0.1`
+    const chained = await hubWith({ WEBHOOK_RATE_LIMIT: '1', TRUST_PROXY: '2' })
+    expect(await statuses(chained, twoHops)).toEqual([200, 200, 429, 200])
     // Without TRUST_PROXY the header is the sender's word, and it cannot dodge the limit.
     const direct = await hubWith({ WEBHOOK_RATE_LIMIT: '1' })
-    expect(await statuses(direct, sources)).toEqual([200, 200, 429, 429])
+    expect(await statuses(direct, oneHop)).toEqual([200, 200, 429, 429])
   })
 
   it('logs one line per answered webhook with its request id and channel', async () => {
@@ -81,7 +95,10 @@ describe('webhook route', () => {
     )
     const url = await listening(
       createApp({
-        ingest: { channels: new Map([['chatwoot', { adapter: {} }]]) } as unknown as IngestDeps,
+        ingest: {
+          channels: new Map([['chatwoot', OPEN_CHANNEL]]),
+          clock: systemClock,
+        } as unknown as IngestDeps,
         logger,
         bodyLimit: () => 1024,
         readiness: () => ({ ready: true, checks: {} }),
@@ -110,7 +127,10 @@ describe('webhook route', () => {
   it('answers 500 to a request that fails inside the hub, and keeps serving', async () => {
     let fail = true
     const listener = createApp({
-      ingest: { channels: new Map([['chatwoot', { adapter: {} }]]) } as unknown as IngestDeps,
+      ingest: {
+        channels: new Map([['chatwoot', OPEN_CHANNEL]]),
+        clock: systemClock,
+      } as unknown as IngestDeps,
       logger: silentLogger,
       bodyLimit: () => 1024,
       readiness: () => ({ ready: true, checks: {} }),
