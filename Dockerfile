@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 
+# Node.js 24, an LTS line supported until April 2028 (20 reached its end of life on 2026-04-30).
+# Not 26: better-sqlite3 12, the last release that also runs on the Node 20 of development
+# machines and CI, builds for Node 20 to 25 only.
+
 # --- build: compile TypeScript and the native SQLite driver -------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
@@ -22,7 +26,7 @@ RUN npm run build \
   && npm prune --omit=dev
 
 # --- runtime: only what the hub needs, as a non-root user ----------------------------------
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     PUPPETEER_SKIP_DOWNLOAD=true \
     PORT=3000 \

@@ -1,6 +1,10 @@
 import { z } from 'zod'
 import { describeZodError, parseJson } from '../shared/parse-json.js'
-import { checkStandardHead, verifyStandardWebhook } from '../shared/standard-webhooks.js'
+import {
+  checkStandardHead,
+  verifyStandardWebhook,
+  weakSecret,
+} from '../shared/standard-webhooks.js'
 import { defineAdapter, type InboundRequest, type ParseResult } from '../types.js'
 import { InternalMessage } from './schema.js'
 import { INTERNAL_SEND, type InternalCallback, internalExecutors } from './send.js'
@@ -59,7 +63,13 @@ function normalize(
 export const internal = defineAdapter({
   id: CHANNEL,
   env: {
-    INTERNAL_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    INTERNAL_WEBHOOK_SECRET: z
+      .string()
+      .superRefine((secret, ctx) => {
+        const weak = weakSecret(secret)
+        if (weak) ctx.addIssue({ code: 'custom', message: weak })
+      })
+      .optional(),
     INTERNAL_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   },
   configure(env) {

@@ -5,6 +5,18 @@ import { hmac, isFresh, safeEqual } from './hmac.js'
 // signatures allowed (key rotation). Secrets are "whsec_<base64 key>"; any other string is used
 // as the key's UTF-8 bytes.
 
+/**
+ * Why a secret cannot sign deliveries, or null. A "whsec_" secret must be base64 of at least
+ * 16 bytes: Node decodes what is not base64 to nothing, and a key of no bytes would accept
+ * signatures anyone can compute.
+ */
+export function weakSecret(secret: string): string | null {
+  if (!secret.startsWith('whsec_')) return secret.length >= 16 ? null : 'shorter than 16 characters'
+  const encoded = secret.slice(6)
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return 'whsec_ must be followed by base64'
+  return secretKey(secret).length >= 16 ? null : 'its base64 key decodes to fewer than 16 bytes'
+}
+
 export function secretKey(secret: string): Buffer {
   return secret.startsWith('whsec_')
     ? Buffer.from(secret.slice(6), 'base64')

@@ -6,6 +6,8 @@ import { isNode, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { parseInterval } from '../../sla/business-hours.js'
 import { holidaysFromICal } from '../../sla/ical-holidays.js'
+import { PATTERN_INPUT_LIMIT } from '../match-terms.js'
+import { patternDanger } from './pattern-safety.js'
 import { RULEBOOK_FILES, type RulebookSource } from './schema.js'
 
 /** One problem in a rulebook, located so a person can fix it. */
@@ -137,7 +139,12 @@ function crossCheck(
             new RegExp(pattern)
           } catch (err) {
             at('intents.yaml', [group, id, lang, 'patterns', i], (err as Error).message)
+            return
           }
+          // Patterns read customers' text: one that can backtrack would let a message stall
+          // the hub (a 28-character one took 15 s).
+          const danger = patternDanger(pattern, 'g', PATTERN_INPUT_LIMIT)
+          if (danger) at('intents.yaml', [group, id, lang, 'patterns', i], danger)
         })
       }
     }
