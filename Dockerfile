@@ -51,6 +51,7 @@ COPY package.json ./
 COPY bin ./bin
 COPY rules ./rules
 COPY src/store/migrations ./src/store/migrations
+COPY src/admin/console/assets ./src/admin/console/assets
 # The corpus lives outside data/ (a volume): the model's cache key is the corpus hash.
 COPY data/corpus ./corpus
 COPY --from=build /app/model ./model

@@ -21,7 +21,7 @@ import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
 import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
-import { purgeExpired } from './store/retention.js'
+import { purgeExpired, purgeSessions } from './store/retention.js'
 import { triageBacklog } from './store/triage-queue.js'
 import { deferredClassifier, loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
@@ -158,8 +158,10 @@ export function createHub(options: HubOptions): Hub {
     logger,
     pollMs: 3_600_000,
     runOnce: () => {
-      const purged = purgeExpired(db, clock.now().getTime(), config.retention)
-      if (purged.deliveries + purged.jobs > 0) logger.info(purged, 'expired rows deleted')
+      const at = clock.now().getTime()
+      const purged = { ...purgeExpired(db, at, config.retention), sessions: purgeSessions(db, at) }
+      if (purged.deliveries + purged.jobs + purged.sessions > 0)
+        logger.info(purged, 'expired rows deleted')
       return 'idle'
     },
   })

@@ -1,4 +1,6 @@
+import { lt } from 'drizzle-orm'
 import type { Db } from './db.js'
+import { consoleSessions } from './schema.js'
 
 export type RetentionPolicy = {
   /** Delivery ids kept for dedupe; longer than any sender's retry horizon (Meta: 7 days). */
@@ -58,4 +60,9 @@ export function purgeExpired(
     deliveries: sweep(deliveries, now - policy.deliveriesMs),
     jobs: sweep(jobs, now - policy.jobsMs),
   }
+}
+
+/** Console sessions past their expiry. */
+export function purgeSessions(db: Db, now: number): number {
+  return db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)).run().changes
 }

@@ -302,6 +302,22 @@ export const auditLog = sqliteTable(
   (t) => [index('audit_log_at').on(t.at), index('audit_log_subject').on(t.subject)],
 )
 
+/**
+ * Console sign-ins: one row per session, keyed by a hash of the random value its cookie holds
+ * (the database never holds a usable cookie). Signing out deletes the row.
+ */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    id: text('id').primaryKey(),
+    /** Who signed in, as the audit log names them. */
+    actor: text('actor').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_expires').on(t.expiresAt)],
+)
+
 /** Small durable key/value state for channels (IMAP UIDVALIDITY and last UID, counters). */
 export const channelState = sqliteTable('channel_state', {
   key: text('key').primaryKey(),

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import express, { type Request, type Response, Router } from 'express'
 import { DateTime } from 'luxon'
 import QRCode from 'qrcode'
@@ -12,8 +12,11 @@ import { type IntentClassifier, triage } from '../../triage/triage.js'
 import { monthlyReport, reportCsv } from '../monthly-report.js'
 import type { AdminService } from '../service.js'
 import { HttpError } from '../service.js'
+import { consoleAssets } from './assets.js'
+import { sameOrigin } from './guard.js'
 import { barChart, html, raw, type Safe } from './html.js'
 import { type Lang, t, type Word } from './i18n.js'
+import { consoleSessionStore, loginThrottle, SESSION_MS } from './sessions.js'
 
 export type ConsoleDeps = {
   db: Db
@@ -47,29 +50,6 @@ function cookies(req: Request): Map<string, string> {
 const digest = (value: string) => createHash('sha256').update(value).digest()
 const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b))
 
-const STYLE = `
-:root{--fg:#1d2430;--muted:#667085;--line:#e4e7ec;--accent:#1f6feb;--bg:#f7f8fa;
---vencido:#b42318;--critico:#d9480f;--advertencia:#b7791f;--normal:#2f855a}
-*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
-header{background:#101828;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.2rem 1rem;align-items:center}
-header a{color:#d0d5dd;text-decoration:none}header a.here{color:#fff;font-weight:600}
-header .brand{font-weight:700;color:#fff;margin-right:.5rem}header form{margin-left:auto}
-main{max-width:1100px;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.2rem 0 1rem}
-h2{font-size:1.1rem;margin:1.2rem 0 .5rem}section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;margin-bottom:1rem}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-size:.8rem;color:var(--muted);font-weight:600}.grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(300px,1fr))}
-.muted{color:var(--muted)}.pill{display:inline-block;padding:.05rem .5rem;border-radius:99px;font-size:.8rem;color:#fff}
-.u-vencido{background:var(--vencido)}.u-critico{background:var(--critico)}.u-advertencia{background:var(--advertencia)}.u-normal{background:var(--normal)}
-.t-vencido{color:var(--vencido);font-weight:700}.t-critico{color:var(--critico);font-weight:600}.t-advertencia{color:var(--advertencia)}
-input,select,textarea,button{font:inherit;padding:.35rem .5rem;border:1px solid #d0d5dd;border-radius:6px;max-width:100%}
-button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}label{display:block;margin:.4rem 0 .15rem;font-weight:600}
-textarea{width:100%;min-height:5rem}.msg{border-left:3px solid var(--line);padding:.3rem .7rem;margin:.5rem 0}
-.msg.inbound{border-color:var(--accent)}.flash{background:#ecfdf3;border:1px solid #abefc6;padding:.5rem 1rem;border-radius:6px}
-.error{background:#fef3f2;border-color:#fecdca}pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);padding:.5rem;border-radius:6px}
-.chart{width:100%;max-width:520px}.chart rect{fill:var(--accent)}.chart text{font-size:12px;fill:var(--fg)}
-.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.filters label{margin:0}
-@media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}`
-
 /** "2 h 05 min" / "3 d 4 h". */
 function span(ms: number): string {
   const minutes = Math.floor(Math.abs(ms) / 60_000)
@@ -81,20 +61,34 @@ function span(ms: number): string {
   return `${mins} min`
 }
 
+// No inline script or style: the console's CSS and script are files of its own.
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
 /**
- * The admin console at `/admin`: server-rendered pages (Spanish, or English with ?lang=en), a
- * little script for the SLA timers and the escalation form. It signs in with the admin token
- * (kept as an HttpOnly, SameSite=Strict cookie holding a value derived from it) and does
- * everything through the same admin service as the JSON API.
+ * The admin console at `/admin`: server-rendered pages (Spanish, or English with ?lang=en) and
+ * one small script file. Signing in with the admin token starts a session of its own (a random
+ * value in an HttpOnly, SameSite=Strict cookie; its hash in the database) that signing out
+ * ends; sign-in attempts are throttled per address; every state-changing request must come
+ * from the console's own origin. Everything goes through the same admin service as the JSON API.
  */
 export function adminConsole(deps: ConsoleDeps): Router {
   const router = Router()
   const { db, service } = deps
-  // The cookie holds a MAC of the token, never the token itself.
-  const session = createHmac('sha256', deps.token)
-    .update('centralita console session')
-    .digest('hex')
+  const sessions = consoleSessionStore(db)
+  const throttle = loginThrottle()
+  router.use('/assets', consoleAssets())
   router.use(express.urlencoded({ extended: false, limit: '64kb' }))
+  // A form posted from another origin (another site, or another port of this one) is refused
+  // before anything else, whatever cookie the browser attached.
+  router.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || sameOrigin(req)) return next()
+    res
+      .status(403)
+      .type('text')
+      .set('X-Content-Type-Options', 'nosniff')
+      .send('forbidden: cross-origin request')
+  })
 
   const langOf = (req: Request, res: Response): Lang => {
     const asked = req.query.lang
@@ -127,14 +121,13 @@ export function adminConsole(deps: ConsoleDeps): Router {
       .status(options.status ?? 200)
       .type('html')
       .set('Cache-Control', 'no-store')
-      .set(
-        'Content-Security-Policy',
-        "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-      )
+      .set('Content-Security-Policy', CSP)
+      .set('X-Content-Type-Options', 'nosniff')
       .send(
         html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${options.title} · centralita</title><style>${raw(STYLE)}</style></head><body>
+<title>${options.title} · centralita</title><link rel="stylesheet" href="/admin/assets/console.css">
+<script src="/admin/assets/console.js" defer></script></head><body>
 <header><span class="brand">centralita</span>
 ${
   options.here === 'login'
@@ -163,25 +156,44 @@ ${body}</main></body></html>`.value,
   router.get('/login', (req, res) => loginForm(res, langOf(req, res), 200, 'needLogin'))
   router.post('/login', (req, res) => {
     const lang = langOf(req, res)
+    const address = req.ip ?? 'unknown'
+    const at = deps.clock.now().getTime()
+    const wait = throttle.wait(address, at)
+    if (wait > 0) {
+      res.set('Retry-After', String(wait))
+      return loginForm(res, lang, 429, 'tooManyAttempts')
+    }
     const given = typeof req.body?.token === 'string' ? req.body.token : ''
-    if (!sameSecret(given, deps.token)) return loginForm(res, lang, 401, 'badToken')
+    if (!sameSecret(given, deps.token)) {
+      throttle.failed(address, at)
+      deps.logger.warn({ address }, 'console sign-in refused')
+      return loginForm(res, lang, 401, 'badToken')
+    }
+    throttle.succeeded(address)
+    const token = sessions.start('admin (token)', at)
+    // Secure whenever the browser reached the hub over TLS, also through TRUST_PROXY proxies.
     res.append(
       'Set-Cookie',
-      `${COOKIE}=${session}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=43200${req.secure ? '; Secure' : ''}`,
+      `${COOKIE}=${token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${req.secure ? '; Secure' : ''}`,
     )
     res.redirect(303, '/admin')
   })
-  router.post('/logout', (_req, res) => {
-    res.append('Set-Cookie', `${COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0`)
+  router.post('/logout', (req, res) => {
+    const token = cookies(req).get(COOKIE)
+    if (token) sessions.end(token)
+    res.append(
+      'Set-Cookie',
+      `${COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0${req.secure ? '; Secure' : ''}`,
+    )
     res.redirect(303, '/admin/login')
   })
 
-  // Everything else needs the session cookie (or the bearer token, for scripts).
+  // Everything else needs a session (or the bearer token, for scripts).
   router.use((req, res, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]
     const cookie = cookies(req).get(COOKIE)
-    if ((cookie && sameSecret(cookie, session)) || (bearer && sameSecret(bearer, deps.token)))
-      return next()
+    if (bearer && sameSecret(bearer, deps.token)) return next()
+    if (cookie && sessions.actor(cookie, deps.clock.now().getTime())) return next()
     res.set('WWW-Authenticate', 'Bearer')
     loginForm(res, langOf(req, res), 401, 'needLogin')
   })
@@ -204,11 +216,6 @@ ${body}</main></body></html>`.value,
       left <= 0 ? `${t(lang, 'slaOverdue')} ${span(left)}` : `${t(lang, 'slaLeft')} ${span(left)}`
     }</span>`
   }
-  const timerScript = raw(`<script>
-(function(){function span(ms){var m=Math.floor(Math.abs(ms)/60000),d=Math.floor(m/1440),h=Math.floor(m%1440/60),n=m%60;
-return d>0?d+' d '+h+' h':h>0?h+' h '+String(n).padStart(2,'0')+' min':n+' min'}
-function tick(){document.querySelectorAll('.timer[data-due]').forEach(function(el){var left=+el.dataset.due-Date.now();
-el.textContent=(left<=0?el.dataset.over:el.dataset.left)+' '+span(left)})}setInterval(tick,30000)})();</script>`)
 
   const handle =
     (fn: (req: Request, res: Response, lang: Lang) => unknown) =>
@@ -382,7 +389,7 @@ ${rows.map(
     }</td></tr>`,
 )}</table>`
             : html`<p class="muted">${t(lang, 'none')}</p>`
-        }</section>${timerScript}`,
+        }</section>`,
       )
     }),
   )
@@ -509,7 +516,7 @@ ${ruleHits(explanation?.hits ?? [], lang)}`
           deps.rules.current().source.queues.queues,
         ).map(
           (q) => html`<option ${q === tk.queue ? raw('selected') : ''}>${q}</option>`,
-        )}</select><p><button type="submit">${t(lang, 'assign')}</button></p></form></div></section>${timerScript}`,
+        )}</select><p><button type="submit">${t(lang, 'assign')}</button></p></form></div></section>`,
       )
     }),
   )
@@ -596,7 +603,7 @@ ${ruleHits(explanation?.hits ?? [], lang)}`
 <tr><th>${t(lang, 'complaint')}</th><td>${complaint?.text ?? '—'}</td></tr>
 <tr><th>${t(lang, 'rating')}</th><td>${tk.priority}${tk.satisfaction ? ` · ${tk.satisfaction}/5` : ''}</td></tr>
 <tr><th>${t(lang, 'currentLevel')}</th><td>${tk.level ?? '—'}</td></tr></table></section>
-<section><form method="post" action="/admin/tickets/${tk.id}/escalate" id="escalate-form">
+<section><form method="post" action="/admin/tickets/${tk.id}/escalate" id="escalate-form" data-base-level="${rec.level}">
 <label for="reason">${t(lang, 'reason')}</label><select id="reason" name="reason">${REASONS.map(
           (r) => html`<option value="${r.id}" data-level="${r.level}">${t(lang, r.word)}</option>`,
         )}</select>
@@ -611,10 +618,7 @@ ${ruleHits(explanation?.hits ?? [], lang)}`
         )}</select>
 <p class="muted" id="why">${t(lang, 'recommended')}: ${rec.level} — ${rec.why}</p>
 <label for="notes">${t(lang, 'notesNext')}</label><textarea id="notes" name="notes" maxlength="4000"></textarea>
-<p><button type="submit">${t(lang, 'escalate')}</button></p></form></section>
-<script>(function(){var r=document.getElementById('reason'),l=document.getElementById('level'),order=['L1','L2','L3'],base='${raw(rec.level)}';
-r.addEventListener('change',function(){var want=r.options[r.selectedIndex].dataset.level;
-l.value=order.indexOf(want)>order.indexOf(base)?want:base})})();</script>`,
+<p><button type="submit">${t(lang, 'escalate')}</button></p></form></section>`,
       )
     }),
   )
@@ -662,7 +666,7 @@ l.value=order.indexOf(want)>order.indexOf(base)?want:base})})();</script>`,
                   html`<tr><td><a href="/admin/tickets/${e.ticketId}">${e.ticket}</a></td><td>${e.fromLevel ?? '—'} → ${e.toLevel}</td><td>${e.reason}</td><td>${e.queue}</td><td>${pill(e.urgencia)}</td><td>${timer(e.slaDueAt, lang)}</td></tr>`,
               )}</table>`
             : html`<p class="muted">${t(lang, 'none')}</p>`
-        }</section>${timerScript}`,
+        }</section>`,
       )
     }),
   )
@@ -787,7 +791,7 @@ ${effect.status === 'dead' ? html`<form method="post" action="/admin/dead-letter
           session
             ? html`<p>${t(lang, 'sessionState')}: <strong>${snapshot?.state ?? session.health()}</strong>${snapshot?.lastError ? html` — ${snapshot.lastError}` : ''}</p>
 ${qr ? html`<p>${t(lang, 'scanQr')}</p><div id="qr">${raw(qr)}</div>` : ''}
-${snapshot?.state === 'ready' ? '' : raw('<script>setTimeout(function(){location.reload()},5000)</script>')}`
+${snapshot?.state === 'ready' ? '' : html`<span data-reload-ms="5000"></span>`}`
             : html`<p class="muted">${t(lang, 'notWeb')}</p>`
         }</section>`,
       )

@@ -14,6 +14,10 @@ const WORDS = {
   loginTitle: ['Consola de centralita', 'centralita console'],
   token: ['Token de administración', 'Admin token'],
   badToken: ['Token incorrecto.', 'Wrong token.'],
+  tooManyAttempts: [
+    'Demasiados intentos fallidos desde esta dirección; espere unos minutos.',
+    'Too many failed attempts from this address; wait a few minutes.',
+  ],
   needLogin: ['Inicie sesión con el token de administración.', 'Log in with the admin token.'],
   messagesToday: [
     'Mensajes de hoy por canal e intención',

@@ -1,0 +1,72 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { and, eq, gt } from 'drizzle-orm'
+import type { Db } from '../../store/db.js'
+import { consoleSessions } from '../../store/schema.js'
+
+/** How long a console sign-in lasts. */
+export const SESSION_MS = 12 * 3_600_000
+
+const idOf = (token: string) => createHash('sha256').update(token).digest('hex')
+
+/**
+ * Console sessions, kept in the database: the cookie holds a random value and the database
+ * its hash, so each sign-in is its own session, expires on its own, and ends when its person
+ * signs out.
+ */
+export function consoleSessionStore(db: Db) {
+  return {
+    /** Starts a session for `actor`; the value to put in the cookie. */
+    start(actor: string, now: number): string {
+      const token = randomBytes(32).toString('base64url')
+      db.insert(consoleSessions)
+        .values({ id: idOf(token), actor, createdAt: now, expiresAt: now + SESSION_MS })
+        .run()
+      return token
+    },
+    /** Who the cookie's session belongs to, while it lasts. */
+    actor(token: string, now: number): string | null {
+      const row = db
+        .select({ actor: consoleSessions.actor })
+        .from(consoleSessions)
+        .where(and(eq(consoleSessions.id, idOf(token)), gt(consoleSessions.expiresAt, now)))
+        .get()
+      return row?.actor ?? null
+    },
+    end(token: string): void {
+      db.delete(consoleSessions)
+        .where(eq(consoleSessions.id, idOf(token)))
+        .run()
+    },
+  }
+}
+export type ConsoleSessionStore = ReturnType<typeof consoleSessionStore>
+
+/**
+ * Sign-in attempts per address: after `limit` failures within `windowMs`, further attempts
+ * are refused until the window has passed. A success clears the address's count.
+ */
+export function loginThrottle(limit = 5, windowMs = 15 * 60_000) {
+  const failures = new Map<string, { count: number; since: number }>()
+  return {
+    /** Seconds to wait before trying again, or 0. */
+    wait(address: string, now: number): number {
+      const entry = failures.get(address)
+      if (!entry) return 0
+      if (now - entry.since >= windowMs) {
+        failures.delete(address)
+        return 0
+      }
+      return entry.count >= limit ? Math.ceil((entry.since + windowMs - now) / 1000) : 0
+    },
+    failed(address: string, now: number): void {
+      const entry = failures.get(address)
+      if (!entry || now - entry.since >= windowMs) failures.set(address, { count: 1, since: now })
+      else entry.count++
+      // A flood of addresses cannot grow this without bound.
+      if (failures.size > 10_000) failures.delete(failures.keys().next().value!)
+    },
+    succeeded(address: string): void {
+      failures.delete(address)
+    },
+  }
+}
