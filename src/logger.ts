@@ -43,6 +43,30 @@ export const REDACT_PATHS = [
   'err.cause.response',
 ]
 
+const EMAILS = /[^\s<>"'@,;:()[\]]{1,64}@[^\s<>"'@,;:()[\]]{1,255}\.[a-z]{2,24}/gi
+// "+56 9 1234 5678", "+56912345678", "56912345678": what a phone number looks like in a message.
+const PHONES = /\+\d(?:[ ]?\d){7,14}|\b\d{9,15}\b/g
+
+/**
+ * Error messages written by libraries (an SMTP server's "550 <ana@x.cl>: no such user") can
+ * carry a customer's address; the log never does. Emails and phone numbers become placeholders.
+ */
+export function scrubPersonal(text: string): string {
+  return text.replace(EMAILS, '[email]').replace(PHONES, '[phone]')
+}
+
+/** Errors as pino writes them, with personal data scrubbed from their message and stack. */
+function errorSerializer(err: unknown): unknown {
+  if (typeof err === 'string') return scrubPersonal(err)
+  const serialized = pino.stdSerializers.err(err as Error) as Record<string, unknown>
+  if (!serialized || typeof serialized !== 'object') return serialized
+  const out: Record<string, unknown> = { ...serialized }
+  for (const key of ['message', 'stack', 'response']) {
+    if (typeof out[key] === 'string') out[key] = scrubPersonal(out[key] as string)
+  }
+  return out
+}
+
 export function createLogger(
   options: { level?: string; name?: string } = {},
   destination?: DestinationStream,
@@ -52,6 +76,7 @@ export function createLogger(
       name: options.name ?? 'centralita',
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: errorSerializer },
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -15,6 +15,8 @@ export function imapPoller(options: {
   pollMs: number
   /** How far back a mailbox seen for the first time is read. */
   backfillMs: number
+  /** A message larger than this is not downloaded: its headers are stored, with a note. */
+  maxBytes: number
   deps: SourceDeps
   receive: ReceivedMail
 }): Source {
@@ -67,17 +69,34 @@ export function imapPoller(options: {
         deps.state.set(stateKey, JSON.stringify(position))
       }
       if (box.exists === 0) return
+      // Sizes first: a message over the limit is never downloaded whole.
+      const waiting: { uid: number; size: number }[] = []
       for await (const message of client.fetch(
         `${position.lastUid + 1}:*`,
-        { uid: true, source: true },
+        { uid: true, size: true },
         { uid: true },
       )) {
         // "n:*" always returns the last message, even below n.
-        if (message.uid <= position.lastUid || !message.source) continue
-        const result = await options.receive(message.source)
-        if (result.outcome === 'store_failed')
-          throw new Error('could not store a message; will retry')
-        position = { uidValidity, lastUid: message.uid }
+        if (message.uid > position.lastUid)
+          waiting.push({ uid: message.uid, size: message.size ?? 0 })
+      }
+      for (const { uid, size } of waiting) {
+        const big = size > options.maxBytes
+        const message = await client.fetchOne(
+          String(uid),
+          big ? { uid: true, headers: true } : { uid: true, source: true },
+          { uid: true },
+        )
+        const raw = message ? (big ? message.headers : message.source) : undefined
+        if (raw) {
+          const note = big
+            ? `the message (${Math.round(size / 1024)} KB) is over MIME_BODY_LIMIT: only its headers were fetched`
+            : undefined
+          const result = await options.receive(raw, note)
+          if (result.outcome === 'store_failed')
+            throw new Error('could not store a message; will retry')
+        }
+        position = { uidValidity, lastUid: uid }
         deps.state.set(stateKey, JSON.stringify(position))
       }
     } finally {

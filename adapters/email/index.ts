@@ -45,6 +45,8 @@ export type EmailConfig = {
   /** Shared secret of POST /webhooks/email. */
   webhookSecret: string | null
   maxBytes: number
+  /** SMTP clients connected at once. */
+  smtpMaxClients: number
 }
 
 /** "Centralita <soporte@x.cl>" or "soporte@x.cl". */
@@ -72,6 +74,7 @@ export async function readMail(
   rawHash: string,
   now: Date,
   ownAddresses: readonly string[],
+  note?: string,
 ): Promise<MailOutcome | { kind: 'invalid'; reason: string }> {
   parser ??= import('./parse-pool.js').then((m) => m.mimeParser())
   let mail: ParsedMail
@@ -80,6 +83,7 @@ export async function readMail(
   } catch (err) {
     return { kind: 'invalid', reason: (err as Error).message.slice(0, 200) }
   }
+  if (note) mail = { ...mail, notes: [note, ...mail.notes] }
   return normalizeMail(mail, { rawHash, now, ownAddresses })
 }
 
@@ -104,6 +108,7 @@ export const email = defineAdapter({
     IMAP_BACKFILL_HOURS: z.coerce.number().min(0).default(24),
     EMAIL_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     MIME_BODY_LIMIT: ByteSize.default(25 * 1024 * 1024),
+    SMTP_MAX_CLIENTS: z.coerce.number().int().min(1).default(32),
   },
   configure(env) {
     const config: EmailConfig = {
@@ -122,6 +127,7 @@ export const email = defineAdapter({
         : null,
       webhookSecret: env.EMAIL_WEBHOOK_SECRET ?? null,
       maxBytes: env.MIME_BODY_LIMIT,
+      smtpMaxClients: env.SMTP_MAX_CLIENTS,
     }
     return config.webhookSecret
       ? { config, inbound: { enabled: true } }
@@ -211,13 +217,14 @@ export const email = defineAdapter({
     ])
   },
   sources(config, deps) {
-    const receive = async (raw: Buffer) => {
+    const receive = async (raw: Buffer, note?: string) => {
       const rawHash = sha256Hex(raw)
       const outcome = await readMail(
         raw,
         rawHash,
         deps.now(),
         config.sender ? [config.sender.address] : [],
+        note,
       )
       if (outcome.kind === 'invalid') return { outcome: 'invalid_payload', reason: outcome.reason }
       if (outcome.kind === 'ignored') return { outcome: 'ignored', reason: outcome.reason }
@@ -231,6 +238,7 @@ export const email = defineAdapter({
           (await import('./smtp-receiver.js')).smtpReceiver({
             ...listen,
             maxBytes: config.maxBytes,
+            maxClients: config.smtpMaxClients,
             deps,
             receive,
           }),
@@ -239,7 +247,12 @@ export const email = defineAdapter({
     if (imap)
       sources.push(
         lazySource('imap', async () =>
-          (await import('./imap-poller.js')).imapPoller({ ...imap, deps, receive }),
+          (await import('./imap-poller.js')).imapPoller({
+            ...imap,
+            maxBytes: config.maxBytes,
+            deps,
+            receive,
+          }),
         ),
       )
     return sources
@@ -249,5 +262,9 @@ export const email = defineAdapter({
 /** The email effect for other channels' replies (Tawk.to visitors) and queue mailboxes. */
 export function emailTool(config: EmailConfig) {
   if (!config.smtpUrl || !config.sender) return null
-  return (request: Parameters<typeof emailEffect>[0]) => emailEffect(request)
+  return (request: Parameters<typeof emailEffect>[0]) =>
+    // One recipient, always: an address field that holds a list must not mail the list.
+    z.email().safeParse(request.to).success
+      ? emailEffect(request)
+      : { unavailable: 'the recipient is not one valid email address' }
 }

@@ -7,7 +7,7 @@ import { CHANNEL } from './normalize.js'
 import { EMAIL_SEND, type EmailSender, messageIdFor } from './reply-effect.js'
 
 const Payload = z.object({
-  to: z.string().min(3),
+  to: z.email(),
   title: z.string(),
   text: z.string(),
   /** Set by effects queued before Message-IDs were MACs; newer ones get theirs here. */

@@ -1,7 +1,11 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server'
 import type { Source, SourceDeps } from '../types.js'
 
-export type ReceivedMail = (raw: Buffer) => Promise<{ outcome: string; reason?: string }>
+/** Stores one received message; `note` says what of it was not fetched (kept with it). */
+export type ReceivedMail = (
+  raw: Buffer,
+  note?: string,
+) => Promise<{ outcome: string; reason?: string }>
 
 function smtpError(message: string, responseCode: number): Error {
   return Object.assign(new Error(message), { responseCode })
@@ -16,6 +20,8 @@ export function smtpReceiver(options: {
   port: number
   host: string
   maxBytes: number
+  /** Clients connected at once; more are told 421 (try again in a moment). */
+  maxClients: number
   deps: SourceDeps
   receive: ReceivedMail
 }): Source {
@@ -28,6 +34,9 @@ export function smtpReceiver(options: {
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     size: options.maxBytes,
+    maxClients: options.maxClients,
+    // An idle or slow client lets go of its connection within a minute.
+    socketTimeout: 60_000,
     logger: false,
     onMailFrom(_address, _session, callback) {
       // Behind: a temporary refusal, and the sending server tries again later.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { z } from 'zod'
 import type { AuthorRole, NormalizedMessage } from '../../src/normalized-message.js'
 import { fold } from '../../src/triage/normalize-text.js'
 import type { ParseResult } from '../types.js'
@@ -45,8 +46,14 @@ type Visitor = {
   country?: string | null
 }
 
+/** The visitor's email when it is one address: a form field may hold anything ("a@x, b@y"). */
+function oneAddress(value: string | null | undefined): string | undefined {
+  const email = value?.trim().toLowerCase()
+  return email && z.email().safeParse(email).success ? email : undefined
+}
+
 function contactOf(visitor: Visitor | null | undefined, fallbackId: string) {
-  const email = visitor?.email?.trim().toLowerCase() || undefined
+  const email = oneAddress(visitor?.email)
   // Anonymous visitors get generated names like "V1561719148780935": not a person's name.
   const name = visitor?.name && !/^V\d{6,}$/.test(visitor.name) ? visitor.name : undefined
   return {

@@ -2,7 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Db } from '../store/db.js'
 
 /**
- * The hub's Prometheus metrics (`GET /metrics`, behind the admin token). Counters are fed by the
+ * The hub's Prometheus metrics (`GET /metrics`: behind `METRICS_TOKEN` when it is set, open to
+ * whoever reaches the port otherwise; counts and timings only). Counters are fed by the
  * webhook route, the triage worker, the dispatcher and the SLA clock; the outbox gauges are
  * read from the database at scrape time, so they are right after a restart too.
  */

@@ -104,6 +104,41 @@ describeWithService('dovecot', 'IMAP poller against a real IMAP server', () => {
     await t.hub.stop()
   })
 
+  it('stores a message over MIME_BODY_LIMIT with its headers only, without downloading it', async () => {
+    const temp = tempDir()
+    const big = 'x'.repeat(200 * 1024)
+    await append('big-1', `Adjunto el catálogo.\n\n${big}`)
+    const t = testHub(
+      {
+        IMAP_URL: dovecot.url,
+        IMAP_POLL_SECONDS: '1',
+        IMAP_BACKFILL_HOURS: '24',
+        MIME_BODY_LIMIT: '64kb',
+      },
+      { dir: temp.dir },
+    )
+    try {
+      await t.hub.listen()
+      const row = await waitFor(
+        () =>
+          t.hub.db
+            .select()
+            .from(messages)
+            .all()
+            .find((m) => m.externalId === 'big-1@example.cl'),
+        { timeoutMs: 10_000, what: 'big-1 stored' },
+      )
+      expect(row.subject).toBe('big-1')
+      expect(row.text).toBe('')
+      expect(JSON.parse(row.meta).readNotes).toEqual([
+        expect.stringMatching(/over MIME_BODY_LIMIT: only its headers were fetched/),
+      ])
+    } finally {
+      await t.close()
+      temp.cleanup()
+    }
+  })
+
   it('reports a failing server on /readyz without taking the hub out of service', async () => {
     const t = testHub({
       IMAP_URL: `imap://${dovecot.user}:wrong-password@127.0.0.1:${dovecot.port}/INBOX`,

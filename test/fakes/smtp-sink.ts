@@ -16,7 +16,7 @@ export type SunkMail = {
  */
 export async function startSmtpSink() {
   const received: SunkMail[] = []
-  const faults: { code: number; times: number }[] = []
+  const faults: { code: number; times: number; message: string }[] = []
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -28,7 +28,12 @@ export async function startSmtpSink() {
         const fault = faults.find((f) => f.times > 0)
         if (fault) {
           fault.times--
-          callback(Object.assign(new Error(`injected ${fault.code}`), { responseCode: fault.code }))
+          const to = session.envelope.rcptTo.map((r) => r.address).join(', ')
+          callback(
+            Object.assign(new Error(fault.message.replace('{to}', to)), {
+              responseCode: fault.code,
+            }),
+          )
           return
         }
         const raw = Buffer.concat(chunks)
@@ -58,8 +63,12 @@ export async function startSmtpSink() {
   return {
     url: `smtp://127.0.0.1:${port}?tls=off`,
     received,
-    /** Answer the next `times` messages with SMTP `code` (4xx temporary, 5xx permanent). */
-    fail: (code: number, times = 1) => faults.push({ code, times }),
+    /**
+     * Answer the next `times` messages with SMTP `code` (4xx temporary, 5xx permanent) and
+     * `message` ({to} stands for the recipients, as real servers name them).
+     */
+    fail: (code: number, times = 1, message = `injected ${code}`) =>
+      faults.push({ code, times, message }),
     to: (address: string) => received.filter((m) => m.envelope.to.includes(address)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
