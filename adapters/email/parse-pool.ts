@@ -44,7 +44,6 @@ export function mimeParser(options: { timeoutMs?: number } = {}): MimeParser {
     const w = startThread(import.meta.url, 'mime-thread', {
       resourceLimits: { maxOldGenerationSizeMb: 256 },
     })
-    w.unref()
     w.on('message', (answer: MimeAnswer) => {
       waiting.get(answer.id)?.(answer)
       waiting.delete(answer.id)
@@ -56,6 +55,9 @@ export function mimeParser(options: { timeoutMs?: number } = {}): MimeParser {
     }
     w.on('error', gone)
     w.on('exit', () => gone(new Error('the MIME thread exited')))
+    // After the listeners: adding a 'message' listener refs the thread's port again, and an
+    // idle thread must not keep the process (`centralita dry-run`) alive.
+    w.unref()
     worker = w
     return w
   }

@@ -110,7 +110,16 @@ describe('webhook admission before the body', () => {
     // A request line, and then nothing.
     const socket = connect(port, '127.0.0.1')
     socket.on('error', () => {})
+    const answered = new Promise<string>((resolve) => {
+      let got = ''
+      socket.on('data', (chunk: Buffer) => {
+        got += chunk.toString()
+      })
+      socket.on('end', () => resolve(got))
+      socket.on('close', () => resolve(got))
+    })
     socket.write('POST /webhooks/chatwoot HTTP/1.1\r\nHost: x\r\n')
-    await within(new Promise((resolve) => socket.on('close', resolve)), 4000)
+    expect(await within(answered, 6000)).toMatch(/^HTTP\/1\.1 408 /)
+    socket.destroy()
   })
 })
