@@ -55,7 +55,7 @@ describe('the reply caps', () => {
   const quiet: ReplyHistory = {
     automaticToConversation: 0,
     automaticToRecipient: 0,
-    onceADay: new Set(),
+    onceADay: () => new Set(),
     lastAgentReplyAt: null,
   }
   const plan = (decision: Decision, history: () => ReplyHistory) =>

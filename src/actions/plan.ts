@@ -15,8 +15,11 @@ export type ReplyHistory = {
   automaticToConversation: number
   /** Automatic messages to this recipient (any conversation) within the window. */
   automaticToRecipient: number
-  /** The once-a-day replies (out-of-hours notice, welcome) this conversation got within their period. */
-  onceADay: ReadonlySet<'out_of_hours' | 'welcome'>
+  /**
+   * The once-a-day replies (out-of-hours notice, welcome) this conversation got within their
+   * period: asked only for a decision whose reply is one of them.
+   */
+  onceADay: () => ReadonlySet<'out_of_hours' | 'welcome'>
   /** When a person last answered in the conversation (unix ms), if ever. */
   lastAgentReplyAt: number | null
 }
@@ -86,6 +89,14 @@ export function replyText(input: PlanInput): string | null {
   return template ? renderTemplate(template[lang], vars) : null
 }
 
+/** Whether the decision's reply has its words: an FAQ answer, or the reply's template. */
+function hasWords(input: PlanInput): boolean {
+  const reply = input.decision.reply
+  if (!reply) return false
+  if (reply.kind === 'faq') return input.rulebook.faq.answers.has(reply.faqId)
+  return input.rulebook.source.templates.templates[reply.kind] !== undefined
+}
+
 /** The address automatic-reply caps count against: who the customer is, across channels. */
 export function recipientOf(subject: TriageSubject): string {
   const { contact, message } = subject
@@ -108,10 +119,10 @@ function capped(input: PlanInput): string | null {
   ) {
     return 'a person answered this conversation moments ago'
   }
-  if (decision.reply?.kind === 'out_of_hours' && history.onceADay.has('out_of_hours')) {
+  if (decision.reply?.kind === 'out_of_hours' && history.onceADay().has('out_of_hours')) {
     return 'the out-of-hours notice already went to this conversation today'
   }
-  if (decision.reply?.kind === 'welcome' && history.onceADay.has('welcome')) {
+  if (decision.reply?.kind === 'welcome' && history.onceADay().has('welcome')) {
     return 'the welcome already went to this conversation today'
   }
   if (history.automaticToConversation >= caps.per_conversation) {
@@ -166,11 +177,15 @@ export function replyRequest(
 }
 
 /** The decision's automatic reply as an effect, or why it cannot go out now. */
-function replyEffect(input: PlanInput): Effect | { unavailable: string } | null {
+function replyEffect(
+  input: PlanInput,
+  /** Only whether it can go out: the words are not rendered, only looked for. */
+  checkOnly = false,
+): Effect | { unavailable: string } | null {
   const { decision, subject, channels, tools } = input
   const { message, conversation } = subject
   if (!decision.reply) return null
-  const text = replyText(input)
+  const text = checkOnly ? (hasWords(input) ? '…' : null) : replyText(input)
   const entry = channels.get(message.channel)
   const blocked = message.automated
     ? 'the message was sent by a machine'
@@ -205,7 +220,7 @@ function replyEffect(input: PlanInput): Effect | { unavailable: string } | null 
  * given does not change the answer.
  */
 export function checkReply(input: PlanInput): { ok: true } | { ok: false; reason: string } | null {
-  const planned = replyEffect(input)
+  const planned = replyEffect(input, true)
   if (planned === null) return null
   return 'unavailable' in planned ? { ok: false, reason: planned.unavailable } : { ok: true }
 }

@@ -120,7 +120,11 @@ export async function dryRun(options: {
     return {
       message: message.externalId,
       triaged: true,
-      decision: { ...final, reply: plan.replySent },
+      decision: {
+        ...final,
+        reply: plan.replySent,
+        explanation: { ...final.explanation, outcome: settled.outcome },
+      },
       actions: {
         ticket: final.ticket,
         queue: final.queue,

@@ -23,8 +23,9 @@ export type SettleInput = {
 }
 
 /**
- * The decision as it will be carried out, how the message ends, and notes for the people who
- * read the decision (why an automatic answer did not go out).
+ * The decision as it will be carried out, how the message ends (recorded with it, as
+ * `explanation.outcome`), and notes for the people who read the decision (why an automatic
+ * answer did not go out).
  */
 export type Settled = { decision: Decision; outcome: Outcome; notes: string[] }
 
@@ -44,11 +45,7 @@ export function settle(input: SettleInput): Settled {
   const answers = reply?.ok === true
   const withoutReply = answers ? decision : { ...decision, reply: null }
   const notes = reply && !reply.ok ? [`no automatic reply: ${reply.reason}`] : []
-  const kept = (outcome: Outcome): Settled => ({
-    decision: withExplanation(withoutReply, outcome),
-    outcome,
-    notes,
-  })
+  const kept = (outcome: Outcome): Settled => ({ decision: withoutReply, outcome, notes })
   const unanswered =
     reply && !reply.ok
       ? `the automatic answer cannot go out (${reply.reason})`
@@ -65,7 +62,7 @@ export function settle(input: SettleInput): Settled {
       branch: 'person',
       reason: `${reason}; the queue is told nowhere outside the hub, so a ticket puts the conversation in the console's queue`,
     }
-    return { decision: withExplanation(ticketed, outcome), outcome, notes }
+    return { decision: ticketed, outcome, notes }
   }
   if (answers && decision.reply) {
     return kept({ branch: 'answer', reason: `automatic ${decision.reply.kind} answer` })
@@ -87,7 +84,7 @@ export function settle(input: SettleInput): Settled {
     branch: 'person',
     reason: `${unanswered ?? 'nothing answers it and no rule gives it to anyone'}: handed to queue ${queue}`,
   }
-  return { decision: withExplanation(handed, outcome), outcome, notes }
+  return { decision: handed, outcome, notes }
 }
 
 function personOf(
@@ -106,10 +103,6 @@ function personOf(
   if (openCase) parts.push(`open case ${openCase.number} (queue ${openCase.queue})`)
   if (parts.length === 0) return null
   return { reason: `handed to ${parts.join(', ')}`, ...found }
-}
-
-function withExplanation(decision: Decision, outcome: Outcome): Decision {
-  return { ...decision, explanation: { ...decision.explanation, outcome } }
 }
 
 /**

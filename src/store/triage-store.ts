@@ -305,21 +305,23 @@ export function onceADayReplies(
   conversationId: number,
   since: number,
 ): ReadonlySet<OnceADayReply> {
-  const kinds = onceADayQuery(db).all({ conversationId, since })
-  return new Set(kinds.map((row) => row.kind as OnceADayReply))
+  const [outOfHours, welcome] = onceADayQuery(db).get({ conversationId, since }) as [number, number]
+  if (!outOfHours && !welcome) return NONE
+  const kinds = new Set<OnceADayReply>()
+  if (outOfHours) kinds.add('out_of_hours')
+  if (welcome) kinds.add('welcome')
+  return kinds
 }
 
-const onceADayQuery = prepared((db) =>
-  db
-    .selectDistinct({ kind: triageDecisions.replyKind })
-    .from(triageDecisions)
-    .where(
-      and(
-        eq(triageDecisions.conversationId, sql.placeholder('conversationId')),
-        gte(triageDecisions.createdAt, sql.placeholder('since')),
-        // Written out, not bound, to match the partial index triage_decisions_once_a_day.
-        sql`${triageDecisions.replyKind} in ('out_of_hours', 'welcome')`,
-      ),
-    )
-    .prepare(),
-)
+const NONE: ReadonlySet<OnceADayReply> = new Set()
+
+const onceADayQuery = prepared((db) => {
+  // One probe of the partial index per kind: its own condition is written out in each, so
+  // SQLite uses it.
+  const probe = (kind: OnceADayReply) =>
+    `exists (select 1 from triage_decisions where conversation_id = @conversationId
+       and created_at >= @since and reply_kind in ('out_of_hours', 'welcome') and reply_kind = '${kind}')`
+  return connectionOf(db)
+    .prepare(`select ${probe('out_of_hours')}, ${probe('welcome')}`)
+    .raw(true)
+})

@@ -577,8 +577,9 @@ function sensitivity(
   if (signals.size > 0) return `signals ${[...signals].join(', ')}`
   for (const candidate of NO_AUTO_REPLY) {
     if (!((ruleScores.get(candidate) ?? 0) > 0)) continue
-    const signs = hits.filter((h) => h.group === 'intent' && h.target === candidate && !h.vetoed)
-    if (!faqTopic || signs.some((h) => !withinTopic(h, faqTopic)))
+    if (!faqTopic) return `rules found signs of ${candidate}`
+    const sign = (h: Hit) => h.group === 'intent' && h.target === candidate && !h.vetoed
+    if (hits.some((h) => sign(h) && !withinTopic(h, faqTopic)))
       return `rules found signs of ${candidate}`
   }
   const chance = combined

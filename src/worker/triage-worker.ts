@@ -98,11 +98,8 @@ function replyHistory(
       { recipient: recipientOf(subject) },
       since,
     ),
-    onceADay: onceADayReplies(
-      deps.db,
-      subject.conversation.id,
-      now.getTime() - caps.out_of_hours_every,
-    ),
+    onceADay: () =>
+      onceADayReplies(deps.db, subject.conversation.id, now.getTime() - caps.out_of_hours_every),
     lastAgentReplyAt: subject.conversation.lastAgentReplyAt,
   }
 }
@@ -347,6 +344,7 @@ export function triageMessage(
       reply: planned.replySent,
       explanation: {
         ...decision.explanation,
+        outcome: settled.outcome,
         reasons: [
           ...decision.explanation.reasons,
           ...(escalation?.notes ?? []),

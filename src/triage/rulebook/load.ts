@@ -7,7 +7,7 @@ import type { z } from 'zod'
 import { parseInterval } from '../../sla/business-hours.js'
 import { holidaysFromICal } from '../../sla/ical-holidays.js'
 import { PATTERN_INPUT_LIMIT } from '../match-terms.js'
-import { patternDanger } from './pattern-safety.js'
+import { patternDangers } from './pattern-safety.js'
 import { RULEBOOK_FILES, type RulebookSource } from './schema.js'
 
 /** One problem in a rulebook, located so a person can fix it. */
@@ -130,25 +130,31 @@ function crossCheck(
       at('priorities.yaml', ['priorities'], `priority "${priority}" is required`)
     }
   }
+  const compiled: { source: string; path: PropertyKey[] }[] = []
   for (const group of ['intents', 'signals', 'acts'] as const) {
     for (const [id, target] of Object.entries(source.intents[group])) {
       for (const lang of ['es', 'en'] as const) {
         target?.[lang].patterns.forEach((entry, i) => {
           const pattern = typeof entry === 'string' ? entry : entry.term
+          const path = [group, id, lang, 'patterns', i]
           try {
             new RegExp(pattern)
+            compiled.push({ source: pattern, path })
           } catch (err) {
-            at('intents.yaml', [group, id, lang, 'patterns', i], (err as Error).message)
-            return
+            at('intents.yaml', path, (err as Error).message)
           }
-          // Patterns read customers' text: one that can backtrack would let a message stall
-          // the hub (a 28-character one took 15 s).
-          const danger = patternDanger(pattern, 'g', PATTERN_INPUT_LIMIT)
-          if (danger) at('intents.yaml', [group, id, lang, 'patterns', i], danger)
         })
       }
     }
   }
+  // Patterns read customers' text: one that can backtrack would let a message stall the hub
+  // (a 28-character one took 15 s on a message).
+  const dangers = patternDangers(
+    compiled.map((p) => ({ source: p.source, flags: 'g', limit: PATTERN_INPUT_LIMIT })),
+  )
+  compiled.forEach((p, i) => {
+    if (dangers[i]) at('intents.yaml', p.path, dangers[i])
+  })
 }
 
 function checkCalendars(

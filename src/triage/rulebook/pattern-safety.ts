@@ -1,46 +1,48 @@
-import { checkSync } from 'recheck'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { PatternQuestion } from './pattern-verdict.js'
 
 /**
- * Why a regular expression could take too long on untrusted text, or null when it cannot.
- * recheck's automaton checker proves a pattern free of super-linear backtracking, or gives an
- * attack string: an exponential one is refused outright; a polynomial one is refused when its
- * attack, as long as the longest text the pattern ever reads (`limit`), takes over 100 ms.
+ * Why each of `patterns` could take too long on untrusted text, or null for each that cannot
+ * (`pattern-verdict.ts`). The check runs in a child process (`pattern-check-process.ts`), so
+ * the hub never loads recheck; verdicts are kept for the process, so a reloaded rulebook only
+ * checks patterns it has not seen.
  */
-export function patternDanger(source: string, flags: string, limit: number): string | null {
-  const known = verdicts.get(`${flags}/${limit}/${source}`)
-  if (known !== undefined) return known
-  const verdict = judge(source, flags.replace('g', ''), limit)
-  verdicts.set(`${flags}/${limit}/${source}`, verdict)
-  return verdict
+export function patternDangers(patterns: readonly PatternQuestion[]): (string | null)[] {
+  const keyOf = (p: PatternQuestion) => `${p.flags}/${p.limit}/${p.source}`
+  const unknown = patterns.filter((p) => !verdicts.has(keyOf(p)))
+  if (unknown.length > 0) {
+    const answers = checkInChild(unknown)
+    unknown.forEach((p, i) => {
+      verdicts.set(keyOf(p), answers[i] ?? null)
+    })
+  }
+  return patterns.map((p) => verdicts.get(keyOf(p)) ?? null)
 }
 
 /**
- * Verdicts for the process: a reloaded rulebook re-checks only patterns it has not seen. Kept
- * on the global object so that reloading this module (a test runner's module isolation)
- * does not pay recheck's first, slow run again.
+ * Verdicts for the process, kept on the global object so that loading this module again (a
+ * test runner's module isolation) does not check again.
  */
 const VERDICTS = Symbol.for('centralita.patternVerdicts')
 const shared = globalThis as { [VERDICTS]?: Map<string, string | null> }
 shared[VERDICTS] ??= new Map()
 const verdicts = shared[VERDICTS]
 
-function judge(source: string, flags: string, limit: number): string | null {
-  const result = checkSync(source, flags, { checker: 'automaton', timeout: 5000 })
-  if (result.status === 'safe') return null
-  if (result.status === 'unknown')
-    return `could not be checked for slow matching (${result.error.kind})`
-  if (result.complexity.type === 'exponential') {
-    return `can take exponential time (backtracking), e.g. on "${result.attack.string.slice(0, 40)}…"`
+function checkInChild(patterns: readonly PatternQuestion[]): (string | null)[] {
+  // The built hub runs the compiled script; from the TypeScript sources, tsx runs it.
+  const fromSource = import.meta.url.endsWith('.ts')
+  const script = fileURLToPath(
+    new URL(`./pattern-check-process.${fromSource ? 'ts' : 'js'}`, import.meta.url),
+  )
+  const child = spawnSync(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), script], {
+    input: JSON.stringify(patterns),
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
+  if (child.status !== 0) {
+    const why = child.error?.message ?? child.stderr.trim().split('\n').at(-1) ?? 'no answer'
+    return patterns.map(() => `could not be checked for slow matching (${why})`)
   }
-  const { pumps, suffix } = result.attack
-  const fixed = pumps.reduce((n, p) => n + p.prefix.length, 0) + suffix.length
-  const per = pumps.reduce((n, p) => n + p.pump.length, 0)
-  const times = Math.max(1, Math.floor((limit - fixed) / Math.max(1, per)))
-  const attack = pumps.map((p) => p.prefix + p.pump.repeat(times)).join('') + suffix
-  const started = performance.now()
-  new RegExp(source, flags).test(attack)
-  const took = performance.now() - started
-  return took > 100
-    ? `takes ${Math.round(took)} ms on ${attack.length} characters (polynomial backtracking)`
-    : null
+  return JSON.parse(child.stdout) as (string | null)[]
 }
