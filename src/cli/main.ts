@@ -14,6 +14,7 @@ import { ConfigError } from '../errors.js'
 import { createLogger, silentLogger } from '../logger.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
+import { evaluateDevSets, formatDevReports } from '../triage/evaluate-dev.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
 import { formatIssues, loadRulebookSource } from '../triage/rulebook/load.js'
 import { classifyStream } from './classify.js'
@@ -90,11 +91,28 @@ export async function main(argv: string[]): Promise<void> {
     .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
     .option('--corpus <dir>', 'corpus directory', process.env.CORPUS_DIR ?? 'data/corpus')
     .option('--validation <dir>', 'independent validation set', 'data/validation')
+    .option('--dev <dir>', 'development sets of text the classifier never trained on', 'data/dev')
     .option('--misses', 'list every held-out message the triage got wrong')
-    .action((opts: { rules: string; corpus: string; validation: string; misses?: boolean }) => {
-      const result = evaluateCorpus(opts.corpus, loadRulebook(opts.rules), opts.validation)
-      out(formatCorpusEvaluation(result, Boolean(opts.misses)))
-    })
+    .action(
+      (opts: {
+        rules: string
+        corpus: string
+        validation: string
+        dev: string
+        misses?: boolean
+      }) => {
+        const rulebook = loadRulebook(opts.rules)
+        const result = evaluateCorpus(opts.corpus, rulebook, opts.validation)
+        out(formatCorpusEvaluation(result, Boolean(opts.misses)))
+        // The development sets are read by the classifier the hub runs (trained on the whole
+        // corpus): none of their text is in it. Only counts are shown, never the texts: the
+        // rules are not to be tuned message by message to them.
+        const config = loadConfig(process.env, ADAPTERS)
+        const classifier = loadClassifier(config.classifier, silentLogger)
+        out('')
+        out(formatDevReports(evaluateDevSets(opts.dev, rulebook, classifier), true))
+      },
+    )
 
   const dlq = program
     .command('dlq')
