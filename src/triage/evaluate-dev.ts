@@ -19,7 +19,16 @@ export type DevReport =
       kind: 'labelled'
       rows: number
       accuracy: number
-      l3: { recall: number; expected: number; falseAlarms: number; without: number }
+      l3: {
+        recall: number
+        expected: number
+        falseAlarms: number
+        without: number
+        /** Per signal: found / expected (the message got that very signal). */
+        bySignal: Record<string, [number, number]>
+        /** Per signal: messages without any L3 label that got it. */
+        falseBySignal: Record<string, number>
+      }
       complaintVsNot: number
       answeredSensitive: number
       confusions: Record<string, number>
@@ -95,6 +104,8 @@ export function evaluateDevSets(
     let falseAlarms = 0
     let answeredSensitive = 0
     const confusions: Record<string, number> = {}
+    const bySignal: Record<string, [number, number]> = {}
+    const falseBySignal: Record<string, number> = {}
     // Complaint vs not: true/false positives and negatives of "is a grievance".
     const cell = { tp: 0, fn: 0, tn: 0, fp: 0 }
     rows.forEach((row, i) => {
@@ -105,12 +116,21 @@ export function evaluateDevSets(
         confusions[key] = (confusions[key] ?? 0) + 1
       }
       const isL3 = d.level === 'L3'
+      for (const signal of row.signals ?? []) {
+        const entry = bySignal[signal] ?? [0, 0]
+        bySignal[signal] = entry
+        entry[1]++
+        if (d.signals.includes(signal)) entry[0]++
+      }
       if ((row.signals ?? []).length > 0) {
         l3Expected++
         if (isL3) l3Found++
       } else {
         without++
         if (isL3) falseAlarms++
+        for (const signal of d.signals)
+          if (signal !== 'repeat_complainer')
+            falseBySignal[signal] = (falseBySignal[signal] ?? 0) + 1
       }
       const expected = GRIEVANCE.includes(row.intent!)
       const predicted = GRIEVANCE.includes(d.intent)
@@ -130,6 +150,8 @@ export function evaluateDevSets(
         expected: l3Expected,
         falseAlarms: ratio(falseAlarms, without),
         without,
+        bySignal,
+        falseBySignal,
       },
       complaintVsNot: (ratio(cell.tp, cell.tp + cell.fn) + ratio(cell.tn, cell.tn + cell.fp)) / 2,
       answeredSensitive,
@@ -156,6 +178,14 @@ export function formatDevReports(reports: readonly DevReport[], showConfusions: 
       lines.push(
         `${r.set} (${r.rows}): accuracy ${pct(r.accuracy)}, L3 recall ${pct(r.l3.recall)} (${r.l3.expected}), L3 false alarms ${pct(r.l3.falseAlarms)} (${r.l3.without}), complaint vs not balanced accuracy ${r.complaintVsNot.toFixed(2)}, grievances answered automatically ${r.answeredSensitive}`,
       )
+      const signals = Object.entries(r.l3.bySignal)
+        .map(([s, [found, all]]) => `${s} ${found}/${all}`)
+        .join(', ')
+      if (signals) lines.push(`  L3 signals found: ${signals}`)
+      const alarms = Object.entries(r.l3.falseBySignal)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ')
+      if (alarms) lines.push(`  false alarms by signal: ${alarms}`)
       if (showConfusions) {
         const top = Object.entries(r.confusions)
           .sort((a, b) => b[1] - a[1])

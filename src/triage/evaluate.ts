@@ -25,6 +25,8 @@ export type Evaluation = {
   signals: { signal: SignalId; recall: number; support: number; falsePositives: number }[]
   /** Recall over every expected L3 signal occurrence. */
   l3Recall: number
+  /** Messages with no L3 signal expected that got one, over all such messages. */
+  l3FalseAlarms: number
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
@@ -77,6 +79,14 @@ export function evaluate(predictions: readonly Prediction[]): Evaluation {
     confusion,
     signals,
     l3Recall: ratio(l3Found, l3Expected),
+    l3FalseAlarms: ratio(
+      predictions.filter(
+        (p) =>
+          p.expectedSignals.length === 0 &&
+          p.predictedSignals.some((s) => (SIGNALS as readonly string[]).includes(s)),
+      ).length,
+      predictions.filter((p) => p.expectedSignals.length === 0).length,
+    ),
   }
 }
 
@@ -114,5 +124,6 @@ export function formatEvaluation(title: string, e: Evaluation): string {
     )
   }
   lines.push(`L3-signal recall (all): ${pct(e.l3Recall)}`)
+  lines.push(`L3 false alarms (messages without L3 that got a signal): ${pct(e.l3FalseAlarms)}`)
   return lines.join('\n')
 }

@@ -11,7 +11,7 @@ import type { MatchTarget, Weighted } from './rulebook/schema.js'
 
 export type Lang = 'es' | 'en'
 export type TargetGroup = 'intent' | 'signal' | 'act'
-export type HitKind = 'keyword' | 'word' | 'phrase' | 'pattern' | 'together'
+export type HitKind = 'keyword' | 'word' | 'phrase' | 'pattern' | 'together' | 'mention'
 
 /** One rule term that matched, with where and why; vetoed hits are kept for the explanation. */
 export type Hit = {

@@ -55,3 +55,22 @@ export function negativeWords(tokens: readonly Token[]): string[] {
   }
   return out
 }
+
+/** Valence at or above which a word is praise or thanks ("excelente", "love", "gracias" is 2). */
+const POSITIVE = 3
+
+/**
+ * The strongly positive words of a message (AFINN valence +3 or more, not negated): praise,
+ * delight. With no grievance in the message, they are evidence that it is not one.
+ */
+export function positiveWords(tokens: readonly Token[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    const value = valence(tokens[i]!, VALENCE)
+    if (value === undefined || value < POSITIVE) continue
+    const before = tokens[i - 1]
+    if (before && before.clause === tokens[i]!.clause && NEGATORS.has(before.word)) continue
+    out.push(tokens[i]!.word)
+  }
+  return out
+}

@@ -3,7 +3,7 @@ import { detectLanguage, type LanguageGuess } from './detect-language.js'
 import { extractAmounts, largestAmount } from './entities.js'
 import { bestFaq, type FaqMatch, type FaqVocabulary } from './faq-answerer.js'
 import { type Hit, matchTerms, scoreHits } from './match-terms.js'
-import { negativeWords } from './negativity.js'
+import { negativeWords, positiveWords } from './negativity.js'
 import { normalizeText, type Token } from './normalize-text.js'
 import type { Rulebook } from './rulebook/compile.js'
 import { INTENTS, SIGNALS } from './rulebook/ids.js'
@@ -18,6 +18,7 @@ import type {
   SignalId,
   TicketType,
 } from './rulebook/schema.js'
+import { readSocialText } from './social-text.js'
 import { STOPWORDS } from './stopwords.js'
 
 /** What the triage knows about the message's situation (from the store and calendars). */
@@ -53,6 +54,8 @@ export interface IntentClassifier {
   scores(tokens: readonly Token[], language: 'es' | 'en'): Map<IntentId, number>
   /** Probability of each L3 signal, for a message already taken to be a complaint. */
   signalScores?(tokens: readonly Token[], language: 'es' | 'en'): Map<SignalId, number>
+  /** The share of the message's content words the model knows (see `knownShare`). */
+  knownShare?(tokens: readonly Token[], language: 'es' | 'en'): number
 }
 
 export type DecisionSignal = SignalId | 'repeat_complainer'
@@ -126,16 +129,25 @@ const OTHER_FLOOR = 0.5
 /** Messages of at most this many words are held to a higher bar before they get an intent. */
 const SHORT = 6
 const SHORT_FLOOR = 0.7
+/**
+ * Share of a message's content words the classifier must know for its scores to decide an
+ * intent without any rule's help.
+ */
+const KNOWN_FLOOR = 0.5
 /** Rule weight of a perfect match with a knowledge-base question. */
 const FAQ_EVIDENCE = 2
 /** Rule weight of each strongly negative word (at most two) as evidence of a complaint. */
 const NEGATIVE_EVIDENCE = 0.5
+/** Rule weight of each strongly positive word (at most two) as evidence of chatter ("other"). */
+const POSITIVE_EVIDENCE = 0.5
 /**
  * Similarity from which a knowledge-base match counts as evidence of an FAQ. It is weak
  * evidence (a complaint about the opening hours resembles the question about them), which
  * is why it weighs at most two rule points and the sensitivity guard still applies.
  */
 const FAQ_EVIDENCE_SIMILARITY = 0.5
+/** Rule score at which a signal stands on its own (weaker terms need a grievance around them). */
+const SIGNAL_BAR = 1
 /** Combined probability of complaint + legal + payment from which no automatic reply is sent. */
 const SENSITIVE_CHANCE = 0.1
 // Intents that are never answered automatically, whatever a rule says.
@@ -222,6 +234,8 @@ export type TextAnalysis = {
   guess: LanguageGuess
   hits: Hit[]
   tokenCount: number
+  /** The share of the message's content words the classifier knows (1 without one). */
+  known: number
   ruleScores: Map<string, number>
   /** Signals the rules (and, past its bar, the classifier) found. */
   signals: SignalId[]
@@ -243,7 +257,12 @@ export type TextInput = Pick<TriageInput, 'text' | 'subject' | 'language'>
 
 /** The part of a rulebook that the text analysis reads. */
 export type TextRules = Pick<Rulebook, 'version' | 'terms' | 'faq'> & {
-  source: { settings: Pick<RulebookSource['settings'], 'default_language' | 'l3_classifier'> }
+  source: {
+    settings: Pick<
+      RulebookSource['settings'],
+      'default_language' | 'l3_classifier' | 'news_outlets'
+    >
+  }
 }
 
 export function analyzeText(
@@ -254,22 +273,38 @@ export function analyzeText(
   const settings = rulebook.source.settings
   // What decides a message is in its first lines; a pasted log or a huge body must not make
   // triage slow (every matcher here is linear, but linear in a megabyte is still a megabyte).
-  const fullText = (input.subject ? `${input.subject}\n${input.text}` : input.text).slice(
+  const raw = (input.subject ? `${input.subject}\n${input.text}` : input.text).slice(
     0,
     TRIAGE_TEXT_LIMIT,
   )
+  // Tweets and posts: links out, handles and hashtags spelled out, addressees on a line of
+  // their own (clause 0), news outlets noted.
+  const social = readSocialText(raw, settings.news_outlets)
+  const fullText = social.addressees ? `${social.addressees}\n${social.text}` : social.text
   const normalized = normalizeText(fullText)
+  /** Index of the first token the author wrote (after the addressees' clause). */
+  const firstOwn = social.addressees ? normalized.tokens.findIndex((t) => t.clause > 0) : 0
   const guess = detectLanguage(normalized.tokens, fullText, settings.default_language)
   const language = input.language ?? guess.language
   const hits = matchTerms(rulebook.terms, normalized, termLanguages(guess))
-  const signalScores = scoreHits(hits, 'signal')
   const ruleScores = scoreHits(hits, 'intent')
-  // Strongly negative words are evidence of a complaint, like a rule hit.
+  // Strongly negative words are evidence of a complaint, like a rule hit — when the message
+  // is about the writer or the business (a first or second person in it): "what was the
+  // worst earthquake ever?" is a question, not a grievance.
   const negative = negativeWords(normalized.tokens)
-  if (negative.length > 0) {
+  if (negative.length > 0 && personal(normalized.tokens)) {
     ruleScores.set(
       'complaint',
       (ruleScores.get('complaint') ?? 0) + NEGATIVE_EVIDENCE * Math.min(2, negative.length),
+    )
+  }
+  // Praise with no grievance in it (no strongly negative word, no complaint term) is evidence
+  // the message is not one: a thank-you to the crew, "qué bonito video".
+  const positive = negative.length === 0 ? positiveWords(normalized.tokens) : []
+  if (positive.length > 0 && !((ruleScores.get('complaint') ?? 0) > 0)) {
+    ruleScores.set(
+      'other',
+      (ruleScores.get('other') ?? 0) + POSITIVE_EVIDENCE * Math.min(2, positive.length),
     )
   }
   // A message close to a knowledge-base question is evidence for an FAQ, like a rule hit.
@@ -277,16 +312,49 @@ export function analyzeText(
   if (faqMatch && faqMatch.similarity >= FAQ_EVIDENCE_SIMILARITY) {
     ruleScores.set('faq', (ruleScores.get('faq') ?? 0) + FAQ_EVIDENCE * faqMatch.similarity)
   }
-  const signals = SIGNALS.filter((s) => (signalScores.get(s) ?? 0) > 0)
   const classifierScores = classifier ? classifier.scores(normalized.tokens, language) : null
   const combined = combine(ruleScores, classifierScores)
+  // A grievance that tags a newspaper or a TV channel is going public, whatever its words.
+  const aggrieved = ['complaint', 'legal', 'payment'].includes(combined[0]!.intent)
+  if (social.newsOutlets.length > 0 && (aggrieved || negative.length > 0)) {
+    hits.push({
+      group: 'signal',
+      target: 'media_threat',
+      lang: language,
+      kind: 'mention',
+      term: 'a news outlet tagged',
+      matched: social.newsOutlets.map((h) => `@${h}`).join(' '),
+      clause: 0,
+      position: -1,
+      weight: 1,
+      fuzzy: false,
+    })
+  }
+  const signalScores = scoreHits(hits, 'signal')
+  // A signal stands on a full term, or on weaker ones in a message that is a grievance.
+  const grievanceWords =
+    negative.length > 0 ||
+    (ruleScores.get('complaint') ?? 0) > 0 ||
+    (ruleScores.get('legal') ?? 0) > 0
+  const signals = SIGNALS.filter((s) => {
+    const score = signalScores.get(s) ?? 0
+    // Going public is a threat only from someone aggrieved ("los sigo en Instagram" is not).
+    if (s === 'media_threat') return score > 0 && (grievanceWords || aggrieved)
+    return score >= SIGNAL_BAR || (score > 0 && (grievanceWords || aggrieved))
+  })
   // Second tier for L3: on a message that reads as a complaint, the classifier's signal models
   // may add a signal the rules missed. High bar: an L3 escalation calls people.
   const classifierSignals: Explanation['classifierSignals'] = []
   const l3Bar = settings.l3_classifier?.min_probability
   const grievance =
     ['complaint', 'legal'].includes(combined[0]!.intent) || (ruleScores.get('complaint') ?? 0) > 0
-  if (l3Bar !== undefined && grievance && classifier?.signalScores) {
+  // A few words ("espero su respuesta") are too little for the classifier to tell a threat by.
+  if (
+    l3Bar !== undefined &&
+    grievance &&
+    classifier?.signalScores &&
+    normalized.tokens.length > SHORT
+  ) {
     // A signal the rules cancelled (a negation, an exception) stays cancelled.
     const cancelled = new Set(
       hits.filter((h) => h.group === 'signal' && h.vetoed).map((h) => h.target),
@@ -305,16 +373,17 @@ export function analyzeText(
     guess,
     hits,
     tokenCount: normalized.tokens.length,
+    known: classifier?.knownShare?.(normalized.tokens, language) ?? 1,
     ruleScores,
     signals,
     classifierSignals,
     classifierScores,
     combined,
-    question: isQuestion(fullText, normalized.tokens),
+    question: isQuestion(social.text, normalized.tokens.slice(Math.max(0, firstOwn))),
     faqMatch,
     amount: largestAmount({ amounts: extractAmounts(fullText) }),
     angry: angry(negative),
-    smallTalk: smallTalk(hits, normalized.tokens, fullText),
+    smallTalk: smallTalk(hits, normalized.tokens, social.text, Math.max(0, firstOwn)),
     personRequest: hits.some(
       (h) => h.group === 'act' && h.target === 'person_request' && !h.vetoed,
     ),
@@ -377,15 +446,19 @@ export function triage(
   } else if (
     ![...ruleScores.keys()].some((i) => i !== 'other') &&
     (!classifierScores ||
+      text.known < KNOWN_FLOOR ||
       Math.max(...classifierScores.values()) <
-        (text.tokenCount <= SHORT ? SHORT_FLOOR : OTHER_FLOOR))
+        (text.tokenCount <= SHORT || NO_AUTO_REPLY.has(combined[0]!.intent) ? SHORT_FLOOR : OTHER_FLOOR))
   ) {
     // Nothing specific points anywhere: small talk or something new, never a guessed intent.
+    // Nor does a message of words the classifier mostly never saw: its scores say little.
     intent = 'other'
     confidence = combined.find((c) => c.intent === 'other')?.score ?? 0
-    intentReason = classifierScores
-      ? `no rule matched and the classifier is unsure (best ${Math.max(...classifierScores.values()).toFixed(2)})`
-      : 'no rule matched and no classifier is loaded'
+    intentReason = !classifierScores
+      ? 'no rule matched and no classifier is loaded'
+      : text.known < KNOWN_FLOOR
+        ? `no rule matched and the classifier knows ${Math.round(text.known * 100)}% of its words: out of scope`
+        : `no rule matched and the classifier is unsure (best ${Math.max(...classifierScores.values()).toFixed(2)})`
   } else {
     intentReason = `highest combined score (rules ${round(ruleScores.get(intent) ?? 0)}${
       classifierScores ? `, classifier ${(classifierScores.get(intent) ?? 0).toFixed(2)}` : ''
@@ -590,6 +663,19 @@ function sensitivity(
   return null
 }
 
+// Words of the first and second person (folded): "me", "mi", "nos", "you", "your"…
+const PERSONAL = new Set(
+  'yo me mi mis conmigo nos nosotros nosotras nuestro nuestra nuestros nuestras tu tus te ti contigo usted ustedes su sus les le lo los la las vos i me my mine we us our ours you your yours'.split(
+    ' ',
+  ),
+)
+
+/** Whether the message speaks of its writer or its addressee (a first or second person). */
+function personal(tokens: readonly Token[]): boolean {
+  for (const token of tokens) if (PERSONAL.has(token.word)) return true
+  return false
+}
+
 /** Whether every word a rule matched is a word of the knowledge-base entry (by its stem). */
 function withinTopic(hit: Hit, topic: FaqVocabulary): boolean {
   if (hit.position < 0) return false
@@ -607,8 +693,10 @@ function smallTalk(
   hits: readonly Hit[],
   tokens: readonly Token[],
   text: string,
+  /** The first token the author wrote (the addressees before it do not count). */
+  from: number,
 ): 'greeting' | 'closing' | null {
-  if (tokens.length === 0) {
+  if (tokens.length === from) {
     if (ACK_EMOJI.test(text)) return 'closing'
     return GREETING_EMOJI.test(text) ? 'greeting' : null
   }
@@ -625,7 +713,7 @@ function smallTalk(
       covered[hit.position + k] = 1
   }
   if (!greeting && !closing) return null
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = from; i < tokens.length; i++) {
     if (!covered[i] && !FILLERS.has(tokens[i]!.word)) return null
   }
   return closing ? 'closing' : 'greeting'
@@ -649,8 +737,11 @@ const GREETING_EMOJI = /\u{1F44B}/u
  * or more function words of it and none of the other).
  */
 function termLanguages(guess: { es: number; en: number }): ('es' | 'en')[] {
-  if (guess.en >= 2 && guess.es === 0) return ['en']
-  if (guess.es >= 2 && guess.en === 0) return ['es']
+  // Plainly one language: two or more of its function words and at most a third as many of
+  // the other's (a few words look alike: "me", "a"). "Solicito reembolso" is not an English
+  // solicitor.
+  if (guess.en >= 2 && guess.es * 3 <= guess.en) return ['en']
+  if (guess.es >= 2 && guess.en * 3 <= guess.es) return ['es']
   return ['es', 'en']
 }
 

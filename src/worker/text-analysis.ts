@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js'
 import { type Executor, fixedLimit, prepared } from '../store/db.js'
 import { messages } from '../store/schema.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import type { RulebookSource } from '../triage/rulebook/schema.js'
+import { allTerms, type RulebookSource } from '../triage/rulebook/schema.js'
 import type { IntentClassifier, TextAnalysis, TextInput } from '../triage/triage.js'
 
 /**
@@ -37,7 +37,10 @@ export type AnalysisRequest =
   | {
       kind: 'rules'
       version: string
-      settings: Pick<RulebookSource['settings'], 'default_language' | 'l3_classifier'>
+      settings: Pick<
+        RulebookSource['settings'],
+        'default_language' | 'l3_classifier' | 'news_outlets'
+      >
       intents: RulebookSource['intents']['intents']
       signals: RulebookSource['intents']['signals']
       acts: RulebookSource['intents']['acts']
@@ -117,14 +120,12 @@ export function startTextAnalyses(options: {
       if (!alive) return
       if (rulesSent !== rulebook.version) {
         const { source, version } = rulebook
-        const { default_language, l3_classifier } = source.settings
+        const { default_language, l3_classifier, news_outlets } = source.settings
         worker.postMessage({
           kind: 'rules',
           version,
-          settings: { default_language, l3_classifier },
-          intents: source.intents.intents,
-          signals: source.intents.signals,
-          acts: source.intents.acts,
+          settings: { default_language, l3_classifier, news_outlets },
+          ...allTerms(source),
           faq: source.faq,
         } satisfies AnalysisRequest)
         rulesSent = version

@@ -1,8 +1,9 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import type { Token } from '../normalize-text.js'
 import type { IntentId, SignalId } from '../rulebook/schema.js'
+import { STOPWORDS } from '../stopwords.js'
 import type { IntentClassifier } from '../triage.js'
-import { addRows, featureLookup, featureRows } from './features.js'
+import { addRows, featureLookup, featureRows, knownShare } from './features.js'
 
 // The trained classifier as the triage uses it, and its cache file (training is `bayes.ts`).
 
@@ -74,6 +75,8 @@ export function compiledScorer(model: CompiledModel): IntentClassifier {
       const probabilities = softmax(mixed, 1)
       return new Map(labels.map((label, l) => [label as IntentId, probabilities[l]!]))
     },
+    knownShare: (tokens, language) =>
+      knownShare(tokens, language, lookup, (word) => STOPWORDS.has(word)),
     signalScores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
       const sums = signals.flatMap(({ priors }) => priors)

@@ -137,3 +137,27 @@ export function addRows(
     for (let l = 0; l < width; l++) sums[l]! += weights[base + l]! * scale
   }
 }
+
+/**
+ * The share of a message's content words (three letters or more, not function words, not
+ * numbers) whose stem the vocabulary knows, in the message's language; 1 for a message with
+ * none. A message mostly of words the model never saw ("what's the capital of Peru?") gets
+ * scores that say little: the triage does not take them for an intent.
+ */
+export function knownShare(
+  tokens: readonly Token[],
+  language: 'es' | 'en',
+  lookup: FeatureLookup,
+  isFunctionWord: (word: string) => boolean,
+): number {
+  let content = 0
+  let known = 0
+  for (const token of tokens) {
+    if (token.word.length < 3 || isFunctionWord(token.word)) continue
+    const unigrams = unigramRows(token, lookup)
+    if (unigrams.number) continue
+    content++
+    if ((language === 'es' ? unigrams.es : unigrams.en) !== undefined) known++
+  }
+  return content === 0 ? 1 : known / content
+}

@@ -6,7 +6,7 @@ import { holidaysFromICal } from '../../sla/ical-holidays.js'
 import { compileFaq, type FaqIndex } from '../faq-answerer.js'
 import { compileTerms, type TermIndex } from '../match-terms.js'
 import { formatIssues, loadRulebookSource } from './load.js'
-import type { RulebookSource } from './schema.js'
+import { allTerms, type RulebookSource } from './schema.js'
 
 /** A validated rulebook, compiled for matching. Immutable: a reload builds a new one. */
 export type Rulebook = {
@@ -51,7 +51,10 @@ export function compileRulebook(source: RulebookSource, version: string, dir: st
     version,
     dir,
     source,
-    terms: compileTerms(source.intents.intents, source.intents.signals, source.intents.acts),
+    terms: (() => {
+      const terms = allTerms(source)
+      return compileTerms(terms.intents, terms.signals, terms.acts)
+    })(),
     faq: compileFaq(source.faq),
     calendarFor: (channel) =>
       (channel ? calendars.get(source.calendars.channels[channel] ?? '') : undefined) ?? fallback,

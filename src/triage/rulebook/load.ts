@@ -8,7 +8,9 @@ import { parseInterval } from '../../sla/business-hours.js'
 import { holidaysFromICal } from '../../sla/ical-holidays.js'
 import { PATTERN_INPUT_LIMIT } from '../match-terms.js'
 import { patternDangers } from './pattern-safety.js'
-import { RULEBOOK_FILES, type RulebookSource } from './schema.js'
+import { BusinessFile, RULEBOOK_FILES, type RulebookSource } from './schema.js'
+
+const BUSINESS_FILE = 'business.yaml'
 
 /** One problem in a rulebook, located so a person can fix it. */
 export type RulebookIssue = { file: string; line: number; field: string; message: string }
@@ -130,20 +132,26 @@ function crossCheck(
       at('priorities.yaml', ['priorities'], `priority "${priority}" is required`)
     }
   }
-  const compiled: { source: string; path: PropertyKey[] }[] = []
-  for (const group of ['intents', 'signals', 'acts'] as const) {
-    for (const [id, target] of Object.entries(source.intents[group])) {
-      for (const lang of ['es', 'en'] as const) {
-        target?.[lang].patterns.forEach((entry, i) => {
-          const pattern = typeof entry === 'string' ? entry : entry.term
-          const path = [group, id, lang, 'patterns', i]
-          try {
-            new RegExp(pattern)
-            compiled.push({ source: pattern, path })
-          } catch (err) {
-            at('intents.yaml', path, (err as Error).message)
-          }
-        })
+  const compiled: { source: string; path: PropertyKey[]; file: string }[] = []
+  const termFiles = [
+    ['intents.yaml', source.intents],
+    ...(source.business ? [[BUSINESS_FILE, source.business] as const] : []),
+  ] as const
+  for (const [file, terms] of termFiles) {
+    for (const group of ['intents', 'signals', 'acts'] as const) {
+      for (const [id, target] of Object.entries(terms[group])) {
+        for (const lang of ['es', 'en'] as const) {
+          target?.[lang].patterns.forEach((entry, i) => {
+            const pattern = typeof entry === 'string' ? entry : entry.term
+            const path = [group, id, lang, 'patterns', i]
+            try {
+              new RegExp(pattern)
+              compiled.push({ source: pattern, path, file })
+            } catch (err) {
+              at(file, path, (err as Error).message)
+            }
+          })
+        }
       }
     }
   }
@@ -153,7 +161,7 @@ function crossCheck(
     compiled.map((p) => ({ source: p.source, flags: 'g', limit: PATTERN_INPUT_LIMIT })),
   )
   compiled.forEach((p, i) => {
-    if (dangers[i]) at('intents.yaml', p.path, dangers[i])
+    if (dangers[i]) at(p.file, p.path, dangers[i])
   })
 }
 
@@ -216,6 +224,16 @@ export function loadRulebookSource(dir: string): LoadResult {
     const value = validate(parsed, schema, issues)
     if (value !== null) values[file] = value
   }
+  // The business's own vocabulary, when there is one.
+  if (existsSync(join(dir, BUSINESS_FILE))) {
+    const parsed = readYaml(dir, BUSINESS_FILE, issues)
+    if (parsed) {
+      files[BUSINESS_FILE] = parsed
+      hash.update(BUSINESS_FILE).update(JSON.stringify(parsed.data))
+      const value = validate(parsed, BusinessFile, issues)
+      if (value !== null) values[BUSINESS_FILE] = value
+    }
+  }
   if (issues.length > 0) return { ok: false, issues }
   const source: RulebookSource = {
     settings: values['settings.yaml'] as RulebookSource['settings'],
@@ -227,6 +245,7 @@ export function loadRulebookSource(dir: string): LoadResult {
     faq: values['faq.yaml'] as RulebookSource['faq'],
     calendars: values['calendars.yaml'] as RulebookSource['calendars'],
     escalation: values['escalation.yaml'] as RulebookSource['escalation'],
+    business: (values[BUSINESS_FILE] as RulebookSource['business'] | undefined) ?? null,
   }
   crossCheck(source, files, issues)
   checkCalendars(dir, source, files, issues)

@@ -124,6 +124,11 @@ export const SettingsFile = z
       .optional(),
     /** A customer with this many complaints within the window is a repeat complainer. */
     repeat_complaints: z.object({ count: z.number().int().min(2), window: Duration }).strict(),
+    /**
+     * Handles of news outlets (case-insensitive): tagging one in a grievance is going public
+     * (a media threat). An entry starting with `*` matches any handle that contains the rest.
+     */
+    news_outlets: z.array(z.string().min(2)).default([]),
     /** Loop and flood guards on what the hub sends on its own (FAQ answers, notices). */
     automatic_replies: z
       .object({
@@ -359,6 +364,20 @@ export const CalendarsFile = z
   })
   .strict()
 
+/**
+ * The business's own vocabulary (`business.yaml`, optional): the same sections as
+ * `intents.yaml`, whose terms are added to the general ones. The words of the products and
+ * services of one business live here, so another business replaces this file and keeps the
+ * general rules, L3 detection among them.
+ */
+export const BusinessFile = z
+  .object({
+    intents: z.partialRecord(IntentId, MatchTarget).default({}),
+    signals: z.partialRecord(SignalId, MatchTarget).default({}),
+    acts: z.partialRecord(ActId, MatchTarget).default({}),
+  })
+  .strict()
+
 /** The files of a rulebook and the schema each must satisfy. */
 export const RULEBOOK_FILES = {
   'settings.yaml': SettingsFile,
@@ -375,6 +394,8 @@ export const RULEBOOK_FILES = {
 export type RulebookSource = {
   settings: z.infer<typeof SettingsFile>
   intents: z.infer<typeof IntentsFile>
+  /** The business's own vocabulary, when the rulebook has a `business.yaml`. */
+  business: z.infer<typeof BusinessFile> | null
   routing: z.infer<typeof RoutingFile>
   queues: z.infer<typeof QueuesFile>
   priorities: z.infer<typeof PrioritiesFile>
@@ -382,4 +403,43 @@ export type RulebookSource = {
   faq: z.infer<typeof FaqFile>
   calendars: z.infer<typeof CalendarsFile>
   escalation: z.infer<typeof EscalationFile>
+}
+
+type Targets<K extends string> = Partial<Record<K, MatchTarget>>
+
+/** Every rule term of the rulebook: the general ones with the business's added to them. */
+export function allTerms(source: Pick<RulebookSource, 'intents' | 'business'>): {
+  intents: Targets<IntentId>
+  signals: Targets<SignalId>
+  acts: Targets<ActId>
+} {
+  const { intents, business } = source
+  if (!business) return intents
+  return {
+    intents: mergeTargets(intents.intents, business.intents),
+    signals: mergeTargets(intents.signals, business.signals),
+    acts: mergeTargets(intents.acts, business.acts),
+  }
+}
+
+function mergeTargets<K extends string>(base: Targets<K>, extra: Targets<K>): Targets<K> {
+  const out: Targets<K> = { ...base }
+  for (const [id, more] of Object.entries(extra) as [K, MatchTarget | undefined][]) {
+    const mine = out[id]
+    if (!more) continue
+    if (!mine) {
+      out[id] = more
+      continue
+    }
+    const join = (a: Terms, b: Terms): Terms => ({
+      keywords: [...a.keywords, ...b.keywords],
+      words: [...a.words, ...b.words],
+      phrases: [...a.phrases, ...b.phrases],
+      patterns: [...a.patterns, ...b.patterns],
+      together: [...a.together, ...b.together],
+      exceptions: [...a.exceptions, ...b.exceptions],
+    })
+    out[id] = { ...mine, es: join(mine.es, more.es), en: join(mine.en, more.en) }
+  }
+  return out
 }
