@@ -16,6 +16,9 @@ import type { Config } from './config.js'
 import { createApp } from './http/app.js'
 import { tokenBuckets } from './http/rate-limit.js'
 import { acceptDelivery, type ChannelEntry, type IngestResult } from './ingest/ingest.js'
+import { hubClassifier, watchActiveModel } from './learning/active-classifier.js'
+import { feedbackContext } from './learning/channel-feedback.js'
+import { retrainer, scheduleRetrains } from './learning/run-retrain.js'
 import type { Logger } from './logger.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase } from './store/db.js'
@@ -23,7 +26,6 @@ import { groupCommit } from './store/ingest-store.js'
 import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
 import { purgeExpired, purgeSessions } from './store/retention.js'
 import { triageBacklog } from './store/triage-queue.js'
-import { deferredClassifier, loadClassifier } from './triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
 import type { IntentClassifier } from './triage/triage.js'
@@ -41,7 +43,8 @@ export type Hub = {
   sla: ReturnType<typeof createSlaClock>
   rulebook: () => Rulebook
   rules: RulebookSource
-  classifier: IntentClassifier | null
+  /** The classifier in use (it changes when a model trained on corrections is adopted). */
+  classifier: () => IntentClassifier | null
   /** Inbound sources besides webhooks (SMTP receiver, IMAP poller). */
   sources: readonly Source[]
   /** Starts the HTTP server and the inbound sources; resolves with the HTTP address. */
@@ -68,14 +71,15 @@ export function createHub(options: HubOptions): Hub {
   const clock = options.clock ?? systemClock
   const rules = watchRulebook(loadRulebook(config.rulesDir), logger)
   const rulebook = () => rules.current()
-  // With the text-analysis thread, this thread reads the model only if it ever needs it.
-  const classifier =
-    options.classifier !== undefined
-      ? options.classifier
-      : options.textAnalysisThread
-        ? deferredClassifier(config.classifier, logger)
-        : loadClassifier(config.classifier, logger)
   const db = openDatabase(config.databasePath)
+  // The model trained on people's corrections when one was adopted, else the corpus's. With
+  // the text-analysis thread, this thread reads the model only if it ever needs it.
+  const lazy = Boolean(options.textAnalysisThread)
+  const chosen =
+    options.classifier !== undefined
+      ? { classifier: options.classifier, modelId: 0 }
+      : hubClassifier(db, config.classifier, logger, { lazy })
+  let classifier = chosen.classifier
 
   const store = outboundStore(db, clock)
   const state = sourceState(db, clock)
@@ -108,7 +112,7 @@ export function createHub(options: HubOptions): Hub {
 
   const metrics = createMetrics(db)
   // Every way in writes through one group commit (see groupCommit).
-  const persist = groupCommit(db)
+  const persist = groupCommit(db, feedbackContext(rulebook))
   const dispatcher = createDispatcher({
     db,
     clock,
@@ -142,6 +146,23 @@ export function createHub(options: HubOptions): Hub {
     },
   })
   analyses?.onAnswers(() => worker.wake())
+  // A model adopted (or rolled back) by `centralita train`, the console or the schedule, here
+  // or on another instance, is taken up within seconds.
+  const modelWatch =
+    options.classifier === undefined
+      ? watchActiveModel({
+          db,
+          source: config.classifier,
+          logger: logger.child({ component: 'learning' }),
+          lazy,
+          current: chosen.modelId,
+          onChange: (next) => {
+            classifier = next.classifier
+            analyses?.useClassifier(next.classifier)
+            logger.info({ model: next.modelId || 'corpus' }, 'classifier changed')
+          },
+        })
+      : undefined
   const sla = createSlaClock({
     db,
     clock,
@@ -151,6 +172,29 @@ export function createHub(options: HubOptions): Hub {
     onEffects: () => dispatcher.wake(),
     onBreach: metrics.breach,
   })
+
+  // Retraining on people's corrections, in a child process: from the console, and on the
+  // rulebook's schedule when it has one (`learning.retrain` in settings.yaml).
+  const retrain =
+    config.databasePath === ':memory:'
+      ? undefined
+      : retrainer(
+          {
+            databasePath: config.databasePath,
+            corpusDir: config.classifier.corpusDir,
+            rulesDir: config.rulesDir,
+          },
+          logger.child({ component: 'learning' }),
+        )
+  const retrainSchedule = retrain
+    ? scheduleRetrains({
+        db,
+        rulebook,
+        retrainer: retrain,
+        logger: logger.child({ component: 'learning' }),
+        now: () => clock.now().getTime(),
+      })
+    : undefined
 
   // Housekeeping: delivery ids past the dedupe horizon and old finished jobs, hourly.
   const housekeeping = startLoop({
@@ -224,6 +268,7 @@ export function createHub(options: HubOptions): Hub {
             sources,
             onEffects: () => dispatcher.wake(),
             onCasesChanged: () => sla.wake(),
+            ...(retrain ? { retrainer: retrain } : {}),
           }
           const service = adminService(adminDeps)
           express.use('/api', adminApi(adminDeps, service))
@@ -236,7 +281,7 @@ export function createHub(options: HubOptions): Hub {
               token: adminToken,
               service,
               rules,
-              classifier,
+              classifier: () => classifier,
               sources,
             }),
           )
@@ -286,7 +331,7 @@ export function createHub(options: HubOptions): Hub {
     sla,
     rulebook,
     rules,
-    classifier,
+    classifier: () => classifier,
     sources,
     listen: async () => {
       const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -322,6 +367,8 @@ export function createHub(options: HubOptions): Hub {
         await sla.stop()
         await dispatcher.stop()
         await housekeeping.stop()
+        await modelWatch?.stop()
+        await retrainSchedule?.stop()
         closeDatabase(db)
       })()
       return stopping

@@ -92,6 +92,24 @@ export const ChannelEvent = z.discriminatedUnion('type', [
     /** The idempotency key the hub sent with the message, echoed back by the channel. */
     callbackKey: z.string().max(512).optional(),
   }),
+  /**
+   * A person changed how a conversation is labelled or which team has it, in the channel's own
+   * inbox (Chatwoot): the hub reads it as a correction of its decision (`src/learning/`).
+   */
+  z.object({
+    type: z.literal('triage_feedback'),
+    channel: ChannelId,
+    conversationExternalId: z.string().min(1),
+    /** The hub's own conversation, when the channel's conversation mirrors it. */
+    hubConversationId: z.number().int().positive().optional(),
+    labels: z
+      .object({ added: z.array(z.string().max(200)), removed: z.array(z.string().max(200)) })
+      .optional(),
+    /** The team the conversation has now (null: none). */
+    team: z.object({ id: z.number().int().nullable(), name: z.string().nullable() }).optional(),
+    actor: z.string().min(1).max(200),
+    at: Iso,
+  }),
 ])
 export type ChannelEvent = z.infer<typeof ChannelEvent>
 

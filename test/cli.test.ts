@@ -220,3 +220,33 @@ describe('centralita rules check', () => {
     }
   })
 })
+
+describe('centralita train, model and corrections', () => {
+  it('trains the corpus model alone where there is no hub database, and says so', () => {
+    const temp = tempDir()
+    try {
+      const env = {
+        DATABASE_URL: `file:${join(temp.dir, 'none.db')}`,
+        MODEL_CACHE_DIR: join(ROOT, 'data/model'),
+      }
+      const trained = run(['train'], '', env)
+      expect(trained.stderr).toBe('')
+      expect(trained.code).toBe(0)
+      expect(trained.stdout).toContain('no hub database at')
+      // With a database and no corrections yet: nothing to learn, nothing to roll back.
+      const db = { ...env, DATABASE_URL: `file:${join(temp.dir, 'hub.db')}` }
+      expect(run(['model', 'list'], '', db).stdout.trim()).toBe(
+        'no trainings yet: the corpus model is in use',
+      )
+      expect(run(['train'], '', db).stdout).toContain(
+        'no new model: no corrections of an intent or signals to learn from yet',
+      )
+      const rollback = run(['model', 'rollback'], '', db)
+      expect(rollback.code).toBe(1)
+      expect(rollback.stdout).toContain('the corpus model is in use: nothing to roll back')
+      expect(run(['corrections', 'export'], '', db)).toMatchObject({ code: 0, stdout: '' })
+    } finally {
+      temp.cleanup()
+    }
+  }, 30_000)
+})

@@ -84,6 +84,35 @@ describe('chatwoot.parse', () => {
     expect(result.kind === 'accepted' && result.messages[0]!.authorRole).toBe('visitor')
   })
 
+  it('reads a change of labels or team as feedback on the hub’s decision', async () => {
+    const body = raw('conversation_updated_labels.json')
+    const result = await chatwoot.parse(req(body, { 'x-chatwoot-delivery': 'upd-1' }), config, NOW)
+    expect(result).toEqual({
+      kind: 'accepted',
+      deliveryId: 'upd-1',
+      messages: [],
+      events: [
+        {
+          type: 'triage_feedback',
+          channel: 'chatwoot',
+          conversationExternalId: '1:312',
+          hubConversationId: 88,
+          labels: { added: ['legal'], removed: [] },
+          team: { id: 4, name: 'legal' },
+          actor: 'chatwoot: Paula Rojas',
+          at: NOW.toISOString(),
+        },
+      ],
+    })
+    // Any other update (a status, an attribute) says nothing about the decision.
+    const other = JSON.parse(body.toString())
+    other.changed_attributes = [{ status: { previous_value: 'pending', current_value: 'open' } }]
+    expect(await chatwoot.parse(req(Buffer.from(JSON.stringify(other))), config, NOW)).toEqual({
+      kind: 'ignored',
+      reason: 'conversation_updated without a label or team change',
+    })
+  })
+
   it('ignores events the hub does not use', async () => {
     const body = Buffer.from(JSON.stringify({ event: 'conversation_typing_on' }))
     expect(await chatwoot.parse(req(body), config, NOW)).toEqual({

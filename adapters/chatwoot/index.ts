@@ -127,7 +127,11 @@ export const chatwoot = defineAdapter({
       const deliveryId = req.headers['x-chatwoot-delivery'] ?? fallbackId(parsed.data)
       return normalizeMessageEvent(parsed.data, deliveryId, rawHash, now)
     }
-    if (event === 'conversation_created' || event === 'conversation_status_changed') {
+    if (
+      event === 'conversation_created' ||
+      event === 'conversation_status_changed' ||
+      event === 'conversation_updated'
+    ) {
       const parsed = ChatwootConversationEvent.safeParse(json.value)
       if (!parsed.success) return { kind: 'invalid', reason: describe(parsed.error) }
       const deliveryId = req.headers['x-chatwoot-delivery'] ?? fallbackId(parsed.data)

@@ -212,5 +212,70 @@ export function normalizeConversationEvent(
     }
     return { kind: 'accepted', deliveryId, messages: [], events: [changed] }
   }
+  if (event.event === 'conversation_updated') {
+    const feedback = feedbackOf(event, now)
+    return feedback
+      ? { kind: 'accepted', deliveryId, messages: [], events: [feedback] }
+      : { kind: 'ignored', reason: 'conversation_updated without a label or team change' }
+  }
   return { kind: 'ignored', reason: event.event }
+}
+
+/**
+ * A change of the conversation's labels or team, for the hub to read as a correction of its
+ * decision (`src/learning/channel-feedback.ts`). Chatwoot reports `label_list` as arrays (and
+ * `cached_label_list` as a comma-separated string) and `team_id` as ids, with the current team
+ * in `meta.team`. Its webhook does not say who made the change: the conversation's assignee is
+ * named, as the person most likely to have.
+ */
+function feedbackOf(event: ChatwootConversationEvent, now: Date): ChannelEvent | null {
+  const changes = new Map<string, { previous_value?: unknown; current_value?: unknown }>()
+  for (const entry of event.changed_attributes ?? [])
+    for (const [name, change] of Object.entries(entry)) if (change) changes.set(name, change)
+  const labels = changes.get('label_list') ?? changes.get('cached_label_list')
+  const team = changes.get('team_id')
+  if (!labels && !team) return null
+  const listOf = (value: unknown): string[] =>
+    Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === 'string')
+      : typeof value === 'string'
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : []
+  const before = new Set(listOf(labels?.previous_value))
+  const after = new Set(listOf(labels?.current_value))
+  const mirrorOf = event.custom_attributes?.[MIRROR_ATTRIBUTE]
+  const currentTeam = typeof team?.current_value === 'number' ? team.current_value : null
+  const assignee = event.meta?.assignee?.name
+  return {
+    type: 'triage_feedback',
+    channel: CHANNEL,
+    conversationExternalId: `${event.account.id}:${event.id}`,
+    ...(typeof mirrorOf === 'number' && Number.isInteger(mirrorOf) && mirrorOf > 0
+      ? { hubConversationId: mirrorOf }
+      : {}),
+    ...(labels
+      ? {
+          labels: {
+            added: [...after].filter((l) => !before.has(l)),
+            removed: [...before].filter((l) => !after.has(l)),
+          },
+        }
+      : {}),
+    ...(team
+      ? {
+          team: {
+            id: currentTeam,
+            name:
+              currentTeam !== null && event.meta?.team?.id === currentTeam
+                ? (event.meta.team.name ?? null)
+                : null,
+          },
+        }
+      : {}),
+    actor: assignee ? `chatwoot: ${assignee}`.slice(0, 200) : 'chatwoot',
+    at: now.toISOString(),
+  }
 }

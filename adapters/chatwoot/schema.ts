@@ -47,8 +47,8 @@ export const ChatwootConversation = z.looseObject({
   meta: z
     .looseObject({
       sender: ChatwootContact.nullish(),
-      assignee: z.looseObject({ id: Id }).nullish(),
-      team: z.looseObject({ id: Id }).nullish(),
+      assignee: z.looseObject({ id: Id, name: z.string().nullish() }).nullish(),
+      team: z.looseObject({ id: Id, name: z.string().nullish() }).nullish(),
     })
     .nullish(),
   messages: z.array(ChatwootPushMessage).nullish(),
@@ -80,9 +80,17 @@ export const ChatwootMessageEvent = z.looseObject({
 })
 export type ChatwootMessageEvent = z.infer<typeof ChatwootMessageEvent>
 
+/** One entry of `changed_attributes`: `{"<attribute>": {previous_value, current_value}}`. */
+const ChangedAttribute = z.record(
+  z.string(),
+  z.looseObject({ previous_value: z.unknown(), current_value: z.unknown() }).nullish(),
+)
+
 export const ChatwootConversationEvent = ChatwootConversation.extend({
   event: z.enum(['conversation_created', 'conversation_status_changed', 'conversation_updated']),
   account: Account,
+  labels: z.array(z.string()).nullish(),
+  changed_attributes: z.array(ChangedAttribute).nullish(),
 })
 export type ChatwootConversationEvent = z.infer<typeof ChatwootConversationEvent>
 

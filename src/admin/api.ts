@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response, Router } from 'express'
+import { correctionLines } from '../learning/corrections.js'
 import { requireBearer } from './auth.js'
 import { type AdminApiDeps, type AdminService, adminService, HttpError } from './service.js'
 
@@ -31,7 +32,20 @@ export function adminApi(deps: AdminApiDeps, service: AdminService = adminServic
     ['post', '/outbox/:id/replay', 'replay'],
     ['get', '/channels', 'channels'],
     ['get', '/relays', 'relays'],
+    ['post', '/decisions/:id/correct', 'correct'],
+    ['get', '/corrections', 'corrections'],
+    ['get', '/models', 'models'],
+    ['post', '/models/rollback', 'rollback'],
+    ['post', '/models/retrain', 'retrain', 202],
   ]
+  // The corrections as JSON lines, for a download: the whole set, streamed in batches.
+  router.get('/corrections', (req, res, next) => {
+    if (req.query.format !== 'jsonl') return next()
+    res.type('application/x-ndjson')
+    res.set('Content-Disposition', 'attachment; filename="centralita-corrections.jsonl"')
+    for (const line of correctionLines(deps.db)) res.write(`${line}\n`)
+    res.end()
+  })
   for (const [verb, path, name, status] of routes) {
     router[verb](path, async (req: Request, res: Response, next: NextFunction) => {
       try {

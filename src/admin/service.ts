@@ -5,6 +5,7 @@ import { deadLetterView, replayDeadLetters } from '../actions/dead-letter.js'
 import { planSurvey } from '../actions/survey.js'
 import type { Clock } from '../clock.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
+import type { Retrainer } from '../learning/run-retrain.js'
 import type { Logger } from '../logger.js'
 import { escalateTicket } from '../sla/escalation.js'
 import { type Db, writeTransaction } from '../store/db.js'
@@ -35,6 +36,10 @@ import {
 } from '../store/ticket-store.js'
 import { loadTriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
+import { learningService } from './learning-service.js'
+import { By, HttpError, Id, parse, type ServiceInput } from './service-kit.js'
+
+export { HttpError, type ServiceInput } from './service-kit.js'
 
 export type AdminApiDeps = {
   db: Db
@@ -49,41 +54,16 @@ export type AdminApiDeps = {
   onEffects: () => void
   /** Tickets or escalations changed (the SLA clock reschedules). */
   onCasesChanged: () => void
+  /** Retrains in a child process (the console's "Reentrenar"); absent, retraining is the CLI's. */
+  retrainer?: Retrainer
 }
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-const parse = <T extends z.ZodType>(schema: T, value: unknown): z.infer<T> => {
-  const result = schema.safeParse(value)
-  if (!result.success) {
-    const issue = result.error.issues[0]
-    throw new HttpError(400, `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`)
-  }
-  return result.data
-}
-
-const Id = z.coerce.number().int().positive()
 /** Why an answer stored in a conversation was refused as a person's answer, if it was. */
 const refusedOf = (meta: string): string | null => {
   const value = (JSON.parse(meta) as { relayRefused?: unknown }).relayRefused
   return typeof value === 'string' ? value : null
 }
-const By = z.string().min(1).max(200).default('admin')
 const json = (value: string | null) => (value ? (JSON.parse(value) as unknown) : null)
-
-/** What a call gives the service: path parameters, query and body, as received. */
-export type ServiceInput = {
-  params: Record<string, string | string[] | undefined>
-  query: unknown
-  body: unknown
-}
 
 /**
  * The admin operations behind both the JSON API and the console: tickets, escalations with
@@ -121,6 +101,7 @@ export function adminService(deps: AdminApiDeps) {
   }
 
   return {
+    ...learningService(deps),
     /** Answers people sent through the hub (relayed, undeliverable, refused), newest first. */
     relays: (req: ServiceInput) => {
       const q = parse(
@@ -248,6 +229,7 @@ export function adminService(deps: AdminApiDeps) {
           relayRefused: refusedOf(m.meta),
         })),
         decisions: decisions.map((d) => ({
+          id: d.id,
           messageId: d.messageId,
           intent: d.intent,
           confidence: d.confidence,

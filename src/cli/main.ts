@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { Command } from 'commander'
 import { DateTime } from 'luxon'
 import { ADAPTERS } from '../../adapters/registry.js'
@@ -11,6 +12,10 @@ import {
 import { monthlyReport, reportCsv, reportText } from '../admin/monthly-report.js'
 import { loadConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
+import { correctionLines } from '../learning/corrections.js'
+import { formatModels, formatRetrain } from '../learning/format.js'
+import { listModels, rollbackModel } from '../learning/model-store.js'
+import { retrain } from '../learning/retrain.js'
 import { createLogger, silentLogger } from '../logger.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
@@ -77,12 +82,76 @@ export async function main(argv: string[]): Promise<void> {
       if (result.result === 'invalid') process.exitCode = 1
     })
 
+  const withDb = <T>(use: (db: Db) => T): T => {
+    const config = loadConfig(process.env, ADAPTERS)
+    const db = openDatabase(config.databasePath)
+    try {
+      return use(db)
+    } finally {
+      closeDatabase(db)
+    }
+  }
   program
     .command('train')
-    .description('train the classifier on the corpus and cache the model')
-    .action(() => {
+    .description(
+      "train the classifier on the corpus (cached), then on the corpus plus the hub's corrections",
+    )
+    .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
+    .option('--by <name>', 'who asked for it (kept with the model)', 'cli')
+    .action((opts: { rules: string; by: string }) => {
       const config = loadConfig(process.env, ADAPTERS)
       loadClassifier(config.classifier, createLogger({ level: 'info' }))
+      // Without a hub database (building an image) there is nothing more to learn from.
+      if (config.databasePath !== ':memory:' && !existsSync(config.databasePath)) {
+        out(`no hub database at ${config.databasePath}: trained on the corpus only`)
+        return
+      }
+      const result = withDb((db) =>
+        retrain(db, {
+          corpusDir: config.classifier.corpusDir,
+          rulebook: loadRulebook(opts.rules),
+          by: opts.by,
+          now: () => Date.now(),
+        }),
+      )
+      out(formatRetrain(result))
+      if (result.outcome === 'refused') process.exitCode = 3
+    })
+
+  const model = program.command('model').description('the classifier models trained on corrections')
+  model
+    .command('list')
+    .description('every training, newest first: status, measures and why')
+    .option('--json', 'one JSON object per line')
+    .action((opts: { json?: boolean }) => {
+      const rows = withDb((db) => listModels(db))
+      out(opts.json ? rows.map((r) => JSON.stringify(r)).join('\n') : formatModels(rows))
+    })
+  model
+    .command('rollback')
+    .description('put the model before the active one back in use (or the corpus model)')
+    .option('--by <name>', 'who asked for it (kept in the audit log)', 'cli')
+    .action((opts: { by: string }) => {
+      const result = withDb((db) => rollbackModel(db, opts.by, Date.now()))
+      if (result.outcome === 'nothing_to_roll_back') {
+        out('the corpus model is in use: nothing to roll back')
+        process.exitCode = 1
+        return
+      }
+      out(
+        `model #${result.from} retired; in use now: ${result.to === null ? 'the corpus model' : `model #${result.to}`}`,
+      )
+    })
+
+  program
+    .command('corrections')
+    .description("people's corrections of the triage")
+    .command('export')
+    .description('every correction as JSON lines (text, decision, correction, who, when)')
+    .action(() => {
+      withDb((db) => {
+        for (const line of correctionLines(db)) process.stdout.write(`${line}\n`)
+      })
     })
 
   program
@@ -117,15 +186,6 @@ export async function main(argv: string[]): Promise<void> {
   const dlq = program
     .command('dlq')
     .description('the dead letter: outbound actions that failed for good')
-  const withDb = <T>(use: (db: Db) => T): T => {
-    const config = loadConfig(process.env, ADAPTERS)
-    const db = openDatabase(config.databasePath)
-    try {
-      return use(db)
-    } finally {
-      closeDatabase(db)
-    }
-  }
   const ids = (values: string[]) =>
     values.map((v) => {
       if (!/^\d+$/.test(v)) throw new ConfigError(`"${v}" is not an effect id`)

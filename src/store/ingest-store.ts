@@ -1,4 +1,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import {
+  type FeedbackContext,
+  NO_FEEDBACK_CONTEXT,
+  recordChannelFeedback,
+} from '../learning/channel-feedback.js'
 import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
 import { type Db, type Executor, placeholders, prepared, writeTransaction } from './db.js'
 import { channelState, contacts, conversations, messages, webhookDeliveries } from './schema.js'
@@ -31,7 +36,12 @@ export type Delivery = {
  * Dedupes and stores in one transaction: when this returns, everything the delivery carried is
  * durable and queued for triage, so the caller may acknowledge.
  */
-export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistResult {
+export function persistDelivery(
+  db: Db,
+  delivery: Delivery,
+  now: Date,
+  context: FeedbackContext = NO_FEEDBACK_CONTEXT,
+): PersistResult {
   const at = now.getTime()
   return writeTransaction(db, (tx) => {
     let deliveryRowId: number | null = null
@@ -54,7 +64,7 @@ export function persistDelivery(db: Db, delivery: Delivery, now: Date): PersistR
       messageIds.push(id)
       if (message.triage) triageJobs++
     }
-    for (const event of delivery.events) applyEvent(tx, event, at)
+    for (const event of delivery.events) applyEvent(tx, event, at, context)
     return {
       outcome: 'stored',
       messageIds,
@@ -92,7 +102,7 @@ export type GroupCommit = {
   readonly waiting: () => boolean
 }
 
-export function groupCommit(db: Db): GroupCommit {
+export function groupCommit(db: Db, context: FeedbackContext = NO_FEEDBACK_CONTEXT): GroupCommit {
   let queue: Waiting[] = []
   const flush = () => {
     const batch = queue
@@ -102,7 +112,10 @@ export function groupCommit(db: Db): GroupCommit {
       writeTransaction(db, () => {
         for (const item of batch) {
           try {
-            outcomes.push({ ok: true, result: persistDelivery(db, item.delivery, item.now) })
+            outcomes.push({
+              ok: true,
+              result: persistDelivery(db, item.delivery, item.now, context),
+            })
           } catch (error) {
             outcomes.push({ ok: false, error })
           }
@@ -376,7 +389,7 @@ function touchConversation(
   }
 }
 
-function applyEvent(db: Executor, event: ChannelEvent, at: number): void {
+function applyEvent(db: Executor, event: ChannelEvent, at: number, context: FeedbackContext): void {
   switch (event.type) {
     case 'conversation_status':
       db.update(conversations)
@@ -411,6 +424,9 @@ function applyEvent(db: Executor, event: ChannelEvent, at: number): void {
           .onConflictDoNothing()
           .run()
       }
+      return
+    case 'triage_feedback':
+      recordChannelFeedback(db, event, context, at)
       return
     default: {
       const unreachable: never = event

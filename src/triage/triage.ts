@@ -448,7 +448,9 @@ export function triage(
     (!classifierScores ||
       text.known < KNOWN_FLOOR ||
       Math.max(...classifierScores.values()) <
-        (text.tokenCount <= SHORT || NO_AUTO_REPLY.has(combined[0]!.intent) ? SHORT_FLOOR : OTHER_FLOOR))
+        (text.tokenCount <= SHORT || NO_AUTO_REPLY.has(combined[0]!.intent)
+          ? SHORT_FLOOR
+          : OTHER_FLOOR))
   ) {
     // Nothing specific points anywhere: small talk or something new, never a guessed intent.
     // Nor does a message of words the classifier mostly never saw: its scores say little.

@@ -9,10 +9,21 @@ import type { AnalysisRequest } from './text-analysis.js'
 // it and reads the hub's classifier from its cache file, and reads or writes nothing else.
 
 const { classifierFile } = workerData as { classifierFile: string | null }
-const classifier = classifierFile ? classifierFromFile(classifierFile) : null
+let classifier = classifierFile ? classifierFromFile(classifierFile) : null
 let rules: TextRules | null = null
 
 parentPort!.on('message', (request: AnalysisRequest) => {
+  if (request.kind === 'classifier') {
+    // A model adopted or rolled back: requests after this one are analysed with it. If it
+    // cannot be read, analyses come back without a classifier's name the hub has, and the hub
+    // works them out itself.
+    try {
+      classifier = request.file ? classifierFromFile(request.file) : null
+    } catch {
+      classifier = null
+    }
+    return
+  }
   if (request.kind === 'rules') {
     const { version, settings, intents, signals, acts, faq } = request
     rules = {

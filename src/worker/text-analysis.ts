@@ -27,6 +27,11 @@ export type TextAnalyses = {
     rulebook: Rulebook,
     classifier: IntentClassifier | null,
   ): TextAnalysis | 'waiting' | undefined
+  /**
+   * Analyse with this classifier from now on (a model adopted or rolled back). Analyses made
+   * with the one before are not taken: their classifier's name differs.
+   */
+  useClassifier(classifier: IntentClassifier | null): void
   /** Called when answers come in (the triage worker waits for them). */
   onAnswers(listener: () => void): void
   close(): Promise<void>
@@ -47,6 +52,7 @@ export type AnalysisRequest =
       faq: RulebookSource['faq']
     }
   | { kind: 'analyze'; items: (TextInput & { id: number })[] }
+  | { kind: 'classifier'; file: string | null }
 
 /** What the thread says when it has compiled a rulebook. */
 type Ready = { ready: string }
@@ -164,6 +170,21 @@ export function startTextAnalyses(options: {
         analysis.rulebookVersion === rulebook.version &&
         analysis.classifierName === (classifier?.name ?? null)
       return current ? analysis : undefined
+    },
+    useClassifier(classifier) {
+      if (!alive) return
+      if (classifier && !classifier.file) {
+        // It cannot be shared: every analysis is worked out on the main thread from now on.
+        options.logger.warn('the new classifier has no file: text analysis back on the main thread')
+        alive = false
+        void worker.terminate()
+        listener()
+        return
+      }
+      worker.postMessage({
+        kind: 'classifier',
+        file: classifier?.file ?? null,
+      } satisfies AnalysisRequest)
     },
     onAnswers(next) {
       listener = next

@@ -269,4 +269,31 @@ describeWithService('chromium', 'admin console in a browser', () => {
       /^Descartadas: legal_threat: “demandar” \(negated by "no"\)$/,
     )
   })
+
+  it('corrects a decision from its ticket; the learning page shows the example and the rules behind it', async () => {
+    const ticket = t.hub.db.select().from(tickets).all()[0]!
+    await page.goto(`${base}/admin/tickets/${ticket.id}?lang=es`)
+    await page.click('#correct-link')
+    await page.waitForURL(/\/admin\/decisions\/\d+\/correct$/)
+    expect(await page.locator('#correct-text').textContent()).toContain('El televisor llegó roto')
+    const decided = await page.inputValue('#intent')
+    const other = decided === 'payment' ? 'support' : 'payment'
+    await page.selectOption('#intent', other)
+    await page.click('#correct-form button[type=submit]')
+    await page.waitForURL(/done=corrected/)
+    expect(await page.locator('.flash').textContent()).toBe('Corrección guardada.')
+    expect(await page.inputValue('#intent')).toBe(other)
+    await page.screenshot({ path: join(ARTIFACTS, 'console-correct.png'), fullPage: true })
+
+    await page.goto(`${base}/admin/learning`)
+    const examples = (await page.locator('#corrections').textContent())!
+    expect(examples).toContain('El televisor llegó roto')
+    expect(examples).toContain(`intent: ${other}`)
+    expect(examples).toContain('admin (token)')
+    expect(await page.locator('#corrected-rules').textContent()).toMatch(
+      new RegExp(`intent:${decided} “[^”]+” coincidió en \\d+ mensajes y se corrigió 1 veces`),
+    )
+    expect(await page.locator('#model-in-use').textContent()).toContain('modelo del corpus')
+    await page.screenshot({ path: join(ARTIFACTS, 'console-learning.png'), fullPage: true })
+  })
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
@@ -18,6 +18,19 @@ export const RULES_DIR = join(import.meta.dirname, '../../rules')
 export function tempDir(prefix = 'centralita-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A model cache directory of its own under `dir`, holding the corpus model as built (a test
+ * that trains or adopts models must not write in the project's `data/model`).
+ */
+export function ownModelCache(dir: string): string {
+  const cache = join(dir, 'model')
+  mkdirSync(cache, { recursive: true })
+  const built = join(import.meta.dirname, '../../data/model')
+  for (const name of existsSync(built) ? readdirSync(built) : [])
+    if (/^classifier-(?!db-).*\.bin$/.test(name)) copyFileSync(join(built, name), join(cache, name))
+  return cache
 }
 
 /**

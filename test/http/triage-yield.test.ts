@@ -38,7 +38,7 @@ describe('triage and waiting acknowledgements', () => {
         logger: silentLogger,
         channels: hub.channels,
         rulebook: hub.rulebook,
-        classifier: () => hub.classifier,
+        classifier: hub.classifier,
         tools: { email: null },
         acknowledgementsWaiting: waiting,
         yieldMs,

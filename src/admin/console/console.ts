@@ -16,6 +16,7 @@ import { consoleAssets } from './assets.js'
 import { sameOrigin } from './guard.js'
 import { barChart, html, raw, type Safe } from './html.js'
 import { type Lang, t, type Word } from './i18n.js'
+import { learningRoutes } from './learning.js'
 import { consoleSessionStore, loginThrottle, SESSION_MS } from './sessions.js'
 
 export type ConsoleDeps = {
@@ -25,7 +26,7 @@ export type ConsoleDeps = {
   token: string
   service: AdminService
   rules: RulebookSource
-  classifier: IntentClassifier | null
+  classifier: () => IntentClassifier | null
   sources: readonly Source[]
 }
 
@@ -116,6 +117,7 @@ export function adminConsole(deps: ConsoleDeps): Router {
       ['/admin/dead-letters', 'deadLetters'],
       ['/admin/whatsapp', 'whatsapp'],
       ['/admin/reports', 'report'],
+      ['/admin/learning', 'learning'],
     ]
     res
       .status(options.status ?? 200)
@@ -192,8 +194,15 @@ ${body}</main></body></html>`.value,
   router.use((req, res, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]
     const cookie = cookies(req).get(COOKIE)
-    if (bearer && sameSecret(bearer, deps.token)) return next()
-    if (cookie && sessions.actor(cookie, deps.clock.now().getTime())) return next()
+    if (bearer && sameSecret(bearer, deps.token)) {
+      res.locals.actor = 'admin (token)'
+      return next()
+    }
+    const actor = cookie ? sessions.actor(cookie, deps.clock.now().getTime()) : null
+    if (actor) {
+      res.locals.actor = actor
+      return next()
+    }
     res.set('WWW-Authenticate', 'Bearer')
     loginForm(res, langOf(req, res), 401, 'needLogin')
   })
@@ -483,7 +492,7 @@ ${open ? html`<p><a href="/admin/tickets/${tk.id}/escalate">${t(lang, 'escalate'
           )}</section>
 <section><h2>${t(lang, 'decision')}</h2>${
           latest
-            ? html`<p><strong>${latest.intent}</strong> (${Math.round(latest.confidence * 100)} %) · ${latest.priority} · ${latest.level ?? '—'} · ${latest.queue ?? '—'}</p>
+            ? html`<p><strong>${latest.intent}</strong> (${Math.round(latest.confidence * 100)} %) · ${latest.priority} · ${latest.level ?? '—'} · ${latest.queue ?? '—'} · <a href="/admin/decisions/${latest.id}/correct" id="correct-link">${t(lang, 'correct')}</a></p>
 <p>${explanation?.summary ?? ''}</p><ul>${(explanation?.reasons ?? []).map((r) => html`<li>${r}</li>`)}</ul>
 ${ruleHits(explanation?.hits ?? [], lang)}`
             : html`<p class="muted">${t(lang, 'none')}</p>`
@@ -674,7 +683,7 @@ ${ruleHits(explanation?.hits ?? [], lang)}`
   const rulesPage = (res: Response, lang: Lang, text: string) => {
     const rules = deps.rules.current()
     const state = deps.rules.state()
-    const decision = text.trim() ? triage({ text, channel: null }, rules, deps.classifier) : null
+    const decision = text.trim() ? triage({ text, channel: null }, rules, deps.classifier()) : null
     page(
       res,
       lang,
@@ -720,6 +729,18 @@ ${ruleHits(decision.explanation.hits, lang)}
     '/rules/try',
     handle((req, res, lang) => rulesPage(res, lang, String(req.body.text ?? '').slice(0, 8000))),
   )
+
+  learningRoutes(router, {
+    page,
+    handle,
+    when,
+    actorOf: (res) => (typeof res.locals.actor === 'string' ? res.locals.actor : 'consola'),
+    timezone: () => calendar().timezone,
+    now,
+    db,
+    service,
+    queues: () => Object.keys(deps.rules.current().source.queues.queues),
+  })
 
   router.get(
     '/dead-letters',

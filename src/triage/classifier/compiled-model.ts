@@ -34,6 +34,8 @@ export type CompiledModel = {
   signals: { signal: SignalId; priors: number[]; yes: number }[]
   /** Per row: each signal model's two weights, signals side by side. */
   signalWeights: Float32Array
+  /** What it was trained on besides the corpus (a model trained on corrections says which). */
+  origin?: string
 }
 
 /** The scorer of a compiled model (see `modelScorer` in `bayes.ts` for how it combines). */
@@ -62,7 +64,7 @@ export function compiledScorer(model: CompiledModel): IntentClassifier {
     return last.rows
   }
   return {
-    name: modelName(width, vocabulary),
+    name: modelName(width, vocabulary, model.origin),
     scores(tokens: readonly Token[], language: 'es' | 'en') {
       const rows = rowsFor(tokens, language)
       const bayes = model.priors.slice()
@@ -100,8 +102,8 @@ function softmax(logits: readonly number[], temperature: number): number[] {
 }
 
 /** The name a model's scorer goes by (explanations say which model decided). */
-function modelName(intents: number, vocabulary: number): string {
-  return `naive Bayes (natural) × logistic regression (${intents} intents, ${vocabulary} features)`
+function modelName(intents: number, vocabulary: number, origin?: string): string {
+  return `naive Bayes (natural) × logistic regression (${intents} intents, ${vocabulary} features${origin ? `; ${origin}` : ''})`
 }
 
 type Header = Omit<CompiledModel, 'features' | 'experts' | 'signalWeights'> & {
@@ -124,7 +126,7 @@ export function modelHeader(file: string): { version: string; corpusHash: string
     return {
       version: header.version,
       corpusHash: header.corpusHash,
-      name: modelName(header.labels.length, vocabulary),
+      name: modelName(header.labels.length, vocabulary, header.origin),
     }
   } finally {
     closeSync(fd)
@@ -140,6 +142,40 @@ export function classifierFromFile(file: string, corpusHash?: string): IntentCla
   if (model.version !== MODEL_VERSION) return null
   if (corpusHash !== undefined && model.corpusHash !== corpusHash) return null
   return { ...compiledScorer(model), file }
+}
+
+/** The classifier of an encoded model (`encodeModel`) held in memory, if of this model version. */
+export function classifierFromBuffer(buffer: Buffer): IntentClassifier | null {
+  const model = decodeModel(buffer)
+  return model.version === MODEL_VERSION ? compiledScorer(model) : null
+}
+
+/**
+ * A classifier whose model is read from `file` the first time it is asked for (a hub whose text
+ * analysis runs on a thread seldom needs one on its own thread). `name` is the model's
+ * (`modelHeader`), and a file gone bad is read by `fallback`.
+ */
+export function lazyClassifier(
+  file: string,
+  name: string,
+  fallback: () => IntentClassifier,
+): IntentClassifier {
+  let model: IntentClassifier | null = null
+  const load = () => {
+    if (model) return model
+    try {
+      model = classifierFromFile(file)
+    } catch {}
+    model ??= fallback()
+    return model
+  }
+  return {
+    name,
+    file,
+    scores: (tokens, language) => load().scores(tokens, language),
+    signalScores: (tokens, language) => load().signalScores!(tokens, language),
+    knownShare: (tokens, language) => load().knownShare!(tokens, language),
+  }
 }
 
 // The cache file: one line of JSON (everything but the vocabulary and the weights, with their

@@ -7,6 +7,7 @@ import {
   classifierFromFile,
   compiledScorer,
   encodeModel,
+  lazyClassifier,
   MODEL_VERSION,
   modelHeader,
 } from './compiled-model.js'
@@ -44,9 +45,10 @@ export function loadClassifier(source: ClassifierSource, logger: Logger): Intent
       writeFileSync(temporary, encodeModel(model))
       renameSync(temporary, file)
       saved = file
-      // Models of an older corpus or model version are never read again.
+      // Models of an older corpus or model version are never read again (models trained on
+      // corrections, `classifier-db-*`, are the database's: see `src/learning/`).
       for (const name of readdirSync(source.cacheDir)) {
-        if (/^classifier-.*\.(json|bin)$/.test(name) && join(source.cacheDir, name) !== file)
+        if (/^classifier-(?!db-).*\.(json|bin)$/.test(name) && join(source.cacheDir, name) !== file)
           rmSync(join(source.cacheDir, name), { force: true })
       }
     } catch (err) {
@@ -78,15 +80,5 @@ export function deferredClassifier(source: ClassifierSource, logger: Logger): In
   } catch {}
   if (!file || header?.version !== MODEL_VERSION || header.corpusHash !== corpus.hash)
     return loadClassifier(source, logger)
-  let model: IntentClassifier | null = null
-  const load = () => {
-    model ??= classifierFromFile(file, corpus.hash) ?? loadClassifier(source, logger)
-    return model
-  }
-  return {
-    name: header.name,
-    file,
-    scores: (tokens, language) => load().scores(tokens, language),
-    signalScores: (tokens, language) => load().signalScores!(tokens, language),
-  }
+  return lazyClassifier(file, header.name, () => loadClassifier(source, logger))
 }

@@ -129,6 +129,20 @@ export const SettingsFile = z
      * (a media threat). An entry starting with `*` matches any handle that contains the rest.
      */
     news_outlets: z.array(z.string().min(2)).default([]),
+    /** Learning from people's corrections (`src/learning/`). */
+    learning: z
+      .object({
+        /**
+         * Retrain by itself (opt-in): at most once per `every`, when at least `min_corrections`
+         * new corrections of an intent or signals came in. Adopted only when not worse.
+         */
+        retrain: z
+          .object({ every: Duration, min_corrections: z.number().int().min(1).default(10) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
     /** Loop and flood guards on what the hub sends on its own (FAQ answers, notices). */
     automatic_replies: z
       .object({

@@ -1,0 +1,133 @@
+import { and, eq } from 'drizzle-orm'
+import type { ChannelEvent } from '../normalized-message.js'
+import type { Executor } from '../store/db.js'
+import { conversations, tickets, triageDecisions } from '../store/schema.js'
+import type { Rulebook } from '../triage/rulebook/compile.js'
+import { INTENTS, LEVELS, SIGNALS } from '../triage/rulebook/ids.js'
+import type { IntentId, Level, SignalId } from '../triage/rulebook/schema.js'
+import {
+  type CorrectionFields,
+  currentJudgement,
+  latestDecisionOf,
+  recordCorrection,
+} from './corrections.js'
+
+/** What reading a channel's feedback needs from the rulebook: which queues a team works. */
+export type FeedbackContext = {
+  queuesOfTeam(team: { id: number | null; name: string | null }): string[]
+}
+
+/** Without a rulebook at hand (tools, tests): label changes count, team changes do not. */
+export const NO_FEEDBACK_CONTEXT: FeedbackContext = { queuesOfTeam: () => [] }
+
+/** The queues whose Chatwoot team (by id, or by name) is `team`. */
+export function feedbackContext(rulebook: () => Rulebook): FeedbackContext {
+  return {
+    queuesOfTeam(team) {
+      const name = team.name?.trim().toLowerCase() ?? null
+      return Object.entries(rulebook().source.queues.queues)
+        .filter(
+          ([, q]) =>
+            (team.id !== null && q.chatwoot_team_id === team.id) ||
+            (name !== null && q.chatwoot_team?.trim().toLowerCase() === name),
+        )
+        .map(([id]) => id)
+    },
+  }
+}
+
+type Feedback = Extract<ChannelEvent, { type: 'triage_feedback' }>
+
+/**
+ * Reads a person's change of a conversation's labels or team in the channel's inbox as a
+ * correction of the hub's latest decision in that conversation.
+ *
+ * The hub labels the conversations it hands over (intent, priority, level, signals) and gives
+ * them to its queue's team, and the channel reports those changes too: a label or team the hub
+ * itself gave to any decision of the conversation is not read as a person's word. What a person
+ * adds is: a new intent label is the intent, a level label the level, signal labels added or
+ * removed the signals, a team the queue it works. Two intent labels added at once say nothing.
+ */
+export function recordChannelFeedback(
+  db: Executor,
+  event: Feedback,
+  context: FeedbackContext,
+  at: number,
+): void {
+  const conversationId = event.hubConversationId ?? conversationOf(db, event)
+  if (conversationId === undefined) return
+  const latest = latestDecisionOf(db, conversationId)
+  if (!latest) return
+  const current = currentJudgement(db, latest.id)
+  if (!current) return
+  const hub = hubMarks(db, conversationId)
+  const fields: CorrectionFields = {}
+  if (event.labels) {
+    const added = event.labels.added.map((l) => l.toLowerCase()).filter((l) => !hub.labels.has(l))
+    const removed = new Set(event.labels.removed.map((l) => l.toLowerCase()))
+    const intents = added.filter((l): l is IntentId => (INTENTS as readonly string[]).includes(l))
+    if (intents.length === 1) fields.intent = intents[0]!
+    const levels = added.flatMap((l) => LEVELS.filter((level) => level.toLowerCase() === l))
+    if (levels.length === 1) fields.level = levels[0] as Level
+    const isSignal = (l: string): l is SignalId => (SIGNALS as readonly string[]).includes(l)
+    const newSignals = added.filter(isSignal)
+    if (newSignals.length > 0 || current.signals.some((s) => removed.has(s))) {
+      fields.signals = [...current.signals.filter((s) => !removed.has(s)), ...newSignals]
+    }
+  }
+  if (event.team) {
+    // A team that works several queues does not say which one.
+    const queues = context.queuesOfTeam(event.team)
+    if (queues.length === 1 && !hub.queues.has(queues[0]!)) fields.queue = queues[0]!
+  }
+  if (Object.keys(fields).length === 0) return
+  recordCorrection(db, {
+    decisionId: latest.id,
+    source: 'chatwoot',
+    actor: event.actor,
+    fields,
+    at,
+  })
+}
+
+function conversationOf(db: Executor, event: Feedback): number | undefined {
+  return db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.channel, event.channel),
+        eq(conversations.externalId, event.conversationExternalId),
+      ),
+    )
+    .get()?.id
+}
+
+/** The labels and queues the hub gave the conversation: of every decision, and its ticket's. */
+function hubMarks(db: Executor, conversationId: number) {
+  const labels = new Set<string>()
+  const queues = new Set<string>()
+  const decided = db
+    .select({
+      intent: triageDecisions.intent,
+      priority: triageDecisions.priority,
+      level: triageDecisions.level,
+      signals: triageDecisions.signals,
+      queue: triageDecisions.queue,
+    })
+    .from(triageDecisions)
+    .where(eq(triageDecisions.conversationId, conversationId))
+    .all()
+  for (const d of decided) {
+    for (const label of [d.intent, d.priority, d.level, ...(JSON.parse(d.signals) as string[])])
+      if (label) labels.add(label.toLowerCase())
+    if (d.queue) queues.add(d.queue)
+  }
+  for (const t of db
+    .select({ queue: tickets.queue })
+    .from(tickets)
+    .where(eq(tickets.conversationId, conversationId))
+    .all())
+    queues.add(t.queue)
+  return { labels, queues }
+}

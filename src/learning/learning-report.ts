@@ -1,0 +1,85 @@
+import type { Db } from '../store/db.js'
+
+// What the console's learning page shows: how often people corrected the hub, per intent and
+// week (its live accuracy), and the rules whose decisions they keep correcting.
+
+export type WeekCounts = {
+  /** Start of the week (unix ms), in the business time zone. */
+  start: number
+  /** Per decided intent: decisions, and how many of them a person corrected. */
+  intents: Map<string, { decided: number; corrected: number }>
+}
+
+/** Decisions and corrected decisions per intent in each `[start, end)` week. */
+export function weeklyCorrections(
+  db: Db,
+  weeks: readonly { start: number; end: number }[],
+): WeekCounts[] {
+  const query = db.$client.prepare(
+    `select d.intent as intent, count(*) as decided,
+            count(c.decision_id) as corrected
+       from triage_decisions d
+       left join (select distinct decision_id from corrections) c on c.decision_id = d.id
+      where d.created_at >= ? and d.created_at < ?
+      group by d.intent`,
+  )
+  return weeks.map(({ start, end }) => {
+    const rows = query.all(start, end) as { intent: string; decided: number; corrected: number }[]
+    return {
+      start,
+      intents: new Map(rows.map((r) => [r.intent, { decided: r.decided, corrected: r.corrected }])),
+    }
+  })
+}
+
+export type CorrectedRule = {
+  group: string
+  target: string
+  term: string
+  /** Decisions since the window's start where the rule fired (not set aside by a negation). */
+  fired: number
+  /** Of those, how many a person corrected against what the rule said. */
+  corrected: number
+}
+
+/**
+ * Rules that fired on decisions people then corrected against them: an intent rule when the
+ * intent was corrected, a signal rule when the signal was taken off (or the intent changed).
+ * (Greetings, closings and requests for a person are not corrected.) Most corrected first.
+ */
+export function correctedRules(db: Db, since: number, limit = 20): CorrectedRule[] {
+  return db.$client
+    .prepare(
+      `with hits as (
+         select distinct d.id as decision,
+                json_extract(h.value, '$.group') as grp,
+                json_extract(h.value, '$.target') as target,
+                json_extract(h.value, '$.term') as term
+           from triage_decisions d, json_each(d.explanation, '$.hits') h
+          where d.created_at >= ? and json_extract(h.value, '$.vetoed') is null
+       ),
+       against as (
+         select distinct h.decision, h.grp, h.target, h.term
+           from hits h join corrections c on c.decision_id = h.decision
+          where case
+                  when h.grp = 'intent' then json_extract(c.corrected, '$.intent') is not null
+                  when h.grp = 'signal' then
+                    json_extract(c.corrected, '$.intent') is not null
+                    or (json_extract(c.corrected, '$.signals') is not null
+                        and not exists (select 1 from json_each(c.corrected, '$.signals') s
+                                         where s.value = h.target))
+                  else 0
+                end
+       )
+       select h.grp as "group", h.target as target, h.term as term,
+              count(*) as fired, count(a.decision) as corrected
+         from hits h
+         left join against a
+           on a.decision = h.decision and a.grp = h.grp and a.target = h.target and a.term = h.term
+        group by h.grp, h.target, h.term
+       having count(a.decision) > 0
+        order by corrected desc, fired desc
+        limit ?`,
+    )
+    .all(since, limit) as CorrectedRule[]
+}
