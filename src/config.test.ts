@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ADAPTERS } from '../adapters/registry.js'
-import { ByteSize, databasePathFrom, loadConfig } from './config.js'
-import { ConfigError } from './errors.js'
+import { databasePathFrom, loadConfig } from './config.js'
+import { ConfigError } from './contracts/errors.js'
+import { ByteSize } from './kit/byte-size.js'
 
 describe('loadConfig', () => {
   it('uses the embedded defaults', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ADAPTERS } from '../adapters/registry.js'
 import { loadConfig } from '../src/config.js'
-import { NormalizedMessage, sha256Hex } from '../src/normalized-message.js'
+import { NormalizedMessage, sha256Hex } from '../src/contracts/message.js'
 
 // Every registered adapter parses every one of its fixtures: none may come out invalid, and
 // every message it produces satisfies the NormalizedMessage schema.

@@ -1,4 +1,4 @@
-import { boundHttpClient, classifyHttpError } from '../../src/actions/http-client.js'
+import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 
 export type ChatwootApiConfig = { baseUrl: string; token: string; timeoutMs?: number }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { sha256Hex } from '../../src/normalized-message.js'
+import type { InboundRequest } from '../../src/contracts/channel.js'
+import { sha256Hex } from '../../src/contracts/message.js'
 import { hmac } from '../shared/hmac.js'
-import type { InboundRequest } from '../types.js'
 import { type ChatwootConfig, chatwoot, verifyChatwoot } from './index.js'
 
 const raw = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name))

@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { EffectExecutor, EffectRun } from '../../src/actions/effect-executor.js'
-import { PermanentError } from '../../src/errors.js'
-import type { Effect } from '../../src/store/outbox-store.js'
-import { turnsByKey } from '../../src/worker/turns.js'
-import type { OutboundDeps, OutboundStore } from '../types.js'
+import type { OutboundDeps, OutboundStore } from '../../src/contracts/channel.js'
+import type { Effect, EffectExecutor, EffectRun } from '../../src/contracts/effect.js'
+import { PermanentError } from '../../src/contracts/errors.js'
+import { turnsByKey } from '../../src/kit/turns.js'
 import type { ChatwootApi, ChatwootContactRecord } from './api-client.js'
 import { HUB_MARKER, MIRROR_ATTRIBUTE } from './normalize.js'
 

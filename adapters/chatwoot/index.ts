@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { hmac, isFresh, safeEqual } from '../shared/hmac.js'
-import { describeZodError as describe, parseJson } from '../shared/parse-json.js'
 import {
   defineAdapter,
   type InboundRequest,
   type RequestHead,
   type VerifyResult,
-} from '../types.js'
+} from '../../src/contracts/channel.js'
+import { hmac, isFresh, safeEqual } from '../shared/hmac.js'
+import { describeZodError as describe, parseJson } from '../shared/parse-json.js'
 import { chatwootApi } from './api-client.js'
 import { CHATWOOT_EFFECTS, chatwootExecutors } from './effects.js'
 

@@ -1,11 +1,11 @@
 import type { z } from 'zod'
+import type { ParseResult } from '../../src/contracts/channel.js'
 import type {
   Attachment,
   AuthorRole,
   ChannelEvent,
   NormalizedMessage,
-} from '../../src/normalized-message.js'
-import type { ParseResult } from '../types.js'
+} from '../../src/contracts/message.js'
 import type {
   ChatwootConversation,
   ChatwootConversationEvent,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { sha256Hex } from '../../src/normalized-message.js'
+import { sha256Hex } from '../../src/contracts/message.js'
 import { unflow } from './format-flowed.js'
 import { normalizeMail } from './normalize.js'
 import { parseMime } from './parse-mime.js'

@@ -1,5 +1,5 @@
 import { ImapFlow } from 'imapflow'
-import type { Source, SourceDeps } from '../types.js'
+import type { Source, SourceDeps } from '../../src/contracts/channel.js'
 import type { ReceivedMail } from './smtp-receiver.js'
 
 type Position = { uidValidity: string; lastUid: number }

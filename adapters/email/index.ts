@@ -1,15 +1,15 @@
 import { z } from 'zod'
-import type { EffectExecutor } from '../../src/actions/effect-executor.js'
-import { ByteSize } from '../../src/config.js'
-import { sha256Hex } from '../../src/normalized-message.js'
-import { safeEqual } from '../shared/hmac.js'
 import {
   defineAdapter,
   type ParseResult,
   type RequestHead,
   type Source,
   type VerifyResult,
-} from '../types.js'
+} from '../../src/contracts/channel.js'
+import type { EffectExecutor } from '../../src/contracts/effect.js'
+import { sha256Hex } from '../../src/contracts/message.js'
+import { ByteSize } from '../../src/kit/byte-size.js'
+import { safeEqual } from '../shared/hmac.js'
 import { type Authentication, authenticated } from './authentication.js'
 import { CHANNEL, type MailOutcome, normalizeMail } from './normalize.js'
 import type { ParsedMail } from './parse-mime.js'

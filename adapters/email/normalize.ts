@@ -1,4 +1,4 @@
-import type { NormalizedMessage } from '../../src/normalized-message.js'
+import type { NormalizedMessage } from '../../src/contracts/message.js'
 import { authenticationFailure, authenticationOf } from './authentication.js'
 import { automaticReason } from './auto-mail.js'
 import type { ParsedMail } from './parse-mime.js'

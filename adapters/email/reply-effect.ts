@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
-import type { Effect } from '../../src/store/outbox-store.js'
-import type { EmailReplyRequest } from '../types.js'
+import type { EmailReplyRequest } from '../../src/contracts/channel.js'
+import type { Effect } from '../../src/contracts/effect.js'
 
 export const EMAIL_SEND = 'email.send'
 

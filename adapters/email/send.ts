@@ -1,8 +1,8 @@
 import nodemailer from 'nodemailer'
 import { z } from 'zod'
-import type { EffectExecutor } from '../../src/actions/effect-executor.js'
-import { PermanentError, TransientError } from '../../src/errors.js'
-import type { OutboundDeps } from '../types.js'
+import type { OutboundDeps } from '../../src/contracts/channel.js'
+import type { EffectExecutor } from '../../src/contracts/effect.js'
+import { PermanentError, TransientError } from '../../src/contracts/errors.js'
 import { CHANNEL } from './normalize.js'
 import { EMAIL_SEND, type EmailSender, messageIdFor } from './reply-effect.js'
 

@@ -1,5 +1,5 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server'
-import type { Source, SourceDeps } from '../types.js'
+import type { Source, SourceDeps } from '../../src/contracts/channel.js'
 
 /** Stores one received message; `note` says what of it was not fetched (kept with it). */
 export type ReceivedMail = (

@@ -1,11 +1,15 @@
 import { z } from 'zod'
+import {
+  defineAdapter,
+  type InboundRequest,
+  type ParseResult,
+} from '../../src/contracts/channel.js'
 import { describeZodError, parseJson } from '../shared/parse-json.js'
 import {
   checkStandardHead,
   verifyStandardWebhook,
   weakSecret,
 } from '../shared/standard-webhooks.js'
-import { defineAdapter, type InboundRequest, type ParseResult } from '../types.js'
 import { InternalMessage } from './schema.js'
 import { INTERNAL_SEND, type InternalCallback, internalExecutors } from './send.js'
 

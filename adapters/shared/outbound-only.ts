@@ -1,4 +1,4 @@
-import type { ParseResult, VerifyResult } from '../types.js'
+import type { ParseResult, VerifyResult } from '../../src/contracts/channel.js'
 
 /** The inbound half of a channel that only sends: no webhook, nothing accepted. */
 export const noInbound = {

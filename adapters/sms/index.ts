@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import type { EffectExecutor } from '../../src/actions/effect-executor.js'
-import { boundHttpClient, classifyHttpError } from '../../src/actions/http-client.js'
-import { PermanentError } from '../../src/errors.js'
+import { defineAdapter } from '../../src/contracts/channel.js'
+import type { EffectExecutor } from '../../src/contracts/effect.js'
+import { PermanentError } from '../../src/contracts/errors.js'
+import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 import { noInbound } from '../shared/outbound-only.js'
-import { defineAdapter } from '../types.js'
 
 export const SMS_SEND = 'sms.send'
 export const SMS_CALL = 'sms.call'

@@ -1,7 +1,11 @@
 import { z } from 'zod'
+import {
+  defineAdapter,
+  type InboundRequest,
+  type VerifyResult,
+} from '../../src/contracts/channel.js'
 import { hmac, safeEqual } from '../shared/hmac.js'
 import { describeZodError, parseJson } from '../shared/parse-json.js'
-import { defineAdapter, type InboundRequest, type VerifyResult } from '../types.js'
 import { CHANNEL, normalizeTawk } from './normalize.js'
 import { TawkEnvelope, TawkEvent } from './schema.js'
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import type { AuthorRole, NormalizedMessage } from '../../src/normalized-message.js'
-import { fold } from '../../src/triage/normalize-text.js'
-import type { ParseResult } from '../types.js'
+import type { ParseResult } from '../../src/contracts/channel.js'
+import type { AuthorRole, NormalizedMessage } from '../../src/contracts/message.js'
+import { fold } from '../../src/kit/fold.js'
 import type { TawkEvent } from './schema.js'
 
 export const CHANNEL = 'tawkto'

@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { EffectExecutor } from '../../src/actions/effect-executor.js'
-import { boundHttpClient, classifyHttpError } from '../../src/actions/http-client.js'
-import { PermanentError } from '../../src/errors.js'
-import type { Effect } from '../../src/store/outbox-store.js'
-import type { OutboundDeps } from '../types.js'
+import type { OutboundDeps } from '../../src/contracts/channel.js'
+import type { Effect, EffectExecutor } from '../../src/contracts/effect.js'
+import { PermanentError } from '../../src/contracts/errors.js'
+import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 import { CHANNEL } from './normalize-cloud.js'
 import { recordSentMessage } from './record-sent.js'
 

@@ -1,14 +1,14 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { hmac, safeEqual } from '../shared/hmac.js'
-import { parseJson } from '../shared/parse-json.js'
 import {
   type ChannelSettings,
   defineAdapter,
   type InboundRequest,
   type ParseResult,
   type VerifyResult,
-} from '../types.js'
+} from '../../src/contracts/channel.js'
+import { hmac, safeEqual } from '../shared/hmac.js'
+import { parseJson } from '../shared/parse-json.js'
 import { type CloudApiConfig, cloudExecutors, cloudReply } from './cloud-send.js'
 import { CHANNEL, normalizeCloud } from './normalize-cloud.js'
 import { CloudEnvelope, CloudValue } from './schema.js'

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
-import type { Attachment, ChannelEvent, NormalizedMessage } from '../../src/normalized-message.js'
-import type { ParseResult } from '../types.js'
+import type { ParseResult } from '../../src/contracts/channel.js'
+import type { Attachment, ChannelEvent, NormalizedMessage } from '../../src/contracts/message.js'
 import { CloudEcho, CloudMessage, CloudStatus, type CloudValue } from './schema.js'
 
 export const CHANNEL = 'whatsapp'

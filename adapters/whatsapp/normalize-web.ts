@@ -1,4 +1,4 @@
-import type { Attachment, NormalizedMessage } from '../../src/normalized-message.js'
+import type { Attachment, NormalizedMessage } from '../../src/contracts/message.js'
 import { CHANNEL } from './normalize-cloud.js'
 
 /** The fields of a whatsapp-web.js `Message` the hub reads (src/structures/Message.js). */

@@ -1,4 +1,4 @@
-import type { OutboundDeps } from '../types.js'
+import type { OutboundDeps } from '../../src/contracts/channel.js'
 import { CHANNEL } from './normalize-cloud.js'
 
 /**

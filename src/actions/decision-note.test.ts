@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { RULES_DIR } from '../../test/helpers/hub.js'
-import { silentLogger } from '../logger.js'
+import { silentLogger } from '../kit/logger.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from '../triage/rulebook/compile.js'
 import { type IntentClassifier, triage } from '../triage/triage.js'

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../../test/helpers/wait.js'
-import { systemClock } from '../clock.js'
-import { PermanentError, TransientError } from '../errors.js'
-import { silentLogger } from '../logger.js'
+import type { EffectExecutor, EffectRun } from '../contracts/effect.js'
+import { PermanentError, TransientError } from '../contracts/errors.js'
+import { systemClock } from '../kit/clock.js'
+import { silentLogger } from '../kit/logger.js'
 import { closeDatabase, type Db, openDatabase } from '../store/db.js'
 import {
   enqueueEffects,
@@ -12,7 +13,6 @@ import {
   scheduleEffectRetry,
 } from '../store/outbox-store.js'
 import { createDispatcher, type Dispatcher } from './dispatcher.js'
-import type { EffectExecutor, EffectRun } from './effect-executor.js'
 
 describe('dispatcher', () => {
   let db: Db

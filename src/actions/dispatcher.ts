@@ -1,6 +1,9 @@
-import type { Clock } from '../clock.js'
-import { PermanentError, TransientError } from '../errors.js'
-import type { Logger } from '../logger.js'
+import type { ExecutorMap } from '../contracts/effect.js'
+import { PermanentError, TransientError } from '../contracts/errors.js'
+import { backoffDelay } from '../kit/backoff.js'
+import type { Clock } from '../kit/clock.js'
+import type { Logger } from '../kit/logger.js'
+import { type Loop, startLoop } from '../kit/loop.js'
 import type { Db } from '../store/db.js'
 import {
   claimDueEffects,
@@ -11,9 +14,6 @@ import {
   type OutboxRow,
   scheduleEffectRetry,
 } from '../store/outbox-store.js'
-import { backoffDelay } from '../worker/backoff.js'
-import { type Loop, startLoop } from '../worker/loop.js'
-import type { ExecutorMap } from './effect-executor.js'
 
 export type DispatcherDeps = {
   db: Db

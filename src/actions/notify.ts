@@ -1,6 +1,6 @@
-import type { Notification, NotifyVia } from '../../adapters/types.js'
+import type { Notification, NotifyVia } from '../contracts/channel.js'
+import type { Effect } from '../contracts/effect.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
-import type { Effect } from '../store/outbox-store.js'
 
 /**
  * The effects that deliver an alert by each means it asks for (email, push, SMS, call), from

@@ -1,5 +1,5 @@
 import { type EmailConfig, emailTool } from '../../adapters/email/index.js'
-import type { ReplyTools } from '../../adapters/types.js'
+import type { ReplyTools } from '../contracts/channel.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 
 /** Ways to reach customers besides their own channel, from the configured channels. */

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline'
 import { z } from 'zod'
-import { AuthorRole } from '../normalized-message.js'
+import { AuthorRole } from '../contracts/message.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { type IntentClassifier, triage } from '../triage/triage.js'
 

@@ -1,7 +1,7 @@
 import { ADAPTERS, adapterById } from '../../adapters/registry.js'
 import { loadConfig } from '../config.js'
 import { createHub } from '../hub.js'
-import { createLogger } from '../logger.js'
+import { createLogger } from '../kit/logger.js'
 
 /** `centralita serve`: run the hub until SIGTERM or SIGINT, then shut down gracefully. */
 export async function serve(env: NodeJS.ProcessEnv): Promise<void> {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import type { IngestDeps } from '../ingest/ingest.js'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../kit/logger.js'
 import { type WebhookRouteOptions, webhookChannel, webhookRoute } from './webhook-route.js'
 
 export type Readiness = () => { ready: boolean; checks: Record<string, string> }

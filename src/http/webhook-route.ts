@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
-import type { InboundRequest, RequestHead } from '../../adapters/types.js'
+import type { InboundRequest, RequestHead } from '../contracts/channel.js'
+import { sha256Hex } from '../contracts/message.js'
 import { type ChannelEntry, type IngestDeps, type IngestResult, ingest } from '../ingest/ingest.js'
-import type { Logger } from '../logger.js'
-import { sha256Hex } from '../normalized-message.js'
+import type { Logger } from '../kit/logger.js'
 import { readRawBody } from './read-raw-body.js'
 
 // Webhooks are the hub's hot path, so they are served by plain `node:http` in front of

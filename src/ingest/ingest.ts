@@ -3,9 +3,9 @@ import type {
   ChannelSettings,
   InboundRequest,
   ParseResult,
-} from '../../adapters/types.js'
-import type { Clock } from '../clock.js'
-import type { Logger } from '../logger.js'
+} from '../contracts/channel.js'
+import type { Clock } from '../kit/clock.js'
+import type { Logger } from '../kit/logger.js'
 import type { Db } from '../store/db.js'
 import { type Delivery, type PersistResult, persistDelivery } from '../store/ingest-store.js'
 

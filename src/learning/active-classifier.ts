@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../kit/logger.js'
+import { type Loop, startLoop } from '../kit/loop.js'
 import type { Executor } from '../store/db.js'
 import {
   classifierFromBuffer,
@@ -16,7 +17,6 @@ import {
   loadClassifier,
 } from '../triage/classifier/load-classifier.js'
 import type { IntentClassifier } from '../triage/triage.js'
-import { type Loop, startLoop } from '../worker/loop.js'
 import { activeModel, activeModelId, modelWeights } from './model-store.js'
 
 /** How often a hub looks for a newly adopted (or rolled back) model. */

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { applyEvents, decidedMessage, tempDatabases } from '../../test/helpers/decided.js'
-import type { ChannelEvent } from '../normalized-message.js'
+import type { ChannelEvent } from '../contracts/message.js'
 import type { Db } from '../store/db.js'
 import type { FeedbackContext } from './channel-feedback.js'
 import { listCorrections } from './corrections.js'

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import type { ChannelEvent } from '../normalized-message.js'
+import type { ChannelEvent } from '../contracts/message.js'
 import type { Executor } from '../store/db.js'
 import { conversations, tickets, triageDecisions } from '../store/schema.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js'
+import type { Logger } from '../kit/logger.js'
 import type { Executor } from '../store/db.js'
 import { compileModel, modelScorer, trainModel } from '../triage/classifier/bayes.js'
 import { encodeModel, MODEL_VERSION } from '../triage/classifier/compiled-model.js'

@@ -1,13 +1,13 @@
 import { DateTime } from 'luxon'
-import type { Notification, NotifyVia } from '../../adapters/types.js'
 import { planNotification } from '../actions/notify.js'
+import { addBusinessTime } from '../calendar/business-hours.js'
+import { zoneNamed } from '../calendar/zone.js'
+import type { Notification, NotifyVia } from '../contracts/channel.js'
+import type { Effect } from '../contracts/effect.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Executor } from '../store/db.js'
-import type { Effect } from '../store/outbox-store.js'
 import { type EscalationRow, escalate, type Level, type TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import { addBusinessTime } from './business-hours.js'
-import { zoneNamed } from './zone.js'
 
 /** A deadline `durationMs` after `from`, in business time when asked (calendar of the channel). */
 export function deadline(

@@ -1,10 +1,12 @@
 import { eq } from 'drizzle-orm'
 import { planNotification } from '../actions/notify.js'
-import type { Clock } from '../clock.js'
+import type { Effect } from '../contracts/effect.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
-import type { Logger } from '../logger.js'
+import type { Clock } from '../kit/clock.js'
+import type { Logger } from '../kit/logger.js'
+import { type Loop, startLoop } from '../kit/loop.js'
 import { type Db, writeTransaction } from '../store/db.js'
-import { type Effect, enqueueEffects } from '../store/outbox-store.js'
+import { enqueueEffects } from '../store/outbox-store.js'
 import { conversations } from '../store/schema.js'
 import {
   dueCases,
@@ -14,7 +16,6 @@ import {
   type TicketRow,
 } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import { type Loop, startLoop } from '../worker/loop.js'
 import { alertFor, breachEscalation, localTime, type Planned, warningAlert } from './escalation.js'
 
 export type SlaClockDeps = {

@@ -1,10 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { ChannelEvent, NormalizedMessage } from '../contracts/message.js'
 import {
   type FeedbackContext,
   NO_FEEDBACK_CONTEXT,
   recordChannelFeedback,
 } from '../learning/channel-feedback.js'
-import type { ChannelEvent, NormalizedMessage } from '../normalized-message.js'
 import { type Db, type Executor, placeholders, prepared, writeTransaction } from './db.js'
 import { channelState, contacts, conversations, messages, webhookDeliveries } from './schema.js'
 import { recordFirstResponse } from './ticket-store.js'

@@ -1,27 +1,10 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
+import type { Effect } from '../contracts/effect.js'
 import { type Executor, placeholders, prepared, writeTransaction } from './db.js'
 import { outbox } from './schema.js'
 
 /** One outbound effect to perform, as planned. */
-export type Effect = {
-  /** Which executor runs it: `chatwoot.message`, `email.send`, … */
-  kind: string
-  /** Idempotency key: the same key is never enqueued (or sent upstream) twice. */
-  key: string
-  /** What it is about, for listings: `message:12`, `ticket:3`. */
-  subject: string
-  payload: Record<string, unknown>
-  /** Key of an effect that must be done before this one may run. */
-  after?: string
-  maxAttempts?: number
-  /** The conversation it concerns (internal id), if any. */
-  conversationId?: number
-  /** Whom it writes to, for per-recipient caps. */
-  recipient?: string
-  /** Sent by the hub on its own (not relayed from a person). */
-  automatic?: boolean
-}
 
 export const DEFAULT_MAX_ATTEMPTS = 8
 

@@ -1,6 +1,6 @@
+import { fold } from '../kit/fold.js'
 import { deletions, withinOneEdit } from './edit-distance.js'
 import {
-  fold,
   forgetWordMemos,
   type NormalizedText,
   normalizeText,

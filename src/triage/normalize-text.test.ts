@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { fold, forgetWordMemos, normalizeText, spanishStems, wordMemo } from './normalize-text.js'
+import { fold } from '../kit/fold.js'
+import { forgetWordMemos, normalizeText, spanishStems, wordMemo } from './normalize-text.js'
 
 describe('normalizeText', () => {
   it.each([

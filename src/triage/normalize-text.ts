@@ -1,5 +1,6 @@
 import stemEn from 'natural/lib/natural/stemmers/porter_stemmer.js'
 import stemEs from 'natural/lib/natural/stemmers/porter_stemmer_es.js'
+import { fold } from '../kit/fold.js'
 
 /** A word of the message after folding, with the stems the matcher compares. */
 export type Token = {
@@ -92,17 +93,10 @@ const SHORTHAND = new Map<string, string>(
   }),
 )
 
-const COMBINING_MARKS = /[\u0300-\u036f]/g
-const APOSTROPHES = /['’‘`´]/g
 const CLAUSE_BREAK = /[.,;:!?¿¡\n\r]+/
 const WORDS = /[a-z0-9]+/g
 // Three or more of the same letter ("holaaa", "nooo") collapse to one; pairs stay (ll, rr, ee).
 const REPEATS = /([a-z])\1{2,}/g
-
-/** Lower case, accents and ñ folded, apostrophes dropped ("don't" → "dont"). */
-export function fold(text: string): string {
-  return text.toLowerCase().normalize('NFD').replace(COMBINING_MARKS, '').replace(APOSTROPHES, '')
-}
 
 // Spanish endings whose accent natural's stemmer needs to recognise the suffix; people often
 // type them without it ("cotizacion", "demandare").

@@ -1,4 +1,4 @@
-import type { AuthorRole } from '../normalized-message.js'
+import type { AuthorRole } from '../contracts/message.js'
 import { detectLanguage, type LanguageGuess } from './detect-language.js'
 import { extractAmounts, largestAmount } from './entities.js'
 import { bestFaq, type FaqMatch, type FaqVocabulary } from './faq-answerer.js'

@@ -1,4 +1,4 @@
-import { describeMoment, isOpen, nextOpen } from '../sla/business-hours.js'
+import { describeMoment, isOpen, nextOpen } from '../calendar/business-hours.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import {

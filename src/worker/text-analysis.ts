@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../kit/logger.js'
 import { type Executor, fixedLimit, prepared } from '../store/db.js'
 import { messages } from '../store/schema.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'

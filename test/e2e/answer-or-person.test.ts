@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { messages, tickets, triageDecisions } from '../../src/store/schema.js'
 import { settled } from '../helpers/hub.js'
 import {

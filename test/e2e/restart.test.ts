@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { sha256Hex } from '../../src/normalized-message.js'
+import { sha256Hex } from '../../src/contracts/message.js'
 import { closeDatabase, openDatabase } from '../../src/store/db.js'
 import { persistDelivery } from '../../src/store/ingest-store.js'
 import { triageDecisions } from '../../src/store/schema.js'

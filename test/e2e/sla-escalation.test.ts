@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { escalations, outbox, slaEvents, tickets } from '../../src/store/schema.js'
 import { settled as settledHub, tempDir } from '../helpers/hub.js'
 import {

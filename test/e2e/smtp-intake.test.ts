@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { messages, triageDecisions } from '../../src/store/schema.js'
 import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { testHub } from '../helpers/hub.js'

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../src/logger.js'
+import { silentLogger } from '../../src/kit/logger.js'
 import { loadClassifier } from '../../src/triage/classifier/load-classifier.js'
 import { loadRulebook } from '../../src/triage/rulebook/compile.js'
 import { triage } from '../../src/triage/triage.js'

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach } from 'vitest'
+import type { ChannelEvent } from '../../src/contracts/message.js'
 import type { FeedbackContext } from '../../src/learning/channel-feedback.js'
-import type { ChannelEvent } from '../../src/normalized-message.js'
 import { closeDatabase, type Db, openDatabase } from '../../src/store/db.js'
 import { persistDelivery } from '../../src/store/ingest-store.js'
 import { tempDir } from './hub.js'

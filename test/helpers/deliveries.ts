@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import type { Clock } from '../../src/clock.js'
+import type { Clock } from '../../src/kit/clock.js'
 import { chatwootHeaders, tawkHeaders } from './sign.js'
 
 // Signed deliveries and channel payloads, light enough for a load client in its own process.

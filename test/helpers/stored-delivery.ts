@@ -1,4 +1,4 @@
-import { sha256Hex } from '../../src/normalized-message.js'
+import { sha256Hex } from '../../src/contracts/message.js'
 import type { Delivery } from '../../src/store/ingest-store.js'
 
 /** A Chatwoot delivery of one customer message, as the store receives it after parsing. */

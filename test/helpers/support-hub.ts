@@ -1,4 +1,4 @@
-import { type Clock, manualClock } from '../../src/clock.js'
+import { type Clock, manualClock } from '../../src/kit/clock.js'
 import { startFakeChatwoot } from '../fakes/chatwoot-server.js'
 import { startFakeGraph } from '../fakes/graph-server.js'
 import { startFakeSmsProvider, startPushReceiver } from '../fakes/sms-provider.js'

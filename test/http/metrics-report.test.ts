@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { monthlyReport, reportCsv } from '../../src/admin/monthly-report.js'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { tickets } from '../../src/store/schema.js'
 import { settled, testHub } from '../helpers/hub.js'
 import { run } from '../helpers/process.js'

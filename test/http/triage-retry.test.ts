@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { jobs, messages, triageDecisions } from '../../src/store/schema.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'

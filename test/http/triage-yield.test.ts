@@ -1,6 +1,6 @@
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../src/logger.js'
+import { silentLogger } from '../../src/kit/logger.js'
 import { triageDecisions } from '../../src/store/schema.js'
 import { createTriageWorker } from '../../src/worker/triage-worker.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'

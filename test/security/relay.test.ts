@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { auditLog, messages, triageDecisions } from '../../src/store/schema.js'
 import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { settled, testHub } from '../helpers/hub.js'

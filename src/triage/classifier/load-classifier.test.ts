@@ -2,7 +2,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../../../test/helpers/hub.js'
-import { silentLogger } from '../../logger.js'
+import { silentLogger } from '../../kit/logger.js'
 import { normalizeText } from '../normalize-text.js'
 import { loadCorpus } from './corpus.js'
 import { deferredClassifier, loadClassifier } from './load-classifier.js'

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Logger } from '../../logger.js'
+import type { Logger } from '../../kit/logger.js'
 import type { IntentClassifier } from '../triage.js'
 import { compileModel, trainModel } from './bayes.js'
 import {

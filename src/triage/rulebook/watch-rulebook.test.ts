@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RULES_DIR, tempDir } from '../../../test/helpers/hub.js'
 import { waitFor } from '../../../test/helpers/wait.js'
-import { silentLogger } from '../../logger.js'
+import { silentLogger } from '../../kit/logger.js'
 import { loadRulebook } from './compile.js'
 import { watchRulebook } from './watch-rulebook.js'
 

@@ -1,5 +1,5 @@
 import { type FSWatcher, watch } from 'node:fs'
-import type { Logger } from '../../logger.js'
+import type { Logger } from '../../kit/logger.js'
 import { compileRulebook, type Rulebook } from './compile.js'
 import { loadRulebookSource, type RulebookIssue } from './load.js'
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js'
+import type { Logger } from './logger.js'
 
 /** A background loop that can be woken early and stopped cleanly. */
 export type Loop = {

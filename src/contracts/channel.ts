@@ -1,8 +1,7 @@
 import type { z } from 'zod'
-import type { EffectExecutor } from '../src/actions/effect-executor.js'
-import type { Logger } from '../src/logger.js'
-import type { ChannelEvent, NormalizedMessage } from '../src/normalized-message.js'
-import type { Effect } from '../src/store/outbox-store.js'
+import type { Logger } from '../kit/logger.js'
+import type { Effect, EffectExecutor } from './effect.js'
+import type { ChannelEvent, NormalizedMessage } from './message.js'
 
 /** What the HTTP layer hands an adapter. Header keys are lower-cased; `rawBody` is the exact bytes. */
 export type InboundRequest = {

@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios'
-import { PermanentError, TransientError } from '../errors.js'
+import { PermanentError, TransientError } from '../contracts/errors.js'
 
 /**
  * An axios instance bound to one configured base URL: relative paths only (absolute URLs are
