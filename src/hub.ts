@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { EmailConfig } from '../adapters/email/index.js'
 import { ADAPTERS } from '../adapters/registry.js'
 import { createDispatcher, type Dispatcher } from './actions/dispatcher.js'
 import { replyTools } from './actions/reply-tools.js'
@@ -10,7 +9,7 @@ import { adminConsole } from './admin/console/console.js'
 import { createMetrics } from './admin/metrics.js'
 import { adminService } from './admin/service.js'
 import type { Config } from './config.js'
-import type { Source } from './contracts/channel.js'
+import { type AnyAdapter, inboxSchemas, type Source } from './contracts/channel.js'
 import type { EffectExecutor } from './contracts/effect.js'
 import { createApp } from './http/app.js'
 import { tokenBuckets } from './http/rate-limit.js'
@@ -64,12 +63,15 @@ export type HubOptions = {
    * (`src/worker/text-analysis.ts`). `centralita serve` does; it needs the built code.
    */
   textAnalysisThread?: boolean
+  /** The channels the hub knows (the registry's; a test adds one the core never heard of). */
+  adapters?: readonly AnyAdapter[]
 }
 
 export function createHub(options: HubOptions): Hub {
   const { config, logger } = options
   const clock = options.clock ?? systemClock
-  const rules = watchRulebook(loadRulebook(config.rulesDir), logger)
+  const adapters = options.adapters ?? ADAPTERS
+  const rules = watchRulebook(loadRulebook(config.rulesDir, inboxSchemas(adapters)), logger)
   const rulebook = () => rules.current()
   const db = openDatabase(config.databasePath)
   // The model trained on people's corrections when one was adopted, else the corpus's. With
@@ -93,7 +95,7 @@ export function createHub(options: HubOptions): Hub {
   }
   const channels = new Map<string, ChannelEntry>()
   const executors = new Map<string, EffectExecutor>()
-  for (const adapter of ADAPTERS) {
+  for (const adapter of adapters) {
     const settings = config.channels.get(adapter.id)
     if (!settings) continue
     channels.set(adapter.id, { adapter, settings })
@@ -112,7 +114,15 @@ export function createHub(options: HubOptions): Hub {
 
   const metrics = createMetrics(db)
   // Every way in writes through one group commit (see groupCommit).
-  const persist = groupCommit(db, feedbackContext(rulebook))
+  const persist = groupCommit(
+    db,
+    feedbackContext(
+      rulebook,
+      new Map(
+        [...channels].flatMap(([id, { adapter }]) => (adapter.inbox ? [[id, adapter.inbox]] : [])),
+      ),
+    ),
+  )
   const dispatcher = createDispatcher({
     db,
     clock,
@@ -237,7 +247,7 @@ export function createHub(options: HubOptions): Hub {
       accept: (delivery) =>
         acceptDelivery({ db, clock, persist, onStored: () => worker.wake() }, id, delivery),
       state,
-      mailboxes: () => ownMailboxes(config, rulebook()),
+      mailboxes: () => ownMailboxes(channels, rulebook()),
       busy: behind,
       now: () => clock.now(),
     })
@@ -377,10 +387,11 @@ export function createHub(options: HubOptions): Hub {
 }
 
 /** The addresses the hub takes mail for: its own (EMAIL_FROM) and the queues' mailboxes. */
-function ownMailboxes(config: Config, rulebook: Rulebook): string[] {
-  const email = config.channels.get('email')?.config as EmailConfig | undefined
-  const queues = Object.values(rulebook.source.queues.queues).flatMap((q) =>
-    q.email ? [q.email] : [],
+/** Addresses the hub receives mail for: the channels' own and the queues' mailboxes. */
+function ownMailboxes(channels: ReadonlyMap<string, ChannelEntry>, rulebook: Rulebook): string[] {
+  const own = [...channels.values()].flatMap(
+    ({ adapter, settings }) => adapter.mailboxes?.(settings.config) ?? [],
   )
-  return [...(email?.sender ? [email.sender.address] : []), ...queues].map((a) => a.toLowerCase())
+  const queues = Object.values(rulebook.queues).flatMap((q) => (q.email ? [q.email] : []))
+  return [...own, ...queues].map((a) => a.toLowerCase())
 }

@@ -2,9 +2,10 @@ import { z } from 'zod'
 import type { OutboundDeps, OutboundStore } from '../../src/contracts/channel.js'
 import type { Effect, EffectExecutor, EffectRun } from '../../src/contracts/effect.js'
 import { PermanentError } from '../../src/contracts/errors.js'
+import { mirrorKey } from '../../src/contracts/message.js'
 import { turnsByKey } from '../../src/kit/turns.js'
 import type { ChatwootApi, ChatwootContactRecord } from './api-client.js'
-import { HUB_MARKER, MIRROR_ATTRIBUTE } from './normalize.js'
+import { CHANNEL, HUB_MARKER, MIRROR_ATTRIBUTE } from './normalize.js'
 
 export const CHATWOOT_EFFECTS = {
   message: 'chatwoot.message',
@@ -357,7 +358,12 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
 
   const record = (p: Mirror, conversationId: number) => {
     const mirror = { accountId: p.accountId, conversationId }
-    store.mergeConversationMeta(p.conversationId, { chatwootMirror: mirror })
+    // `mirror:<channel>` is how the core recognises the mirror (an agent's answer in it is
+    // relayed to the customer: see the relay); `chatwootMirror` is this adapter's own.
+    store.mergeConversationMeta(p.conversationId, {
+      chatwootMirror: mirror,
+      [mirrorKey(CHANNEL)]: `${p.accountId}:${conversationId}`,
+    })
     return mirror
   }
 

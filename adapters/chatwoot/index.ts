@@ -10,8 +10,7 @@ import { describeZodError as describe, parseJson } from '../shared/parse-json.js
 import { chatwootApi } from './api-client.js'
 import { CHATWOOT_EFFECTS, chatwootExecutors } from './effects.js'
 
-export { chatwootHandoff, chatwootMirror } from './effects.js'
-
+import { chatwootInbox, chatwootTarget } from './inbox.js'
 import { CHANNEL, normalizeConversationEvent, normalizeMessageEvent } from './normalize.js'
 import { ChatwootConversationEvent, ChatwootEnvelope, ChatwootMessageEvent } from './schema.js'
 
@@ -151,19 +150,10 @@ export const chatwoot = defineAdapter({
       payload: { ...target, content: reply.text, private: reply.private ?? false },
     }
   },
+  inbox: chatwootInbox,
   executors(config, deps) {
     return config.api
       ? chatwootExecutors(chatwootApi({ ...config.api, timeoutMs: deps.timeoutMs }), deps)
       : new Map()
   },
 })
-
-/** The Chatwoot account and conversation a stored message belongs to. */
-export function chatwootTarget(
-  meta: Record<string, unknown>,
-): { accountId: number; conversationId: number } | null {
-  const { accountId, conversationId } = meta
-  return typeof accountId === 'number' && typeof conversationId === 'number'
-    ? { accountId, conversationId }
-    : null
-}

@@ -216,6 +216,8 @@ export const email = defineAdapter({
       ],
     ])
   },
+  replyTools: (config) => ({ email: emailTool(config) }),
+  mailboxes: (config) => (config.sender ? [config.sender.address] : []),
   sources(config, deps) {
     const receive = async (raw: Buffer, note?: string) => {
       const rawHash = sha256Hex(raw)

@@ -84,7 +84,7 @@ describe('the reply caps', () => {
   })
 
   it('stop the reply when the conversation had its share of automatic messages', () => {
-    const caps = rulebook.source.settings.automatic_replies
+    const caps = rulebook.settings.automatic_replies
     const history = counting({ ...quiet, automaticToConversation: caps.per_conversation })
     const planned = plan(acknowledged(), history)
     expect(planned.replySent).toBeNull()

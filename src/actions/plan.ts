@@ -1,5 +1,3 @@
-import type { ChatwootConfig } from '../../adapters/chatwoot/index.js'
-import { chatwootHandoff, chatwootMirror, chatwootTarget } from '../../adapters/chatwoot/index.js'
 import type { ReplyRequest, ReplyTools } from '../contracts/channel.js'
 import type { Effect } from '../contracts/effect.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
@@ -55,17 +53,12 @@ export function replyText(input: PlanInput): string | null {
   const reply = decision.reply
   if (!reply) return null
   const lang = decision.language
-  const templates = rulebook.source.templates.templates
+  const templates = rulebook.templates
   const vars = {
     name: firstName(subject.contact.name),
     ticket: ticket?.number ?? null,
-    first_response: humanDuration(
-      rulebook.source.priorities.priorities[decision.priority]!.first_response,
-      lang,
-    ),
-    queue: decision.queue
-      ? (rulebook.source.queues.queues[decision.queue]?.name ?? decision.queue)
-      : null,
+    first_response: humanDuration(rulebook.priority(decision.priority).first_response, lang),
+    queue: decision.queue ? (rulebook.queue(decision.queue)?.name ?? decision.queue) : null,
     next_open:
       input.nextOpen?.[lang] ?? (lang === 'es' ? 'lo antes posible' : 'as soon as possible'),
     // Outside business hours, when the team is back; in them, the first-response time.
@@ -73,7 +66,7 @@ export function replyText(input: PlanInput): string | null {
     when:
       input.nextOpen?.[lang] ??
       `${lang === 'es' ? 'en un plazo de' : 'within'} ${humanDuration(
-        rulebook.source.priorities.priorities[decision.priority]!.first_response,
+        rulebook.priority(decision.priority).first_response,
         lang,
       )}`,
   }
@@ -94,7 +87,7 @@ function hasWords(input: PlanInput): boolean {
   const reply = input.decision.reply
   if (!reply) return false
   if (reply.kind === 'faq') return input.rulebook.faq.answers.has(reply.faqId)
-  return input.rulebook.source.templates.templates[reply.kind] !== undefined
+  return input.rulebook.templates[reply.kind] !== undefined
 }
 
 /** The address automatic-reply caps count against: who the customer is, across channels. */
@@ -112,7 +105,7 @@ function capped(input: PlanInput): string | null {
   const { rulebook, decision, now } = input
   const history = input.history?.()
   if (!history) return null
-  const caps = rulebook.source.settings.automatic_replies
+  const caps = rulebook.settings.automatic_replies
   if (
     history.lastAgentReplyAt !== null &&
     now.getTime() - history.lastAgentReplyAt < caps.agent_quiet
@@ -225,8 +218,11 @@ export function checkReply(input: PlanInput): { ok: true } | { ok: false; reason
   return 'unavailable' in planned ? { ok: false, reason: planned.unavailable } : { ok: true }
 }
 
-/** Hands the conversation to the queue's team in Chatwoot: in place, or mirrored into the API inbox. */
-function planChatwoot(
+/**
+ * Hands the conversation to the queue's team in each staff inbox the hub is configured with
+ * (Chatwoot): in place for the inbox's own conversations, copied in from other channels.
+ */
+function planInboxes(
   input: PlanInput,
   keyPrefix: string,
   subjectRef: string,
@@ -234,62 +230,59 @@ function planChatwoot(
 ): Effect[] {
   const { decision, subject, rulebook, channels } = input
   const { message, conversation, contact } = subject
-  const config = channels.get('chatwoot')?.settings.config as ChatwootConfig | undefined
-  const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
-  const handoff = (target: Parameters<typeof chatwootHandoff>[0]['target'], after?: string) =>
-    chatwootHandoff({
-      keyPrefix,
-      subject: subjectRef,
-      target,
-      team: queue
-        ? {
-            id: queue.chatwoot_team_id ?? null,
-            name: queue.chatwoot_team ?? null,
-            roundRobin: queue.round_robin,
-          }
-        : null,
-      labels: [
-        decision.intent,
-        decision.priority,
-        ...(decision.level ? [decision.level] : []),
-        ...decision.signals,
-      ],
-      priority: rulebook.source.priorities.priorities[decision.priority]!.chatwoot,
-      note: decisionNote(decision, {
-        ticket: input.ticket?.number ?? null,
-        queueName: queue?.name ?? null,
-        notes,
-      }),
-      ...(after ? { after } : {}),
-    })
-  if (!config?.api) {
-    notes.push('Chatwoot API not configured: no note, labels or team assignment')
-    return []
+  const queue = decision.queue ? rulebook.queue(decision.queue) : undefined
+  const effects: Effect[] = []
+  for (const [id, { adapter, settings }] of channels) {
+    if (!adapter.inbox) continue
+    const planned = adapter.inbox.planHandoff(
+      {
+        keyPrefix,
+        subject: subjectRef,
+        message: {
+          id: message.id,
+          channel: message.channel,
+          externalId: message.externalId,
+          meta: message.meta,
+          subject: message.subject,
+          text: message.text,
+        },
+        conversation: {
+          id: conversation.id,
+          externalId: conversation.externalId,
+          meta: conversation.meta,
+        },
+        contact: {
+          externalId: contact.externalId,
+          name: contact.name,
+          email: contact.email,
+          phone: contact.phone,
+        },
+        queue:
+          decision.queue && queue
+            ? { id: decision.queue, name: queue.name, settings: queue.inbox[id] }
+            : null,
+        labels: [
+          decision.intent,
+          decision.priority,
+          ...(decision.level ? [decision.level] : []),
+          ...decision.signals,
+        ],
+        priority: {
+          id: decision.priority,
+          settings: rulebook.priority(decision.priority).inbox[id],
+        },
+        note: decisionNote(decision, {
+          ticket: input.ticket?.number ?? null,
+          queueName: queue?.name ?? null,
+          notes,
+        }),
+      },
+      settings.config,
+    )
+    effects.push(...planned.effects)
+    notes.push(...planned.notes)
   }
-  if (message.channel === 'chatwoot') {
-    const target = chatwootTarget(message.meta)
-    return target ? handoff(target) : []
-  }
-  if (config.mirrorInboxId === null || config.api.accountId === null) {
-    notes.push('not mirrored into Chatwoot: set CHATWOOT_MIRROR_INBOX_ID and CHATWOOT_ACCOUNT_ID')
-    return []
-  }
-  const mirror = chatwootMirror({
-    key: `${keyPrefix}:mirror`,
-    subject: subjectRef,
-    conversationId: conversation.id,
-    accountId: config.api.accountId,
-    inboxId: config.mirrorInboxId,
-    channel: message.channel,
-    contact: {
-      externalId: contact.externalId,
-      name: contact.name,
-      email: contact.email,
-      phone: contact.phone,
-    },
-    content: message.subject ? `${message.subject}\n\n${message.text}` : message.text,
-  })
-  return [mirror, ...handoff({ mirrorOf: conversation.id }, mirror.key)]
+  return effects
 }
 
 /** A queue that works from email gets the conversation, classified; its answer is relayed. */
@@ -300,7 +293,7 @@ function planQueueEmail(
   notes: string[],
 ): Effect | null {
   const { decision, subject, rulebook, tools } = input
-  const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
+  const queue = decision.queue ? rulebook.queue(decision.queue) : undefined
   if (!queue?.email) return null
   if (!tools.email) {
     notes.push(`queue ${decision.queue} works by email, and email is not configured`)
@@ -351,7 +344,7 @@ function planChannelHandoff(
   if (!decision.queue && !decision.assignedOperator) return []
   const entry = channels.get(subject.message.channel)
   if (!entry?.adapter.planHandoff) return []
-  const queue = decision.queue ? rulebook.source.queues.queues[decision.queue] : undefined
+  const queue = decision.queue ? rulebook.queue(decision.queue) : undefined
   const ticket = input.ticket?.number ?? null
   return entry.adapter.planHandoff(
     {
@@ -377,8 +370,8 @@ function planChannelHandoff(
 }
 
 /**
- * The effects that tell people a conversation is theirs: the queue's mailbox, its Chatwoot
- * team, the channel's own staff side. Empty when the decision gives it to nobody, or when
+ * The effects that tell people a conversation is theirs: the queue's mailbox, its team in
+ * the staff inboxes, the channel's own staff side. Empty when the decision gives it to nobody, or when
  * none of those is set up for the queue.
  */
 export function handoffEffects(input: PlanInput, notes: string[]): Effect[] {
@@ -387,7 +380,7 @@ export function handoffEffects(input: PlanInput, notes: string[]): Effect[] {
   const effects: Effect[] = []
   const queueMail = planQueueEmail(input, keyPrefix, subjectRef, notes)
   if (queueMail) effects.push(queueMail)
-  effects.push(...planChatwoot(input, keyPrefix, subjectRef, notes))
+  effects.push(...planInboxes(input, keyPrefix, subjectRef, notes))
   effects.push(...planChannelHandoff(input, keyPrefix, subjectRef, notes))
   return effects
 }

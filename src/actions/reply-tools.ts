@@ -1,9 +1,12 @@
-import { type EmailConfig, emailTool } from '../../adapters/email/index.js'
 import type { ReplyTools } from '../contracts/channel.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 
-/** Ways to reach customers besides their own channel, from the configured channels. */
+/** Ways to reach customers besides their own channel, from what the configured channels offer. */
 export function replyTools(channels: ReadonlyMap<string, ChannelEntry>): ReplyTools {
-  const email = channels.get('email')?.settings.config as EmailConfig | undefined
-  return { email: email ? emailTool(email) : null }
+  const tools: ReplyTools = { email: null }
+  for (const { adapter, settings } of channels.values()) {
+    const offered = adapter.replyTools?.(settings.config)
+    if (offered?.email) tools.email ??= offered.email
+  }
+  return tools
 }

@@ -20,7 +20,7 @@ export function planSurvey(input: {
   now: Date
 }): Effect | { unavailable: string } {
   const { customer, ticket, rulebook } = input
-  const template = rulebook.source.templates.templates.survey
+  const template = rulebook.templates.survey
   if (!template) return { unavailable: 'no "survey" template in templates.yaml' }
   const entry = input.channels.get(customer.message.channel)
   if (!entry?.adapter.planReply)

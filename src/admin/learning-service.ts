@@ -28,7 +28,7 @@ export function learningService(deps: AdminApiDeps) {
       const decisionId = parse(Id, req.params.id)
       const body = parse(CorrectBody, req.body ?? {})
       const { by, source, ...fields } = body
-      if (fields.queue && !(fields.queue in deps.rulebook().source.queues.queues))
+      if (fields.queue && !(fields.queue in deps.rulebook().queues))
         throw new HttpError(400, `queue: no queue "${fields.queue}" in the rulebook`)
       const result = recordCorrection(db, { decisionId, source, actor: by, fields, at: now() })
       if (result.outcome === 'unknown_decision')

@@ -273,7 +273,7 @@ export function adminService(deps: AdminApiDeps) {
               ticket: updated,
               language:
                 decidedLanguage(tx, customer.message.id) ??
-                deps.rulebook().source.settings.default_language,
+                deps.rulebook().settings.default_language,
               rulebook: deps.rulebook(),
               channels: deps.channels,
               tools: deps.tools,
@@ -303,7 +303,7 @@ export function adminService(deps: AdminApiDeps) {
         }),
         req.body,
       )
-      if (body.queue && !deps.rulebook().source.queues.queues[body.queue])
+      if (body.queue && !deps.rulebook().queue(body.queue))
         throw new HttpError(400, `queue: unknown queue "${body.queue}"`)
       const updated = assignTicket(
         db,
@@ -430,7 +430,7 @@ export function adminService(deps: AdminApiDeps) {
         .where(inArray(tickets.status, OPEN_TICKET))
         .groupBy(tickets.queue, tickets.priority)
         .all()
-      const queues = deps.rulebook().source.queues.queues
+      const queues = deps.rulebook().queues
       return {
         queues: Object.entries(queues).map(([id, q]) => {
           const mine = rows.filter((r) => r.queue === id)

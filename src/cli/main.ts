@@ -11,6 +11,7 @@ import {
 } from '../actions/dead-letter.js'
 import { monthlyReport, reportCsv, reportText } from '../admin/monthly-report.js'
 import { loadConfig } from '../config.js'
+import { inboxSchemas } from '../contracts/channel.js'
 import { ConfigError } from '../contracts/errors.js'
 import { createLogger, silentLogger } from '../kit/logger.js'
 import { correctionLines } from '../learning/corrections.js'
@@ -250,7 +251,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('validate a rulebook; errors name the file, line and field')
     .argument('[dir]', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
     .action((dir: string) => {
-      const result = loadRulebookSource(dir)
+      const result = loadRulebookSource(dir, inboxSchemas(ADAPTERS))
       if (result.ok) {
         out(`rulebook ${dir} is valid (version ${result.version})`)
         return

@@ -85,6 +85,71 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
   executors?(config: C, deps: OutboundDeps): Map<string, EffectExecutor>
   /** Inbound sources that are not webhooks (an SMTP listener, an IMAP poller, a session). */
   sources?(config: C, deps: SourceDeps): Source[]
+  /**
+   * A staff inbox (Chatwoot): where queues' teams work the conversations the hub hands them,
+   * the channel's own or copied in from other channels.
+   */
+  readonly inbox?: StaffInbox<C>
+  /** Ways to reach customers this channel offers to the others (email, for Tawk.to visitors). */
+  replyTools?(config: C): Partial<ReplyTools>
+  /** Addresses this channel receives for (an email channel's own address). */
+  mailboxes?(config: C): string[]
+}
+
+/** A queue as a staff inbox sees it: its id and name, and its settings for this inbox. */
+export type InboxQueue = {
+  id: string
+  name: string
+  /** `inbox.<channel id>` of the queue in the rulebook, checked by `StaffInbox.queueSettings`. */
+  settings: unknown
+}
+
+/** A conversation the hub gives to a queue, as a staff inbox needs it. */
+export type InboxHandoff = {
+  /** Prefix of the effects' idempotency keys. */
+  keyPrefix: string
+  /** What the effects are about, for listings (`message:12`). */
+  subject: string
+  message: {
+    id: number
+    channel: string
+    externalId: string
+    meta: Record<string, unknown>
+    subject: string | null
+    text: string
+  }
+  conversation: { id: number; externalId: string; meta: Record<string, unknown> }
+  contact: {
+    externalId: string
+    name: string | null
+    email: string | null
+    phone: string | null
+  }
+  queue: InboxQueue | null
+  /** The decision as labels: intent, priority, level and signals ids. */
+  labels: string[]
+  /** The decision's priority, with its settings for this inbox (`inbox.<channel id>`). */
+  priority: { id: string; settings: unknown }
+  /** The decision in words, for the people (a private note). */
+  note: string
+}
+
+/** What a staff inbox does with conversations the hub hands over. */
+export type StaffInbox<C> = {
+  /** A queue's settings for this inbox (`queues.<id>.inbox.<channel id>` in the rulebook). */
+  readonly queueSettings: z.ZodType
+  /** A priority's settings for this inbox (`priorities.<id>.inbox.<channel id>`). */
+  readonly prioritySettings: z.ZodType
+  /**
+   * Hands the conversation to the queue's team in this inbox, or says in `notes` why it
+   * cannot (not configured, nothing to copy the conversation into).
+   */
+  planHandoff(handoff: InboxHandoff, config: C): { effects: Effect[]; notes: string[] }
+  /** The queues whose team in this inbox is `team` (a person moved a conversation there). */
+  queuesOfTeam(
+    team: { id: number | null; name: string | null },
+    queues: readonly InboxQueue[],
+  ): string[]
 }
 
 /** What executors may use besides their upstream: a logger, the hub's records and its clock. */
@@ -206,6 +271,22 @@ export type ReplyRequest = {
     lastInboundAt: number | null
   }
   contact: { name: string | null; email: string | null; phone: string | null; externalId: string }
+}
+
+/**
+ * What the staff inboxes among `adapters` accept as queue and priority settings in the
+ * rulebook (`inbox.<channel id>`), for checking the rulebook when it is loaded.
+ */
+export function inboxSchemas(
+  adapters: readonly AnyAdapter[],
+): ReadonlyMap<string, { queue: z.ZodType; priority: z.ZodType }> {
+  return new Map(
+    adapters.flatMap((a) =>
+      a.inbox
+        ? [[a.id, { queue: a.inbox.queueSettings, priority: a.inbox.prioritySettings }] as const]
+        : [],
+    ),
+  )
 }
 
 /** Keeps `C` and `E` inferred per adapter. */

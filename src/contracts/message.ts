@@ -113,6 +113,12 @@ export const ChannelEvent = z.discriminatedUnion('type', [
 ])
 export type ChannelEvent = z.infer<typeof ChannelEvent>
 
+/**
+ * The key under which a hub conversation's meta records its copy in a staff inbox (the
+ * inbox's conversation external id): an agent's answer there is relayed only from that copy.
+ */
+export const mirrorKey = (channel: string) => `mirror:${channel}`
+
 export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
 }

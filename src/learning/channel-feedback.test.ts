@@ -9,7 +9,7 @@ import { listCorrections } from './corrections.js'
 // the hub's own labels and teams, echoed back by Chatwoot, are not.
 
 const teams: FeedbackContext = {
-  queuesOfTeam: (team) =>
+  queuesOfTeam: (_channel, team) =>
     team.id === 1 ? ['atencion'] : team.id === 2 ? ['pagos'] : team.id === 3 ? ['a', 'b'] : [],
 }
 

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm'
+import type { StaffInbox } from '../contracts/channel.js'
 import type { ChannelEvent } from '../contracts/message.js'
 import type { Executor } from '../store/db.js'
 import { conversations, tickets, triageDecisions } from '../store/schema.js'
@@ -14,24 +15,30 @@ import {
 
 /** What reading a channel's feedback needs from the rulebook: which queues a team works. */
 export type FeedbackContext = {
-  queuesOfTeam(team: { id: number | null; name: string | null }): string[]
+  queuesOfTeam(channel: string, team: { id: number | null; name: string | null }): string[]
 }
 
 /** Without a rulebook at hand (tools, tests): label changes count, team changes do not. */
 export const NO_FEEDBACK_CONTEXT: FeedbackContext = { queuesOfTeam: () => [] }
 
-/** The queues whose Chatwoot team (by id, or by name) is `team`. */
-export function feedbackContext(rulebook: () => Rulebook): FeedbackContext {
+/**
+ * The queues whose team in the staff inbox `channel` is `team`, as that inbox reads its queue
+ * settings (`inbox.<channel>` of each queue in the rulebook).
+ */
+export function feedbackContext(
+  rulebook: () => Rulebook,
+  inboxes: ReadonlyMap<string, Pick<StaffInbox<unknown>, 'queuesOfTeam'>>,
+): FeedbackContext {
   return {
-    queuesOfTeam(team) {
-      const name = team.name?.trim().toLowerCase() ?? null
-      return Object.entries(rulebook().source.queues.queues)
-        .filter(
-          ([, q]) =>
-            (team.id !== null && q.chatwoot_team_id === team.id) ||
-            (name !== null && q.chatwoot_team?.trim().toLowerCase() === name),
-        )
-        .map(([id]) => id)
+    queuesOfTeam(channel, team) {
+      const inbox = inboxes.get(channel)
+      if (!inbox) return []
+      const queues = Object.entries(rulebook().queues).map(([id, q]) => ({
+        id,
+        name: q.name,
+        settings: q.inbox[channel],
+      }))
+      return inbox.queuesOfTeam(team, queues)
     },
   }
 }
@@ -77,13 +84,13 @@ export function recordChannelFeedback(
   }
   if (event.team) {
     // A team that works several queues does not say which one.
-    const queues = context.queuesOfTeam(event.team)
+    const queues = context.queuesOfTeam(event.channel, event.team)
     if (queues.length === 1 && !hub.queues.has(queues[0]!)) fields.queue = queues[0]!
   }
   if (Object.keys(fields).length === 0) return
   recordCorrection(db, {
     decisionId: latest.id,
-    source: 'chatwoot',
+    source: event.channel,
     actor: event.actor,
     fields,
     at,

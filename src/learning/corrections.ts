@@ -27,7 +27,8 @@ export const CorrectionFields = z
   .strict()
 export type CorrectionFields = z.infer<typeof CorrectionFields>
 
-export type CorrectionSource = 'chatwoot' | 'console' | 'api'
+/** Where a person corrected a decision: the console, the API, or a staff inbox (its channel id). */
+export type CorrectionSource = 'console' | 'api' | (string & {})
 
 export type CorrectionOutcome =
   | { outcome: 'recorded'; id: number; changed: CorrectionFields }

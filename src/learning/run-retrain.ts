@@ -98,14 +98,14 @@ export function scheduleRetrains(options: {
   logger: Logger
   now: () => number
 }): Loop {
-  const every = () => options.rulebook().source.settings.learning.retrain?.every ?? 3_600_000
+  const every = () => options.rulebook().settings.learning.retrain?.every ?? 3_600_000
   return startLoop({
     name: 'retrain-schedule',
     logger: options.logger,
     // Looked at hourly, or as often as the period when it is shorter.
     pollMs: Math.min(every(), 3_600_000),
     runOnce: () => {
-      const plan = options.rulebook().source.settings.learning.retrain
+      const plan = options.rulebook().settings.learning.retrain
       if (!plan || options.retrainer.running) return 'idle'
       const latest = latestTraining(options.db)
       if (latest && options.now() - latest.createdAt < plan.every) return 'idle'

@@ -121,7 +121,7 @@ export function settleForPlan(
     reply: checkReply({ ...planning, decision, ticket: openCase }),
     openCase,
     answeredLately,
-    defaultQueue: planning.rulebook.source.settings.default_queue,
+    defaultQueue: planning.rulebook.settings.default_queue,
     reachesQueue: (d) => handoffEffects({ ...planning, decision: d, ticket: null }, []).length > 0,
   })
 }

@@ -44,10 +44,10 @@ export function alertFor(
   },
 ): Notification {
   if (queue === 'management') {
-    const m = rulebook.source.escalation.management
+    const m = rulebook.escalation.management
     return { ...alert, topic: 'management', emails: m.emails, phones: m.phones }
   }
-  const contacts = rulebook.source.queues.queues[queue]?.contacts ?? { emails: [], phones: [] }
+  const contacts = rulebook.queue(queue)?.contacts ?? { emails: [], phones: [] }
   return { ...alert, topic: queue, emails: contacts.emails, phones: contacts.phones }
 }
 
@@ -80,7 +80,7 @@ export function escalateTicket(
   channels: ReadonlyMap<string, ChannelEntry>,
   at: number,
 ): { escalation: EscalationRow } & Planned {
-  const config = rulebook.source.escalation.levels[input.level]
+  const config = rulebook.escalation.levels[input.level]
   const slaDueAt = deadline(rulebook, input.channel, at, config.sla, config.business_hours)
   const escalation = escalate(
     db,
@@ -95,7 +95,7 @@ export function escalateTicket(
     },
     at,
   )
-  const owner = rulebook.source.queues.queues[config.owner]?.name ?? config.owner
+  const owner = rulebook.queue(config.owner)?.name ?? config.owner
   const planned = planNotification(
     alertFor(rulebook, config.owner, {
       key: `escalation:${escalation.id}:created`,
@@ -128,7 +128,7 @@ export function warningAlert(
   channels: ReadonlyMap<string, ChannelEntry>,
 ): Planned {
   const level = e.toLevel as Level
-  const config = rulebook.source.escalation
+  const config = rulebook.escalation
   return planNotification(
     alertFor(rulebook, config.levels[level].owner, {
       key: `escalation:${e.id}:warning:${e.slaDueAt}`,
@@ -156,7 +156,7 @@ export function breachEscalation(
   channels: ReadonlyMap<string, ChannelEntry>,
   at: number,
 ): Planned {
-  const config = rulebook.source.escalation
+  const config = rulebook.escalation
   const level = e.toLevel as Level
   const next: Level | null = level === 'L1' ? 'L2' : level === 'L2' ? 'L3' : null
   const out: Planned = { effects: [], notes: [] }

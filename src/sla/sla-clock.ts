@@ -76,7 +76,7 @@ export function createSlaClock(
     const nowDate = deps.clock.now()
     const now = nowDate.getTime()
     const rulebook = deps.rulebook()
-    const config = rulebook.source.escalation
+    const config = rulebook.escalation
     let fired = 0
     const effects: Effect[] = []
     const warnBefore = {

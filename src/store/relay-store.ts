@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
+import { mirrorKey } from '../contracts/message.js'
 import type { Executor } from './db.js'
 import { auditLog, conversations, messages, triageDecisions } from './schema.js'
 import { recordFirstResponse } from './ticket-store.js'
@@ -21,7 +22,8 @@ export type RelayTarget = {
  * The hub conversation a stored message answers on an admin's behalf, or null when it is an
  * ordinary customer message. Two cases:
  * - `meta.relayOf` (set by an adapter, e.g. an agent's reply in a Chatwoot mirror): accepted only
- *   when that conversation's recorded mirror is the one the message came from;
+ *   when that conversation's recorded mirror in the message's channel (`mirrorKey`) is the
+ *   conversation the message came from;
  * - a reply to a queue notification email the hub sent (its In-Reply-To or References name it).
  *   Who may answer it is decided by the caller (`relayRefusal`).
  * Machine-sent mail (out-of-office answers) is never relayed.
@@ -37,15 +39,11 @@ export function relayTarget(db: Executor, subject: TriageSubject): RelayTarget |
       .where(eq(conversations.id, relayOf))
       .get()
     const mirror = row
-      ? (JSON.parse(row.meta) as { chatwootMirror?: unknown }).chatwootMirror
+      ? (JSON.parse(row.meta) as Record<string, unknown>)[mirrorKey(message.channel)]
+      : undefined
+    return mirror === subject.conversation.externalId
+      ? { conversationId: relayOf, notification: null }
       : null
-    const from = { accountId: message.meta.accountId, conversationId: message.meta.conversationId }
-    const same =
-      mirror !== null &&
-      typeof mirror === 'object' &&
-      (mirror as Record<string, unknown>).accountId === from.accountId &&
-      (mirror as Record<string, unknown>).conversationId === from.conversationId
-    return same ? { conversationId: relayOf, notification: null } : null
   }
   if (message.direction !== 'inbound') return null
   const refs = [...strings(message.meta.inReplyTo), ...strings(message.meta.references)]

@@ -257,12 +257,7 @@ export type TextInput = Pick<TriageInput, 'text' | 'subject' | 'language'>
 
 /** The part of a rulebook that the text analysis reads. */
 export type TextRules = Pick<Rulebook, 'version' | 'terms' | 'faq'> & {
-  source: {
-    settings: Pick<
-      RulebookSource['settings'],
-      'default_language' | 'l3_classifier' | 'news_outlets'
-    >
-  }
+  settings: Pick<RulebookSource['settings'], 'default_language' | 'l3_classifier' | 'news_outlets'>
 }
 
 export function analyzeText(
@@ -270,7 +265,7 @@ export function analyzeText(
   rulebook: TextRules,
   classifier: IntentClassifier | null,
 ): TextAnalysis {
-  const settings = rulebook.source.settings
+  const settings = rulebook.settings
   // What decides a message is in its first lines; a pasted log or a huge body must not make
   // triage slow (every matcher here is linear, but linear in a megabyte is still a megabyte).
   const raw = (input.subject ? `${input.subject}\n${input.text}` : input.text).slice(
@@ -402,7 +397,7 @@ export function triage(
   analysis?: TextAnalysis,
 ): Decision {
   const context = { ...DEFAULT_CONTEXT, ...input.context }
-  const settings = rulebook.source.settings
+  const settings = rulebook.settings
   const text =
     analysis &&
     analysis.rulebookVersion === rulebook.version &&
@@ -524,7 +519,7 @@ export function triage(
     assigned_operator?: boolean
   } = {}
   const routing: Explanation['routing'] = []
-  for (const rule of rulebook.source.routing.rules) {
+  for (const rule of rulebook.routing) {
     if (!conditionHolds(rule.when, facts)) continue
     const set: string[] = []
     for (const [field, value] of Object.entries(rule.then) as [keyof typeof outcome, never][]) {

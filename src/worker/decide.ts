@@ -52,7 +52,7 @@ export function decide(
         // Channels that know the customer's operator (the internal chat) say so in the meta.
         assignedOperator,
         operatorOnImprovementPlan:
-          involved !== null && rulebook.source.escalation.improvement_plan.includes(involved),
+          involved !== null && rulebook.escalation.improvement_plan.includes(involved),
       },
     },
     rulebook,

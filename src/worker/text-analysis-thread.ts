@@ -28,7 +28,7 @@ parentPort!.on('message', (request: AnalysisRequest) => {
     const { version, settings, intents, signals, acts, faq } = request
     rules = {
       version,
-      source: { settings },
+      settings,
       terms: compileTerms(intents, signals, acts),
       faq: compileFaq(faq),
     }

@@ -85,7 +85,7 @@ function replyHistory(
   rulebook: Rulebook,
   now: Date,
 ): ReplyHistory {
-  const caps = rulebook.source.settings.automatic_replies
+  const caps = rulebook.settings.automatic_replies
   const since = now.getTime() - caps.window
   return {
     automaticToConversation: countAutomaticEffects(
@@ -121,7 +121,7 @@ function openCase(
 ): { id: number; number: string; created: boolean } {
   if (before) return { id: before.id, number: before.number, created: false }
   const { message, conversation } = subject
-  const priority = rulebook.source.priorities.priorities[decision.priority]!
+  const priority = rulebook.priority(decision.priority)
   const due = (ms: number) =>
     deadline(rulebook, message.channel, now.getTime(), ms, priority.business_hours)
   return openTicket(
@@ -131,7 +131,7 @@ function openCase(
       messageId: message.id,
       type: decision.ticket ?? 'consulta',
       priority: decision.priority,
-      queue: decision.queue ?? rulebook.source.settings.default_queue,
+      queue: decision.queue ?? rulebook.settings.default_queue,
       // The level is set by the escalation that follows, with its record and SLA.
       level: null,
       assignee: decision.assignedOperator,
@@ -152,7 +152,7 @@ function relayAnswer(
   const { db } = deps
   const actor = answer.contact.email ?? `${answer.message.channel}:${answer.contact.externalId}`
   const refused = target.notification
-    ? relayRefusal(answer, target.notification, deps.rulebook().source.queues.queues)
+    ? relayRefusal(answer, target.notification, deps.rulebook().queues)
     : null
   if (refused) {
     writeTransaction(db, (tx) => {
@@ -184,7 +184,7 @@ function relayAnswer(
     customer,
     language:
       (customerId !== null ? decidedLanguage(db, customerId) : null) ??
-      deps.rulebook().source.settings.default_language,
+      deps.rulebook().settings.default_language,
     now,
     channels: deps.channels,
     tools: deps.tools,
@@ -259,7 +259,7 @@ export function triageMessage(
   // Only customers' messages are triaged; a person's line that relays nowhere is kept as is.
   if (subject.message.direction !== 'inbound') return 'missing'
   const rulebook = deps.rulebook()
-  const settings = rulebook.source.settings
+  const settings = rulebook.settings
   const { message, contact, conversation } = subject
   const decided = decide(subject, {
     rulebook,

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { ADAPTERS } from '../../adapters/registry.js'
 import { type Config, loadConfig } from '../../src/config.js'
+import type { AnyAdapter } from '../../src/contracts/channel.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import type { Clock } from '../../src/kit/clock.js'
 import { silentLogger } from '../../src/kit/logger.js'
@@ -45,6 +46,8 @@ export function testHub(
     configure?: (config: Config) => void
     /** A classifier to use instead of the one trained on the corpus. */
     classifier?: IntentClassifier | null
+    /** The channels (the registry's, by default). */
+    adapters?: readonly AnyAdapter[]
   } = {},
 ) {
   const temp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir()
@@ -56,7 +59,7 @@ export function testHub(
       HOST: '127.0.0.1',
       ...env,
     },
-    ADAPTERS,
+    options.adapters ?? ADAPTERS,
   )
   options.configure?.(config)
   const hub: Hub = createHub({
@@ -64,6 +67,7 @@ export function testHub(
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.classifier !== undefined ? { classifier: options.classifier } : {}),
+    ...(options.adapters ? { adapters: options.adapters } : {}),
   })
   return {
     hub,

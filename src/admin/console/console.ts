@@ -365,7 +365,7 @@ ${sources.map((s) => html`<tr><td>${s.name}</td><td>${s.health}</td><td></td></t
         Object.entries({ ...q, limit: '200' }).filter(([, v]) => v && v !== 'all'),
       )
       const { tickets: rows } = service.listTickets({ params: {}, query, body: {} })
-      const queues = Object.keys(deps.rules.current().source.queues.queues)
+      const queues = Object.keys(deps.rules.current().queues)
       const select = (name: string, label: Word, values: string[], current: string) =>
         html`<div><label for="f-${name}">${t(lang, label)}</label><select id="f-${name}" name="${name}">
 <option value="all">${t(lang, 'all')}</option>${values.map(
@@ -522,7 +522,7 @@ ${ruleHits(explanation?.hits ?? [], lang)}`
 <form method="post" action="/admin/tickets/${tk.id}/assign"><label for="assignee">${t(lang, 'assignee')}</label>
 <input id="assignee" name="assignee" value="${tk.assignee ?? ''}" maxlength="200" required>
 <label for="queue">${t(lang, 'queue')}</label><select id="queue" name="queue">${Object.keys(
-          deps.rules.current().source.queues.queues,
+          deps.rules.current().queues,
         ).map(
           (q) => html`<option ${q === tk.queue ? raw('selected') : ''}>${q}</option>`,
         )}</select><p><button type="submit">${t(lang, 'assign')}</button></p></form></div></section>`,
@@ -695,7 +695,7 @@ ${
     : html`<span class="t-normal">${t(lang, 'rulebookValid')} ✓</span></p>`
 }
 <p class="muted">${Object.keys(rules.source.intents.intents).join(' · ')}</p></section>
-<div class="grid"><section><h2>${t(lang, 'routing')}</h2><ol>${rules.source.routing.rules.map(
+<div class="grid"><section><h2>${t(lang, 'routing')}</h2><ol>${rules.routing.map(
         (r) => html`<li><code>${r.id}</code>${r.description ? html` — ${r.description}` : ''}</li>`,
       )}</ol></section>
 <section><h2>${t(lang, 'priority')} · SLA</h2><table><tr><th>${t(lang, 'priority')}</th><th>${t(lang, 'firstResponse')}</th><th>${t(lang, 'resolution')}</th></tr>${Object.entries(
@@ -704,9 +704,13 @@ ${
         ([id, p]) =>
           html`<tr><td>${id}</td><td>${span(p.first_response)}</td><td>${span(p.resolution)}</td></tr>`,
       )}</table>
-<h2>${t(lang, 'queue')}</h2><table>${Object.entries(rules.source.queues.queues).map(
+<h2>${t(lang, 'queue')}</h2><table>${Object.entries(rules.queues).map(
         ([id, q]) =>
-          html`<tr><td><code>${id}</code></td><td>${q.name}</td><td>${q.chatwoot_team ?? q.chatwoot_team_id ?? '—'}</td><td>${q.email ?? '—'}</td></tr>`,
+          html`<tr><td><code>${id}</code></td><td>${q.name}</td><td>${
+            Object.entries(q.inbox)
+              .map(([inbox, v]) => `${inbox}: ${JSON.stringify(v)}`)
+              .join(' · ') || '—'
+          }</td><td>${q.email ?? '—'}</td></tr>`,
       )}</table><p class="muted">FAQ: ${rules.source.faq.faq.length}</p></section></div>
 <section><h2>${t(lang, 'tryMessage')}</h2><p class="muted">${t(lang, 'tryHint')}</p>
 <form method="post" action="/admin/rules/try"><textarea name="text" id="try-text" required maxlength="8000">${text}</textarea>
@@ -739,7 +743,7 @@ ${ruleHits(decision.explanation.hits, lang)}
     now,
     db,
     service,
-    queues: () => Object.keys(deps.rules.current().source.queues.queues),
+    queues: () => Object.keys(deps.rules.current().queues),
   })
 
   router.get(
@@ -797,7 +801,8 @@ ${effect.status === 'dead' ? html`<form method="post" action="/admin/dead-letter
   router.get(
     '/whatsapp',
     handle(async (_req, res, lang) => {
-      const session = deps.sources.find((s) => s.name.includes('whatsapp'))
+      // The session that pairs by QR code (WhatsApp Web's), whichever channel it is.
+      const session = deps.sources.find((s) => s.snapshot && 'qr' in s.snapshot())
       const snapshot = session?.snapshot?.() as
         | { state?: string; qr?: string | null; lastError?: string | null }
         | undefined

@@ -12,6 +12,13 @@ import { BusinessFile, RULEBOOK_FILES, type RulebookSource } from './schema.js'
 
 const BUSINESS_FILE = 'business.yaml'
 
+/**
+ * What each staff inbox accepts as a queue's and a priority's settings (`inbox.<channel id>`),
+ * from the channels' adapters. Without it, those settings are not checked here (the inbox
+ * checks them when it uses them).
+ */
+export type InboxSchemas = ReadonlyMap<string, { queue: z.ZodType; priority: z.ZodType }>
+
 /** One problem in a rulebook, located so a person can fix it. */
 export type RulebookIssue = { file: string; line: number; field: string; message: string }
 
@@ -88,6 +95,7 @@ function crossCheck(
   source: RulebookSource,
   files: Record<string, ParsedFile>,
   issues: RulebookIssue[],
+  inboxes: InboxSchemas | undefined,
 ): void {
   const at = (file: string, path: PropertyKey[], message: string) =>
     issues.push({
@@ -131,6 +139,30 @@ function crossCheck(
     if (!source.priorities.priorities[priority]) {
       at('priorities.yaml', ['priorities'], `priority "${priority}" is required`)
     }
+  }
+  if (inboxes) {
+    const check = (file: string, path: PropertyKey[], settings: Record<string, unknown>) => {
+      for (const [inbox, value] of Object.entries(settings)) {
+        const schemas = inboxes.get(inbox)
+        if (!schemas) {
+          at(
+            file,
+            [...path, inbox],
+            `no staff inbox "${inbox}" (known: ${[...inboxes.keys()].join(', ') || 'none'})`,
+          )
+          continue
+        }
+        const schema = file === 'queues.yaml' ? schemas.queue : schemas.priority
+        const result = schema.safeParse(value)
+        if (!result.success)
+          for (const issue of result.error.issues)
+            at(file, [...path, inbox, ...issue.path], issue.message)
+      }
+    }
+    for (const [id, queue] of Object.entries(source.queues.queues))
+      check('queues.yaml', ['queues', id, 'inbox'], queue.inbox)
+    for (const [id, priority] of Object.entries(source.priorities.priorities))
+      if (priority) check('priorities.yaml', ['priorities', id, 'inbox'], priority.inbox)
   }
   const compiled: { source: string; path: PropertyKey[]; file: string }[] = []
   const termFiles = [
@@ -211,7 +243,7 @@ function checkCalendars(
 }
 
 /** Reads and validates every file of the rulebook in `dir`. Never throws for bad content. */
-export function loadRulebookSource(dir: string): LoadResult {
+export function loadRulebookSource(dir: string, inboxes?: InboxSchemas): LoadResult {
   const issues: RulebookIssue[] = []
   const files: Record<string, ParsedFile> = {}
   const values: Record<string, unknown> = {}
@@ -247,7 +279,7 @@ export function loadRulebookSource(dir: string): LoadResult {
     escalation: values['escalation.yaml'] as RulebookSource['escalation'],
     business: (values[BUSINESS_FILE] as RulebookSource['business'] | undefined) ?? null,
   }
-  crossCheck(source, files, issues)
+  crossCheck(source, files, issues, inboxes)
   checkCalendars(dir, source, files, issues)
   if (issues.length > 0) return { ok: false, issues }
   // Holiday files are part of the rulebook: a change to one is a new version.

@@ -230,6 +230,9 @@ export const RoutingFile = z
   })
   .strict()
 
+/** Settings for each staff inbox, by channel id: their meaning is the inbox's. */
+const InboxSettings = z.record(z.string().min(1), z.unknown()).default({})
+
 export const QueuesFile = z
   .object({
     queues: z.record(
@@ -237,11 +240,11 @@ export const QueuesFile = z
       z
         .object({
           name: z.string().min(1),
-          /** Chatwoot team that works this queue, by id or by its name in Chatwoot. */
-          chatwoot_team_id: z.number().int().positive().optional(),
-          chatwoot_team: z.string().min(1).optional(),
-          /** Give each conversation to the team's next online agent in turn (else the team only). */
-          round_robin: z.boolean().default(true),
+          /**
+           * The queue in each staff inbox, by the inbox's channel id (`chatwoot: { team: … }`):
+           * what each setting means is the inbox's (its adapter checks them).
+           */
+          inbox: InboxSettings,
           /** Mailbox of the team when it works from email. */
           email: z.email().optional(),
           /** Who is alerted for this queue (escalations, SLA warnings): emails and phones (E.164). */
@@ -268,8 +271,8 @@ export const PrioritiesFile = z
         .object({
           first_response: Duration,
           resolution: Duration,
-          /** Chatwoot's priority for conversations with this priority. */
-          chatwoot: z.enum(['urgent', 'high', 'medium', 'low']),
+          /** The priority in each staff inbox, by the inbox's channel id (`chatwoot: urgent`). */
+          inbox: InboxSettings,
           /** Count the SLA in business hours (true) or around the clock (false). */
           business_hours: z.boolean().default(false),
         })

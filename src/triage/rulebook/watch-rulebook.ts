@@ -30,7 +30,7 @@ export function watchRulebook(
   let current = initial
   let state: RulebookState = { version: initial.version, loadedAt: new Date(), rejected: null }
   const reload = (): RulebookIssue[] | null => {
-    const loaded = loadRulebookSource(initial.dir)
+    const loaded = loadRulebookSource(initial.dir, initial.inboxes)
     if (!loaded.ok) {
       state = { ...state, rejected: { at: new Date(), issues: loaded.issues } }
       logger.warn(
@@ -40,7 +40,7 @@ export function watchRulebook(
       return loaded.issues
     }
     if (loaded.version !== current.version) {
-      current = compileRulebook(loaded.source, loaded.version, initial.dir)
+      current = compileRulebook(loaded.source, loaded.version, initial.dir, initial.inboxes)
       logger.info({ version: loaded.version, previous: state.version }, 'rulebook reloaded')
     }
     state = { version: loaded.version, loadedAt: new Date(), rejected: null }
