@@ -7,7 +7,7 @@ import { adminApi } from './admin/api.js'
 import { requireBearer } from './admin/auth.js'
 import { adminConsole } from './admin/console/console.js'
 import { createMetrics } from './admin/metrics.js'
-import { adminService } from './admin/service.js'
+import { adminService } from './admin/service/index.js'
 import type { Config } from './config.js'
 import { type AnyAdapter, inboxSchemas, type Source } from './contracts/channel.js'
 import type { EffectExecutor } from './contracts/effect.js'
@@ -21,10 +21,11 @@ import { hubClassifier, watchActiveModel } from './learning/active-classifier.js
 import { feedbackContext } from './learning/channel-feedback.js'
 import { retrainer, scheduleRetrains } from './learning/run-retrain.js'
 import { createSlaClock } from './sla/sla-clock.js'
-import { closeDatabase, type Db, openDatabase } from './store/db.js'
+import { closeDatabase, type Db, openDatabase, sqlOf } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
 import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
 import { purgeExpired, purgeSessions } from './store/retention.js'
+import type { Sql } from './store/sql.js'
 import { triageBacklog } from './store/triage-queue.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
@@ -34,7 +35,10 @@ import { createTriageWorker } from './worker/triage-worker.js'
 
 export type Hub = {
   config: Config
+  /** The SQLite database itself (tests and tools read it directly). */
   db: Db
+  /** The store's door to the database: what the hub's own code uses. */
+  sql: Sql
   app: ReturnType<typeof createApp>
   channels: ReadonlyMap<string, ChannelEntry>
   worker: Loop
@@ -44,6 +48,8 @@ export type Hub = {
   rules: RulebookSource
   /** The classifier in use (it changes when a model trained on corrections is adopted). */
   classifier: () => IntentClassifier | null
+  /** Settles once the classifier is chosen (null before, from `classifier()`). */
+  classifierReady: Promise<void>
   /** Inbound sources besides webhooks (SMTP receiver, IMAP poller). */
   sources: readonly Source[]
   /** Starts the HTTP server and the inbound sources; resolves with the HTTP address. */
@@ -74,23 +80,31 @@ export function createHub(options: HubOptions): Hub {
   const rules = watchRulebook(loadRulebook(config.rulesDir, inboxSchemas(adapters)), logger)
   const rulebook = () => rules.current()
   const db = openDatabase(config.databasePath)
-  // The model trained on people's corrections when one was adopted, else the corpus's. With
-  // the text-analysis thread, this thread reads the model only if it ever needs it.
+  const sql = sqlOf(db)
+  // The model trained on people's corrections when one was adopted, else the corpus's (read
+  // before the first triage: the worker waits for it). With the text-analysis thread, this
+  // thread reads the model only if it ever needs it.
   const lazy = Boolean(options.textAnalysisThread)
-  const chosen =
+  let classifier: IntentClassifier | null = options.classifier ?? null
+  let modelId = 0
+  const classifierReady =
     options.classifier !== undefined
-      ? { classifier: options.classifier, modelId: 0 }
-      : hubClassifier(db, config.classifier, logger, { lazy })
-  let classifier = chosen.classifier
+      ? Promise.resolve()
+      : hubClassifier(sql, config.classifier, logger, { lazy }).then((chosen) => {
+          classifier = chosen.classifier
+          modelId = chosen.modelId
+          analyses?.useClassifier(chosen.classifier)
+        })
 
-  const store = outboundStore(db, clock)
-  const state = sourceState(db, clock)
-  const secrets = new Map<string, Buffer>()
+  const store = outboundStore(sql, clock)
+  const state = sourceState(sql, clock)
+  const secrets = new Map<string, Promise<Buffer>>()
   const secret = (name: string) => {
-    const known = secrets.get(name)
-    if (known) return known
-    const value = hubSecret(db, clock, name)
-    secrets.set(name, value)
+    let value = secrets.get(name)
+    if (!value) {
+      value = hubSecret(sql, clock, name)
+      secrets.set(name, value)
+    }
     return value
   }
   const channels = new Map<string, ChannelEntry>()
@@ -112,10 +126,10 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
-  const metrics = createMetrics(db)
+  const metrics = createMetrics(sql)
   // Every way in writes through one group commit (see groupCommit).
   const persist = groupCommit(
-    db,
+    sql,
     feedbackContext(
       rulebook,
       new Map(
@@ -124,7 +138,7 @@ export function createHub(options: HubOptions): Hub {
     ),
   )
   const dispatcher = createDispatcher({
-    db,
+    db: sql,
     clock,
     logger: logger.child({ component: 'dispatcher' }),
     executors,
@@ -134,12 +148,14 @@ export function createHub(options: HubOptions): Hub {
     backoff: { baseMs: config.outbox.retryBaseMs, maxMs: 15 * 60_000 },
   })
   const tools = replyTools(channels)
+  // The thread is told the classifier once it is read (`useClassifier`).
   const analyses = options.textAnalysisThread
-    ? startTextAnalyses({ classifier, logger: logger.child({ component: 'text-analysis' }) })
+    ? startTextAnalyses({ classifier: null, logger: logger.child({ component: 'text-analysis' }) })
     : undefined
   const worker = createTriageWorker({
     analyses,
-    db,
+    ready: classifierReady,
+    db: sql,
     clock,
     logger: logger.child({ component: 'triage' }),
     channels,
@@ -161,20 +177,21 @@ export function createHub(options: HubOptions): Hub {
   const modelWatch =
     options.classifier === undefined
       ? watchActiveModel({
-          db,
+          db: sql,
           source: config.classifier,
           logger: logger.child({ component: 'learning' }),
           lazy,
-          current: chosen.modelId,
+          current: () => modelId,
           onChange: (next) => {
             classifier = next.classifier
+            modelId = next.modelId
             analyses?.useClassifier(next.classifier)
             logger.info({ model: next.modelId || 'corpus' }, 'classifier changed')
           },
         })
       : undefined
   const sla = createSlaClock({
-    db,
+    db: sql,
     clock,
     logger: logger.child({ component: 'sla' }),
     rulebook,
@@ -198,7 +215,7 @@ export function createHub(options: HubOptions): Hub {
         )
   const retrainSchedule = retrain
     ? scheduleRetrains({
-        db,
+        db: sql,
         rulebook,
         retrainer: retrain,
         logger: logger.child({ component: 'learning' }),
@@ -211,9 +228,12 @@ export function createHub(options: HubOptions): Hub {
     name: 'retention',
     logger,
     pollMs: 3_600_000,
-    runOnce: () => {
+    runOnce: async (): Promise<'idle'> => {
       const at = clock.now().getTime()
-      const purged = { ...purgeExpired(db, at, config.retention), sessions: purgeSessions(db, at) }
+      const purged = {
+        ...(await purgeExpired(sql, at, config.retention)),
+        sessions: await purgeSessions(sql, at),
+      }
       if (purged.deliveries + purged.jobs + purged.sessions > 0)
         logger.info(purged, 'expired rows deleted')
       return 'idle'
@@ -226,11 +246,32 @@ export function createHub(options: HubOptions): Hub {
     rate: config.limits.webhookRate,
     burst: config.limits.webhookRate * 2,
   })
+  // Admission is decided before a request's body is read, without waiting for the database:
+  // by the backlog as last counted (again in the background when 200 ms old) plus what was
+  // queued since that count began.
   let backlog = { at: 0, jobs: 0 }
+  let queued = 0
+  let counting = false
   const behind = () => {
     const at = Date.now()
-    if (at - backlog.at > 200) backlog = { at, jobs: triageBacklog(db) }
+    if (at - backlog.at > 200 && !counting) {
+      counting = true
+      const queuedBefore = queued
+      triageBacklog(sql)
+        .then((jobs) => {
+          backlog = { at: Date.now(), jobs: jobs + queued - queuedBefore }
+        })
+        .catch((err: unknown) => logger.warn({ err }, 'could not count the triage backlog'))
+        .finally(() => {
+          counting = false
+        })
+    }
     return backlog.jobs >= config.limits.pendingTriage
+  }
+  const onStored = (result: { triageJobs: number }) => {
+    queued += result.triageJobs
+    backlog = { ...backlog, jobs: backlog.jobs + result.triageJobs }
+    worker.wake()
   }
   const admit = (channel: string, source: string): IngestResult | null => {
     const wait = buckets.take(`${channel}|${source}`)
@@ -244,8 +285,7 @@ export function createHub(options: HubOptions): Hub {
   for (const [id, { adapter, settings }] of channels) {
     const found = adapter.sources?.(settings.config, {
       logger: logger.child({ channel: id }),
-      accept: (delivery) =>
-        acceptDelivery({ db, clock, persist, onStored: () => worker.wake() }, id, delivery),
+      accept: (delivery) => acceptDelivery({ db: sql, clock, persist, onStored }, id, delivery),
       state,
       mailboxes: () => ownMailboxes(channels, rulebook()),
       busy: behind,
@@ -268,7 +308,7 @@ export function createHub(options: HubOptions): Hub {
     mount: adminToken
       ? (express) => {
           const adminDeps = {
-            db,
+            db: sql,
             clock,
             logger: logger.child({ component: 'admin' }),
             token: adminToken,
@@ -285,7 +325,7 @@ export function createHub(options: HubOptions): Hub {
           express.use(
             '/admin',
             adminConsole({
-              db,
+              db: sql,
               clock,
               logger: logger.child({ component: 'console' }),
               token: adminToken,
@@ -306,15 +346,15 @@ export function createHub(options: HubOptions): Hub {
       }),
     },
     logger,
-    ingest: { db, channels, clock, logger, persist, onStored: () => worker.wake() },
+    ingest: { db: sql, channels, clock, logger, persist, onStored },
     bodyLimit: (channel) =>
       channels.get(channel)?.adapter.body === 'mime'
         ? config.limits.mimeBody
         : config.limits.webhookBody,
-    readiness: () => {
+    readiness: async () => {
       const checks: Record<string, string> = {}
       try {
-        db.$client.prepare('select 1').get()
+        await sql.get('select 1 as one')
         checks.database = 'ok'
       } catch {
         checks.database = 'unavailable'
@@ -334,6 +374,7 @@ export function createHub(options: HubOptions): Hub {
   return {
     config,
     db,
+    sql,
     app,
     channels,
     worker,
@@ -342,6 +383,7 @@ export function createHub(options: HubOptions): Hub {
     rulebook,
     rules,
     classifier: () => classifier,
+    classifierReady,
     sources,
     listen: async () => {
       const address = await new Promise<AddressInfo>((resolve, reject) => {

@@ -87,9 +87,9 @@ export function chatwootExecutors(
   deps: OutboundDeps,
 ): Map<string, EffectExecutor> {
   const { store } = deps
-  const resolve = (target: ChatwootTarget) => {
+  const resolve = async (target: ChatwootTarget) => {
     if (!('mirrorOf' in target)) return target
-    const mirror = mirrorOf(store.conversationMeta(target.mirrorOf))
+    const mirror = mirrorOf(await store.conversationMeta(target.mirrorOf))
     if (!mirror) throw new PermanentError(`chatwoot: conversation ${target.mirrorOf} has no mirror`)
     return mirror
   }
@@ -109,22 +109,23 @@ export function chatwootExecutors(
     return known
   }
 
-  // Round-robin. The turn is taken and the pick recorded before the assignment call, with no
-  // await in between: assignments deciding at the same moment get the next agents in turn, and
-  // a retry (the call may have reached Chatwoot) assigns the agent it picked, not someone else.
+  // Round-robin. The turn is taken and the pick recorded before the assignment call, one pick
+  // at a time per team: assignments deciding at the same moment get the next agents in turn,
+  // and a retry (the call may have reached Chatwoot) assigns the agent it picked, not someone
+  // else.
   const pickKey = (effectKey: string) => `${effectKey}:agent`
-  const pickedAgent = (effectKey: string) => {
-    const earlier = store.sentWith('chatwoot', pickKey(effectKey))
-    return earlier === null ? null : Number(earlier)
-  }
-  const nextAgent = (account: number, team: number, online: number[], effectKey: string) => {
-    const turnKey = `chatwoot:round-robin:${account}:${team}`
-    const last = Number(deps.state.get(turnKey) ?? 0)
-    const agent = online.find((m) => m > last) ?? online[0]!
-    deps.state.set(turnKey, String(agent))
-    store.recordSent('chatwoot', pickKey(effectKey), String(agent))
-    return agent
-  }
+  const teamTurns = turnsByKey()
+  const pickAgent = (account: number, team: number, online: number[], effectKey: string) =>
+    teamTurns.run(`${account}:${team}`, async () => {
+      const earlier = await store.sentWith('chatwoot', pickKey(effectKey))
+      if (earlier !== null) return Number(earlier)
+      const turnKey = `chatwoot:round-robin:${account}:${team}`
+      const last = Number((await deps.state.get(turnKey)) ?? 0)
+      const agent = online.find((m) => m > last) ?? online[0]!
+      await deps.state.set(turnKey, String(agent))
+      await store.recordSent('chatwoot', pickKey(effectKey), String(agent))
+      return agent
+    })
 
   /** The team's agent for the conversation, in turn among those online; none if nobody is. */
   const roundRobin = async (
@@ -144,7 +145,7 @@ export function chatwootExecutors(
       .map((m) => m.id)
       .sort((a, b) => a - b)
     if (online.length === 0) return { assigneeId: null }
-    const agent = pickedAgent(effectKey) ?? nextAgent(to.accountId, team, online, effectKey)
+    const agent = await pickAgent(to.accountId, team, online, effectKey)
     await api.assignAgent(to.accountId, to.conversationId, agent)
     return { assigneeId: agent }
   }
@@ -154,7 +155,7 @@ export function chatwootExecutors(
       CHATWOOT_EFFECTS.message,
       async (run) => {
         const p = parse(MessagePayload, run)
-        const to = resolve(p)
+        const to = await resolve(p)
         return postOnce(api, run, to, {
           content: p.content,
           message_type: 'outgoing',
@@ -166,7 +167,7 @@ export function chatwootExecutors(
       CHATWOOT_EFFECTS.assign,
       async (run) => {
         const p = parse(AssignPayload, run)
-        const to = resolve(p)
+        const to = await resolve(p)
         if (p.assigneeId !== null) {
           await api.assignAgent(to.accountId, to.conversationId, p.assigneeId)
           return { assigneeId: p.assigneeId }
@@ -185,7 +186,7 @@ export function chatwootExecutors(
       CHATWOOT_EFFECTS.labels,
       async (run) => {
         const p = parse(LabelsPayload, run)
-        const to = resolve(p)
+        const to = await resolve(p)
         // The labels endpoint replaces the list: read it and add ours, one effect at a time
         // per conversation, so two messages' labels landing together both stay.
         return labelTurns.run(`${to.accountId}:${to.conversationId}`, async () => {
@@ -200,7 +201,7 @@ export function chatwootExecutors(
       CHATWOOT_EFFECTS.priority,
       async (run) => {
         const p = parse(PriorityPayload, run)
-        const to = resolve(p)
+        const to = await resolve(p)
         await api.setPriority(to.accountId, to.conversationId, p.priority)
         return { priority: p.priority }
       },
@@ -328,7 +329,7 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
   }
 
   const create = async (p: Mirror) => {
-    const known = mirrorOf(store.conversationMeta(p.conversationId))
+    const known = mirrorOf(await store.conversationMeta(p.conversationId))
     if (known && known.accountId === p.accountId) return known
     const identifier = `centralita:${p.channel}:${p.contact.externalId}`.slice(0, 255)
     const { contact, sourceId, found } = await contactFor(p, identifier)
@@ -356,11 +357,11 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
     return record(p, conversation.id)
   }
 
-  const record = (p: Mirror, conversationId: number) => {
+  const record = async (p: Mirror, conversationId: number) => {
     const mirror = { accountId: p.accountId, conversationId }
     // `mirror:<channel>` is how the core recognises the mirror (an agent's answer in it is
     // relayed to the customer: see the relay); `chatwootMirror` is this adapter's own.
-    store.mergeConversationMeta(p.conversationId, {
+    await store.mergeConversationMeta(p.conversationId, {
       chatwootMirror: mirror,
       [mirrorKey(CHANNEL)]: `${p.accountId}:${conversationId}`,
     })
@@ -370,6 +371,7 @@ function mirrorConversations(api: ChatwootApi, store: OutboundStore) {
   return {
     ensure(p: Mirror) {
       const inFlight = pending.get(p.conversationId)
+      // biome-ignore lint/nursery/noMisusedPromises: whether a creation is in flight, not its result
       if (inFlight) return inFlight
       const run = create(p).finally(() => pending.delete(p.conversationId))
       pending.set(p.conversationId, run)

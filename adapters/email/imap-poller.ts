@@ -31,8 +31,8 @@ export function imapPoller(options: {
   let failures = 0
   let status = 'not started'
 
-  const readPosition = (): Position | null => {
-    const raw = deps.state.get(stateKey)
+  const readPosition = async (): Promise<Position | null> => {
+    const raw = await deps.state.get(stateKey)
     return raw ? (JSON.parse(raw) as Position) : null
   }
 
@@ -56,7 +56,7 @@ export function imapPoller(options: {
     try {
       const box = await client.mailboxOpen(mailbox, { readOnly: true })
       const uidValidity = String(box.uidValidity)
-      let position = readPosition()
+      let position = await readPosition()
       if (!position || position.uidValidity !== uidValidity) {
         if (position)
           deps.logger.warn({ mailbox }, 'imap UIDVALIDITY changed, reading the mailbox again')
@@ -66,7 +66,7 @@ export function imapPoller(options: {
         const recent = box.exists === 0 ? [] : await client.search({ since }, { uid: true })
         const first = recent && recent.length > 0 ? Math.min(...recent) : Number(box.uidNext ?? 1)
         position = { uidValidity, lastUid: Math.max(0, first - 1) }
-        deps.state.set(stateKey, JSON.stringify(position))
+        await deps.state.set(stateKey, JSON.stringify(position))
       }
       if (box.exists === 0) return
       // Sizes first: a message over the limit is never downloaded whole.
@@ -97,7 +97,7 @@ export function imapPoller(options: {
             throw new Error('could not store a message; will retry')
         }
         position = { uidValidity, lastUid: uid }
-        deps.state.set(stateKey, JSON.stringify(position))
+        await deps.state.set(stateKey, JSON.stringify(position))
       }
     } finally {
       await client.logout().catch(() => client.close())

@@ -80,9 +80,12 @@ export function emailExecutors(
         if (!parsed.success) throw new PermanentError('email.send: malformed payload')
         const p = parsed.data
         const messageId =
-          p.messageId ?? messageIdFor(run.key, sender, deps.secret('email.message-ids'))
+          p.messageId ?? messageIdFor(run.key, sender, await deps.secret('email.message-ids'))
         // Sent before a crash cut the run short: the record says so; never send twice.
-        if (deps.store.sentWith(CHANNEL, run.key) || deps.store.hasMessage(CHANNEL, messageId))
+        if (
+          (await deps.store.sentWith(CHANNEL, run.key)) ||
+          (await deps.store.hasMessage(CHANNEL, messageId))
+        )
           return { messageId, found: true }
         try {
           await transport.sendMail({
@@ -103,10 +106,10 @@ export function emailExecutors(
         } catch (err) {
           throw classify(err)
         }
-        deps.store.recordSent(CHANNEL, run.key, messageId)
+        await deps.store.recordSent(CHANNEL, run.key, messageId)
         // Alerts to staff are not part of the customer's conversation.
         if (p.kind === 'notification') return { messageId }
-        deps.store.recordOutbound({
+        await deps.store.recordOutbound({
           channel: CHANNEL,
           externalId: messageId,
           conversationId: p.conversationId,

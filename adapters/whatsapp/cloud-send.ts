@@ -119,7 +119,7 @@ export function cloudExecutors(
         const parsed = Payload.safeParse(run.payload)
         if (!parsed.success) throw new PermanentError('whatsapp.cloud.send: malformed payload')
         const p = parsed.data
-        const known = deps.store.sentWith(CHANNEL, run.key)
+        const known = await deps.store.sentWith(CHANNEL, run.key)
         const record = (id: string) =>
           recordSentMessage(
             deps,
@@ -133,7 +133,7 @@ export function cloudExecutors(
             { waId: p.to },
           )
         if (known) {
-          record(known)
+          await record(known)
           return { messageId: known, found: true }
         }
         if (deps.now().getTime() >= p.windowEndsAt)
@@ -147,7 +147,7 @@ export function cloudExecutors(
           replyTo: p.replyTo,
           callbackKey: run.key,
         })
-        record(id)
+        await record(id)
         return { messageId: id }
       },
     ],

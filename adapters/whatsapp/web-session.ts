@@ -275,12 +275,12 @@ export function webExecutors(
         const parsed = Payload.safeParse(run.payload)
         if (!parsed.success) throw new PermanentError('whatsapp.web.send: malformed payload')
         const p = parsed.data
-        const known = deps.store.sentWith(CHANNEL, run.key)
+        const known = await deps.store.sentWith(CHANNEL, run.key)
         if (known) return { messageId: known, found: true }
         const session = sessions.get(config)
         if (!session) throw new TransientError('whatsapp web: the session has not started')
         const id = await session.send(p.chatId, p.text, p.quoted)
-        recordSentMessage(
+        await recordSentMessage(
           deps,
           {
             key: run.key,

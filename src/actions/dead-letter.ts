@@ -1,5 +1,5 @@
-import { type Db, writeTransaction } from '../store/db.js'
 import { getEffect, listEffects, type OutboxRow, replayEffect } from '../store/outbox-store.js'
+import type { Sql } from '../store/sql.js'
 import { audit } from '../store/ticket-store.js'
 
 const when = (ms: number | null) =>
@@ -43,10 +43,11 @@ export function deadLetterView(row: OutboxRow) {
   }
 }
 
-export const listDeadLetters = (db: Db, limit: number) => listEffects(db, { status: 'dead', limit })
+export const listDeadLetters = (db: Sql, limit: number) =>
+  listEffects(db, { status: 'dead', limit })
 
-export function showDeadLetter(db: Db, id: number) {
-  const row = getEffect(db, id)
+export async function showDeadLetter(db: Sql, id: number) {
+  const row = await getEffect(db, id)
   return row ? deadLetterView(row) : null
 }
 
@@ -54,19 +55,23 @@ export function showDeadLetter(db: Db, id: number) {
  * Puts dead effects back in the queue with a fresh budget of tries; the hub runs them on its
  * next pass (within its dispatcher's safety poll when the replay comes from the CLI).
  */
-export function replayDeadLetters(
-  db: Db,
+export async function replayDeadLetters(
+  db: Sql,
   ids: readonly number[],
   by: string,
   now: Date,
-): { replayed: number[]; skipped: number[] } {
+): Promise<{ replayed: number[]; skipped: number[] }> {
   const replayed: number[] = []
   const skipped: number[] = []
-  writeTransaction(db, (tx) => {
+  await db.transaction(async (tx) => {
     for (const id of ids) {
-      if (replayEffect(tx, id, now)) {
+      if (await replayEffect(tx, id, now)) {
         replayed.push(id)
-        audit(tx, { actor: by, action: 'outbox.replayed', subject: `outbox:${id}` }, now.getTime())
+        await audit(
+          tx,
+          { actor: by, action: 'outbox.replayed', subject: `outbox:${id}` },
+          now.getTime(),
+        )
       } else skipped.push(id)
     }
   })

@@ -1,25 +1,29 @@
+import { eq } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../../test/helpers/wait.js'
 import type { EffectExecutor, EffectRun } from '../contracts/effect.js'
 import { PermanentError, TransientError } from '../contracts/errors.js'
 import { systemClock } from '../kit/clock.js'
 import { silentLogger } from '../kit/logger.js'
-import { closeDatabase, type Db, openDatabase } from '../store/db.js'
+import { closeDatabase, type Db, openDatabase, sqlOf } from '../store/db.js'
 import {
   enqueueEffects,
-  getEffect,
   nextEffectDueAt,
   replayEffect,
   scheduleEffectRetry,
 } from '../store/outbox-store.js'
+import { outbox } from '../store/schema.js'
+import type { Sql } from '../store/sql.js'
 import { createDispatcher, type Dispatcher } from './dispatcher.js'
 
 describe('dispatcher', () => {
   let db: Db
+  let sql: Sql
   let dispatcher: Dispatcher | null = null
   const runs: EffectRun[] = []
   beforeEach(() => {
     db = openDatabase(':memory:')
+    sql = sqlOf(db)
     runs.length = 0
   })
   afterEach(async () => {
@@ -33,7 +37,7 @@ describe('dispatcher', () => {
     leaseMs?: number,
   ) => {
     dispatcher = createDispatcher({
-      db,
+      db: sql,
       clock: systemClock,
       logger: silentLogger,
       executors: new Map([
@@ -52,14 +56,15 @@ describe('dispatcher', () => {
   }
   const enqueue = (key: string, extra: { after?: string; maxAttempts?: number } = {}) =>
     enqueueEffects(
-      db,
+      sql,
       [{ kind: 'test.effect', key, subject: 'test:1', payload: { n: 1 }, ...extra }],
       new Date(),
     )
-  const row = (id = 1) => getEffect(db, id)!
+  // Read straight from the connection, between the dispatcher's transactions.
+  const row = (id = 1) => db.select().from(outbox).where(eq(outbox.id, id)).get()!
 
   it('runs an effect once and stores its result', async () => {
-    enqueue('k1')
+    await enqueue('k1')
     start(async () => ({ sent: true }))
     await waitFor(() => row().status === 'done')
     expect(row()).toMatchObject({ attempts: 1, result: '{"sent":true}', lastError: null })
@@ -69,7 +74,7 @@ describe('dispatcher', () => {
   })
 
   it('keeps renewing the lease of a slow effect, so it is never run twice at once', async () => {
-    enqueue('slow')
+    await enqueue('slow')
     let running = 0
     let most = 0
     start(
@@ -89,13 +94,13 @@ describe('dispatcher', () => {
     expect(row().attempts).toBe(1)
   })
 
-  it('never enqueues the same idempotency key twice', () => {
-    expect(enqueue('same')).toBe(1)
-    expect(enqueue('same')).toBe(0)
+  it('never enqueues the same idempotency key twice', async () => {
+    expect(await enqueue('same')).toBe(1)
+    expect(await enqueue('same')).toBe(0)
   })
 
   it('retries transient failures with backoff, telling the executor an earlier try may have run', async () => {
-    enqueue('k1')
+    await enqueue('k1')
     let calls = 0
     start(async () => {
       calls++
@@ -108,7 +113,7 @@ describe('dispatcher', () => {
   })
 
   it('waits exactly as long as Retry-After says', async () => {
-    enqueue('k1')
+    await enqueue('k1')
     const before = Date.now()
     let calls = 0
     start(async () => {
@@ -123,7 +128,7 @@ describe('dispatcher', () => {
   })
 
   it('dead-letters a permanent failure at once, and a replay runs it again', async () => {
-    enqueue('k1')
+    await enqueue('k1')
     let fail = true
     start(async () => {
       if (fail) throw new PermanentError('HTTP 404')
@@ -132,14 +137,14 @@ describe('dispatcher', () => {
     await waitFor(() => row().status === 'dead')
     expect(row()).toMatchObject({ attempts: 1, lastError: 'HTTP 404' })
     fail = false
-    expect(replayEffect(db, 1, new Date())).toBe(true)
+    expect(await replayEffect(sql, 1, new Date())).toBe(true)
     dispatcher!.wake()
     await waitFor(() => row().status === 'done')
     expect(runs.at(-1)?.mayHaveRun).toBe(true)
   })
 
   it('dead-letters after the last attempt', async () => {
-    enqueue('k1', { maxAttempts: 3 })
+    await enqueue('k1', { maxAttempts: 3 })
     start(async () => {
       throw new TransientError('timeout')
     })
@@ -148,8 +153,8 @@ describe('dispatcher', () => {
   })
 
   it('runs an effect only after the one it waits for is done', async () => {
-    enqueue('first')
-    enqueue('second', { after: 'first' })
+    await enqueue('first')
+    await enqueue('second', { after: 'first' })
     let releaseFirst = false
     start(async (run) => {
       if (run.key === 'first' && !releaseFirst) throw new TransientError('not yet')
@@ -164,8 +169,8 @@ describe('dispatcher', () => {
   })
 
   it('lets an effect wait for a dead one without waking for it, and runs it after the replay', async () => {
-    enqueue('first')
-    enqueue('second', { after: 'first' })
+    await enqueue('first')
+    await enqueue('second', { after: 'first' })
     let fail = true
     start(async (run) => {
       if (fail) throw new PermanentError('HTTP 404')
@@ -175,25 +180,25 @@ describe('dispatcher', () => {
     // Nothing can run until the replay: no time to wake up for (the waiting effect's own time
     // has passed, and counting it woke the dispatcher at once, over and over).
     expect(row(2).status).toBe('pending')
-    expect(nextEffectDueAt(db)).toBeNull()
+    expect(await nextEffectDueAt(sql)).toBeNull()
     fail = false
-    expect(replayEffect(db, 1, new Date())).toBe(true)
+    expect(await replayEffect(sql, 1, new Date())).toBe(true)
     dispatcher!.wake()
     await waitFor(() => row(2).status === 'done')
     expect(runs.map((r) => r.key)).toEqual(['first', 'first', 'second'])
   })
 
-  it('sleeps until the retry of the effect another waits for', () => {
-    enqueue('first')
-    enqueue('second', { after: 'first' })
+  it('sleeps until the retry of the effect another waits for', async () => {
+    await enqueue('first')
+    await enqueue('second', { after: 'first' })
     const retryAt = Date.now() + 60_000
-    scheduleEffectRetry(db, 1, 'HTTP 503', new Date(retryAt), new Date())
-    expect(nextEffectDueAt(db)).toBe(retryAt)
+    await scheduleEffectRetry(sql, 1, 'HTTP 503', new Date(retryAt), new Date())
+    expect(await nextEffectDueAt(sql)).toBe(retryAt)
   })
 
   it('marks an effect with no executor dead, naming the missing kind', async () => {
-    enqueueEffects(
-      db,
+    await enqueueEffects(
+      sql,
       [{ kind: 'fax.send', key: 'f1', subject: 'test:1', payload: {} }],
       new Date(),
     )

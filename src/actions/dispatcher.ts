@@ -4,7 +4,6 @@ import { backoffDelay } from '../kit/backoff.js'
 import type { Clock } from '../kit/clock.js'
 import type { Logger } from '../kit/logger.js'
 import { type Loop, startLoop } from '../kit/loop.js'
-import type { Db } from '../store/db.js'
 import {
   claimDueEffects,
   extendLeases,
@@ -14,9 +13,10 @@ import {
   type OutboxRow,
   scheduleEffectRetry,
 } from '../store/outbox-store.js'
+import type { Sql } from '../store/sql.js'
 
 export type DispatcherDeps = {
-  db: Db
+  db: Sql
   clock: Clock
   logger: Logger
   executors: ExecutorMap
@@ -46,11 +46,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   // While an effect runs here its lease is renewed, so a slow call is never claimed twice.
   const heartbeat = setInterval(
     () => {
-      try {
-        extendLeases(deps.db, [...inFlight.keys()], deps.clock.now().getTime() + leaseMs)
-      } catch (err) {
-        deps.logger.warn({ err }, 'could not renew outbox leases')
-      }
+      extendLeases(deps.db, [...inFlight.keys()], deps.clock.now().getTime() + leaseMs).catch(
+        (err: unknown) => deps.logger.warn({ err }, 'could not renew outbox leases'),
+      )
     },
     Math.max(250, Math.floor(leaseMs / 3)),
   )
@@ -64,7 +62,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const log = deps.logger.child({ effectId: row.id, kind: row.kind, attempt: row.attempts })
     const executor = deps.executors.get(row.kind)
     if (!executor) {
-      markEffectDead(
+      await markEffectDead(
         deps.db,
         row.id,
         `no executor for ${row.kind}: channel not configured`,
@@ -82,14 +80,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         attempt: row.attempts,
         mayHaveRun: row.attempts > 1 || row.lastError !== null,
       })
-      markEffectDone(deps.db, row.id, result, deps.clock.now())
+      await markEffectDone(deps.db, row.id, result, deps.clock.now())
       log.info('effect done')
       finish(row, 'done')
     } catch (err) {
       const now = deps.clock.now()
       const message = err instanceof Error ? err.message : String(err)
       if (err instanceof PermanentError || row.attempts >= row.maxAttempts) {
-        markEffectDead(deps.db, row.id, message, now)
+        await markEffectDead(deps.db, row.id, message, now)
         log.warn({ err: message }, 'effect dead-lettered')
         finish(row, 'dead')
         return
@@ -99,7 +97,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         retryAfter !== undefined
           ? Math.min(retryAfter, maxRetryAfterMs)
           : backoffDelay(row.attempts, backoff)
-      scheduleEffectRetry(deps.db, row.id, message, new Date(now.getTime() + delay), now)
+      await scheduleEffectRetry(deps.db, row.id, message, new Date(now.getTime() + delay), now)
       log.info({ err: message, delayMs: delay }, 'effect will be retried')
       finish(row, 'retry')
       loop.wakeAt(Date.now() + delay)
@@ -111,10 +109,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     logger: deps.logger,
     // A safety poll: picks up effects queued by another process (`centralita dlq replay`).
     pollMs: 5_000,
-    runOnce: () => {
+    runOnce: async () => {
       const room = concurrency - inFlight.size
       if (room <= 0) return 'idle'
-      const rows = claimDueEffects(deps.db, room, deps.clock.now(), leaseMs, [...inFlight.keys()])
+      const rows = await claimDueEffects(deps.db, room, deps.clock.now(), leaseMs, [
+        ...inFlight.keys(),
+      ])
       for (const row of rows) {
         const run = execute(row).finally(() => {
           inFlight.delete(row.id)
@@ -123,7 +123,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         inFlight.set(row.id, run)
       }
       if (rows.length === 0 && inFlight.size === 0) {
-        const next = nextEffectDueAt(deps.db)
+        const next = await nextEffectDueAt(deps.db)
         if (next !== null) loop.wakeAt(Date.now() + Math.max(0, next - deps.clock.now().getTime()))
       }
       return rows.length === room && rows.length > 0 ? 'more' : 'idle'

@@ -3,7 +3,7 @@ import { RULES_DIR } from '../../test/helpers/hub.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import { settleForPlan } from '../pipeline/settle.js'
-import { closeDatabase, type Db, openDatabase } from '../store/db.js'
+import { closeDatabase, type Db, openDatabase, sqlOf } from '../store/db.js'
 import { persistDelivery } from '../store/ingest-store.js'
 import { loadTriageSubject, type TriageSubject } from '../store/triage-store.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
@@ -35,10 +35,18 @@ const channels = new Map<string, ChannelEntry>([
 describe('the reply caps', () => {
   let db: Db
   let subject: TriageSubject
-  beforeEach(() => {
+  beforeEach(async () => {
     db = openDatabase(':memory:')
-    const stored = persistDelivery(db, storedDelivery('d-1', '1:1', '¿A qué hora abren?'), NOW)
-    subject = loadTriageSubject(db, stored.outcome === 'stored' ? stored.messageIds[0]! : 0)!
+    const sql = sqlOf(db)
+    const stored = await persistDelivery(
+      sql,
+      storedDelivery('d-1', '1:1', '¿A qué hora abren?'),
+      NOW,
+    )
+    subject = (await loadTriageSubject(
+      sql,
+      stored.outcome === 'stored' ? stored.messageIds[0]! : 0,
+    ))!
   })
   afterEach(() => closeDatabase(db))
 

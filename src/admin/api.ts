@@ -1,26 +1,38 @@
-import express, { type NextFunction, type Request, type Response, Router } from 'express'
+import express, { type Response, Router } from 'express'
 import { correctionLines } from '../learning/corrections.js'
 import { requireBearer } from './auth.js'
-import { type AdminApiDeps, type AdminService, adminService, HttpError } from './service.js'
+import {
+  type AdminApiDeps,
+  type AdminService,
+  adminService,
+  type Outcome,
+} from './service/index.js'
+import { statusOf } from './service/kit.js'
 
-export type { AdminApiDeps } from './service.js'
+export type { AdminApiDeps } from './service/index.js'
+
+export function send(res: Response, result: Outcome<unknown>): void {
+  res.status(statusOf(result))
+  if ('body' in result) res.json(result.body)
+  else res.json({ error: result.reason })
+}
 
 /**
  * The admin JSON API (`/api`, `Authorization: Bearer $ADMIN_TOKEN`): tickets, escalations with
  * their urgency, queues with their load, conversations with their decisions, the outbox,
- * channels. Each route is one call of the admin service.
+ * channels. Each route is one call of the admin service; its outcome is the status.
  */
 export function adminApi(deps: AdminApiDeps, service: AdminService = adminService(deps)): Router {
   const router = Router()
   router.use(requireBearer(deps.token))
   router.use(express.json({ limit: '100kb' }))
 
-  const routes: ['get' | 'post', string, keyof AdminService, number?][] = [
+  const routes: ['get' | 'post', string, keyof AdminService][] = [
     ['get', '/tickets', 'listTickets'],
     ['get', '/tickets/:id', 'ticket'],
     ['post', '/tickets/:id/status', 'setStatus'],
     ['post', '/tickets/:id/assign', 'assign'],
-    ['post', '/tickets/:id/escalate', 'escalate', 201],
+    ['post', '/tickets/:id/escalate', 'escalate'],
     ['get', '/escalations', 'escalations'],
     ['post', '/escalations/:id/accept', 'acceptEscalation'],
     ['post', '/escalations/:id/resolve', 'resolveEscalation'],
@@ -36,24 +48,27 @@ export function adminApi(deps: AdminApiDeps, service: AdminService = adminServic
     ['get', '/corrections', 'corrections'],
     ['get', '/models', 'models'],
     ['post', '/models/rollback', 'rollback'],
-    ['post', '/models/retrain', 'retrain', 202],
+    ['post', '/models/retrain', 'retrain'],
   ]
   // The corrections as JSON lines, for a download: the whole set, streamed in batches.
-  router.get('/corrections', (req, res, next) => {
+  router.get('/corrections', async (req, res, next) => {
     if (req.query.format !== 'jsonl') return next()
-    res.type('application/x-ndjson')
-    res.set('Content-Disposition', 'attachment; filename="centralita-corrections.jsonl"')
-    for (const line of correctionLines(deps.db)) res.write(`${line}\n`)
-    res.end()
+    try {
+      res.type('application/x-ndjson')
+      res.set('Content-Disposition', 'attachment; filename="centralita-corrections.jsonl"')
+      for await (const line of correctionLines(deps.db)) res.write(`${line}\n`)
+      res.end()
+    } catch (err) {
+      next(err)
+    }
   })
-  for (const [verb, path, name, status] of routes) {
-    router[verb](path, async (req: Request, res: Response, next: NextFunction) => {
+  for (const [verb, path, name] of routes) {
+    router[verb](path, async (req, res, next) => {
       try {
-        const body = await service[name]({ params: req.params, query: req.query, body: req.body })
-        res.status(status ?? 200).json(body)
+        const input = { params: req.params, query: req.query, body: req.body }
+        send(res, await service[name](input))
       } catch (err) {
-        if (err instanceof HttpError) res.status(err.status).json({ error: err.message })
-        else next(err)
+        next(err)
       }
     })
   }

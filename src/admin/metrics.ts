@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { Db } from '../store/db.js'
+import { outboxDepth } from '../store/outbox-store.js'
+import type { Sql } from '../store/sql.js'
 
 /**
  * The hub's Prometheus metrics (`GET /metrics`: behind `METRICS_TOKEN` when it is set, open to
@@ -7,7 +8,7 @@ import type { Db } from '../store/db.js'
  * webhook route, the triage worker, the dispatcher and the SLA clock; the outbox gauges are
  * read from the database at scrape time, so they are right after a restart too.
  */
-export function createMetrics(db: Db) {
+export function createMetrics(db: Sql) {
   const registry = new Registry()
   // Process figures (resident memory, heap, event-loop lag, open handles) with the hub's own.
   collectDefaultMetrics({ register: registry })
@@ -47,32 +48,24 @@ export function createMetrics(db: Db) {
     labelNames: ['kind'] as const,
     registers: [registry],
   })
-  const countByStatus = db.$client.prepare(
-    'select status, count(*) as n from outbox group by status',
-  )
-  const readOutbox = () => {
-    const counts: Record<string, number> = { pending: 0, in_flight: 0, done: 0, dead: 0 }
-    for (const row of countByStatus.all() as { status: string; n: number }[])
-      counts[row.status] = row.n
-    return counts
-  }
+  const readOutbox = () => outboxDepth(db)
   new Gauge({
     name: 'centralita_outbox_depth',
     help: 'Outbound actions waiting to run (pending) or running (in_flight).',
     labelNames: ['status'] as const,
     registers: [registry],
-    collect() {
-      const counts = readOutbox()
-      this.set({ status: 'pending' }, counts.pending ?? 0)
-      this.set({ status: 'in_flight' }, counts.in_flight ?? 0)
+    async collect() {
+      const counts = await readOutbox()
+      this.set({ status: 'pending' }, counts.pending)
+      this.set({ status: 'in_flight' }, counts.in_flight)
     },
   })
   new Gauge({
     name: 'centralita_dead_letters',
     help: 'Outbound actions in the dead letter.',
     registers: [registry],
-    collect() {
-      this.set(readOutbox().dead ?? 0)
+    async collect() {
+      this.set((await readOutbox()).dead)
     },
   })
 

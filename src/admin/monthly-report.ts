@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon'
-import type { Db } from '../store/db.js'
+import type { Sql } from '../store/sql.js'
 
 export type MonthlyReport = {
   month: string
@@ -62,59 +62,78 @@ function timing(rows: { start: number; end: number | null; due: number | null }[
 }
 
 /** The monthly customer-service report, read from the store. */
-export function monthlyReport(db: Db, month: string, timezone: string): MonthlyReport {
+export async function monthlyReport(
+  db: Sql,
+  month: string,
+  timezone: string,
+): Promise<MonthlyReport> {
   const { from, to } = monthRange(month, timezone)
-  const sqlite = db.$client
-  const counts = (sql: string): Count[] =>
-    (sqlite.prepare(sql).all({ from, to }) as { key: string | null; n: number }[]).map((r) => ({
+  // Every query's period is its first two placeholders.
+  const counts = async (sql: string): Promise<Count[]> =>
+    (await db.all<{ key: string | null; n: number }>(sql, [from, to])).map((r) => ({
       key: r.key ?? '—',
-      n: r.n,
+      n: Number(r.n),
     }))
-  const byIntent = counts(
-    'select intent as key, count(*) as n from triage_decisions where created_at >= @from and created_at < @to group by intent order by n desc, key',
-  )
-  const byChannel = counts(
-    `select m.channel as key, count(*) as n from triage_decisions d join messages m on m.id = d.message_id
-     where d.created_at >= @from and d.created_at < @to group by m.channel order by n desc, key`,
-  )
-  const byTicketType = counts(
-    'select type as key, count(*) as n from tickets where created_at >= @from and created_at < @to group by type order by n desc, key',
-  )
-  const ticketRows = sqlite
-    .prepare(
-      `select created_at, first_response_at, first_response_due_at, resolved_at, resolution_due_at, satisfaction
-       from tickets where created_at >= @from and created_at < @to`,
-    )
-    .all({ from, to }) as {
-    created_at: number
-    first_response_at: number | null
-    first_response_due_at: number | null
-    resolved_at: number | null
-    resolution_due_at: number | null
-    satisfaction: number | null
-  }[]
-  const byLevel = counts(
-    'select to_level as key, count(*) as n from escalations where created_at >= @from and created_at < @to group by to_level order by key',
-  )
-  const scores = ticketRows.map((t) => t.satisfaction).filter((s): s is number => s !== null)
-  const topics = counts(
-    `select key, count(*) as n from (
-       select d.intent as key from tickets t join triage_decisions d on d.message_id = t.message_id
-         where t.created_at >= @from and t.created_at < @to
-       union all
-       select j.value as key from triage_decisions d, json_each(d.signals) j
-         where d.created_at >= @from and d.created_at < @to
-     ) group by key order by n desc, key limit 8`,
-  )
-  const repeatComplainers = (
-    sqlite
-      .prepare(
-        `select count(*) as n from (select m.contact_id from triage_decisions d join messages m on m.id = d.message_id
-         where d.intent in ('complaint', 'legal') and d.created_at >= @from and d.created_at < @to
-         group by m.contact_id having count(*) > 1)`,
-      )
-      .get({ from, to }) as { n: number }
-  ).n
+  const signals =
+    db.dialect === 'sqlite'
+      ? 'json_each(d.signals) j'
+      : 'jsonb_array_elements_text(d.signals::jsonb) as j(value)'
+  const [byIntent, byChannel, byTicketType, ticketRows, byLevel, topics, repeat] =
+    await Promise.all([
+      counts(
+        `select intent as key, count(*) as n from triage_decisions
+          where created_at >= ? and created_at < ? group by intent order by n desc, key`,
+      ),
+      counts(
+        `select m.channel as key, count(*) as n
+           from triage_decisions d join messages m on m.id = d.message_id
+          where d.created_at >= ? and d.created_at < ? group by m.channel order by n desc, key`,
+      ),
+      counts(
+        `select type as key, count(*) as n from tickets
+          where created_at >= ? and created_at < ? group by type order by n desc, key`,
+      ),
+      db.all<{
+        created_at: number
+        first_response_at: number | null
+        first_response_due_at: number | null
+        resolved_at: number | null
+        resolution_due_at: number | null
+        satisfaction: number | null
+      }>(
+        `select created_at, first_response_at, first_response_due_at, resolved_at,
+                resolution_due_at, satisfaction
+           from tickets where created_at >= ? and created_at < ?`,
+        [from, to],
+      ),
+      counts(
+        `select to_level as key, count(*) as n from escalations
+          where created_at >= ? and created_at < ? group by to_level order by key`,
+      ),
+      db.all<{ key: string; n: number }>(
+        `select key, count(*) as n from (
+           select d.intent as key from tickets t join triage_decisions d on d.message_id = t.message_id
+             where t.created_at >= ? and t.created_at < ?
+           union all
+           select j.value as key from triage_decisions d, ${signals}
+             where d.created_at >= ? and d.created_at < ?
+         ) as topic group by key order by n desc, key limit 8`,
+        [from, to, from, to],
+      ),
+      db.get<{ n: number }>(
+        `select count(*) as n from (
+           select m.contact_id from triage_decisions d join messages m on m.id = d.message_id
+            where d.intent in ('complaint', 'legal') and d.created_at >= ? and d.created_at < ?
+            group by m.contact_id having count(*) > 1
+         ) as repeated`,
+        [from, to],
+      ),
+    ])
+  const scores = ticketRows
+    .map((t) => t.satisfaction)
+    .filter((s): s is number => s !== null)
+    .map(Number)
+  const time = (value: number | null) => (value === null ? null : Number(value))
   return {
     month,
     timezone,
@@ -126,16 +145,16 @@ export function monthlyReport(db: Db, month: string, timezone: string): MonthlyR
     },
     firstResponse: timing(
       ticketRows.map((t) => ({
-        start: t.created_at,
-        end: t.first_response_at,
-        due: t.first_response_due_at,
+        start: Number(t.created_at),
+        end: time(t.first_response_at),
+        due: time(t.first_response_due_at),
       })),
     ),
     resolution: timing(
       ticketRows.map((t) => ({
-        start: t.created_at,
-        end: t.resolved_at,
-        due: t.resolution_due_at,
+        start: Number(t.created_at),
+        end: time(t.resolved_at),
+        due: time(t.resolution_due_at),
       })),
     ),
     escalations: { total: byLevel.reduce((n, c) => n + c.n, 0), byLevel },
@@ -147,7 +166,10 @@ export function monthlyReport(db: Db, month: string, timezone: string): MonthlyR
         n: scores.filter((v) => v === s).length,
       })),
     },
-    recurring: { topics, repeatComplainers },
+    recurring: {
+      topics: topics.map((r) => ({ key: r.key, n: Number(r.n) })),
+      repeatComplainers: Number(repeat?.n ?? 0),
+    },
   }
 }
 

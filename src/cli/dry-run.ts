@@ -6,11 +6,11 @@ import type { Config } from '../config.js'
 import { ConfigError } from '../contracts/errors.js'
 import { type NormalizedMessage, sha256Hex } from '../contracts/message.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
+import { decide } from '../pipeline/decide.js'
 import { settleForPlan } from '../pipeline/settle.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { IntentClassifier } from '../triage/triage.js'
-import { decide } from '../worker/decide.js'
 
 /** A stored-looking subject for a message that is never stored (ids are 0). */
 export function subjectOf(message: NormalizedMessage): TriageSubject {

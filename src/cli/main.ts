@@ -18,7 +18,8 @@ import { correctionLines } from '../learning/corrections.js'
 import { formatModels, formatRetrain } from '../learning/format.js'
 import { listModels, rollbackModel } from '../learning/model-store.js'
 import { retrain } from '../learning/retrain.js'
-import { closeDatabase, type Db, openDatabase } from '../store/db.js'
+import { closeDatabase, openDatabase, sqlOf } from '../store/db.js'
+import type { Sql } from '../store/sql.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { evaluateDevSets, formatDevReports } from '../triage/evaluate-dev.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
@@ -83,11 +84,11 @@ export async function main(argv: string[]): Promise<void> {
       if (result.result === 'invalid') process.exitCode = 1
     })
 
-  const withDb = <T>(use: (db: Db) => T): T => {
+  const withDb = async <T>(use: (db: Sql) => Promise<T>): Promise<T> => {
     const config = loadConfig(process.env, ADAPTERS)
     const db = openDatabase(config.databasePath)
     try {
-      return use(db)
+      return await use(sqlOf(db))
     } finally {
       closeDatabase(db)
     }
@@ -99,7 +100,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .option('--rules <dir>', 'rulebook directory', process.env.RULES_DIR ?? 'rules')
     .option('--by <name>', 'who asked for it (kept with the model)', 'cli')
-    .action((opts: { rules: string; by: string }) => {
+    .action(async (opts: { rules: string; by: string }) => {
       const config = loadConfig(process.env, ADAPTERS)
       loadClassifier(config.classifier, createLogger({ level: 'info' }))
       // Without a hub database (building an image) there is nothing more to learn from.
@@ -107,7 +108,7 @@ export async function main(argv: string[]): Promise<void> {
         out(`no hub database at ${config.databasePath}: trained on the corpus only`)
         return
       }
-      const result = withDb((db) =>
+      const result = await withDb((db) =>
         retrain(db, {
           corpusDir: config.classifier.corpusDir,
           rulebook: loadRulebook(opts.rules),
@@ -124,16 +125,16 @@ export async function main(argv: string[]): Promise<void> {
     .command('list')
     .description('every training, newest first: status, measures and why')
     .option('--json', 'one JSON object per line')
-    .action((opts: { json?: boolean }) => {
-      const rows = withDb((db) => listModels(db))
+    .action(async (opts: { json?: boolean }) => {
+      const rows = await withDb((db) => listModels(db))
       out(opts.json ? rows.map((r) => JSON.stringify(r)).join('\n') : formatModels(rows))
     })
   model
     .command('rollback')
     .description('put the model before the active one back in use (or the corpus model)')
     .option('--by <name>', 'who asked for it (kept in the audit log)', 'cli')
-    .action((opts: { by: string }) => {
-      const result = withDb((db) => rollbackModel(db, opts.by, Date.now()))
+    .action(async (opts: { by: string }) => {
+      const result = await withDb((db) => rollbackModel(db, opts.by, Date.now()))
       if (result.outcome === 'nothing_to_roll_back') {
         out('the corpus model is in use: nothing to roll back')
         process.exitCode = 1
@@ -149,9 +150,9 @@ export async function main(argv: string[]): Promise<void> {
     .description("people's corrections of the triage")
     .command('export')
     .description('every correction as JSON lines (text, decision, correction, who, when)')
-    .action(() => {
-      withDb((db) => {
-        for (const line of correctionLines(db)) process.stdout.write(`${line}\n`)
+    .action(async () => {
+      await withDb(async (db) => {
+        for await (const line of correctionLines(db)) process.stdout.write(`${line}\n`)
       })
     })
 
@@ -197,8 +198,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('list dead effects, newest first')
     .option('--limit <n>', 'how many', '100')
     .option('--json', 'one JSON object per line')
-    .action((opts: { limit: string; json?: boolean }) => {
-      const rows = withDb((db) => listDeadLetters(db, Math.max(1, Number(opts.limit) || 100)))
+    .action(async (opts: { limit: string; json?: boolean }) => {
+      const rows = await withDb((db) => listDeadLetters(db, Math.max(1, Number(opts.limit) || 100)))
       out(
         opts.json
           ? rows.map((r) => JSON.stringify(deadLetterView(r))).join('\n')
@@ -209,9 +210,9 @@ export async function main(argv: string[]): Promise<void> {
     .command('show')
     .description('one effect in full: payload, tries, last error')
     .argument('<id>', 'effect id')
-    .action((id: string) => {
+    .action(async (id: string) => {
       const [effect] = ids([id])
-      const row = withDb((db) => showDeadLetter(db, effect!))
+      const row = await withDb((db) => showDeadLetter(db, effect!))
       if (!row) throw new ConfigError(`no effect ${id}`)
       out(JSON.stringify(row, null, 2))
     })
@@ -220,9 +221,11 @@ export async function main(argv: string[]): Promise<void> {
     .description('queue dead effects again with a fresh budget of tries')
     .argument('[ids...]', 'effect ids')
     .option('--all', 'every dead effect')
-    .action((values: string[], opts: { all?: boolean }) => {
-      const result = withDb((db) => {
-        const chosen = opts.all ? listDeadLetters(db, 100_000).map((r) => r.id) : ids(values)
+    .action(async (values: string[], opts: { all?: boolean }) => {
+      const result = await withDb(async (db) => {
+        const chosen = opts.all
+          ? (await listDeadLetters(db, 100_000)).map((r) => r.id)
+          : ids(values)
         if (chosen.length === 0) throw new ConfigError('name the effects to replay, or --all')
         return replayDeadLetters(db, chosen, 'cli', new Date())
       })
@@ -236,12 +239,12 @@ export async function main(argv: string[]): Promise<void> {
     .description('the monthly customer-service report (text, or CSV with --csv)')
     .option('--month <yyyy-mm>', 'the month, in the business time zone (default: this month)')
     .option('--csv', 'one section,key,value row per figure')
-    .action((opts: { month?: string; csv?: boolean }) => {
+    .action(async (opts: { month?: string; csv?: boolean }) => {
       const timezone = loadRulebook(process.env.RULES_DIR ?? 'rules').calendarFor(null).timezone
       const month = opts.month ?? DateTime.now().setZone(timezone).toFormat('yyyy-MM')
       if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
         throw new ConfigError(`--month: expected a month like 2026-11, got "${month}"`)
-      const report = withDb((db) => monthlyReport(db, month, timezone))
+      const report = await withDb((db) => monthlyReport(db, month, timezone))
       out(opts.csv ? reportCsv(report).trimEnd() : reportText(report))
     })
 

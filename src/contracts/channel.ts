@@ -160,25 +160,31 @@ export type OutboundDeps = {
   /** How long an outbound HTTP call may take (OUTBOUND_TIMEOUT_MS). */
   timeoutMs: number
   /** Small durable state (whose turn it is in a round-robin). */
-  state: { get(key: string): string | null; set(key: string, value: string): void }
+  state: SmallState
   /** A random secret the hub keeps in its database under `name`, made on first use. */
-  secret(name: string): Buffer
+  secret(name: string): Promise<Buffer>
+}
+
+/** Small durable key/value state the hub keeps for a channel. */
+export type SmallState = {
+  get(key: string): Promise<string | null>
+  set(key: string, value: string): Promise<void>
 }
 
 /** The part of the store outbound executors need. */
 export interface OutboundStore {
   /** Records a message the hub sent, so replies to it thread back and receipts update it. */
-  recordOutbound(message: OutboundRecord): void
+  recordOutbound(message: OutboundRecord): Promise<void>
   /** Whether a message with this external id is already recorded on the channel. */
-  hasMessage(channel: string, externalId: string): boolean
-  conversationMeta(conversationId: number): Record<string, unknown>
-  mergeConversationMeta(conversationId: number, patch: Record<string, unknown>): void
+  hasMessage(channel: string, externalId: string): Promise<boolean>
+  conversationMeta(conversationId: number): Promise<Record<string, unknown>>
+  mergeConversationMeta(conversationId: number, patch: Record<string, unknown>): Promise<void>
   /**
    * The channel's id of a message sent under an effect key, when known: recorded by the
    * executor after sending, or confirmed by the channel (a status callback carrying the key).
    */
-  sentWith(channel: string, effectKey: string): string | null
-  recordSent(channel: string, effectKey: string, externalId: string): void
+  sentWith(channel: string, effectKey: string): Promise<string | null>
+  recordSent(channel: string, effectKey: string, externalId: string): Promise<void>
 }
 
 export type OutboundRecord = {
@@ -235,7 +241,7 @@ export type SourceDeps = {
     events: ChannelEvent[]
   }): Promise<{ outcome: string }>
   /** Small durable state (IMAP UIDVALIDITY and last UID). */
-  state: { get(key: string): string | null; set(key: string, value: string): void }
+  state: SmallState
   /** Addresses the hub receives mail for: its own and the rulebook's queue mailboxes. */
   mailboxes(): string[]
   /** The hub is behind (triage backlog over its bound): take nothing new for now. */

@@ -4,7 +4,7 @@ import type { IngestDeps } from '../ingest/ingest.js'
 import type { Logger } from '../kit/logger.js'
 import { type WebhookRouteOptions, webhookChannel, webhookRoute } from './webhook-route.js'
 
-export type Readiness = () => { ready: boolean; checks: Record<string, string> }
+export type Readiness = () => Promise<{ ready: boolean; checks: Record<string, string> }>
 
 export type AppDeps = {
   ingest: IngestDeps
@@ -60,8 +60,8 @@ function expressApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' })
   })
-  app.get('/readyz', (_req, res) => {
-    const { ready, checks } = deps.readiness()
+  app.get('/readyz', async (_req, res) => {
+    const { ready, checks } = await deps.readiness()
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks })
   })
   const metrics = deps.metrics

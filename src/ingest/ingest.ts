@@ -6,8 +6,8 @@ import type {
 } from '../contracts/channel.js'
 import type { Clock } from '../kit/clock.js'
 import type { Logger } from '../kit/logger.js'
-import type { Db } from '../store/db.js'
 import { type Delivery, type PersistResult, persistDelivery } from '../store/ingest-store.js'
+import type { Sql } from '../store/sql.js'
 
 /** Every way a delivery can end. The HTTP route maps these to statuses in one switch. */
 export type IngestResult =
@@ -27,7 +27,7 @@ export type IngestResult =
 export type ChannelEntry = { adapter: AnyAdapter; settings: ChannelSettings<unknown> }
 
 export type IngestDeps = {
-  db: Db
+  db: Sql
   channels: ReadonlyMap<string, ChannelEntry>
   clock: Clock
   logger: Logger
@@ -57,7 +57,9 @@ export async function acceptDelivery(
       events: delivery.events,
     }
     const now = deps.clock.now()
-    const result = deps.persist ? await deps.persist(row, now) : persistDelivery(deps.db, row, now)
+    const result = deps.persist
+      ? await deps.persist(row, now)
+      : await persistDelivery(deps.db, row, now)
     if (result.outcome === 'duplicate')
       return { outcome: 'duplicate', deliveryId: delivery.deliveryId }
     if (result.messageIds.length === 0 && delivery.events.length === 0) {

@@ -62,6 +62,7 @@ export function startLoop(options: LoopOptions): Loop {
 
   const wake = () => {
     if (stopped) return
+    // biome-ignore lint/nursery/noMisusedPromises: whether a pass is running, not its result
     if (current) {
       again = true
       return

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join } from 'node:path'
 import type { Logger } from '../kit/logger.js'
 import { type Loop, startLoop } from '../kit/loop.js'
-import type { Executor } from '../store/db.js'
+import type { Sql } from '../store/sql.js'
 import {
   classifierFromBuffer,
   classifierFromFile,
@@ -32,15 +32,15 @@ export type HubClassifier = { classifier: IntentClassifier; modelId: number }
  * A model from the database is written to the model cache directory (`classifier-db-<id>.bin`),
  * where the text-analysis thread reads it too. `lazy`: read it on this thread only when needed.
  */
-export function hubClassifier(
-  db: Executor,
+export async function hubClassifier(
+  db: Sql,
   source: ClassifierSource,
   logger: Logger,
   options: { lazy: boolean },
-): HubClassifier {
+): Promise<HubClassifier> {
   const corpusModel = () =>
     options.lazy ? deferredClassifier(source, logger) : loadClassifier(source, logger)
-  const active = activeModel(db)
+  const active = await activeModel(db)
   if (!active) return { classifier: corpusModel(), modelId: 0 }
   const corpusHash = loadCorpus(source.corpusDir).hash
   if (active.corpusHash !== corpusHash || active.modelVersion !== MODEL_VERSION) {
@@ -50,7 +50,7 @@ export function hubClassifier(
     )
     return { classifier: corpusModel(), modelId: 0 }
   }
-  const weights = modelWeights(db, active.id)
+  const weights = await modelWeights(db, active.id)
   const fromDb = weights && modelFrom(weights, active.id, source, logger, options.lazy, corpusModel)
   if (!fromDb) {
     logger.error({ model: active.id }, 'the active model cannot be read: using the corpus model')
@@ -93,25 +93,24 @@ function modelFrom(
  * on this instance or another) and hands the new classifier to `onChange`.
  */
 export function watchActiveModel(options: {
-  db: Executor
+  db: Sql
   source: ClassifierSource
   logger: Logger
   lazy: boolean
-  current: number
+  /** The model in use now (0: the corpus model). */
+  current: () => number
   onChange: (next: HubClassifier) => void
   pollMs?: number
 }): Loop {
-  let current = options.current
   return startLoop({
     name: 'model-watch',
     logger: options.logger,
     pollMs: options.pollMs ?? MODEL_POLL_MS,
-    runOnce: () => {
-      if (activeModelId(options.db) === current) return 'idle'
-      const next = hubClassifier(options.db, options.source, options.logger, {
+    runOnce: async (): Promise<'idle'> => {
+      if ((await activeModelId(options.db)) === options.current()) return 'idle'
+      const next = await hubClassifier(options.db, options.source, options.logger, {
         lazy: options.lazy,
       })
-      current = next.modelId
       options.onChange(next)
       return 'idle'
     },

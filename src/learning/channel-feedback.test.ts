@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import type { TestDb } from '../../test/helpers/decided.js'
 import { applyEvents, decidedMessage, tempDatabases } from '../../test/helpers/decided.js'
 import type { ChannelEvent } from '../contracts/message.js'
-import type { Db } from '../store/db.js'
 import type { FeedbackContext } from './channel-feedback.js'
 import { listCorrections } from './corrections.js'
 
@@ -29,20 +29,20 @@ const feedback = (
 
 describe('corrections from Chatwoot', () => {
   const database = tempDatabases()
-  let db: Db
+  let db: TestDb
   beforeEach(() => {
     db = database()
   })
 
-  it('the hub’s own labels and team coming back are not a correction', () => {
-    decidedMessage(db, 'me cobraron dos veces', {
+  it('the hub’s own labels and team coming back are not a correction', async () => {
+    await decidedMessage(db, 'me cobraron dos veces', {
       intent: 'payment',
       priority: 'alta',
       level: 'L1',
       queue: 'pagos',
       conversation: '1:50',
     })
-    applyEvents(
+    await applyEvents(
       db,
       [
         feedback('1:50', {
@@ -52,16 +52,16 @@ describe('corrections from Chatwoot', () => {
       ],
       teams,
     )
-    expect(listCorrections(db)).toEqual([])
+    expect(await listCorrections(db)).toEqual([])
   })
 
-  it('an intent label a person adds is the intent; a team of another queue is the queue', () => {
-    const { decisionId } = decidedMessage(db, 'el lavado dejó manchas y nadie responde', {
+  it('an intent label a person adds is the intent; a team of another queue is the queue', async () => {
+    const { decisionId } = await decidedMessage(db, 'el lavado dejó manchas y nadie responde', {
       intent: 'other',
       queue: 'atencion',
       conversation: '1:51',
     })
-    applyEvents(
+    await applyEvents(
       db,
       [
         feedback('1:51', {
@@ -71,7 +71,7 @@ describe('corrections from Chatwoot', () => {
       ],
       teams,
     )
-    const [c] = listCorrections(db)
+    const [c] = await listCorrections(db)
     expect(c).toMatchObject({
       decisionId,
       source: 'chatwoot',
@@ -82,23 +82,23 @@ describe('corrections from Chatwoot', () => {
     })
   })
 
-  it('signal labels taken off or added change the signals', () => {
-    decidedMessage(db, 'los voy a demandar', {
+  it('signal labels taken off or added change the signals', async () => {
+    await decidedMessage(db, 'los voy a demandar', {
       intent: 'legal',
       signals: ['legal_threat', 'media_threat'],
       conversation: '1:52',
     })
-    applyEvents(db, [feedback('1:52', { labels: { added: [], removed: ['media_threat'] } })])
-    applyEvents(db, [feedback('1:52', { labels: { added: ['injury'], removed: [] } })])
-    expect(listCorrections(db).map((c) => c.corrected)).toEqual([
+    await applyEvents(db, [feedback('1:52', { labels: { added: [], removed: ['media_threat'] } })])
+    await applyEvents(db, [feedback('1:52', { labels: { added: ['injury'], removed: [] } })])
+    expect((await listCorrections(db)).map((c) => c.corrected)).toEqual([
       { signals: ['injury', 'legal_threat'] },
       { signals: ['legal_threat'] },
     ])
   })
 
-  it('says nothing when it cannot tell: two intents, a team of several queues, no decision', () => {
-    decidedMessage(db, 'hola', { intent: 'other', queue: 'atencion', conversation: '1:53' })
-    applyEvents(
+  it('says nothing when it cannot tell: two intents, a team of several queues, no decision', async () => {
+    await decidedMessage(db, 'hola', { intent: 'other', queue: 'atencion', conversation: '1:53' })
+    await applyEvents(
       db,
       [
         feedback('1:53', {
@@ -109,20 +109,22 @@ describe('corrections from Chatwoot', () => {
       ],
       teams,
     )
-    expect(listCorrections(db)).toEqual([])
+    expect(await listCorrections(db)).toEqual([])
   })
 
-  it('a conversation the hub mirrored into Chatwoot corrects the hub’s own conversation', () => {
-    const { decisionId, conversationId } = decidedMessage(db, 'quiero una cotización', {
+  it('a conversation the hub mirrored into Chatwoot corrects the hub’s own conversation', async () => {
+    const { decisionId, conversationId } = await decidedMessage(db, 'quiero una cotización', {
       intent: 'sales',
       conversation: 'email-thread-7',
     })
-    applyEvents(db, [
+    await applyEvents(db, [
       feedback('1:77', {
         hubConversationId: conversationId,
         labels: { added: ['quote'], removed: ['sales'] },
       }),
     ])
-    expect(listCorrections(db)).toMatchObject([{ decisionId, corrected: { intent: 'quote' } }])
+    expect(await listCorrections(db)).toMatchObject([
+      { decisionId, corrected: { intent: 'quote' } },
+    ])
   })
 })

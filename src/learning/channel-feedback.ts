@@ -1,8 +1,6 @@
-import { and, eq } from 'drizzle-orm'
 import type { StaffInbox } from '../contracts/channel.js'
 import type { ChannelEvent } from '../contracts/message.js'
-import type { Executor } from '../store/db.js'
-import { conversations, tickets, triageDecisions } from '../store/schema.js'
+import type { Sql } from '../store/sql.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { INTENTS, LEVELS, SIGNALS } from '../triage/rulebook/ids.js'
 import type { IntentId, Level, SignalId } from '../triage/rulebook/schema.js'
@@ -55,19 +53,19 @@ type Feedback = Extract<ChannelEvent, { type: 'triage_feedback' }>
  * adds is: a new intent label is the intent, a level label the level, signal labels added or
  * removed the signals, a team the queue it works. Two intent labels added at once say nothing.
  */
-export function recordChannelFeedback(
-  db: Executor,
+export async function recordChannelFeedback(
+  db: Sql,
   event: Feedback,
   context: FeedbackContext,
   at: number,
-): void {
-  const conversationId = event.hubConversationId ?? conversationOf(db, event)
+): Promise<void> {
+  const conversationId = event.hubConversationId ?? (await conversationOf(db, event))
   if (conversationId === undefined) return
-  const latest = latestDecisionOf(db, conversationId)
+  const latest = await latestDecisionOf(db, conversationId)
   if (!latest) return
-  const current = currentJudgement(db, latest.id)
+  const current = await currentJudgement(db, latest.id)
   if (!current) return
-  const hub = hubMarks(db, conversationId)
+  const hub = await hubMarks(db, conversationId)
   const fields: CorrectionFields = {}
   if (event.labels) {
     const added = event.labels.added.map((l) => l.toLowerCase()).filter((l) => !hub.labels.has(l))
@@ -88,7 +86,7 @@ export function recordChannelFeedback(
     if (queues.length === 1 && !hub.queues.has(queues[0]!)) fields.queue = queues[0]!
   }
   if (Object.keys(fields).length === 0) return
-  recordCorrection(db, {
+  await recordCorrection(db, {
     decisionId: latest.id,
     source: event.channel,
     actor: event.actor,
@@ -97,44 +95,37 @@ export function recordChannelFeedback(
   })
 }
 
-function conversationOf(db: Executor, event: Feedback): number | undefined {
-  return db
-    .select({ id: conversations.id })
-    .from(conversations)
-    .where(
-      and(
-        eq(conversations.channel, event.channel),
-        eq(conversations.externalId, event.conversationExternalId),
-      ),
-    )
-    .get()?.id
+async function conversationOf(db: Sql, event: Feedback): Promise<number | undefined> {
+  const row = await db.get<{ id: number }>(
+    'select id from conversations where channel = ? and external_id = ?',
+    [event.channel, event.conversationExternalId],
+  )
+  return row?.id
 }
 
 /** The labels and queues the hub gave the conversation: of every decision, and its ticket's. */
-function hubMarks(db: Executor, conversationId: number) {
+async function hubMarks(db: Sql, conversationId: number) {
   const labels = new Set<string>()
   const queues = new Set<string>()
-  const decided = db
-    .select({
-      intent: triageDecisions.intent,
-      priority: triageDecisions.priority,
-      level: triageDecisions.level,
-      signals: triageDecisions.signals,
-      queue: triageDecisions.queue,
-    })
-    .from(triageDecisions)
-    .where(eq(triageDecisions.conversationId, conversationId))
-    .all()
+  const decided = await db.all<{
+    intent: string
+    priority: string
+    level: string | null
+    signals: string
+    queue: string | null
+  }>(
+    'select intent, priority, level, signals, queue from triage_decisions where conversation_id = ?',
+    [conversationId],
+  )
   for (const d of decided) {
     for (const label of [d.intent, d.priority, d.level, ...(JSON.parse(d.signals) as string[])])
       if (label) labels.add(label.toLowerCase())
     if (d.queue) queues.add(d.queue)
   }
-  for (const t of db
-    .select({ queue: tickets.queue })
-    .from(tickets)
-    .where(eq(tickets.conversationId, conversationId))
-    .all())
-    queues.add(t.queue)
+  const ticketed = await db.all<{ queue: string }>(
+    'select queue from tickets where conversation_id = ?',
+    [conversationId],
+  )
+  for (const t of ticketed) queues.add(t.queue)
   return { labels, queues }
 }

@@ -1,7 +1,7 @@
-import { and, desc, eq, gte, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import type { Executor } from '../store/db.js'
-import { corrections, messages, triageDecisions } from '../store/schema.js'
+import { tableRows } from '../store/rows.js'
+import { corrections } from '../store/schema.js'
+import type { Sql } from '../store/sql.js'
 import { IntentId, Level, SignalId } from '../triage/rulebook/schema.js'
 
 // A person's correction of a decision: what the hub decided, what the person changed, the text
@@ -41,8 +41,8 @@ export type CorrectionOutcome =
  * decision as it stands (with earlier corrections applied): a form sent back as it was shown,
  * or a label the hub set itself, is not a correction.
  */
-export function recordCorrection(
-  db: Executor,
+export async function recordCorrection(
+  db: Sql,
   input: {
     decisionId: number
     source: CorrectionSource
@@ -50,29 +50,30 @@ export function recordCorrection(
     fields: CorrectionFields
     at: number
   },
-): CorrectionOutcome {
-  const decision = decisionRow(db, input.decisionId)
+): Promise<CorrectionOutcome> {
+  const decision = await decisionRow(db, input.decisionId)
   if (!decision) return { outcome: 'unknown_decision' }
   const decided = judgementOf(decision)
-  const current = applyCorrections(decided, correctionsOf(db, input.decisionId))
+  const current = applyCorrections(decided, await correctionsOf(db, input.decisionId))
   const changed = differences(current, input.fields)
   if (Object.keys(changed).length === 0) return { outcome: 'unchanged' }
-  const row = db
-    .insert(corrections)
-    .values({
-      messageId: decision.messageId,
-      decisionId: decision.id,
-      source: input.source,
-      actor: input.actor.slice(0, 200),
-      text: decision.subject ? `${decision.subject}\n${decision.text}` : decision.text,
-      language: decision.language,
-      decided: JSON.stringify(decided),
-      corrected: JSON.stringify(changed),
-      createdAt: input.at,
-    })
-    .returning({ id: corrections.id })
-    .get()
-  return { outcome: 'recorded', id: row.id, changed }
+  const row = await db.get<{ id: number }>(
+    `insert into corrections (message_id, decision_id, source, actor, text, language, decided,
+       corrected, created_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [
+      decision.messageId,
+      decision.id,
+      input.source,
+      input.actor.slice(0, 200),
+      decision.subject ? `${decision.subject}\n${decision.text}` : decision.text,
+      decision.language,
+      JSON.stringify(decided),
+      JSON.stringify(changed),
+      input.at,
+    ],
+  )
+  return { outcome: 'recorded', id: row!.id, changed }
 }
 
 /** The fields of `fields` that differ from `current`, signals compared as sets. */
@@ -107,19 +108,19 @@ export function applyCorrections(
 }
 
 /** A decision as it stands: as decided, with people's corrections applied. */
-export function currentJudgement(db: Executor, decisionId: number): Judgement | null {
-  const decision = decisionRow(db, decisionId)
-  return decision ? applyCorrections(judgementOf(decision), correctionsOf(db, decisionId)) : null
+export async function currentJudgement(db: Sql, decisionId: number): Promise<Judgement | null> {
+  const decision = await decisionRow(db, decisionId)
+  return decision
+    ? applyCorrections(judgementOf(decision), await correctionsOf(db, decisionId))
+    : null
 }
 
-function correctionsOf(db: Executor, decisionId: number): CorrectionFields[] {
-  return db
-    .select({ corrected: corrections.corrected })
-    .from(corrections)
-    .where(eq(corrections.decisionId, decisionId))
-    .orderBy(corrections.id)
-    .all()
-    .map((r) => JSON.parse(r.corrected) as CorrectionFields)
+async function correctionsOf(db: Sql, decisionId: number): Promise<CorrectionFields[]> {
+  const rows = await db.all<{ corrected: string }>(
+    'select corrected from corrections where decision_id = ? order by id',
+    [decisionId],
+  )
+  return rows.map((r) => JSON.parse(r.corrected) as CorrectionFields)
 }
 
 type DecisionRow = {
@@ -134,23 +135,14 @@ type DecisionRow = {
   subject: string | null
 }
 
-function decisionRow(db: Executor, id: number): DecisionRow | undefined {
-  return db
-    .select({
-      id: triageDecisions.id,
-      messageId: triageDecisions.messageId,
-      intent: triageDecisions.intent,
-      signals: triageDecisions.signals,
-      level: triageDecisions.level,
-      queue: triageDecisions.queue,
-      language: triageDecisions.language,
-      text: messages.text,
-      subject: messages.subject,
-    })
-    .from(triageDecisions)
-    .innerJoin(messages, eq(messages.id, triageDecisions.messageId))
-    .where(eq(triageDecisions.id, id))
-    .get()
+function decisionRow(db: Sql, id: number): Promise<DecisionRow | undefined> {
+  return db.get<DecisionRow>(
+    `select d.id, d.message_id as "messageId", d.intent, d.signals, d.level, d.queue,
+            d.language, m.text, m.subject
+       from triage_decisions d join messages m on m.id = d.message_id
+      where d.id = ?`,
+    [id],
+  )
 }
 
 export function judgementOf(row: Pick<DecisionRow, 'intent' | 'signals' | 'level' | 'queue'>) {
@@ -176,6 +168,9 @@ export type CorrectionView = {
   at: string
 }
 
+const correctionRows = tableRows(corrections)
+const CORRECTION = `select ${correctionRows.select('c')} from corrections c`
+
 const view = (row: typeof corrections.$inferSelect): CorrectionView => ({
   id: row.id,
   messageId: row.messageId,
@@ -190,43 +185,26 @@ const view = (row: typeof corrections.$inferSelect): CorrectionView => ({
 })
 
 /** Corrections, newest first (or every one since `since`, oldest first, for an export). */
-export function listCorrections(
-  db: Executor,
+export async function listCorrections(
+  db: Sql,
   options: { limit?: number; since?: number } = {},
-): CorrectionView[] {
-  if (options.since !== undefined) {
-    return db
-      .select()
-      .from(corrections)
-      .where(gte(corrections.createdAt, options.since))
-      .orderBy(corrections.id)
-      .all()
-      .map(view)
-  }
-  return db
-    .select()
-    .from(corrections)
-    .orderBy(desc(corrections.id))
-    .limit(options.limit ?? 100)
-    .all()
-    .map(view)
+): Promise<CorrectionView[]> {
+  const rows =
+    options.since !== undefined
+      ? await db.all(`${CORRECTION} where c.created_at >= ? order by c.id`, [options.since])
+      : await db.all(`${CORRECTION} order by c.id desc limit ?`, [options.limit ?? 100])
+  return rows.map((row) => view(correctionRows.read(row)))
 }
 
-/** Every correction as one JSON object a line (`centralita corrections export`). */
-export function* correctionLines(db: Executor): Generator<string> {
+/** Every correction as one JSON object a line (`centralita corrections export`), in batches. */
+export async function* correctionLines(db: Sql): AsyncGenerator<string> {
   const batch = 500
   let after = 0
   for (;;) {
-    const rows = db
-      .select()
-      .from(corrections)
-      .where(sql`${corrections.id} > ${after}`)
-      .orderBy(corrections.id)
-      .limit(batch)
-      .all()
-    for (const row of rows) yield JSON.stringify(view(row))
+    const rows = await db.all(`${CORRECTION} where c.id > ? order by c.id limit ${batch}`, [after])
+    for (const row of rows) yield JSON.stringify(view(correctionRows.read(row)))
     if (rows.length < batch) return
-    after = rows.at(-1)!.id
+    after = Number(rows.at(-1)!.id)
   }
 }
 
@@ -243,16 +221,16 @@ export type LearnedExample = {
   signals: SignalId[]
 }
 
-export function learnedExamples(db: Executor): LearnedExample[] {
-  const rows = db.select().from(corrections).orderBy(corrections.id).all()
-  const byMessage = new Map<number, { rows: (typeof corrections.$inferSelect)[] }>()
+export async function learnedExamples(db: Sql): Promise<LearnedExample[]> {
+  const rows = (await db.all(`${CORRECTION} order by c.id`)).map((row) => correctionRows.read(row))
+  const byMessage = new Map<number, (typeof corrections.$inferSelect)[]>()
   for (const row of rows) {
-    const entry = byMessage.get(row.messageId) ?? { rows: [] }
-    entry.rows.push(row)
-    byMessage.set(row.messageId, entry)
+    const own = byMessage.get(row.messageId) ?? []
+    own.push(row)
+    byMessage.set(row.messageId, own)
   }
   const out: LearnedExample[] = []
-  for (const { rows: own } of byMessage.values()) {
+  for (const own of byMessage.values()) {
     const fields = own.map((r) => JSON.parse(r.corrected) as CorrectionFields)
     if (!fields.some((f) => f.intent !== undefined || f.signals !== undefined)) continue
     const last = own.at(-1)!
@@ -268,26 +246,12 @@ export function learnedExamples(db: Executor): LearnedExample[] {
   return out.sort((a, b) => a.id - b.id)
 }
 
-/** The newest correction's id (0 when there is none). */
-export function newestCorrection(db: Executor): number {
-  return (
-    db
-      .select({ id: sql<number>`coalesce(max(${corrections.id}), 0)` })
-      .from(corrections)
-      .get()?.id ?? 0
-  )
-}
-
 /** The latest decision on a customer's message in the conversation, if any. */
-export function latestDecisionOf(db: Executor, conversationId: number) {
-  return db
-    .select({ id: triageDecisions.id })
-    .from(triageDecisions)
-    .innerJoin(messages, eq(messages.id, triageDecisions.messageId))
-    .where(
-      and(eq(triageDecisions.conversationId, conversationId), eq(messages.direction, 'inbound')),
-    )
-    .orderBy(desc(triageDecisions.id))
-    .limit(1)
-    .get()
+export function latestDecisionOf(db: Sql, conversationId: number) {
+  return db.get<{ id: number }>(
+    `select d.id from triage_decisions d join messages m on m.id = d.message_id
+      where d.conversation_id = ? and m.direction = 'inbound'
+      order by d.id desc limit 1`,
+    [conversationId],
+  )
 }

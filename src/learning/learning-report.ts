@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js'
+import type { Sql } from '../store/sql.js'
 
 // What the console's learning page shows: how often people corrected the hub, per intent and
 // week (its live accuracy), and the rules whose decisions they keep correcting.
@@ -11,25 +11,28 @@ export type WeekCounts = {
 }
 
 /** Decisions and corrected decisions per intent in each `[start, end)` week. */
-export function weeklyCorrections(
-  db: Db,
+export async function weeklyCorrections(
+  db: Sql,
   weeks: readonly { start: number; end: number }[],
-): WeekCounts[] {
-  const query = db.$client.prepare(
-    `select d.intent as intent, count(*) as decided,
-            count(c.decision_id) as corrected
-       from triage_decisions d
-       left join (select distinct decision_id from corrections) c on c.decision_id = d.id
-      where d.created_at >= ? and d.created_at < ?
-      group by d.intent`,
-  )
-  return weeks.map(({ start, end }) => {
-    const rows = query.all(start, end) as { intent: string; decided: number; corrected: number }[]
-    return {
+): Promise<WeekCounts[]> {
+  const out: WeekCounts[] = []
+  for (const { start, end } of weeks) {
+    const rows = await db.all<{ intent: string; decided: number; corrected: number }>(
+      `select d.intent as intent, count(*) as decided, count(c.decision_id) as corrected
+         from triage_decisions d
+         left join (select distinct decision_id from corrections) c on c.decision_id = d.id
+        where d.created_at >= ? and d.created_at < ?
+        group by d.intent`,
+      [start, end],
+    )
+    out.push({
       start,
-      intents: new Map(rows.map((r) => [r.intent, { decided: r.decided, corrected: r.corrected }])),
-    }
-  })
+      intents: new Map(
+        rows.map((r) => [r.intent, { decided: Number(r.decided), corrected: Number(r.corrected) }]),
+      ),
+    })
+  }
+  return out
 }
 
 export type CorrectedRule = {
@@ -47,10 +50,10 @@ export type CorrectedRule = {
  * intent was corrected, a signal rule when the signal was taken off (or the intent changed).
  * (Greetings, closings and requests for a person are not corrected.) Most corrected first.
  */
-export function correctedRules(db: Db, since: number, limit = 20): CorrectedRule[] {
-  return db.$client
-    .prepare(
-      `with hits as (
+export async function correctedRules(db: Sql, since: number, limit = 20): Promise<CorrectedRule[]> {
+  if (db.dialect === 'postgres') return correctedRulesPg(db, since, limit)
+  const rows = await db.all<CorrectedRule>(
+    `with hits as (
          select distinct d.id as decision,
                 json_extract(h.value, '$.group') as grp,
                 json_extract(h.value, '$.target') as target,
@@ -80,6 +83,43 @@ export function correctedRules(db: Db, since: number, limit = 20): CorrectedRule
        having count(a.decision) > 0
         order by corrected desc, fired desc
         limit ?`,
-    )
-    .all(since, limit) as CorrectedRule[]
+    [since, limit],
+  )
+  return rows.map((r) => ({ ...r, fired: Number(r.fired), corrected: Number(r.corrected) }))
+}
+
+/** The same on PostgreSQL, whose JSON functions are its own. */
+async function correctedRulesPg(db: Sql, since: number, limit: number): Promise<CorrectedRule[]> {
+  const rows = await db.all<CorrectedRule>(
+    `with hits as (
+       select distinct d.id as decision, h.value ->> 'group' as grp, h.value ->> 'target' as target,
+              h.value ->> 'term' as term
+         from triage_decisions d,
+              jsonb_array_elements(coalesce(d.explanation::jsonb -> 'hits', '[]'::jsonb)) h
+        where d.created_at >= ? and h.value -> 'vetoed' is null
+     ),
+     against as (
+       select distinct h.decision, h.grp, h.target, h.term
+         from hits h join corrections c on c.decision_id = h.decision
+        where case
+                when h.grp = 'intent' then c.corrected::jsonb ? 'intent'
+                when h.grp = 'signal' then
+                  c.corrected::jsonb ? 'intent'
+                  or (c.corrected::jsonb ? 'signals'
+                      and not (c.corrected::jsonb -> 'signals') ? h.target)
+                else false
+              end
+     )
+     select h.grp as "group", h.target as target, h.term as term,
+            count(*) as fired, count(a.decision) as corrected
+       from hits h
+       left join against a
+         on a.decision = h.decision and a.grp = h.grp and a.target = h.target and a.term = h.term
+      group by h.grp, h.target, h.term
+     having count(a.decision) > 0
+      order by corrected desc, fired desc
+      limit ?`,
+    [since, limit],
+  )
+  return rows.map((r) => ({ ...r, fired: Number(r.fired), corrected: Number(r.corrected) }))
 }

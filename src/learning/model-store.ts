@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm'
-import { type Executor, writeTransaction } from '../store/db.js'
-import { auditLog, classifierModels } from '../store/schema.js'
+import type { classifierModels } from '../store/schema.js'
+import { list, type Sql } from '../store/sql.js'
+import { audit } from '../store/ticket-store.js'
 
 // The classifier models the hub trained on its corrections, in the database (every instance of
 // a hub reads the same one). No active row means the model of the shipped corpus.
@@ -27,73 +27,57 @@ export type ModelView = {
   kept: boolean
 }
 
-const columns = {
-  id: classifierModels.id,
-  status: classifierModels.status,
-  reason: classifierModels.reason,
-  metrics: classifierModels.metrics,
-  corpusHash: classifierModels.corpusHash,
-  modelVersion: classifierModels.modelVersion,
-  throughCorrection: classifierModels.throughCorrection,
-  corrections: classifierModels.corrections,
-  by: classifierModels.by,
-  createdAt: classifierModels.createdAt,
-  activatedAt: classifierModels.activatedAt,
-  kept: sql<number>`${classifierModels.model} is not null`,
-}
+const COLUMNS = `id, status, reason, metrics, corpus_hash as "corpusHash",
+  model_version as "modelVersion", through_correction as "throughCorrection", corrections, "by",
+  created_at as "createdAt", activated_at as "activatedAt",
+  case when model is null then 0 else 1 end as kept`
 
 const toView = (row: Omit<ModelView, 'metrics' | 'kept'> & { metrics: string; kept: number }) => ({
   ...row,
   metrics: JSON.parse(row.metrics) as unknown,
-  kept: row.kept === 1,
+  kept: Number(row.kept) === 1,
 })
+type Stored = Parameters<typeof toView>[0]
 
 /** Every model row, newest first (without the weights). */
-export function listModels(db: Executor, limit = 50): ModelView[] {
-  return db
-    .select(columns)
-    .from(classifierModels)
-    .orderBy(desc(classifierModels.id))
-    .limit(limit)
-    .all()
-    .map(toView)
+export async function listModels(db: Sql, limit = 50): Promise<ModelView[]> {
+  const rows = await db.all<Stored>(
+    `select ${COLUMNS} from classifier_models order by id desc limit ?`,
+    [limit],
+  )
+  return rows.map(toView)
 }
 
 /** The active model's row (without the weights), or null for the corpus model. */
-export function activeModel(db: Executor): ModelView | null {
-  const row = db
-    .select(columns)
-    .from(classifierModels)
-    .where(eq(classifierModels.status, 'active'))
-    .get()
+export async function activeModel(db: Sql): Promise<ModelView | null> {
+  const row = await db.get<Stored>(
+    `select ${COLUMNS} from classifier_models where status = 'active'`,
+  )
   return row ? toView(row) : null
 }
 
 /** Which model is active (0: the corpus model): what the hub polls for. */
-export function activeModelId(db: Executor): number {
-  return (
-    db
-      .select({ id: classifierModels.id })
-      .from(classifierModels)
-      .where(eq(classifierModels.status, 'active'))
-      .get()?.id ?? 0
+export async function activeModelId(db: Sql): Promise<number> {
+  const row = await db.get<{ id: number }>(
+    `select id from classifier_models where status = 'active'`,
   )
+  return row?.id ?? 0
 }
 
 /** The weights of model `id`, if kept. */
-export function modelWeights(db: Executor, id: number): Buffer | null {
-  return (
-    db
-      .select({ model: classifierModels.model })
-      .from(classifierModels)
-      .where(eq(classifierModels.id, id))
-      .get()?.model ?? null
+export async function modelWeights(db: Sql, id: number): Promise<Buffer | null> {
+  const row = await db.get<{ model: Buffer | null }>(
+    'select model from classifier_models where id = ?',
+    [id],
   )
+  return row?.model ?? null
 }
 
 /** The newest training, adopted or not (the scheduled retrain waits from it). */
-export function latestTraining(db: Executor): ModelView | null {
-  const row = db.select(columns).from(classifierModels).orderBy(desc(classifierModels.id)).get()
+export async function latestTraining(db: Sql): Promise<ModelView | null> {
+  const row = await db.get<Stored>(
+    `select ${COLUMNS} from classifier_models order by id desc limit 1`,
+  )
   return row ? toView(row) : null
 }
 
@@ -103,10 +87,10 @@ type NewModel = Pick<
 > & { at: number }
 
 /** Stores a training that was not adopted (no weights). */
-export function storeRefused(db: Executor, model: NewModel): number {
-  return writeTransaction(db, (tx) => {
-    const id = insertModel(tx, model, 'refused')
-    audit(tx, model.at, model.by, 'model.refused', id, { reason: model.reason })
+export function storeRefused(db: Sql, model: NewModel): Promise<number> {
+  return db.transaction(async (tx) => {
+    const id = await insertModel(tx, model, 'refused')
+    await auditModel(tx, model.at, model.by, 'model.refused', id, { reason: model.reason })
     return id
   })
 }
@@ -117,67 +101,61 @@ export function storeRefused(db: Executor, model: NewModel): number {
  * new row's id, which the model's name carries.
  */
 export function storeAdopted(
-  db: Executor,
+  db: Sql,
   model: NewModel,
   weights: (id: number) => Buffer,
-): number {
-  return writeTransaction(db, (tx) => {
-    tx.update(classifierModels)
-      .set({ status: 'previous' })
-      .where(eq(classifierModels.status, 'active'))
-      .run()
-    const id = insertModel(tx, model, 'active')
-    tx.update(classifierModels)
-      .set({ model: weights(id), activatedAt: model.at })
-      .where(eq(classifierModels.id, id))
-      .run()
-    pruneWeights(tx)
-    audit(tx, model.at, model.by, 'model.adopted', id, { reason: model.reason })
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.run(`update classifier_models set status = 'previous' where status = 'active'`)
+    const id = await insertModel(tx, model, 'active')
+    await tx.run('update classifier_models set model = ?, activated_at = ? where id = ?', [
+      weights(id),
+      model.at,
+      id,
+    ])
+    await pruneWeights(tx)
+    await auditModel(tx, model.at, model.by, 'model.adopted', id, { reason: model.reason })
     return id
   })
 }
 
-function insertModel(tx: Executor, model: NewModel, status: ModelStatus): number {
-  return tx
-    .insert(classifierModels)
-    .values({
+async function insertModel(tx: Sql, model: NewModel, status: ModelStatus): Promise<number> {
+  const row = await tx.get<{ id: number }>(
+    `insert into classifier_models (status, reason, metrics, corpus_hash, model_version,
+       through_correction, corrections, "by", created_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [
       status,
-      reason: model.reason,
-      metrics: JSON.stringify(model.metrics),
-      corpusHash: model.corpusHash,
-      modelVersion: model.modelVersion,
-      throughCorrection: model.throughCorrection,
-      corrections: model.corrections,
-      by: model.by,
-      createdAt: model.at,
-    })
-    .returning({ id: classifierModels.id })
-    .get().id
+      model.reason,
+      JSON.stringify(model.metrics),
+      model.corpusHash,
+      model.modelVersion,
+      model.throughCorrection,
+      model.corrections,
+      model.by,
+      model.at,
+    ],
+  )
+  return row!.id
 }
 
-function pruneWeights(tx: Executor): void {
-  const kept = tx
-    .select({ id: classifierModels.id })
-    .from(classifierModels)
-    .where(
-      and(
-        inArray(classifierModels.status, ['active', 'previous']),
-        isNotNull(classifierModels.model),
-      ),
+async function pruneWeights(tx: Sql): Promise<void> {
+  const kept = (
+    await tx.all<{ id: number }>(
+      `select id from classifier_models
+        where status in ('active', 'previous') and model is not null
+        order by id desc limit ${KEPT_MODELS}`,
     )
-    .orderBy(desc(classifierModels.id))
-    .limit(KEPT_MODELS)
-    .all()
-    .map((r) => r.id)
-  tx.update(classifierModels)
-    .set({ model: null })
-    .where(and(isNotNull(classifierModels.model), notInArray(classifierModels.id, kept)))
-    .run()
+  ).map((r) => r.id)
+  await tx.run(
+    `update classifier_models set model = null
+      where model is not null and id not in (${list(kept)})`,
+    kept,
+  )
   // An earlier model without weights cannot be returned to.
-  tx.update(classifierModels)
-    .set({ status: 'retired' })
-    .where(and(eq(classifierModels.status, 'previous'), sql`${classifierModels.model} is null`))
-    .run()
+  await tx.run(
+    `update classifier_models set status = 'retired' where status = 'previous' and model is null`,
+  )
 }
 
 export type RollbackOutcome =
@@ -188,44 +166,36 @@ export type RollbackOutcome =
  * Puts the model before the active one back in use: the newest `previous` model, or the corpus
  * model when there is none. The active one is retired (it is not returned to by a later rollback).
  */
-export function rollbackModel(db: Executor, by: string, at: number): RollbackOutcome {
-  return writeTransaction(db, (tx) => {
-    const current = tx
-      .select({ id: classifierModels.id })
-      .from(classifierModels)
-      .where(eq(classifierModels.status, 'active'))
-      .get()
+export function rollbackModel(db: Sql, by: string, at: number): Promise<RollbackOutcome> {
+  return db.transaction(async (tx) => {
+    const current = await tx.get<{ id: number }>(
+      `select id from classifier_models where status = 'active'`,
+    )
     if (!current) return { outcome: 'nothing_to_roll_back' } as const
-    tx.update(classifierModels)
-      .set({ status: 'retired', model: null })
-      .where(eq(classifierModels.id, current.id))
-      .run()
-    const before = tx
-      .select({ id: classifierModels.id })
-      .from(classifierModels)
-      .where(and(eq(classifierModels.status, 'previous'), isNotNull(classifierModels.model)))
-      .orderBy(desc(classifierModels.id))
-      .get()
-    if (before) {
-      tx.update(classifierModels)
-        .set({ status: 'active', activatedAt: at })
-        .where(eq(classifierModels.id, before.id))
-        .run()
-    }
-    audit(tx, at, by, 'model.rolled_back', current.id, { to: before?.id ?? 'corpus' })
+    await tx.run(`update classifier_models set status = 'retired', model = null where id = ?`, [
+      current.id,
+    ])
+    const before = await tx.get<{ id: number }>(
+      `select id from classifier_models where status = 'previous' and model is not null
+        order by id desc limit 1`,
+    )
+    if (before)
+      await tx.run(
+        `update classifier_models set status = 'active', activated_at = ? where id = ?`,
+        [at, before.id],
+      )
+    await auditModel(tx, at, by, 'model.rolled_back', current.id, { to: before?.id ?? 'corpus' })
     return { outcome: 'rolled_back', from: current.id, to: before?.id ?? null } as const
   })
 }
 
-function audit(
-  tx: Executor,
+function auditModel(
+  tx: Sql,
   at: number,
   actor: string,
   action: string,
   id: number,
   details: object,
 ) {
-  tx.insert(auditLog)
-    .values({ at, actor, action, subject: `model:${id}`, details: JSON.stringify(details) })
-    .run()
+  return audit(tx, { actor, action, subject: `model:${id}`, details }, at)
 }

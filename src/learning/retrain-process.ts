@@ -1,4 +1,4 @@
-import { closeDatabase, openDatabase } from '../store/db.js'
+import { closeDatabase, openDatabase, sqlOf } from '../store/db.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
 import { retrain } from './retrain.js'
 
@@ -14,7 +14,7 @@ const job = JSON.parse(process.argv[2] ?? '{}') as {
 }
 const db = openDatabase(job.databasePath)
 try {
-  const outcome = retrain(db, {
+  const outcome = await retrain(sqlOf(db), {
     corpusDir: job.corpusDir,
     rulebook: loadRulebook(job.rulesDir),
     by: job.by,

@@ -1,5 +1,5 @@
 import type { Logger } from '../kit/logger.js'
-import type { Executor } from '../store/db.js'
+import type { Sql } from '../store/sql.js'
 import { compileModel, modelScorer, trainModel } from '../triage/classifier/bayes.js'
 import { encodeModel, MODEL_VERSION } from '../triage/classifier/compiled-model.js'
 import { type CorpusRow, isHeldOut, loadCorpus, splitCorpus } from '../triage/classifier/corpus.js'
@@ -59,8 +59,8 @@ export type RetrainOutcome =
  * is not worse on either; then the model put in use is trained on everything (corpus and all
  * corrections). Refused or adopted, the training is stored with its measures and why.
  */
-export function retrain(
-  db: Executor,
+export async function retrain(
+  db: Sql,
   options: {
     corpusDir: string
     rulebook: Rulebook
@@ -68,11 +68,11 @@ export function retrain(
     now: () => number
     logger?: Logger
   },
-): RetrainOutcome {
+): Promise<RetrainOutcome> {
   const corpus = loadCorpus(options.corpusDir)
   const split = splitCorpus(corpus.rows)
-  const examples = learnedExamples(db)
-  const running = activeModel(db)
+  const examples = await learnedExamples(db)
+  const running = await activeModel(db)
   // A model of another corpus or model version is not used by the hub (it runs the corpus's).
   const current =
     running && running.corpusHash === corpus.hash && running.modelVersion === MODEL_VERSION
@@ -125,14 +125,14 @@ export function retrain(
   const against = current ? `the running model (#${current.id})` : 'the corpus model'
   if (worse.length > 0) {
     const reason = `worse than ${against}: ${worse.join('; ')}`
-    const modelId = storeRefused(db, { ...stored, reason })
+    const modelId = await storeRefused(db, { ...stored, reason })
     options.logger?.warn({ modelId, reason }, 'retrained model refused')
     return { outcome: 'refused', modelId, reason, metrics }
   }
   const reason = `not worse than ${against}: ${summary(metrics)}`
   // In use: trained on everything, the held-out parts too.
   const model = compileModel(trainModel([...corpus.rows, ...weighted(examples)], corpus.hash))
-  const modelId = storeAdopted(db, { ...stored, reason }, (id) =>
+  const modelId = await storeAdopted(db, { ...stored, reason }, (id) =>
     encodeModel({ ...model, origin: `model #${id}, ${examples.length} corrections` }),
   )
   options.logger?.info(

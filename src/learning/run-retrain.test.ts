@@ -29,10 +29,11 @@ describe('scheduled retrain', () => {
       { dir: temp.dir },
     )
     cleanups.push(close)
+    await hub.classifierReady
     expect(hub.classifier()?.name).not.toMatch(/model #/)
-    const correct = (text: string) => {
-      const { decisionId } = decidedMessage(hub.db, text, { intent: 'other' })
-      recordCorrection(hub.db, {
+    const correct = async (text: string) => {
+      const { decisionId } = await decidedMessage(hub.sql, text, { intent: 'other' })
+      await recordCorrection(hub.sql, {
         decisionId,
         source: 'console',
         actor: 'Paula',
@@ -42,16 +43,16 @@ describe('scheduled retrain', () => {
     }
     const texts = ZENTRIX_FAULTS.slice(0, 8)
     // Seven are not enough: no training starts.
-    for (const text of texts.slice(0, 7)) correct(text)
+    for (const text of texts.slice(0, 7)) await correct(text)
     await new Promise((resolve) => setTimeout(resolve, 2500))
-    expect(listModels(hub.db)).toEqual([])
+    expect(await listModels(hub.sql)).toEqual([])
 
-    correct(texts[7]!)
-    await waitFor(() => activeModelId(hub.db) > 0, {
+    await correct(texts[7]!)
+    await waitFor(async () => (await activeModelId(hub.sql)) > 0, {
       timeoutMs: 60_000,
       what: 'a scheduled retrain',
     })
-    expect(listModels(hub.db)[0]).toMatchObject({
+    expect((await listModels(hub.sql))[0]).toMatchObject({
       by: 'schedule',
       status: 'active',
       corrections: 8,

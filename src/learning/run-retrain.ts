@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from '../kit/logger.js'
 import { type Loop, startLoop } from '../kit/loop.js'
-import type { Executor } from '../store/db.js'
+import type { Sql } from '../store/sql.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { learnedExamples } from './corrections.js'
 import { latestTraining } from './model-store.js'
@@ -34,7 +34,7 @@ export function retrainer(job: RetrainJob, logger: Logger): Retrainer {
       return current !== null
     },
     run(by) {
-      if (current) return Promise.resolve({ outcome: 'busy' } as const)
+      if (current !== null) return Promise.resolve({ outcome: 'busy' } as const)
       current = inChild({ ...job, by }).finally(() => {
         current = null
       })
@@ -92,7 +92,7 @@ function inChild(
  * or signals came in since it, a retrain starts.
  */
 export function scheduleRetrains(options: {
-  db: Executor
+  db: Sql
   rulebook: () => Rulebook
   retrainer: Retrainer
   logger: Logger
@@ -104,13 +104,13 @@ export function scheduleRetrains(options: {
     logger: options.logger,
     // Looked at hourly, or as often as the period when it is shorter.
     pollMs: Math.min(every(), 3_600_000),
-    runOnce: () => {
+    runOnce: async (): Promise<'idle' | 'more'> => {
       const plan = options.rulebook().settings.learning.retrain
       if (!plan || options.retrainer.running) return 'idle'
-      const latest = latestTraining(options.db)
+      const latest = await latestTraining(options.db)
       if (latest && options.now() - latest.createdAt < plan.every) return 'idle'
       const since = latest?.throughCorrection ?? 0
-      const fresh = learnedExamples(options.db).filter((e) => e.id > since).length
+      const fresh = (await learnedExamples(options.db)).filter((e) => e.id > since).length
       if (fresh < plan.min_corrections) return 'idle'
       options.logger.info({ corrections: fresh }, 'scheduled retrain')
       void options.retrainer.run('schedule')

@@ -2,11 +2,12 @@ import { DateTime } from 'luxon'
 import { planNotification } from '../actions/notify.js'
 import { addBusinessTime } from '../calendar/business-hours.js'
 import { zoneNamed } from '../calendar/zone.js'
+import type { Level } from '../cases/case-rules.js'
 import type { Notification, NotifyVia } from '../contracts/channel.js'
 import type { Effect } from '../contracts/effect.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
-import type { Executor } from '../store/db.js'
-import { type EscalationRow, escalate, type Level, type TicketRow } from '../store/ticket-store.js'
+import type { Sql } from '../store/sql.js'
+import { type EscalationRow, escalate, type TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 
 /** A deadline `durationMs` after `from`, in business time when asked (calendar of the channel). */
@@ -63,8 +64,8 @@ const merge = (into: Planned, from: Planned) => {
  * owner as the level's rules say. Used by the triage (a case that starts at a level), the SLA
  * clock (an expired level) and the admin API (a person escalates).
  */
-export function escalateTicket(
-  db: Executor,
+export async function escalateTicket(
+  db: Sql,
   input: {
     ticket: Pick<TicketRow, 'id' | 'number' | 'conversationId' | 'priority'>
     channel: string | null
@@ -79,10 +80,10 @@ export function escalateTicket(
   rulebook: Rulebook,
   channels: ReadonlyMap<string, ChannelEntry>,
   at: number,
-): { escalation: EscalationRow } & Planned {
+): Promise<{ escalation: EscalationRow } & Planned> {
   const config = rulebook.escalation.levels[input.level]
   const slaDueAt = deadline(rulebook, input.channel, at, config.sla, config.business_hours)
-  const escalation = escalate(
+  const escalation = await escalate(
     db,
     {
       ticketId: input.ticket.id,
@@ -147,15 +148,15 @@ export function warningAlert(
  * A level's SLA expired with nobody taking the case: email (or as on_breach says) the next
  * level — management after L3 — and, when the rules say so, escalate the case to it.
  */
-export function breachEscalation(
-  db: Executor,
+export async function breachEscalation(
+  db: Sql,
   rulebook: Rulebook,
   e: EscalationRow,
   ticket: Pick<TicketRow, 'id' | 'number' | 'conversationId' | 'priority'>,
   channel: string | null,
   channels: ReadonlyMap<string, ChannelEntry>,
   at: number,
-): Planned {
+): Promise<Planned> {
   const config = rulebook.escalation
   const level = e.toLevel as Level
   const next: Level | null = level === 'L1' ? 'L2' : level === 'L2' ? 'L3' : null
@@ -176,7 +177,7 @@ export function breachEscalation(
     ),
   )
   if (next && config.on_breach.escalate) {
-    const escalated = escalateTicket(
+    const escalated = await escalateTicket(
       db,
       { ticket, channel, level: next, reason: `SLA ${level} vencido`, by: 'centralita (SLA)' },
       rulebook,

@@ -1,25 +1,18 @@
-import { eq } from 'drizzle-orm'
 import { planNotification } from '../actions/notify.js'
+import type { Level } from '../cases/case-rules.js'
 import type { Effect } from '../contracts/effect.js'
 import type { ChannelEntry } from '../ingest/ingest.js'
 import type { Clock } from '../kit/clock.js'
 import type { Logger } from '../kit/logger.js'
 import { type Loop, startLoop } from '../kit/loop.js'
-import { type Db, writeTransaction } from '../store/db.js'
 import { enqueueEffects } from '../store/outbox-store.js'
-import { conversations } from '../store/schema.js'
-import {
-  dueCases,
-  fireOnce,
-  type Level,
-  nextCaseDeadline,
-  type TicketRow,
-} from '../store/ticket-store.js'
+import type { Sql } from '../store/sql.js'
+import { dueCases, fireOnce, nextCaseDeadline, type TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { alertFor, breachEscalation, localTime, type Planned, warningAlert } from './escalation.js'
 
 export type SlaClockDeps = {
-  db: Db
+  db: Sql
   clock: Clock
   logger: Logger
   rulebook: () => Rulebook
@@ -39,16 +32,15 @@ export type SlaClockDeps = {
  */
 export function createSlaClock(
   deps: SlaClockDeps,
-): Loop & { runNow(): { fired: number; next: number | null } } {
+): Loop & { runNow(): Promise<{ fired: number; next: number | null }> } {
   const channelOf = new Map<number, string>()
-  const conversationChannel = (id: number): string | null => {
+  const conversationChannel = async (db: Sql, id: number): Promise<string | null> => {
     const known = channelOf.get(id)
     if (known) return known
-    const row = deps.db
-      .select({ channel: conversations.channel })
-      .from(conversations)
-      .where(eq(conversations.id, id))
-      .get()
+    const row = await db.get<{ channel: string }>(
+      'select channel from conversations where id = ?',
+      [id],
+    )
     if (row) channelOf.set(id, row.channel)
     return row?.channel ?? null
   }
@@ -58,6 +50,7 @@ export function createSlaClock(
     t: TicketRow,
     kind: 'first_response' | 'resolution',
     due: number,
+    channel: string | null,
   ): Planned =>
     planNotification(
       alertFor(rulebook, t.queue, {
@@ -67,12 +60,12 @@ export function createSlaClock(
         urgent: t.priority === 'critica' || t.priority === 'alta',
         conversationId: t.conversationId,
         title: `SLA de ${kind === 'first_response' ? 'primera respuesta' : 'resolución'} vencido: caso ${t.number}`,
-        text: `Prioridad ${t.priority}. El plazo venció el ${localTime(rulebook, conversationChannel(t.conversationId), due)}.`,
+        text: `Prioridad ${t.priority}. El plazo venció el ${localTime(rulebook, channel, due)}.`,
       }),
       deps.channels,
     )
 
-  const runNow = () => {
+  const runNow = async () => {
     const nowDate = deps.clock.now()
     const now = nowDate.getTime()
     const rulebook = deps.rulebook()
@@ -84,19 +77,14 @@ export function createSlaClock(
       L2: config.warn_before.L2.before,
       L3: config.warn_before.L3.before,
     }
-    const fire = (
-      tx: Parameters<typeof fireOnce>[0],
-      subject: string,
-      kind: string,
-      due: number,
-    ) => {
-      const fired = fireOnce(tx, subject, kind, due, now)
+    const fire = async (tx: Sql, subject: string, kind: string, due: number) => {
+      const fired = await fireOnce(tx, subject, kind, due, now)
       if (fired && kind.endsWith('breach')) deps.onBreach?.(kind)
       return fired
     }
-    writeTransaction(deps.db, (tx) => {
+    await deps.db.transaction(async (tx) => {
       // Only what is due is read; everything else waits for the wake-up at the next deadline.
-      const { tickets, escalations, escalatedTickets } = dueCases(tx, now, warnBefore)
+      const { tickets, escalations, escalatedTickets } = await dueCases(tx, now, warnBefore)
       const byId = new Map(escalatedTickets.map((t) => [t.id, t]))
       const take = (planned: Planned, what: string) => {
         fired++
@@ -106,12 +94,30 @@ export function createSlaClock(
       for (const t of tickets) {
         const firstDue = t.firstResponseDueAt
         if (t.firstResponseAt === null && firstDue !== null && now >= firstDue) {
-          if (fire(tx, `ticket:${t.id}`, 'first_response_breach', firstDue))
-            take(ticketAlert(rulebook, t, 'first_response', firstDue), `ticket ${t.number}`)
+          if (await fire(tx, `ticket:${t.id}`, 'first_response_breach', firstDue))
+            take(
+              ticketAlert(
+                rulebook,
+                t,
+                'first_response',
+                firstDue,
+                await conversationChannel(tx, t.conversationId),
+              ),
+              `ticket ${t.number}`,
+            )
         }
         if (t.resolutionDueAt !== null && now >= t.resolutionDueAt) {
-          if (fire(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt))
-            take(ticketAlert(rulebook, t, 'resolution', t.resolutionDueAt), `ticket ${t.number}`)
+          if (await fire(tx, `ticket:${t.id}`, 'resolution_breach', t.resolutionDueAt))
+            take(
+              ticketAlert(
+                rulebook,
+                t,
+                'resolution',
+                t.resolutionDueAt,
+                await conversationChannel(tx, t.conversationId),
+              ),
+              `ticket ${t.number}`,
+            )
         }
       }
       for (const e of escalations) {
@@ -119,31 +125,31 @@ export function createSlaClock(
         const ticket = byId.get(e.ticketId)
         // A level meets its SLA by taking the case (accepting it, or answering the customer).
         if (!ticket || !config.levels[level]) continue
-        const channel = conversationChannel(ticket.conversationId)
+        const channel = await conversationChannel(tx, ticket.conversationId)
         if (now >= e.slaDueAt) {
-          if (fire(tx, `escalation:${e.id}`, 'breach', e.slaDueAt)) {
+          if (await fire(tx, `escalation:${e.id}`, 'breach', e.slaDueAt)) {
             take(
-              breachEscalation(tx, rulebook, e, ticket, channel, deps.channels, now),
+              await breachEscalation(tx, rulebook, e, ticket, channel, deps.channels, now),
               `escalation ${e.id}`,
             )
           }
-        } else if (fire(tx, `escalation:${e.id}`, 'warning', e.slaDueAt)) {
+        } else if (await fire(tx, `escalation:${e.id}`, 'warning', e.slaDueAt)) {
           take(warningAlert(rulebook, e, ticket, channel, deps.channels), `escalation ${e.id}`)
         }
       }
-      enqueueEffects(tx, effects, nowDate)
+      await enqueueEffects(tx, effects, nowDate)
     })
     if (fired > 0) deps.logger.info({ fired, effects: effects.length }, 'sla events fired')
     if (effects.length > 0) deps.onEffects?.()
-    return { fired, next: nextCaseDeadline(deps.db, now, warnBefore) }
+    return { fired, next: await nextCaseDeadline(deps.db, now, warnBefore) }
   }
 
   const loop: Loop = startLoop({
     name: 'sla',
     logger: deps.logger,
     pollMs: deps.pollMs ?? 30 * 60_000,
-    runOnce: () => {
-      const { fired, next } = runNow()
+    runOnce: async () => {
+      const { fired, next } = await runNow()
       // An escalation made now has its own deadline: read again so it is scheduled too.
       if (fired > 0) return 'more'
       if (next !== null) loop.wakeAt(Date.now() + (next - deps.clock.now().getTime()))

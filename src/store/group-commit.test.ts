@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
-import { closeDatabase, type Db, openDatabase } from './db.js'
+import { closeDatabase, type Db, openDatabase, sqlOf } from './db.js'
 import { groupCommit } from './ingest-store.js'
 import { messages, webhookDeliveries } from './schema.js'
 
@@ -14,7 +14,7 @@ describe('group commit', () => {
   afterEach(() => closeDatabase(db))
 
   it('writes deliveries that arrive together in one commit, each answered after it', async () => {
-    const persist = groupCommit(db)
+    const persist = groupCommit(sqlOf(db))
     const now = new Date()
     const pending = [
       persist(delivery('a', '1:1'), now),
@@ -38,7 +38,7 @@ describe('group commit', () => {
   })
 
   it('rolls back a delivery that fails, alone, and still stores the rest of its batch', async () => {
-    const persist = groupCommit(db)
+    const persist = groupCommit(sqlOf(db))
     const now = new Date()
     const broken = delivery('bad', '1:9')
     // A message without a conversation id cannot be stored (NOT NULL): that insert throws.

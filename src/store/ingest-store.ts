@@ -1,12 +1,10 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { ChannelEvent, NormalizedMessage } from '../contracts/message.js'
 import {
   type FeedbackContext,
   NO_FEEDBACK_CONTEXT,
   recordChannelFeedback,
 } from '../learning/channel-feedback.js'
-import { type Db, type Executor, placeholders, prepared, writeTransaction } from './db.js'
-import { channelState, contacts, conversations, messages, webhookDeliveries } from './schema.js'
+import { greatest, list, type Sql } from './sql.js'
 import { recordFirstResponse } from './ticket-store.js'
 
 /** State key under which a channel's confirmation of a message sent with an effect key is kept. */
@@ -37,34 +35,32 @@ export type Delivery = {
  * durable and queued for triage, so the caller may acknowledge.
  */
 export function persistDelivery(
-  db: Db,
+  db: Sql,
   delivery: Delivery,
   now: Date,
   context: FeedbackContext = NO_FEEDBACK_CONTEXT,
-): PersistResult {
+): Promise<PersistResult> {
   const at = now.getTime()
-  return writeTransaction(db, (tx) => {
+  return db.transaction(async (tx) => {
     let deliveryRowId: number | null = null
     if (delivery.deliveryId !== null) {
-      const inserted = insertDelivery(tx).get({
-        channel: delivery.channel,
-        deliveryId: delivery.deliveryId,
-        rawHash: delivery.rawHash,
-        messageCount: delivery.messages.length,
-        receivedAt: at,
-      })
+      const inserted = await tx.get<{ id: number }>(
+        `insert into webhook_deliveries (channel, delivery_id, raw_hash, message_count, received_at)
+         values (?, ?, ?, ?, ?) on conflict do nothing returning id`,
+        [delivery.channel, delivery.deliveryId, delivery.rawHash, delivery.messages.length, at],
+      )
       if (!inserted) return { outcome: 'duplicate' } as const
       deliveryRowId = inserted.id
     }
     const messageIds: number[] = []
     let triageJobs = 0
     for (const message of delivery.messages) {
-      const id = storeMessage(tx, message, deliveryRowId, at)
+      const id = await storeMessage(tx, message, deliveryRowId, at)
       if (id === null) continue
       messageIds.push(id)
       if (message.triage) triageJobs++
     }
-    for (const event of delivery.events) applyEvent(tx, event, at, context)
+    for (const event of delivery.events) await applyEvent(tx, event, at, context)
     return {
       outcome: 'stored',
       messageIds,
@@ -73,15 +69,6 @@ export function persistDelivery(
     } as const
   })
 }
-
-const insertDelivery = prepared((db) =>
-  db
-    .insert(webhookDeliveries)
-    .values(placeholders(['channel', 'deliveryId', 'rawHash', 'messageCount', 'receivedAt']))
-    .onConflictDoNothing()
-    .returning({ id: webhookDeliveries.id })
-    .prepare(),
-)
 
 type Waiting = {
   delivery: Delivery
@@ -102,19 +89,19 @@ export type GroupCommit = {
   readonly waiting: () => boolean
 }
 
-export function groupCommit(db: Db, context: FeedbackContext = NO_FEEDBACK_CONTEXT): GroupCommit {
+export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONTEXT): GroupCommit {
   let queue: Waiting[] = []
-  const flush = () => {
+  const flush = async () => {
     const batch = queue
     queue = []
     const outcomes: ({ ok: true; result: PersistResult } | { ok: false; error: unknown })[] = []
     try {
-      writeTransaction(db, () => {
+      await db.transaction(async (tx) => {
         for (const item of batch) {
           try {
             outcomes.push({
               ok: true,
-              result: persistDelivery(db, item.delivery, item.now, context),
+              result: await persistDelivery(tx, item.delivery, item.now, context),
             })
           } catch (error) {
             outcomes.push({ ok: false, error })
@@ -135,99 +122,60 @@ export function groupCommit(db: Db, context: FeedbackContext = NO_FEEDBACK_CONTE
   const persist = (delivery: Delivery, now: Date) =>
     new Promise<PersistResult>((resolve, reject) => {
       queue.push({ delivery, now, resolve, reject })
-      if (queue.length === 1) setImmediate(flush)
+      if (queue.length === 1) setImmediate(() => void flush())
     })
   return Object.assign(persist, { waiting: () => queue.length > 0 })
 }
 
 /** Stores one message with its contact and conversation; null when the message was known. */
-function storeMessage(
-  db: Executor,
+async function storeMessage(
+  db: Sql,
   message: NormalizedMessage,
   deliveryRowId: number | null,
   at: number,
-): number | null {
-  const known = messageByExternalId(db).get({
-    channel: message.channel,
-    externalId: message.externalId,
-  })
+): Promise<number | null> {
+  const known = await db.get('select id from messages where channel = ? and external_id = ?', [
+    message.channel,
+    message.externalId,
+  ])
   if (known) return null
 
-  const contactId = upsertContact(db, message, at)
+  const contactId = await upsertContact(db, message, at)
   const conversationId =
-    threadConversation(db, message) ?? upsertConversation(db, message, contactId, at)
+    (await threadConversation(db, message)) ??
+    (await upsertConversation(db, message, contactId, at))
   // A sender's clock (an email's Date header) may say anything: a message never counts as
   // written after it arrived, so a future date cannot make it the latest of its conversation.
   const receivedAt = Date.parse(message.receivedAt)
   const sentAt = Math.min(Date.parse(message.sentAt), receivedAt)
-  const inserted = insertMessage(db).get({
-    channel: message.channel,
-    externalId: message.externalId,
-    conversationId,
-    contactId,
-    deliveryId: deliveryRowId,
-    direction: message.direction,
-    authorRole: message.authorRole,
-    text: message.text,
-    subject: message.subject ?? null,
-    language: message.language,
-    attachments: JSON.stringify(message.attachments),
-    automated: message.automated,
-    triage: message.triage,
-    meta: JSON.stringify(message.meta),
-    sentAt,
-    receivedAt,
-    rawHash: message.rawHash,
-  })!
-  touchConversation(db, conversationId, message, sentAt, at)
-  return inserted.id
-}
-
-/** The id of a message or conversation by its channel's own id, as a prepared query. */
-function idByExternalId(table: typeof messages | typeof conversations) {
-  return prepared((db) =>
-    db
-      .select({ id: table.id })
-      .from(table)
-      .where(
-        and(
-          eq(table.channel, sql.placeholder('channel')),
-          eq(table.externalId, sql.placeholder('externalId')),
-        ),
-      )
-      .prepare(),
+  const inserted = await db.get<{ id: number }>(
+    `insert into messages (channel, external_id, conversation_id, contact_id, delivery_id,
+       direction, author_role, text, subject, language, attachments, automated, triage, meta,
+       sent_at, received_at, raw_hash)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [
+      message.channel,
+      message.externalId,
+      conversationId,
+      contactId,
+      deliveryRowId,
+      message.direction,
+      message.authorRole,
+      message.text,
+      message.subject ?? null,
+      message.language,
+      JSON.stringify(message.attachments),
+      message.automated,
+      message.triage,
+      JSON.stringify(message.meta),
+      sentAt,
+      receivedAt,
+      message.rawHash,
+    ],
   )
+  await touchConversation(db, conversationId, message, sentAt, at)
+  return inserted!.id
 }
-
-const messageByExternalId = idByExternalId(messages)
-
-const insertMessage = prepared((db) =>
-  db
-    .insert(messages)
-    .values(
-      placeholders([
-        'channel',
-        'externalId',
-        'conversationId',
-        'contactId',
-        'deliveryId',
-        'direction',
-        'authorRole',
-        'text',
-        'subject',
-        'language',
-        'attachments',
-        'automated',
-        'triage',
-        'meta',
-        'sentAt',
-        'receivedAt',
-        'rawHash',
-      ]),
-    )
-    .returning({ id: messages.id })
-    .prepare(),
-)
 
 /**
  * The contact's id, created or given the details it lacked. A known contact whose details did
@@ -235,70 +183,52 @@ const insertMessage = prepared((db) =>
  * the row would rewrite its email and phone index entries too. (`updated_at` is when the
  * details last changed.)
  */
-function upsertContact(db: Executor, message: NormalizedMessage, at: number): number {
+async function upsertContact(db: Sql, message: NormalizedMessage, at: number): Promise<number> {
   const { name, email, phone } = message.contact
-  const known = contactByExternalId(db).get({
-    channel: message.channel,
-    externalId: message.contactExternalId,
-  })
+  const known = await db.get<{
+    id: number
+    name: string | null
+    email: string | null
+    phone: string | null
+  }>('select id, name, email, phone from contacts where channel = ? and external_id = ?', [
+    message.channel,
+    message.contactExternalId,
+  ])
   const same = (given: string | null | undefined, stored: string | null) =>
     given == null || given === stored
   if (known && same(name, known.name) && same(email, known.email) && same(phone, known.phone))
     return known.id
-  const row = upsertContactQuery(db).get({
-    channel: message.channel,
-    externalId: message.contactExternalId,
-    name: name ?? null,
-    email: email ?? null,
-    phone: phone ?? null,
-    at,
-  })!
-  return row.id
+  const row = await db.get<{ id: number }>(
+    `insert into contacts (channel, external_id, name, email, phone, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?)
+     on conflict (channel, external_id) do update set
+       name = coalesce(excluded.name, contacts.name),
+       email = coalesce(excluded.email, contacts.email),
+       phone = coalesce(excluded.phone, contacts.phone),
+       updated_at = excluded.updated_at
+     returning id`,
+    [
+      message.channel,
+      message.contactExternalId,
+      name ?? null,
+      email ?? null,
+      phone ?? null,
+      at,
+      at,
+    ],
+  )
+  return row!.id
 }
 
-const contactByExternalId = prepared((db) =>
-  db
-    .select({ id: contacts.id, name: contacts.name, email: contacts.email, phone: contacts.phone })
-    .from(contacts)
-    .where(
-      and(
-        eq(contacts.channel, sql.placeholder('channel')),
-        eq(contacts.externalId, sql.placeholder('externalId')),
-      ),
-    )
-    .prepare(),
-)
-
-const upsertContactQuery = prepared((db) =>
-  db
-    .insert(contacts)
-    .values({
-      ...placeholders(['channel', 'externalId', 'name', 'email', 'phone']),
-      createdAt: sql.placeholder('at'),
-      updatedAt: sql.placeholder('at'),
-    })
-    .onConflictDoUpdate({
-      target: [contacts.channel, contacts.externalId],
-      set: {
-        name: sql`coalesce(excluded.name, ${contacts.name})`,
-        email: sql`coalesce(excluded.email, ${contacts.email})`,
-        phone: sql`coalesce(excluded.phone, ${contacts.phone})`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-    })
-    .returning({ id: contacts.id })
-    .prepare(),
-)
-
 /** The conversation of the first earlier message this one refers to, if the hub has it. */
-function threadConversation(db: Executor, message: NormalizedMessage): number | null {
+async function threadConversation(db: Sql, message: NormalizedMessage): Promise<number | null> {
   const refs = message.threadRefs?.filter((ref) => ref.length > 0) ?? []
   if (refs.length === 0) return null
-  const rows = db
-    .select({ externalId: messages.externalId, conversationId: messages.conversationId })
-    .from(messages)
-    .where(and(eq(messages.channel, message.channel), inArray(messages.externalId, refs)))
-    .all()
+  const rows = await db.all<{ externalId: string; conversationId: number }>(
+    `select external_id as "externalId", conversation_id as "conversationId" from messages
+      where channel = ? and external_id in (${list(refs)})`,
+    [message.channel, ...refs],
+  )
   for (const ref of refs) {
     const hit = rows.find((row) => row.externalId === ref)
     if (hit) return hit.conversationId
@@ -306,127 +236,90 @@ function threadConversation(db: Executor, message: NormalizedMessage): number | 
   return null
 }
 
-function upsertConversation(
-  db: Executor,
+async function upsertConversation(
+  db: Sql,
   message: NormalizedMessage,
   contactId: number,
   at: number,
-): number {
+): Promise<number> {
   // A known conversation is only read here: touchConversation stamps it for every message.
-  const known = conversationByExternalId(db).get({
-    channel: message.channel,
-    externalId: message.conversationExternalId,
-  })
+  const known = await db.get<{ id: number }>(
+    'select id from conversations where channel = ? and external_id = ?',
+    [message.channel, message.conversationExternalId],
+  )
   if (known) return known.id
-  const row = upsertConversationQuery(db).get({
-    channel: message.channel,
-    externalId: message.conversationExternalId,
-    contactId,
-    language: message.language,
-    at,
-  })!
-  return row.id
+  const row = await db.get<{ id: number }>(
+    `insert into conversations (channel, external_id, contact_id, language, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?)
+     on conflict (channel, external_id) do update set updated_at = excluded.updated_at
+     returning id`,
+    [message.channel, message.conversationExternalId, contactId, message.language, at, at],
+  )
+  return row!.id
 }
 
-const conversationByExternalId = idByExternalId(conversations)
-
-const upsertConversationQuery = prepared((db) =>
-  db
-    .insert(conversations)
-    .values({
-      ...placeholders(['channel', 'externalId', 'contactId', 'language']),
-      createdAt: sql.placeholder('at'),
-      updatedAt: sql.placeholder('at'),
-    })
-    .onConflictDoUpdate({
-      target: [conversations.channel, conversations.externalId],
-      set: { updatedAt: sql`excluded.updated_at` },
-    })
-    .returning({ id: conversations.id })
-    .prepare(),
-)
-
-const touchInbound = prepared((db) =>
-  db
-    .update(conversations)
-    .set({
-      lastInboundAt: sql`max(coalesce(${conversations.lastInboundAt}, 0), ${sql.placeholder('sentAt')})`,
-      updatedAt: sql`${sql.placeholder('at')}`,
-    })
-    .where(eq(conversations.id, sql.placeholder('id')))
-    .prepare(),
-)
-
 /** Stamps the conversation with the message: when it last moved, and who spoke last. */
-function touchConversation(
-  db: Executor,
+async function touchConversation(
+  db: Sql,
   conversationId: number,
   message: NormalizedMessage,
   sentAt: number,
   at: number,
-): void {
+): Promise<void> {
   if (message.direction === 'inbound') {
-    touchInbound(db).run({ id: conversationId, sentAt, at })
+    await db.run(
+      `update conversations set last_inbound_at = ${greatest(db, 'coalesce(last_inbound_at, 0)', '?')},
+         updated_at = ? where id = ?`,
+      [sentAt, at, conversationId],
+    )
   } else if (message.authorRole === 'agent' || message.authorRole === 'operator') {
-    db.update(conversations)
-      .set({
-        lastAgentReplyAt: sql`max(coalesce(${conversations.lastAgentReplyAt}, 0), ${sentAt})`,
-        updatedAt: at,
-      })
-      .where(eq(conversations.id, conversationId))
-      .run()
+    await db.run(
+      `update conversations set last_agent_reply_at = ${greatest(db, 'coalesce(last_agent_reply_at, 0)', '?')},
+         updated_at = ? where id = ?`,
+      [sentAt, at, conversationId],
+    )
     // A person answered in the channel itself: the ticket's first response.
     const who =
       typeof message.meta.senderName === 'string'
         ? message.meta.senderName
         : `${message.channel} agent`
-    recordFirstResponse(db, conversationId, who, sentAt)
+    await recordFirstResponse(db, conversationId, who, sentAt)
   } else {
-    db.update(conversations)
-      .set({ updatedAt: at })
-      .where(eq(conversations.id, conversationId))
-      .run()
+    await db.run('update conversations set updated_at = ? where id = ?', [at, conversationId])
   }
 }
 
-function applyEvent(db: Executor, event: ChannelEvent, at: number, context: FeedbackContext): void {
+async function applyEvent(
+  db: Sql,
+  event: ChannelEvent,
+  at: number,
+  context: FeedbackContext,
+): Promise<void> {
   switch (event.type) {
     case 'conversation_status':
-      db.update(conversations)
-        .set({ status: event.status, updatedAt: at })
-        .where(
-          and(
-            eq(conversations.channel, event.channel),
-            eq(conversations.externalId, event.conversationExternalId),
-          ),
-        )
-        .run()
+      await db.run(
+        'update conversations set status = ?, updated_at = ? where channel = ? and external_id = ?',
+        [event.status, at, event.channel, event.conversationExternalId],
+      )
       return
     case 'delivery_status':
-      db.update(messages)
-        .set({ deliveryState: event.status })
-        .where(
-          and(
-            eq(messages.channel, event.channel),
-            eq(messages.externalId, event.messageExternalId),
-          ),
-        )
-        .run()
+      await db.run('update messages set delivery_state = ? where channel = ? and external_id = ?', [
+        event.status,
+        event.channel,
+        event.messageExternalId,
+      ])
       // The channel confirms it has the message sent under this key: a send that may have
       // been cut short is not repeated (see the outbound executors).
       if (event.callbackKey) {
-        db.insert(channelState)
-          .values({
-            key: sentKey(event.channel, event.callbackKey),
-            value: event.messageExternalId,
-            updatedAt: at,
-          })
-          .onConflictDoNothing()
-          .run()
+        await db.run(
+          `insert into channel_state (key, value, updated_at) values (?, ?, ?)
+           on conflict do nothing`,
+          [sentKey(event.channel, event.callbackKey), event.messageExternalId, at],
+        )
       }
       return
     case 'triage_feedback':
-      recordChannelFeedback(db, event, context, at)
+      await recordChannelFeedback(db, event, context, at)
       return
     default: {
       const unreachable: never = event

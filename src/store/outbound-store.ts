@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { and, eq, sql } from 'drizzle-orm'
 import type { OutboundRecord, OutboundStore } from '../contracts/channel.js'
 import type { Clock } from '../kit/clock.js'
-import type { Db } from './db.js'
 import { sentKey } from './ingest-store.js'
-import { channelState, conversations, messages } from './schema.js'
+import { jsonMerge, type Sql } from './sql.js'
 
 function parseObject(json: string | undefined): Record<string, unknown> {
   if (!json) return {}
@@ -17,83 +15,68 @@ function parseObject(json: string | undefined): Record<string, unknown> {
 }
 
 /** The store as outbound executors and inbound sources see it. */
-export function outboundStore(db: Db, clock: Clock): OutboundStore {
+export function outboundStore(db: Sql, clock: Clock): OutboundStore {
   return {
-    recordOutbound(message: OutboundRecord) {
-      const conversation = db
-        .select({ contactId: conversations.contactId })
-        .from(conversations)
-        .where(eq(conversations.id, message.conversationId))
-        .get()
+    async recordOutbound(message: OutboundRecord) {
+      const conversation = await db.get<{ contactId: number }>(
+        'select contact_id as "contactId" from conversations where id = ?',
+        [message.conversationId],
+      )
       if (!conversation) return
       const at = clock.now().getTime()
-      db.insert(messages)
-        .values({
-          channel: message.channel,
-          externalId: message.externalId,
-          conversationId: message.conversationId,
-          contactId: conversation.contactId,
-          direction: 'outbound',
-          authorRole: message.authorRole,
-          text: message.text,
-          subject: message.subject ?? null,
-          language: null,
-          attachments: '[]',
-          automated: message.automated,
-          triage: false,
-          meta: JSON.stringify(message.meta),
-          deliveryState: 'sent',
-          sentAt: at,
-          receivedAt: at,
-          rawHash: '0'.repeat(64),
-        })
-        .onConflictDoNothing()
-        .run()
-    },
-    hasMessage(channel, externalId) {
-      return (
-        db
-          .select({ id: messages.id })
-          .from(messages)
-          .where(and(eq(messages.channel, channel), eq(messages.externalId, externalId)))
-          .get() !== undefined
+      await db.run(
+        `insert into messages (channel, external_id, conversation_id, contact_id, direction,
+           author_role, text, subject, language, attachments, automated, triage, meta,
+           delivery_state, sent_at, received_at, raw_hash)
+         values (?, ?, ?, ?, 'outbound', ?, ?, ?, null, '[]', ?, ?, ?, 'sent', ?, ?, ?)
+         on conflict do nothing`,
+        [
+          message.channel,
+          message.externalId,
+          message.conversationId,
+          conversation.contactId,
+          message.authorRole,
+          message.text,
+          message.subject ?? null,
+          message.automated,
+          false,
+          JSON.stringify(message.meta),
+          at,
+          at,
+          '0'.repeat(64),
+        ],
       )
     },
-    conversationMeta(conversationId) {
-      const row = db
-        .select({ meta: conversations.meta })
-        .from(conversations)
-        .where(eq(conversations.id, conversationId))
-        .get()
+    async hasMessage(channel, externalId) {
+      const row = await db.get('select id from messages where channel = ? and external_id = ?', [
+        channel,
+        externalId,
+      ])
+      return row !== undefined
+    },
+    async conversationMeta(conversationId) {
+      const row = await db.get<{ meta: string }>('select meta from conversations where id = ?', [
+        conversationId,
+      ])
       return parseObject(row?.meta)
     },
-    sentWith(channel, effectKey) {
-      return (
-        db
-          .select({ value: channelState.value })
-          .from(channelState)
-          .where(eq(channelState.key, sentKey(channel, effectKey)))
-          .get()?.value ?? null
+    async sentWith(channel, effectKey) {
+      const row = await db.get<{ value: string }>('select value from channel_state where key = ?', [
+        sentKey(channel, effectKey),
+      ])
+      return row?.value ?? null
+    },
+    async recordSent(channel, effectKey, externalId) {
+      await db.run(
+        'insert into channel_state (key, value, updated_at) values (?, ?, ?) on conflict do nothing',
+        [sentKey(channel, effectKey), externalId, clock.now().getTime()],
       )
     },
-    recordSent(channel, effectKey, externalId) {
-      db.insert(channelState)
-        .values({
-          key: sentKey(channel, effectKey),
-          value: externalId,
-          updatedAt: clock.now().getTime(),
-        })
-        .onConflictDoNothing()
-        .run()
-    },
-    mergeConversationMeta(conversationId, patch) {
-      db.update(conversations)
-        .set({
-          meta: sql`json_patch(${conversations.meta}, ${JSON.stringify(patch)})`,
-          updatedAt: clock.now().getTime(),
-        })
-        .where(eq(conversations.id, conversationId))
-        .run()
+    async mergeConversationMeta(conversationId, patch) {
+      await db.run(
+        `update conversations set meta = ${jsonMerge(db, 'meta')}, updated_at = ? where id = ?`,
+        [JSON.stringify(patch), clock.now().getTime(), conversationId],
+      )
     },
   }
 }
@@ -102,38 +85,34 @@ export function outboundStore(db: Db, clock: Clock): OutboundStore {
  * A random secret kept in the database under `name`, made on first use. Whoever writes it
  * first wins; every later caller, in this process or another sharing the database, reads that.
  */
-export function hubSecret(db: Db, clock: Clock, name: string): Buffer {
+export async function hubSecret(db: Sql, clock: Clock, name: string): Promise<Buffer> {
   const key = `secret:${name}`
-  db.insert(channelState)
-    .values({ key, value: randomBytes(32).toString('base64'), updatedAt: clock.now().getTime() })
-    .onConflictDoNothing()
-    .run()
-  const row = db
-    .select({ value: channelState.value })
-    .from(channelState)
-    .where(eq(channelState.key, key))
-    .get()!
-  return Buffer.from(row.value, 'base64')
+  await db.run(
+    'insert into channel_state (key, value, updated_at) values (?, ?, ?) on conflict do nothing',
+    [key, randomBytes(32).toString('base64'), clock.now().getTime()],
+  )
+  const row = await db.get<{ value: string }>('select value from channel_state where key = ?', [
+    key,
+  ])
+  return Buffer.from(row!.value, 'base64')
 }
 
-/** Key/value state for inbound sources (IMAP positions). */
-export function sourceState(db: Db, clock: Clock) {
+/** Key/value state for inbound sources (IMAP positions) and executors (round-robin turns). */
+export function sourceState(db: Sql, clock: Clock) {
   return {
-    get(key: string): string | null {
-      return (
-        db
-          .select({ value: channelState.value })
-          .from(channelState)
-          .where(eq(channelState.key, key))
-          .get()?.value ?? null
-      )
+    async get(key: string): Promise<string | null> {
+      const row = await db.get<{ value: string }>('select value from channel_state where key = ?', [
+        key,
+      ])
+      return row?.value ?? null
     },
-    set(key: string, value: string): void {
+    async set(key: string, value: string): Promise<void> {
       const at = clock.now().getTime()
-      db.insert(channelState)
-        .values({ key, value, updatedAt: at })
-        .onConflictDoUpdate({ target: channelState.key, set: { value, updatedAt: at } })
-        .run()
+      await db.run(
+        `insert into channel_state (key, value, updated_at) values (?, ?, ?)
+         on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
+        [key, value, at],
+      )
     },
   }
 }

@@ -1,119 +1,91 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm'
-import { alias } from 'drizzle-orm/sqlite-core'
 import type { Effect } from '../contracts/effect.js'
-import { type Executor, placeholders, prepared, writeTransaction } from './db.js'
+import { tableRows } from './rows.js'
 import { outbox } from './schema.js'
-
-/** One outbound effect to perform, as planned. */
+import { list, type Sql } from './sql.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 8
 
 export type OutboxRow = typeof outbox.$inferSelect
+export const outboxRows = tableRows(outbox)
+const EFFECT = `select ${outboxRows.select('o')} from outbox o`
 
 /** Adds effects; ones whose key is already queued are skipped. Returns how many were new. */
-export function enqueueEffects(db: Executor, effects: readonly Effect[], now: Date): number {
+export async function enqueueEffects(
+  db: Sql,
+  effects: readonly Effect[],
+  now: Date,
+): Promise<number> {
   const at = now.getTime()
   let added = 0
   for (const effect of effects) {
-    const result = insertEffect(db).run({
-      idempotencyKey: effect.key,
-      kind: effect.kind,
-      subject: effect.subject,
-      payload: JSON.stringify(effect.payload),
-      afterKey: effect.after ?? null,
-      conversationId: effect.conversationId ?? null,
-      recipient: effect.recipient?.toLowerCase() ?? null,
-      automatic: effect.automatic ?? false,
-      maxAttempts: effect.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      nextAttemptAt: at,
-      createdAt: at,
-      updatedAt: at,
-    })
+    const result = await db.run(
+      `insert into outbox (idempotency_key, kind, subject, payload, after_key, conversation_id,
+         recipient, automatic, max_attempts, next_attempt_at, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing`,
+      [
+        effect.key,
+        effect.kind,
+        effect.subject,
+        JSON.stringify(effect.payload),
+        effect.after ?? null,
+        effect.conversationId ?? null,
+        effect.recipient?.toLowerCase() ?? null,
+        effect.automatic ?? false,
+        effect.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        at,
+        at,
+        at,
+      ],
+    )
     added += result.changes
   }
   return added
 }
 
-const insertEffect = prepared((db) =>
-  db
-    .insert(outbox)
-    .values(
-      placeholders([
-        'idempotencyKey',
-        'kind',
-        'subject',
-        'payload',
-        'afterKey',
-        'conversationId',
-        'recipient',
-        'automatic',
-        'maxAttempts',
-        'nextAttemptAt',
-        'createdAt',
-        'updatedAt',
-      ]),
-    )
-    .onConflictDoNothing()
-    .prepare(),
-)
-
-const prerequisite = alias(outbox, 'prerequisite')
-/** An effect that waits for none, or whose prerequisite is done (with `prerequisite` joined). */
-const readyToRun = or(isNull(outbox.afterKey), eq(prerequisite.status, 'done'))
+/** An effect that waits for none, or whose prerequisite is done (`p` joined on its key). */
+const READY_TO_RUN = `(o.after_key is null or p.status = 'done')`
 
 /**
  * Claims due effects for `leaseMs`. An effect waiting on another runs only once that one is
  * done; an effect left in flight by a crashed process is claimed again when its lease ends.
  */
 export function claimDueEffects(
-  db: Executor,
+  db: Sql,
   limit: number,
   now: Date,
   leaseMs: number,
   /** Effects this process is running: never claimed again while they run. */
   running: readonly number[] = [],
-): OutboxRow[] {
+): Promise<OutboxRow[]> {
   const at = now.getTime()
-  return writeTransaction(db, (tx) => {
+  return db.transaction(async (tx) => {
     // Two index range reads (outbox_due: status, next_attempt_at) instead of one OR over the
     // whole table: due pending effects, then in-flight ones whose lease ran out.
-    const notOurs = running.length > 0 ? notInArray(outbox.id, [...running]) : undefined
-    const pending = tx
-      .select({ id: outbox.id })
-      .from(outbox)
-      .leftJoin(prerequisite, eq(prerequisite.idempotencyKey, outbox.afterKey))
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at), readyToRun, notOurs))
-      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
-      .limit(limit)
-      .all()
+    const notOurs = running.length > 0 ? `and o.id not in (${list(running)})` : ''
+    const pending = await tx.all<{ id: number }>(
+      `select o.id from outbox o left join outbox p on p.idempotency_key = o.after_key
+        where o.status = 'pending' and o.next_attempt_at <= ? and ${READY_TO_RUN} ${notOurs}
+        order by o.next_attempt_at, o.id limit ?`,
+      [at, ...running, limit],
+    )
     const expired =
       pending.length < limit
-        ? tx
-            .select({ id: outbox.id })
-            .from(outbox)
-            .where(and(eq(outbox.status, 'in_flight'), lte(outbox.lockedUntil, at), notOurs))
-            .orderBy(asc(outbox.id))
-            .limit(limit - pending.length)
-            .all()
+        ? await tx.all<{ id: number }>(
+            `select o.id from outbox o
+              where o.status = 'in_flight' and o.locked_until <= ? ${notOurs}
+              order by o.id limit ?`,
+            [at, ...running, limit - pending.length],
+          )
         : []
-    const due = [...pending, ...expired]
+    const due = [...pending, ...expired].map((row) => row.id)
     if (due.length === 0) return []
-    return tx
-      .update(outbox)
-      .set({
-        status: 'in_flight',
-        lockedUntil: at + leaseMs,
-        attempts: sql`${outbox.attempts} + 1`,
-        updatedAt: at,
-      })
-      .where(
-        inArray(
-          outbox.id,
-          due.map((row) => row.id),
-        ),
-      )
-      .returning()
-      .all()
+    await tx.run(
+      `update outbox set status = 'in_flight', locked_until = ?, attempts = attempts + 1,
+         updated_at = ? where id in (${list(due)})`,
+      [at + leaseMs, at, ...due],
+    )
+    const rows = await tx.all(`${EFFECT} where o.id in (${list(due)})`, due)
+    return rows.map((row) => outboxRows.read(row))
   })
 }
 
@@ -121,90 +93,74 @@ export function claimDueEffects(
  * Keeps effects this process is still running ours: a slow upstream call must not let the
  * lease lapse and another claim run the same effect at the same time.
  */
-export function extendLeases(db: Executor, ids: readonly number[], until: number): void {
+export async function extendLeases(db: Sql, ids: readonly number[], until: number): Promise<void> {
   if (ids.length === 0) return
-  db.update(outbox)
-    .set({ lockedUntil: until })
-    .where(and(inArray(outbox.id, [...ids]), eq(outbox.status, 'in_flight')))
-    .run()
+  await db.run(
+    `update outbox set locked_until = ? where id in (${list(ids)}) and status = 'in_flight'`,
+    [until, ...ids],
+  )
 }
 
-export function markEffectDone(db: Executor, id: number, result: unknown, now: Date): void {
-  db.update(outbox)
-    .set({
-      status: 'done',
-      result: result === undefined ? null : JSON.stringify(result),
-      lastError: null,
-      lockedUntil: null,
-      doneAt: now.getTime(),
-      updatedAt: now.getTime(),
-    })
-    .where(eq(outbox.id, id))
-    .run()
+export async function markEffectDone(
+  db: Sql,
+  id: number,
+  result: unknown,
+  now: Date,
+): Promise<void> {
+  await db.run(
+    `update outbox set status = 'done', result = ?, last_error = null, locked_until = null,
+       done_at = ?, updated_at = ? where id = ?`,
+    [result === undefined ? null : JSON.stringify(result), now.getTime(), now.getTime(), id],
+  )
 }
 
-export function scheduleEffectRetry(
-  db: Executor,
+export async function scheduleEffectRetry(
+  db: Sql,
   id: number,
   error: string,
   retryAt: Date,
   now: Date,
-): void {
-  db.update(outbox)
-    .set({
-      status: 'pending',
-      nextAttemptAt: retryAt.getTime(),
-      lastError: error.slice(0, 2000),
-      lockedUntil: null,
-      updatedAt: now.getTime(),
-    })
-    .where(eq(outbox.id, id))
-    .run()
+): Promise<void> {
+  await db.run(
+    `update outbox set status = 'pending', next_attempt_at = ?, last_error = ?,
+       locked_until = null, updated_at = ? where id = ?`,
+    [retryAt.getTime(), error.slice(0, 2000), now.getTime(), id],
+  )
 }
 
 /** Dead letter: kept with its last error until someone replays it. */
-export function markEffectDead(db: Executor, id: number, error: string, now: Date): void {
-  db.update(outbox)
-    .set({
-      status: 'dead',
-      lastError: error.slice(0, 2000),
-      lockedUntil: null,
-      updatedAt: now.getTime(),
-    })
-    .where(eq(outbox.id, id))
-    .run()
+export async function markEffectDead(db: Sql, id: number, error: string, now: Date): Promise<void> {
+  await db.run(
+    `update outbox set status = 'dead', last_error = ?, locked_until = null, updated_at = ?
+      where id = ?`,
+    [error.slice(0, 2000), now.getTime(), id],
+  )
 }
 
-export function listEffects(
-  db: Executor,
+export async function listEffects(
+  db: Sql,
   filter: { status?: OutboxRow['status']; limit?: number } = {},
-): OutboxRow[] {
-  return db
-    .select()
-    .from(outbox)
-    .where(filter.status ? eq(outbox.status, filter.status) : undefined)
-    .orderBy(desc(outbox.updatedAt), desc(outbox.id))
-    .limit(filter.limit ?? 100)
-    .all()
+): Promise<OutboxRow[]> {
+  const rows = await db.all(
+    `${EFFECT} ${filter.status ? 'where o.status = ?' : ''}
+      order by o.updated_at desc, o.id desc limit ?`,
+    [...(filter.status ? [filter.status] : []), filter.limit ?? 100],
+  )
+  return rows.map((row) => outboxRows.read(row))
 }
 
-export function getEffect(db: Executor, id: number): OutboxRow | undefined {
-  return db.select().from(outbox).where(eq(outbox.id, id)).get()
+export async function getEffect(db: Sql, id: number): Promise<OutboxRow | undefined> {
+  const row = await db.get(`${EFFECT} where o.id = ?`, [id])
+  return row ? outboxRows.read(row) : undefined
 }
 
 /** Puts a dead effect back in the queue with a fresh budget of attempts. */
-export function replayEffect(db: Executor, id: number, now: Date): boolean {
-  const result = db
-    .update(outbox)
-    .set({
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now.getTime(),
-      lockedUntil: null,
-      updatedAt: now.getTime(),
-    })
-    .where(and(eq(outbox.id, id), eq(outbox.status, 'dead')))
-    .run()
+export async function replayEffect(db: Sql, id: number, now: Date): Promise<boolean> {
+  const result = await db.run(
+    `update outbox set status = 'pending', attempts = 0, next_attempt_at = ?,
+       locked_until = null, updated_at = ? where id = ? and status = 'dead'`,
+    [now.getTime(), now.getTime(), id],
+  )
   return result.changes > 0
 }
 
@@ -215,78 +171,55 @@ export function replayEffect(db: Executor, id: number, now: Date): boolean {
  * or dead-lettered): the one it waits for is counted instead, and finishing it wakes the
  * dispatcher.
  */
-export function nextEffectDueAt(db: Executor): number | null {
+export async function nextEffectDueAt(db: Sql): Promise<number | null> {
   // The index (status, next_attempt_at) in order, up to the first effect ready to run.
-  const row = db
-    .select({ at: outbox.nextAttemptAt })
-    .from(outbox)
-    .leftJoin(prerequisite, eq(prerequisite.idempotencyKey, outbox.afterKey))
-    .where(and(eq(outbox.status, 'pending'), readyToRun))
-    .orderBy(asc(outbox.nextAttemptAt))
-    .limit(1)
-    .get()
-  const inFlight = db
-    .select({ at: sql<number | null>`min(${outbox.lockedUntil})` })
-    .from(outbox)
-    .where(eq(outbox.status, 'in_flight'))
-    .get()
-  const candidates = [row?.at, inFlight?.at].filter((v): v is number => typeof v === 'number')
+  const row = await db.get<{ at: number }>(
+    `select o.next_attempt_at as at from outbox o
+       left join outbox p on p.idempotency_key = o.after_key
+      where o.status = 'pending' and ${READY_TO_RUN}
+      order by o.next_attempt_at limit 1`,
+  )
+  const inFlight = await db.get<{ at: number | null }>(
+    `select min(locked_until) as at from outbox where status = 'in_flight'`,
+  )
+  const candidates = [row?.at, inFlight?.at]
+    .filter((v) => v !== null && v !== undefined)
+    .map(Number)
   return candidates.length > 0 ? Math.min(...candidates) : null
 }
 
-export function outboxDepth(db: Executor): Record<OutboxRow['status'], number> {
-  const rows = db
-    .select({ status: outbox.status, n: sql<number>`count(*)` })
-    .from(outbox)
-    .groupBy(outbox.status)
-    .all()
+export async function outboxDepth(db: Sql): Promise<Record<OutboxRow['status'], number>> {
+  const rows = await db.all<{ status: OutboxRow['status']; n: number }>(
+    'select status, count(*) as n from outbox group by status',
+  )
   const depth = { pending: 0, in_flight: 0, done: 0, dead: 0 }
-  for (const row of rows) depth[row.status] = row.n
+  for (const row of rows) depth[row.status] = Number(row.n)
   return depth
 }
 
 /** Automatic effects queued since `since` for a conversation or a recipient (reply caps). */
-export function countAutomaticEffects(
-  db: Executor,
+export async function countAutomaticEffects(
+  db: Sql,
   filter: { conversationId?: number; recipient?: string; kinds?: readonly string[] },
   since: number,
-): number {
-  // The reply caps ask these two for every message: built once.
-  if (!filter.kinds && (filter.conversationId === undefined) !== (filter.recipient === undefined)) {
-    const row =
-      filter.conversationId !== undefined
-        ? automaticToConversation(db).get({ value: filter.conversationId, since })
-        : automaticToRecipient(db).get({ value: filter.recipient!.toLowerCase(), since })
-    return row?.n ?? 0
+): Promise<number> {
+  const where = ['automatic = ?', 'created_at >= ?']
+  const values: (string | number | boolean)[] = [true, since]
+  if (filter.conversationId !== undefined) {
+    where.push('conversation_id = ?')
+    values.push(filter.conversationId)
   }
-  const conditions = [eq(outbox.automatic, true), gte(outbox.createdAt, since)]
-  if (filter.conversationId !== undefined)
-    conditions.push(eq(outbox.conversationId, filter.conversationId))
-  if (filter.recipient !== undefined)
-    conditions.push(eq(outbox.recipient, filter.recipient.toLowerCase()))
-  if (filter.kinds) conditions.push(inArray(outbox.kind, [...filter.kinds]))
-  const row = db
-    .select({ n: sql<number>`count(*)` })
-    .from(outbox)
-    .where(and(...conditions))
-    .get()
-  return row?.n ?? 0
-}
-
-/** Automatic effects since `since` for one conversation or one recipient: built once each. */
-const automaticTo = (column: typeof outbox.conversationId | typeof outbox.recipient) =>
-  prepared((db) =>
-    db
-      .select({ n: sql<number>`count(*)` })
-      .from(outbox)
-      .where(
-        and(
-          eq(outbox.automatic, true),
-          gte(outbox.createdAt, sql.placeholder('since')),
-          eq(column, sql.placeholder('value')),
-        ),
-      )
-      .prepare(),
+  if (filter.recipient !== undefined) {
+    where.push('recipient = ?')
+    values.push(filter.recipient.toLowerCase())
+  }
+  if (filter.kinds) {
+    where.push(`kind in (${list(filter.kinds)})`)
+    values.push(...filter.kinds)
+  }
+  const row = await db.get<{ n: number }>(
+    `select count(*) as n from outbox where ${where.join(' and ')}`,
+    values,
   )
-const automaticToConversation = automaticTo(outbox.conversationId)
-const automaticToRecipient = automaticTo(outbox.recipient)
+  return Number(row?.n ?? 0)
+}

@@ -1,8 +1,6 @@
-import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
 import { mirrorKey } from '../contracts/message.js'
-import type { Executor } from './db.js'
-import { auditLog, conversations, messages, triageDecisions } from './schema.js'
-import { recordFirstResponse } from './ticket-store.js'
+import { greatest, jsonSetText, jsonText, list, type Sql } from './sql.js'
+import { audit, recordFirstResponse } from './ticket-store.js'
 import type { TriageSubject } from './triage-store.js'
 
 /** Meta kind of the hub's email to an admin queue; an answer to it is a person's reply to relay. */
@@ -28,16 +26,14 @@ export type RelayTarget = {
  *   Who may answer it is decided by the caller (`relayRefusal`).
  * Machine-sent mail (out-of-office answers) is never relayed.
  */
-export function relayTarget(db: Executor, subject: TriageSubject): RelayTarget | null {
+export async function relayTarget(db: Sql, subject: TriageSubject): Promise<RelayTarget | null> {
   const { message } = subject
   if (message.automated) return null
   const relayOf = message.meta.relayOf
   if (typeof relayOf === 'number') {
-    const row = db
-      .select({ meta: conversations.meta })
-      .from(conversations)
-      .where(eq(conversations.id, relayOf))
-      .get()
+    const row = await db.get<{ meta: string }>('select meta from conversations where id = ?', [
+      relayOf,
+    ])
     const mirror = row
       ? (JSON.parse(row.meta) as Record<string, unknown>)[mirrorKey(message.channel)]
       : undefined
@@ -46,21 +42,17 @@ export function relayTarget(db: Executor, subject: TriageSubject): RelayTarget |
       : null
   }
   if (message.direction !== 'inbound') return null
-  const refs = [...strings(message.meta.inReplyTo), ...strings(message.meta.references)]
+  const refs = [...strings(message.meta.inReplyTo), ...strings(message.meta.references)].slice(
+    0,
+    200,
+  )
   if (refs.length === 0) return null
-  const notification = db
-    .select({ id: messages.id, meta: messages.meta })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.conversationId, subject.conversation.id),
-        eq(messages.channel, message.channel),
-        eq(messages.direction, 'outbound'),
-        inArray(messages.externalId, refs.slice(0, 200)),
-        sql`json_extract(${messages.meta}, '$.kind') = ${QUEUE_NOTIFICATION}`,
-      ),
-    )
-    .get()
+  const notification = await db.get<{ id: number; meta: string }>(
+    `select id, meta from messages
+      where conversation_id = ? and channel = ? and direction = 'outbound'
+        and external_id in (${list(refs)}) and ${jsonText(db, 'meta', 'kind')} = ?`,
+    [subject.conversation.id, message.channel, ...refs, QUEUE_NOTIFICATION],
+  )
   if (!notification) return null
   const meta = JSON.parse(notification.meta) as { to?: unknown; about?: unknown }
   return {
@@ -100,25 +92,18 @@ export function relayRefusal(
 }
 
 /** The customer's latest message in a conversation (what a relayed answer replies to). */
-export function latestCustomerMessage(
-  db: Executor,
+export async function latestCustomerMessage(
+  db: Sql,
   conversationId: number,
   except: number,
-): number | null {
-  const row = db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.conversationId, conversationId),
-        eq(messages.direction, 'inbound'),
-        eq(messages.triage, true),
-        inArray(messages.authorRole, ['customer', 'visitor', 'operator']),
-        ne(messages.id, except),
-      ),
-    )
-    .orderBy(desc(messages.sentAt), desc(messages.id))
-    .get()
+): Promise<number | null> {
+  const row = await db.get<{ id: number }>(
+    `select id from messages
+      where conversation_id = ? and direction = 'inbound' and triage = ?
+        and author_role in ('customer', 'visitor', 'operator') and id <> ?
+      order by sent_at desc, id desc limit 1`,
+    [conversationId, true, except],
+  )
   return row?.id ?? null
 }
 
@@ -127,8 +112,8 @@ export function latestCustomerMessage(
  * the customer's), the conversation's last agent reply moves (automatic answers go quiet), and
  * the audit log says who relayed what.
  */
-export function recordRelay(
-  db: Executor,
+export async function recordRelay(
+  db: Sql,
   relay: {
     messageId: number
     conversationId: number
@@ -137,61 +122,40 @@ export function recordRelay(
     reason?: string
   },
   now: Date,
-): void {
+): Promise<void> {
   const at = now.getTime()
+  const entry = {
+    actor: relay.actor,
+    action: `relay.${relay.outcome}`,
+    subject: `conversation:${relay.conversationId}`,
+    details: { messageId: relay.messageId, ...(relay.reason ? { reason: relay.reason } : {}) },
+  }
   if (relay.outcome === 'refused') {
     // Kept in the conversation and in the audit (the console lists refused answers), never
     // sent, never triaged as the customer's.
-    db.update(messages)
-      .set({ meta: sql`json_set(${messages.meta}, '$.relayRefused', ${relay.reason ?? ''})` })
-      .where(eq(messages.id, relay.messageId))
-      .run()
-    audit(db, at, relay)
+    await db.run(
+      `update messages set meta = ${jsonSetText(db, 'meta', 'relayRefused')} where id = ?`,
+      [relay.reason ?? '', relay.messageId],
+    )
+    await audit(db, entry, at)
     return
   }
-  db.update(messages).set({ authorRole: 'agent' }).where(eq(messages.id, relay.messageId)).run()
-  db.update(conversations)
-    .set({
-      lastAgentReplyAt: sql`max(coalesce(${conversations.lastAgentReplyAt}, 0), ${at})`,
-      updatedAt: at,
-    })
-    .where(eq(conversations.id, relay.conversationId))
-    .run()
-  if (relay.outcome === 'relayed') recordFirstResponse(db, relay.conversationId, relay.actor, at)
-  audit(db, at, relay)
-}
-
-function audit(
-  db: Executor,
-  at: number,
-  relay: {
-    messageId: number
-    conversationId: number
-    actor: string
-    outcome: string
-    reason?: string
-  },
-): void {
-  db.insert(auditLog)
-    .values({
-      at,
-      actor: relay.actor,
-      action: `relay.${relay.outcome}`,
-      subject: `conversation:${relay.conversationId}`,
-      details: JSON.stringify({
-        messageId: relay.messageId,
-        ...(relay.reason ? { reason: relay.reason } : {}),
-      }),
-    })
-    .run()
+  await db.run(`update messages set author_role = 'agent' where id = ?`, [relay.messageId])
+  await db.run(
+    `update conversations set last_agent_reply_at = ${greatest(db, 'coalesce(last_agent_reply_at, 0)', '?')},
+       updated_at = ? where id = ?`,
+    [at, at, relay.conversationId],
+  )
+  if (relay.outcome === 'relayed')
+    await recordFirstResponse(db, relay.conversationId, relay.actor, at)
+  await audit(db, entry, at)
 }
 
 /** The language triage found in a message, if it was triaged. */
-export function decidedLanguage(db: Executor, messageId: number): 'es' | 'en' | null {
-  const row = db
-    .select({ language: triageDecisions.language })
-    .from(triageDecisions)
-    .where(eq(triageDecisions.messageId, messageId))
-    .get()
+export async function decidedLanguage(db: Sql, messageId: number): Promise<'es' | 'en' | null> {
+  const row = await db.get<{ language: string }>(
+    'select language from triage_decisions where message_id = ?',
+    [messageId],
+  )
   return row?.language === 'es' || row?.language === 'en' ? row.language : null
 }

@@ -1,6 +1,4 @@
-import { lt } from 'drizzle-orm'
-import type { Db } from './db.js'
-import { consoleSessions } from './schema.js'
+import { list, type Sql } from './sql.js'
 
 export type RetentionPolicy = {
   /** Delivery ids kept for dedupe; longer than any sender's retry horizon (Meta: 7 days). */
@@ -17,52 +15,51 @@ const CHUNK = 2000
  * stays deduplicated for good by its own id) and finished triage retries. Messages, decisions,
  * tickets, the outbox and the audit log are the record and are kept.
  */
-export function purgeExpired(
-  db: Db,
+export async function purgeExpired(
+  db: Sql,
   now: number,
   policy: RetentionPolicy,
-): { deliveries: number; jobs: number } {
-  const sqlite = db.$client
-  const expiredDeliveries = sqlite.prepare(
-    `select id from webhook_deliveries where received_at < ? limit ${CHUNK}`,
-  )
-  // A message keeps its own id (and its dedupe) for good; only its link to the delivery goes.
-  const unlink = sqlite.prepare(
-    'update messages set delivery_id = null where delivery_id in (select value from json_each(?))',
-  )
-  const dropDeliveries = sqlite.prepare(
-    'delete from webhook_deliveries where id in (select value from json_each(?))',
-  )
-  const deliveries = {
-    run: (cutoff: number) =>
-      sqlite
-        .transaction(() => {
-          const ids = (expiredDeliveries.all(cutoff) as { id: number }[]).map((r) => r.id)
-          if (ids.length === 0) return { changes: 0 }
-          unlink.run(JSON.stringify(ids))
-          return dropDeliveries.run(JSON.stringify(ids))
-        })
-        .immediate(),
-  }
-  const jobs = sqlite.prepare(
-    `delete from jobs where id in
-       (select id from jobs where status = 'done' and run_at < ? limit ${CHUNK})`,
-  )
-  const sweep = (statement: { run: (cutoff: number) => { changes: number } }, cutoff: number) => {
+): Promise<{ deliveries: number; jobs: number }> {
+  const deliveries = (cutoff: number) =>
+    db.transaction(async (tx) => {
+      const ids = (
+        await tx.all<{ id: number }>(
+          `select id from webhook_deliveries where received_at < ? limit ${CHUNK}`,
+          [cutoff],
+        )
+      ).map((r) => r.id)
+      if (ids.length === 0) return { changes: 0 }
+      // A message keeps its own id (and its dedupe) for good; only its link to the delivery goes.
+      await tx.run(
+        `update messages set delivery_id = null where delivery_id in (${list(ids)})`,
+        ids,
+      )
+      return tx.run(`delete from webhook_deliveries where id in (${list(ids)})`, ids)
+    })
+  const jobs = (cutoff: number) =>
+    db.run(
+      `delete from jobs where id in
+         (select id from jobs where status = 'done' and run_at < ? limit ${CHUNK})`,
+      [cutoff],
+    )
+  const sweep = async (
+    statement: (cutoff: number) => Promise<{ changes: number }>,
+    cutoff: number,
+  ) => {
     let total = 0
     for (;;) {
-      const { changes } = statement.run(cutoff)
+      const { changes } = await statement(cutoff)
       total += changes
       if (changes < CHUNK) return total
     }
   }
   return {
-    deliveries: sweep(deliveries, now - policy.deliveriesMs),
-    jobs: sweep(jobs, now - policy.jobsMs),
+    deliveries: await sweep(deliveries, now - policy.deliveriesMs),
+    jobs: await sweep(jobs, now - policy.jobsMs),
   }
 }
 
 /** Console sessions past their expiry. */
-export function purgeSessions(db: Db, now: number): number {
-  return db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)).run().changes
+export async function purgeSessions(db: Sql, now: number): Promise<number> {
+  return (await db.run('delete from console_sessions where expires_at < ?', [now])).changes
 }

@@ -1,165 +1,67 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm'
-import { type Executor, placeholders, prepared } from './db.js'
-import { auditLog, conversations, escalations, slaEvents, tickets } from './schema.js'
+import {
+  canMove,
+  closes,
+  type EscalationStatus,
+  type Level,
+  OPEN_ESCALATION,
+  OPEN_TICKET,
+  type TicketStatus,
+  type WarnBefore,
+} from '../cases/case-rules.js'
+import { conversationRows, escalationRows, ticketRows } from './rows.js'
+import type { escalations, tickets } from './schema.js'
+import type { Sql } from './sql.js'
+
+// Where cases are kept: tickets, their escalations, the audit log and the SLA events that fired.
+// What the states mean and which moves are allowed is `cases/case-rules.ts`.
 
 export type TicketRow = typeof tickets.$inferSelect
 export type EscalationRow = typeof escalations.$inferSelect
 
-export const TICKET_STATUSES = [
-  'abierto',
-  'en_proceso',
-  'resuelto',
-  'cerrado_sin_resolver',
-] as const
-export type TicketStatus = (typeof TICKET_STATUSES)[number]
-export const OPEN_TICKET: TicketStatus[] = ['abierto', 'en_proceso']
+const TICKET = `select ${ticketRows.select('t')} from tickets t`
+const ESCALATION = `select ${escalationRows.select('e')} from escalations e`
+const OPEN_TICKETS = OPEN_TICKET.map((s) => `'${s}'`).join(', ')
+const OPEN_ESCALATIONS = OPEN_ESCALATION.map((s) => `'${s}'`).join(', ')
 
-export const ESCALATION_STATUSES = [
-  'pendiente',
-  'en_proceso',
-  'resuelto',
-  'cerrado_sin_resolver',
-] as const
-export type EscalationStatus = (typeof ESCALATION_STATUSES)[number]
-export const OPEN_ESCALATION: EscalationStatus[] = ['pendiente', 'en_proceso']
-
-export type Level = 'L1' | 'L2' | 'L3'
-export const nextLevel = (level: Level): Level | null =>
-  level === 'L1' ? 'L2' : level === 'L2' ? 'L3' : null
-
-/** `abierto → en_proceso → resuelto | cerrado_sin_resolver`; a closed ticket stays closed. */
-const TICKET_MOVES: Record<TicketStatus, readonly TicketStatus[]> = {
-  abierto: ['en_proceso', 'resuelto', 'cerrado_sin_resolver'],
-  en_proceso: ['resuelto', 'cerrado_sin_resolver'],
-  resuelto: [],
-  cerrado_sin_resolver: [],
-}
-
-export type Urgency = 'vencido' | 'critico' | 'advertencia' | 'normal'
-
-/** Urgency of an open case by the time left before its deadline. */
-export function urgency(dueAt: number | null, now: number): Urgency {
-  if (dueAt === null) return 'normal'
-  const left = dueAt - now
-  if (left <= 0) return 'vencido'
-  if (left < 3_600_000) return 'critico'
-  if (left < 4 * 3_600_000) return 'advertencia'
-  return 'normal'
-}
-
-/** The deadline a ticket is working against now: first response until answered, then resolution. */
-export function ticketDeadline(
-  t: Pick<TicketRow, 'firstResponseAt' | 'firstResponseDueAt' | 'resolutionDueAt'>,
-): number | null {
-  return t.firstResponseAt === null
-    ? (t.firstResponseDueAt ?? t.resolutionDueAt)
-    : t.resolutionDueAt
-}
-
-export function audit(
-  db: Executor,
+export async function audit(
+  db: Sql,
   entry: { actor: string; action: string; subject: string; details?: unknown },
   at: number,
-) {
-  insertAudit(db).run({
-    at,
-    actor: entry.actor,
-    action: entry.action,
-    subject: entry.subject,
-    details: JSON.stringify(entry.details ?? {}),
-  })
+): Promise<void> {
+  await db.run(
+    'insert into audit_log (at, actor, action, subject, details) values (?, ?, ?, ?, ?)',
+    [at, entry.actor, entry.action, entry.subject, JSON.stringify(entry.details ?? {})],
+  )
 }
 
-const insertAudit = prepared((db) =>
-  db
-    .insert(auditLog)
-    .values(placeholders(['at', 'actor', 'action', 'subject', 'details']))
-    .prepare(),
-)
-
-const ticketById = prepared((db) =>
-  db
-    .select()
-    .from(tickets)
-    .where(eq(tickets.id, sql.placeholder('id')))
-    .prepare(),
-)
-
-export function getTicket(db: Executor, id: number): TicketRow | undefined {
-  return ticketById(db).get({ id })
+export async function getTicket(db: Sql, id: number): Promise<TicketRow | undefined> {
+  const row = await db.get(`${TICKET} where t.id = ?`, [id])
+  return row ? ticketRows.read(row) : undefined
 }
 
-const escalationById = prepared((db) =>
-  db
-    .select()
-    .from(escalations)
-    .where(eq(escalations.id, sql.placeholder('id')))
-    .prepare(),
-)
-
-export function getEscalation(db: Executor, id: number): EscalationRow | undefined {
-  return escalationById(db).get({ id })
+export async function getEscalation(db: Sql, id: number): Promise<EscalationRow | undefined> {
+  const row = await db.get(`${ESCALATION} where e.id = ?`, [id])
+  return row ? escalationRows.read(row) : undefined
 }
-
-const openEscalationOf = prepared((db) =>
-  db
-    .select()
-    .from(escalations)
-    .where(
-      and(
-        eq(escalations.ticketId, sql.placeholder('ticketId')),
-        inArray(escalations.status, OPEN_ESCALATION),
-      ),
-    )
-    .orderBy(desc(escalations.id))
-    .prepare(),
-)
 
 /** The open escalation of a ticket (there is at most one at a time). */
-export function openEscalation(db: Executor, ticketId: number): EscalationRow | undefined {
-  return openEscalationOf(db).get({ ticketId })
+export async function openEscalation(
+  db: Sql,
+  ticketId: number,
+): Promise<EscalationRow | undefined> {
+  const row = await db.get(
+    `${ESCALATION} where e.ticket_id = ? and e.status in (${OPEN_ESCALATIONS}) order by e.id desc`,
+    [ticketId],
+  )
+  return row ? escalationRows.read(row) : undefined
 }
-
-const insertEscalation = prepared((db) =>
-  db
-    .insert(escalations)
-    .values(
-      placeholders([
-        'ticketId',
-        'fromLevel',
-        'toLevel',
-        'reason',
-        'notes',
-        'escalatedBy',
-        'status',
-        'slaDueAt',
-        'createdAt',
-        'updatedAt',
-      ]),
-    )
-    .returning()
-    .prepare(),
-)
-
-/** Sets a ticket's level, and its queue unless `owner` is null. */
-const setTicketLevel = prepared((db) =>
-  db
-    .update(tickets)
-    .set({
-      level: sql`${sql.placeholder('level')}`,
-      queue: sql`coalesce(${sql.placeholder('owner')}, ${tickets.queue})`,
-      updatedAt: sql`${sql.placeholder('at')}`,
-    })
-    .where(eq(tickets.id, sql.placeholder('id')))
-    .prepare(),
-)
 
 /**
  * Opens an escalation of a ticket to `toLevel`: the open one, if any, is closed as escalated;
  * the ticket takes the level and the level owner's queue.
  */
-export function escalate(
-  db: Executor,
+export async function escalate(
+  db: Sql,
   e: {
     ticketId: number
     toLevel: Level
@@ -171,62 +73,65 @@ export function escalate(
     slaDueAt: number
   },
   at: number,
-): EscalationRow {
-  const current = openEscalation(db, e.ticketId)
-  const ticket = getTicket(db, e.ticketId)
+): Promise<EscalationRow> {
+  const current = await openEscalation(db, e.ticketId)
+  const ticket = await getTicket(db, e.ticketId)
   if (current) {
-    db.update(escalations)
-      .set({
-        status: 'cerrado_sin_resolver',
-        resolution: `escalado a ${e.toLevel}: ${e.reason}`.slice(0, 1000),
-        resolvedAt: at,
-        updatedAt: at,
-      })
-      .where(eq(escalations.id, current.id))
-      .run()
+    await db.run(
+      `update escalations set status = 'cerrado_sin_resolver', resolution = ?, resolved_at = ?,
+         updated_at = ? where id = ?`,
+      [`escalado a ${e.toLevel}: ${e.reason}`.slice(0, 1000), at, at, current.id],
+    )
   }
-  const row = insertEscalation(db).get({
-    ticketId: e.ticketId,
-    fromLevel: current?.toLevel ?? ticket?.level ?? null,
-    toLevel: e.toLevel,
-    reason: e.reason.slice(0, 1000),
-    notes: e.notes?.slice(0, 4000) ?? null,
-    escalatedBy: e.escalatedBy.slice(0, 200),
-    status: 'pendiente',
-    slaDueAt: e.slaDueAt,
-    createdAt: at,
-    updatedAt: at,
-  })!
-  setTicketLevel(db).run({ level: e.toLevel, owner: e.owner || null, at, id: e.ticketId })
-  audit(
+  const inserted = await db.get<{ id: number }>(
+    `insert into escalations (ticket_id, from_level, to_level, reason, notes, escalated_by,
+       status, sla_due_at, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, 'pendiente', ?, ?, ?) returning id`,
+    [
+      e.ticketId,
+      current?.toLevel ?? ticket?.level ?? null,
+      e.toLevel,
+      e.reason.slice(0, 1000),
+      e.notes?.slice(0, 4000) ?? null,
+      e.escalatedBy.slice(0, 200),
+      e.slaDueAt,
+      at,
+      at,
+    ],
+  )
+  await db.run(
+    'update tickets set level = ?, queue = coalesce(?, queue), updated_at = ? where id = ?',
+    [e.toLevel, e.owner || null, at, e.ticketId],
+  )
+  const escalation = (await getEscalation(db, inserted!.id))!
+  await audit(
     db,
     {
       actor: e.escalatedBy,
       action: 'escalation.created',
       subject: `ticket:${e.ticketId}`,
-      details: { escalationId: row.id, toLevel: e.toLevel, reason: e.reason },
+      details: { escalationId: escalation.id, toLevel: e.toLevel, reason: e.reason },
     },
     at,
   )
-  return row
+  return escalation
 }
 
-export function acceptEscalation(
-  db: Executor,
+export async function acceptEscalation(
+  db: Sql,
   id: number,
   by: string,
   at: number,
-): EscalationRow | 'not_found' | 'not_pending' {
-  const row = getEscalation(db, id)
+): Promise<EscalationRow | 'not_found' | 'not_pending'> {
+  const row = await getEscalation(db, id)
   if (!row) return 'not_found'
   if (row.status !== 'pendiente') return 'not_pending'
-  const updated = db
-    .update(escalations)
-    .set({ status: 'en_proceso', receivedBy: by.slice(0, 200), acceptedAt: at, updatedAt: at })
-    .where(eq(escalations.id, id))
-    .returning()
-    .get()
-  audit(
+  await db.run(
+    `update escalations set status = 'en_proceso', received_by = ?, accepted_at = ?,
+       updated_at = ? where id = ?`,
+    [by.slice(0, 200), at, at, id],
+  )
+  await audit(
     db,
     {
       actor: by,
@@ -236,31 +141,24 @@ export function acceptEscalation(
     },
     at,
   )
-  return updated
+  return (await getEscalation(db, id))!
 }
 
-export function resolveEscalation(
-  db: Executor,
+export async function resolveEscalation(
+  db: Sql,
   id: number,
   r: { status: 'resuelto' | 'cerrado_sin_resolver'; resolution: string; by: string },
   at: number,
-): EscalationRow | 'not_found' | 'closed' {
-  const row = getEscalation(db, id)
+): Promise<EscalationRow | 'not_found' | 'closed'> {
+  const row = await getEscalation(db, id)
   if (!row) return 'not_found'
   if (!OPEN_ESCALATION.includes(row.status as EscalationStatus)) return 'closed'
-  const updated = db
-    .update(escalations)
-    .set({
-      status: r.status,
-      resolution: r.resolution.slice(0, 4000),
-      resolvedAt: at,
-      updatedAt: at,
-      receivedBy: row.receivedBy ?? r.by,
-    })
-    .where(eq(escalations.id, id))
-    .returning()
-    .get()
-  audit(
+  await db.run(
+    `update escalations set status = ?, resolution = ?, resolved_at = ?, updated_at = ?,
+       received_by = ? where id = ?`,
+    [r.status, r.resolution.slice(0, 4000), at, at, row.receivedBy ?? r.by, id],
+  )
+  await audit(
     db,
     {
       actor: r.by,
@@ -270,36 +168,39 @@ export function resolveEscalation(
     },
     at,
   )
-  return updated
+  return (await getEscalation(db, id))!
 }
 
 /** Moves a ticket along its states; closing it closes its open escalation the same way. */
-export function setTicketStatus(
-  db: Executor,
+export async function setTicketStatus(
+  db: Sql,
   id: number,
   status: TicketStatus,
   by: string,
   at: number,
   note?: string,
-): TicketRow | 'not_found' | { invalid: string } {
-  const ticket = getTicket(db, id)
+): Promise<TicketRow | 'not_found' | { invalid: string }> {
+  const ticket = await getTicket(db, id)
   if (!ticket) return 'not_found'
-  const from = ticket.status as TicketStatus
-  if (!TICKET_MOVES[from]?.includes(status))
-    return { invalid: `a ticket ${from} cannot become ${status}` }
-  const closing = status === 'resuelto' || status === 'cerrado_sin_resolver'
-  const updated = db
-    .update(tickets)
-    .set({ status, updatedAt: at, ...(closing ? { resolvedAt: at } : {}) })
-    .where(eq(tickets.id, id))
-    .returning()
-    .get()
+  if (!canMove(ticket.status, status))
+    return { invalid: `a ticket ${ticket.status} cannot become ${status}` }
+  const closing = closes(status)
+  await db.run(
+    `update tickets set status = ?, updated_at = ?, resolved_at = coalesce(?, resolved_at)
+      where id = ?`,
+    [status, at, closing ? at : null, id],
+  )
   if (closing) {
-    const open = openEscalation(db, id)
+    const open = await openEscalation(db, id)
     if (open)
-      resolveEscalation(db, open.id, { status, resolution: note ?? `ticket ${status}`, by }, at)
+      await resolveEscalation(
+        db,
+        open.id,
+        { status, resolution: note ?? `ticket ${status}`, by },
+        at,
+      )
   }
-  audit(
+  await audit(
     db,
     {
       actor: by,
@@ -309,223 +210,199 @@ export function setTicketStatus(
     },
     at,
   )
-  return updated
+  return (await getTicket(db, id))!
 }
 
-export function assignTicket(
-  db: Executor,
+export async function assignTicket(
+  db: Sql,
   id: number,
   change: { assignee: string | null; queue?: string },
   by: string,
   at: number,
-): TicketRow | 'not_found' {
-  const updated = db
-    .update(tickets)
-    .set({
-      assignee: change.assignee,
-      ...(change.queue ? { queue: change.queue } : {}),
-      updatedAt: at,
-    })
-    .where(eq(tickets.id, id))
-    .returning()
-    .get()
-  if (!updated) return 'not_found'
-  audit(db, { actor: by, action: 'ticket.assigned', subject: `ticket:${id}`, details: change }, at)
-  return updated
+): Promise<TicketRow | 'not_found'> {
+  const { changes } = await db.run(
+    'update tickets set assignee = ?, queue = coalesce(?, queue), updated_at = ? where id = ?',
+    [change.assignee, change.queue || null, at, id],
+  )
+  if (changes === 0) return 'not_found'
+  await audit(
+    db,
+    { actor: by, action: 'ticket.assigned', subject: `ticket:${id}`, details: change },
+    at,
+  )
+  return (await getTicket(db, id))!
 }
 
 /**
  * A person answered the conversation: open tickets get their first response (once), and a
  * pending escalation is taken by whoever answered.
  */
-export function recordFirstResponse(
-  db: Executor,
+export async function recordFirstResponse(
+  db: Sql,
   conversationId: number,
   by: string,
   at: number,
-): void {
-  const open = db
-    .select({ id: tickets.id })
-    .from(tickets)
-    .where(and(eq(tickets.conversationId, conversationId), inArray(tickets.status, OPEN_TICKET)))
-    .all()
+): Promise<void> {
+  const open = await db.all<{ id: number }>(
+    `select id from tickets where conversation_id = ? and status in (${OPEN_TICKETS})`,
+    [conversationId],
+  )
   for (const { id } of open) {
-    db.update(tickets)
-      .set({ firstResponseAt: at, firstResponseBy: by.slice(0, 200), updatedAt: at })
-      .where(and(eq(tickets.id, id), isNull(tickets.firstResponseAt)))
-      .run()
-    db.update(escalations)
-      .set({ status: 'en_proceso', receivedBy: by.slice(0, 200), acceptedAt: at, updatedAt: at })
-      .where(and(eq(escalations.ticketId, id), eq(escalations.status, 'pendiente')))
-      .run()
+    await db.run(
+      `update tickets set first_response_at = ?, first_response_by = ?, updated_at = ?
+        where id = ? and first_response_at is null`,
+      [at, by.slice(0, 200), at, id],
+    )
+    await db.run(
+      `update escalations set status = 'en_proceso', received_by = ?, accepted_at = ?,
+         updated_at = ? where ticket_id = ? and status = 'pendiente'`,
+      [by.slice(0, 200), at, at, id],
+    )
   }
 }
 
 /** Records that an SLA event fired; false when it had already. */
-export function fireOnce(
-  db: Executor,
+export async function fireOnce(
+  db: Sql,
   subject: string,
   kind: string,
   dueAt: number,
   at: number,
-): boolean {
-  const inserted = db
-    .insert(slaEvents)
-    .values({ subject, kind, dueAt, firedAt: at })
-    .onConflictDoNothing()
-    .returning({ id: slaEvents.id })
-    .all()
-  return inserted.length > 0
-}
-
-export function hasFired(db: Executor, subject: string, kind: string, dueAt: number): boolean {
-  return (
-    db
-      .select({ id: slaEvents.id })
-      .from(slaEvents)
-      .where(
-        and(eq(slaEvents.subject, subject), eq(slaEvents.kind, kind), eq(slaEvents.dueAt, dueAt)),
-      )
-      .get() !== undefined
+): Promise<boolean> {
+  const inserted = await db.get(
+    `insert into sla_events (subject, kind, due_at, fired_at) values (?, ?, ?, ?)
+     on conflict do nothing returning id`,
+    [subject, kind, dueAt, at],
   )
+  return inserted !== undefined
 }
 
-/** Milliseconds before an escalation's deadline at which its level is warned, per level. */
-export type WarnBefore = Record<Level, number>
+export async function hasFired(
+  db: Sql,
+  subject: string,
+  kind: string,
+  dueAt: number,
+): Promise<boolean> {
+  const row = await db.get(
+    'select id from sla_events where subject = ? and kind = ? and due_at = ?',
+    [subject, kind, dueAt],
+  )
+  return row !== undefined
+}
 
 const warnAt = (w: WarnBefore) =>
-  sql`(${escalations.slaDueAt} - case ${escalations.toLevel} when 'L1' then ${w.L1} when 'L2' then ${w.L2} when 'L3' then ${w.L3} else 0 end)`
+  `(e.sla_due_at - case e.to_level when 'L1' then ${w.L1} when 'L2' then ${w.L2} when 'L3' then ${w.L3} else 0 end)`
 
-const notFired = (subject: ReturnType<typeof sql>, kind: string, due: unknown) =>
-  sql`not exists (select 1 from sla_events e where e.subject = ${subject} and e.kind = ${kind} and e.due_at = ${due})`
+const notFired = (subject: string, kind: string, due: string) =>
+  `not exists (select 1 from sla_events f where f.subject = ${subject} and f.kind = '${kind}' and f.due_at = ${due})`
 
 /**
  * What the SLA clock must act on now: open tickets past a deadline and pending escalations past
  * their warning or deadline, leaving out events that already fired. Work done in SQL, so a
  * run costs what is due, not what is open.
  */
-export function dueCases(db: Executor, now: number, warnBefore: WarnBefore) {
-  const ticketSubject = sql`'ticket:' || ${tickets.id}`
-  const due = db
-    .select()
-    .from(tickets)
-    .where(
-      and(
-        inArray(tickets.status, OPEN_TICKET),
-        or(
-          and(
-            isNull(tickets.firstResponseAt),
-            lte(tickets.firstResponseDueAt, now),
-            notFired(ticketSubject, 'first_response_breach', tickets.firstResponseDueAt),
-          ),
-          and(
-            lte(tickets.resolutionDueAt, now),
-            notFired(ticketSubject, 'resolution_breach', tickets.resolutionDueAt),
-          ),
-        ),
-      ),
-    )
-    .orderBy(asc(tickets.id))
-    .all()
-  const escalationSubject = sql`'escalation:' || ${escalations.id}`
-  const dueEscalations = db
-    .select()
-    .from(escalations)
-    .where(
-      and(
-        eq(escalations.status, 'pendiente'),
-        or(
-          and(
-            lte(escalations.slaDueAt, now),
-            notFired(escalationSubject, 'breach', escalations.slaDueAt),
-          ),
-          and(
-            sql`${warnAt(warnBefore)} <= ${now}`,
-            sql`${escalations.slaDueAt} > ${now}`,
-            notFired(escalationSubject, 'warning', escalations.slaDueAt),
-          ),
-        ),
-      ),
-    )
-    .orderBy(asc(escalations.id))
-    .all()
-  const ids = [...new Set(dueEscalations.map((e) => e.ticketId))]
+export async function dueCases(db: Sql, now: number, warnBefore: WarnBefore) {
+  const ticketSubject = `'ticket:' || t.id`
+  const due = await db.all(
+    `${TICKET}
+      where t.status in (${OPEN_TICKETS})
+        and ((t.first_response_at is null and t.first_response_due_at <= ?
+              and ${notFired(ticketSubject, 'first_response_breach', 't.first_response_due_at')})
+          or (t.resolution_due_at <= ?
+              and ${notFired(ticketSubject, 'resolution_breach', 't.resolution_due_at')}))
+      order by t.id`,
+    [now, now],
+  )
+  const escalationSubject = `'escalation:' || e.id`
+  const dueEscalations = await db.all(
+    `${ESCALATION}
+      where e.status = 'pendiente'
+        and ((e.sla_due_at <= ? and ${notFired(escalationSubject, 'breach', 'e.sla_due_at')})
+          or (${warnAt(warnBefore)} <= ? and e.sla_due_at > ?
+              and ${notFired(escalationSubject, 'warning', 'e.sla_due_at')}))
+      order by e.id`,
+    [now, now, now],
+  )
+  const escalationList = dueEscalations.map((row) => escalationRows.read(row))
+  const ids = [...new Set(escalationList.map((e) => e.ticketId))]
   const escalated =
-    ids.length > 0 ? db.select().from(tickets).where(inArray(tickets.id, ids)).all() : []
-  return { tickets: due, escalations: dueEscalations, escalatedTickets: escalated }
+    ids.length > 0
+      ? await db.all(`${TICKET} where t.id in (${ids.map(() => '?').join(', ')})`, ids)
+      : []
+  return {
+    tickets: due.map((row) => ticketRows.read(row)),
+    escalations: escalationList,
+    escalatedTickets: escalated.map((row) => ticketRows.read(row)),
+  }
 }
 
 /** The nearest future deadline or warning among open cases (unix ms), or null. */
-export function nextCaseDeadline(db: Executor, now: number, warnBefore: WarnBefore): number | null {
-  const open = sql.join(
-    OPEN_TICKET.map((s) => sql`${s}`),
-    sql`, `,
-  )
+export async function nextCaseDeadline(
+  db: Sql,
+  now: number,
+  warnBefore: WarnBefore,
+): Promise<number | null> {
   const w = warnAt(warnBefore)
-  const row = db.get<{ next: number | null }>(sql`
-    select min(x) as next from (
+  const row = await db.get<{ next: number | null }>(
+    `select min(x) as next from (
       select first_response_due_at as x from tickets
-        where status in (${open}) and first_response_at is null and first_response_due_at > ${now}
+        where status in (${OPEN_TICKETS}) and first_response_at is null and first_response_due_at > ?
       union all
-      select resolution_due_at from tickets
-        where status in (${open}) and resolution_due_at > ${now}
+      select resolution_due_at as x from tickets
+        where status in (${OPEN_TICKETS}) and resolution_due_at > ?
       union all
-      select case when ${w} > ${now} then ${w} else sla_due_at end from escalations
-        where status = 'pendiente' and sla_due_at > ${now}
-    )`)
-  return row?.next ?? null
+      select case when ${w} > ? then ${w} else e.sla_due_at end as x from escalations e
+        where e.status = 'pendiente' and e.sla_due_at > ?
+    ) deadlines`,
+    [now, now, now, now],
+  )
+  return row?.next === null || row?.next === undefined ? null : Number(row.next)
 }
 
-export function conversationOf(db: Executor, ticketId: number) {
-  return db
-    .select({ conversation: conversations })
-    .from(tickets)
-    .innerJoin(conversations, eq(conversations.id, tickets.conversationId))
-    .where(eq(tickets.id, ticketId))
-    .get()?.conversation
+export async function conversationOf(db: Sql, ticketId: number) {
+  const row = await db.get(
+    `select ${conversationRows.select('c')} from tickets t
+       join conversations c on c.id = t.conversation_id where t.id = ?`,
+    [ticketId],
+  )
+  return row ? conversationRows.read(row) : undefined
 }
 
 /** A resolved ticket of the conversation whose survey went out since `since` and is unanswered. */
-export function pendingSurvey(
-  db: Executor,
+export async function pendingSurvey(
+  db: Sql,
   conversationId: number,
   since: number,
-): TicketRow | undefined {
-  return pendingSurveyOf(db).get({ conversationId, since })
+): Promise<TicketRow | undefined> {
+  const row = await db.get(
+    `${TICKET} where t.conversation_id = ? and t.status = 'resuelto' and t.satisfaction is null
+       and t.survey_sent_at >= ? order by t.survey_sent_at desc`,
+    [conversationId, since],
+  )
+  return row ? ticketRows.read(row) : undefined
 }
 
-const pendingSurveyOf = prepared((db) =>
-  db
-    .select()
-    .from(tickets)
-    .where(
-      and(
-        eq(tickets.conversationId, sql.placeholder('conversationId')),
-        eq(tickets.status, 'resuelto'),
-        isNull(tickets.satisfaction),
-        gte(tickets.surveySentAt, sql.placeholder('since')),
-      ),
-    )
-    .orderBy(desc(tickets.surveySentAt))
-    .prepare(),
-)
-
-export function markSurveySent(db: Executor, ticketId: number, at: number): void {
-  db.update(tickets).set({ surveySentAt: at, updatedAt: at }).where(eq(tickets.id, ticketId)).run()
+export async function markSurveySent(db: Sql, ticketId: number, at: number): Promise<void> {
+  await db.run('update tickets set survey_sent_at = ?, updated_at = ? where id = ?', [
+    at,
+    at,
+    ticketId,
+  ])
 }
 
-export function recordSatisfaction(
-  db: Executor,
+export async function recordSatisfaction(
+  db: Sql,
   ticketId: number,
   score: number,
   by: string,
   at: number,
-): void {
-  db.update(tickets)
-    .set({ satisfaction: score, updatedAt: at })
-    .where(eq(tickets.id, ticketId))
-    .run()
-  audit(
+): Promise<void> {
+  await db.run('update tickets set satisfaction = ?, updated_at = ? where id = ?', [
+    score,
+    at,
+    ticketId,
+  ])
+  await audit(
     db,
     { actor: by, action: 'ticket.satisfaction', subject: `ticket:${ticketId}`, details: { score } },
     at,

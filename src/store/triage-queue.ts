@@ -1,7 +1,5 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
-import { type Executor, fixedLimit, prepared } from './db.js'
 import { completeJob, DUE_AT_ONCE, type DueJob, dueJobs, failJob, pendingJobCount } from './jobs.js'
-import { channelState, jobs, messages } from './schema.js'
+import type { Sql } from './sql.js'
 
 /**
  * The triage queue.
@@ -27,19 +25,19 @@ export type QueuedMessage = { messageId: number; retry: DueJob | null }
 /** The queue as one transaction of the worker reads and moves it. */
 export type TriageQueueSlice = {
   /** Up to `limit` messages (at most `DUE_AT_ONCE`): due retries first, then new ones in order. */
-  next(limit: number): QueuedMessage[]
+  next(limit: number): Promise<QueuedMessage[]>
   /** The message was triaged (or needs none): it leaves the queue when the slice commits. */
-  done(item: QueuedMessage): void
+  done(item: QueuedMessage): Promise<void>
   /** Its triage failed: try again at `retryAt`, or never when null. */
-  failed(item: QueuedMessage, error: string, retryAt: Date | null): void
+  failed(item: QueuedMessage, error: string, retryAt: Date | null): Promise<void>
   /** Writes the cursor; call last, inside the slice's transaction. */
-  close(): void
+  close(): Promise<void>
 }
 
 /** Opens the queue inside a write transaction (the worker's slice). */
-export function triageQueueSlice(db: Executor, now: Date): TriageQueueSlice {
+export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueSlice> {
   const at = now.getTime()
-  const start = readCursor(db)
+  const start = await readCursor(db)
   // `handed` is past every new message handed out; `cursor` past every one finished, in order.
   let handed = start
   let cursor = start
@@ -47,113 +45,73 @@ export function triageQueueSlice(db: Executor, now: Date): TriageQueueSlice {
     if (item.retry === null) cursor = Math.max(cursor, item.messageId)
   }
   return {
-    next(limit) {
-      const retries = dueJobs(db, TRIAGE_JOB, limit, now).map((job) => ({
+    async next(limit) {
+      const retries = (await dueJobs(db, TRIAGE_JOB, limit, now)).map((job) => ({
         messageId: job.refId,
         retry: job,
       }))
       if (retries.length >= limit) return retries
-      const fresh = newMessages(db)
-        .all({ after: handed })
+      const fresh = (await db.all<{ id: number }>(NEW_MESSAGES, [handed, true]))
         .slice(0, limit - retries.length)
         .map((row) => ({ messageId: row.id, retry: null }))
       if (fresh.length > 0) handed = fresh[fresh.length - 1]!.messageId
       return [...retries, ...fresh]
     },
-    done(item) {
-      if (item.retry) completeJob(db, item.retry.id, now)
+    async done(item) {
+      if (item.retry) await completeJob(db, item.retry.id, now)
       else passed(item)
     },
-    failed(item, error, retryAt) {
+    async failed(item, error, retryAt) {
       if (item.retry) {
-        failJob(db, item.retry.id, error, retryAt, now)
+        await failJob(db, item.retry.id, error, retryAt, now)
         return
       }
-      addRetry(db).run({
-        refId: item.messageId,
-        status: retryAt ? 'pending' : 'failed',
-        runAt: retryAt?.getTime() ?? at,
-        lastError: error.slice(0, 2000),
-        at,
-      })
+      await db.run(
+        `insert into jobs (kind, ref_id, status, attempts, run_at, last_error, created_at, updated_at)
+         values (?, ?, ?, 1, ?, ?, ?, ?) on conflict do nothing`,
+        [
+          TRIAGE_JOB,
+          item.messageId,
+          retryAt ? 'pending' : 'failed',
+          retryAt?.getTime() ?? at,
+          error.slice(0, 2000),
+          at,
+          at,
+        ],
+      )
       passed(item)
     },
-    close() {
-      if (cursor !== start) writeCursor(db).run({ value: String(cursor), at })
+    async close() {
+      if (cursor !== start)
+        await db.run(
+          `insert into channel_state (key, value, updated_at) values (?, ?, ?)
+           on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
+          [CURSOR_KEY, String(cursor), at],
+        )
     },
   }
 }
+
+// A range of the primary key: costs the messages it returns (and the few not for triage).
+const NEW_MESSAGES = `select id from messages where id > ? and triage = ? order by id limit ${DUE_AT_ONCE}`
 
 /**
  * Messages waiting for triage: those past the cursor that need it, and retries not given up.
  * The backlog a hub too far behind turns senders away on: webhooks get 503, SMTP senders 451,
  * and the IMAP poller leaves the mail in the mailbox.
  */
-export function triageBacklog(db: Executor): number {
-  const row = waitingCount(db).get({ after: readCursor(db) })
-  return (row?.n ?? 0) + pendingJobCount(db, TRIAGE_JOB)
+export async function triageBacklog(db: Sql): Promise<number> {
+  const row = await db.get<{ n: number }>(
+    'select count(*) as n from messages where id > ? and triage = ?',
+    [await readCursor(db), true],
+  )
+  return Number(row?.n ?? 0) + (await pendingJobCount(db, TRIAGE_JOB))
 }
 
 /** The id of the last message the queue passed. */
-export function readCursor(db: Executor): number {
-  return Number(cursorQuery(db).get()?.value ?? 0)
+export async function readCursor(db: Sql): Promise<number> {
+  const row = await db.get<{ value: string }>('select value from channel_state where key = ?', [
+    CURSOR_KEY,
+  ])
+  return Number(row?.value ?? 0)
 }
-
-const cursorQuery = prepared((db) =>
-  db
-    .select({ value: channelState.value })
-    .from(channelState)
-    .where(eq(channelState.key, CURSOR_KEY))
-    .prepare(),
-)
-
-const writeCursor = prepared((db) =>
-  db
-    .insert(channelState)
-    .values({
-      key: CURSOR_KEY,
-      value: sql.placeholder('value'),
-      updatedAt: sql.placeholder('at'),
-    })
-    .onConflictDoUpdate({
-      target: channelState.key,
-      set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` },
-    })
-    .prepare(),
-)
-
-// A range of the primary key: costs the messages it returns (and the few not for triage).
-const newMessages = prepared((db) =>
-  db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(gt(messages.id, sql.placeholder('after')), eq(messages.triage, true)))
-    .orderBy(asc(messages.id))
-    .limit(fixedLimit(DUE_AT_ONCE))
-    .prepare(),
-)
-
-const waitingCount = prepared((db) =>
-  db
-    .select({ n: sql<number>`count(*)` })
-    .from(messages)
-    .where(and(gt(messages.id, sql.placeholder('after')), eq(messages.triage, true)))
-    .prepare(),
-)
-
-const addRetry = prepared((db) =>
-  db
-    .insert(jobs)
-    .values({
-      kind: TRIAGE_JOB,
-      refId: sql.placeholder('refId'),
-      status: sql.placeholder('status'),
-      attempts: 1,
-      runAt: sql.placeholder('runAt'),
-      lastError: sql.placeholder('lastError'),
-      createdAt: sql.placeholder('at'),
-      updatedAt: sql.placeholder('at'),
-    })
-    .onConflictDoNothing()
-    .prepare(),
-)

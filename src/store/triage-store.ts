@@ -1,19 +1,13 @@
-import { and, eq, gte, inArray, or, sql } from 'drizzle-orm'
 import { PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
-import { connectionOf, type Executor, placeholders, prepared, rawRows } from './db.js'
-import {
-  channelState,
-  contacts,
-  conversations,
-  messages,
-  tickets,
-  triageDecisions,
-} from './schema.js'
+import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
+import type * as schema from './schema.js'
+import type { Sql } from './sql.js'
+import type { TicketRow } from './ticket-store.js'
 
-export type MessageRow = typeof messages.$inferSelect
-export type ConversationRow = typeof conversations.$inferSelect
-export type ContactRow = typeof contacts.$inferSelect
+export type MessageRow = typeof schema.messages.$inferSelect
+export type ConversationRow = typeof schema.conversations.$inferSelect
+export type ContactRow = typeof schema.contacts.$inferSelect
 
 /** A message with its conversation and contact, JSON columns parsed. */
 export type TriageSubject = {
@@ -31,31 +25,24 @@ function parseObject(json: string): Record<string, unknown> {
   }
 }
 
-const messageRow = rawRows(messages)
-const conversationRow = rawRows(conversations)
-const contactRow = rawRows(contacts)
+const SUBJECT = `select ${messageRows.columns('m')}, ${conversationRows.columns('c')},
+         ${contactRows.columns('k')}
+    from messages m
+    join conversations c on c.id = m.conversation_id
+    join contacts k on k.id = m.contact_id
+   where m.id = ?`
 
-const subjectQuery = prepared((db) =>
-  connectionOf(db)
-    .prepare(
-      `select ${messageRow.columns('m')}, ${conversationRow.columns('c')}, ${contactRow.columns('k')}
-         from messages m
-         join conversations c on c.id = m.conversation_id
-         join contacts k on k.id = m.contact_id
-        where m.id = ?`,
-    )
-    .raw(true),
-)
-
-export function loadTriageSubject(db: Executor, messageId: number): TriageSubject | null {
-  const row = subjectQuery(db).get(messageId) as unknown[] | undefined
+/** The message, its conversation and its contact, as triage and planning read them. */
+export async function loadTriageSubject(db: Sql, messageId: number): Promise<TriageSubject | null> {
+  // Read once per triaged message: one row of values, not three tables' named columns.
+  const [row] = await db.values(SUBJECT, [messageId])
   if (!row) return null
-  const message = messageRow.read(row)
-  const conversation = conversationRow.read(row, messageRow.width)
+  const message = messageRows.readValues(row)
+  const conversation = conversationRows.readValues(row, messageRows.width)
   return {
     message: { ...message, meta: parseObject(message.meta) },
     conversation: { ...conversation, meta: parseObject(conversation.meta) },
-    contact: contactRow.read(row, messageRow.width + conversationRow.width),
+    contact: contactRows.readValues(row, messageRows.width + conversationRows.width),
   }
 }
 
@@ -63,77 +50,43 @@ export function loadTriageSubject(db: Executor, messageId: number): TriageSubjec
  * Complaints the same person made since `since`, on any channel: the same contact, or any
  * contact with the same email address or phone number.
  */
-export function countRecentComplaints(db: Executor, contact: ContactRow, since: number): number {
-  const row = recentComplaintsQuery(db).get({
-    contactId: contact.id,
+export async function countRecentComplaints(
+  db: Sql,
+  contact: ContactRow,
+  since: number,
+): Promise<number> {
+  // The person's contacts first (indexed by email and phone), then their messages' decisions.
+  // The intents are written out, not bound: the partial index triage_decisions_complaints has
+  // this very condition, and SQLite uses such an index only when the query's term matches.
+  const row = await db.get<{ n: number }>(
+    `select count(*) as n from messages m
+       join triage_decisions d on d.message_id = m.id
+      where m.contact_id in (select id from contacts where id = ? or email = ? or phone = ?)
+        and d.intent in ('complaint', 'legal') and d.created_at >= ?`,
     // A missing email or phone matches nobody (`= NULL` is never true).
-    email: contact.email || null,
-    phone: contact.phone || null,
-    since,
-  })
-  return row?.n ?? 0
+    [contact.id, contact.email || null, contact.phone || null, since],
+  )
+  return Number(row?.n ?? 0)
 }
 
-const recentComplaintsQuery = prepared((db) => {
-  // The person's contacts first (indexed by email and phone), then their messages' decisions.
-  const theirContacts = db
-    .select({ id: contacts.id })
-    .from(contacts)
-    .where(
-      or(
-        eq(contacts.id, sql.placeholder('contactId')),
-        eq(contacts.email, sql.placeholder('email')),
-        eq(contacts.phone, sql.placeholder('phone')),
-      ),
-    )
-  return db
-    .select({ n: sql<number>`count(*)` })
-    .from(messages)
-    .innerJoin(triageDecisions, eq(triageDecisions.messageId, messages.id))
-    .where(
-      and(
-        inArray(messages.contactId, theirContacts),
-        // Written out, not bound: the partial index triage_decisions_complaints has this
-        // very condition, and SQLite uses such an index only when the query's term matches.
-        sql`${triageDecisions.intent} in ('complaint', 'legal')`,
-        gte(triageDecisions.createdAt, sql.placeholder('since')),
-      ),
-    )
-    .prepare()
-})
-
-const decisionOfMessage = prepared((db) =>
-  db
-    .select({ id: triageDecisions.id })
-    .from(triageDecisions)
-    .where(eq(triageDecisions.messageId, sql.placeholder('messageId')))
-    .prepare(),
-)
-
-export function hasDecision(db: Executor, messageId: number): boolean {
-  return decisionOfMessage(db).get({ messageId }) !== undefined
+export async function hasDecision(db: Sql, messageId: number): Promise<boolean> {
+  return (
+    (await db.get('select id from triage_decisions where message_id = ?', [messageId])) !==
+    undefined
+  )
 }
 
 /** Next readable ticket number for the year: TK-2026-000123. */
-export function nextTicketNumber(db: Executor, year: number, at: number): string {
-  const row = ticketSequence(db).get({ key: `ticket_seq:${year}`, at })!
-  return `TK-${year}-${String(row.value).padStart(6, '0')}`
+export async function nextTicketNumber(db: Sql, year: number, at: number): Promise<string> {
+  const row = await db.get<{ value: string }>(
+    `insert into channel_state (key, value, updated_at) values (?, '1', ?)
+     on conflict (key) do update set value = cast(cast(channel_state.value as integer) + 1 as text),
+       updated_at = excluded.updated_at
+     returning value`,
+    [`ticket_seq:${year}`, at],
+  )
+  return `TK-${year}-${String(row!.value).padStart(6, '0')}`
 }
-
-const ticketSequence = prepared((db) =>
-  db
-    .insert(channelState)
-    .values({ key: sql.placeholder('key'), value: '1', updatedAt: sql.placeholder('at') })
-    .onConflictDoUpdate({
-      target: channelState.key,
-      set: {
-        value: sql`CAST(${channelState.value} AS INTEGER) + 1`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-    })
-    .returning({ value: channelState.value })
-    .prepare(),
-)
 
 export type NewTicket = {
   conversationId: number
@@ -148,18 +101,44 @@ export type NewTicket = {
 }
 
 /** Opens a ticket, or returns the open one of the conversation (one open ticket per thread). */
-export function openTicket(
-  db: Executor,
+export async function openTicket(
+  db: Sql,
   ticket: NewTicket,
   now: Date,
-): { id: number; number: string; created: boolean } {
-  const open = openTicketOf(db).get({ conversationId: ticket.conversationId })
+): Promise<{ id: number; number: string; created: boolean }> {
+  const open = await openTicketOfConversation(db, ticket.conversationId)
   if (open) return { id: open.id, number: open.number, created: false }
   const at = now.getTime()
-  const number = nextTicketNumber(db, now.getUTCFullYear(), at)
-  const row = insertTicket(db).get({ ...ticket, number, createdAt: at, updatedAt: at })!
-  return { id: row.id, number, created: true }
+  const number = await nextTicketNumber(db, now.getUTCFullYear(), at)
+  const row = await db.get<{ id: number }>(
+    `insert into tickets (conversation_id, message_id, type, priority, queue, level, assignee,
+       first_response_due_at, resolution_due_at, number, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [
+      ticket.conversationId,
+      ticket.messageId,
+      ticket.type,
+      ticket.priority,
+      ticket.queue,
+      ticket.level,
+      ticket.assignee,
+      ticket.firstResponseDueAt,
+      ticket.resolutionDueAt,
+      number,
+      at,
+      at,
+    ],
+  )
+  return { id: row!.id, number, created: true }
 }
+
+// Each priority is written out, not bound, so that every probe is a seek of the index on
+// (conversation_id, priority, created_at).
+const MORE_URGENT = `select case ${PRIORITIES.map(
+  (priority, at) =>
+    `when ? > ${at} and exists (select 1 from triage_decisions
+       where conversation_id = ? and priority = '${priority}' and created_at >= ?) then '${priority}'`,
+).join(' ')} end as priority`
 
 /**
  * The most urgent priority the conversation's messages were decided at since `since`, if any
@@ -167,161 +146,95 @@ export function openTicket(
  * more urgent priority, most urgent first, and stops at the first found: it reads no decision
  * rows, however long the case has run.
  */
-export function moreUrgentSince(
-  db: Executor,
+export async function moreUrgentSince(
+  db: Sql,
   conversationId: number,
   since: number,
   than: Priority,
-): Priority | null {
-  const rank = PRIORITIES.indexOf(than)
-  const found = moreUrgentQuery(db).get({
-    conversation: conversationId,
-    since,
-    rank: rank < 0 ? PRIORITIES.length : rank,
-  })
-  return (found as Priority | null | undefined) ?? null
+): Promise<Priority | null> {
+  const at = PRIORITIES.indexOf(than)
+  const rank = at < 0 ? PRIORITIES.length : at
+  const found = await db.get<{ priority: Priority | null }>(
+    MORE_URGENT,
+    PRIORITIES.flatMap(() => [rank, conversationId, since]),
+  )
+  return found?.priority ?? null
 }
-
-const moreUrgentQuery = prepared((db) =>
-  connectionOf(db)
-    .prepare(
-      // Each priority is written out, not bound, so that every probe is a seek of the index
-      // on (conversation_id, priority, created_at).
-      `select case ${PRIORITIES.map(
-        (priority, at) =>
-          `when @rank > ${at} and exists (select 1 from triage_decisions
-             where conversation_id = @conversation and priority = '${priority}'
-               and created_at >= @since) then '${priority}'`,
-      ).join(' ')} end`,
-    )
-    .pluck(true),
-)
 
 /** The conversation's open ticket (abierto or en proceso), if it has one. */
-export function openTicketOfConversation(
-  db: Executor,
+export async function openTicketOfConversation(
+  db: Sql,
   conversationId: number,
-): typeof tickets.$inferSelect | undefined {
-  return openTicketOf(db).get({ conversationId })
+): Promise<TicketRow | undefined> {
+  const row = await db.get(
+    `select ${ticketRows.select('t')} from tickets t
+      where t.conversation_id = ? and t.status in ('abierto', 'en_proceso')`,
+    [conversationId],
+  )
+  return row ? ticketRows.read(row) : undefined
 }
 
-const openTicketOf = prepared((db) =>
-  db
-    .select()
-    .from(tickets)
-    .where(
-      and(
-        eq(tickets.conversationId, sql.placeholder('conversationId')),
-        inArray(tickets.status, ['abierto', 'en_proceso']),
-      ),
-    )
-    .prepare(),
-)
-
-const insertTicket = prepared((db) =>
-  db
-    .insert(tickets)
-    .values(
-      placeholders([
-        'conversationId',
-        'messageId',
-        'type',
-        'priority',
-        'queue',
-        'level',
-        'assignee',
-        'firstResponseDueAt',
-        'resolutionDueAt',
-        'number',
-        'createdAt',
-        'updatedAt',
-      ]),
-    )
-    .returning({ id: tickets.id })
-    .prepare(),
-)
-
-export function insertDecision(
-  db: Executor,
+export async function insertDecision(
+  db: Sql,
   subject: { messageId: number; conversationId: number },
   decision: Decision,
   rulebookVersion: string,
   now: Date,
-): number {
-  const row = insertDecisionQuery(db).get({
-    messageId: subject.messageId,
-    conversationId: subject.conversationId,
-    intent: decision.intent,
-    confidence: decision.confidence,
-    priority: decision.priority,
-    level: decision.level,
-    signals: JSON.stringify(decision.signals),
-    amount: decision.amount,
-    language: decision.language,
-    queue: decision.queue,
-    needsHuman: decision.needsHuman,
-    actions: JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
-    replyKind: decision.reply?.kind ?? null,
-    explanation: JSON.stringify(decision.explanation),
-    rulebookVersion,
-    createdAt: now.getTime(),
-  })!
-  return row.id
+): Promise<number> {
+  const row = await db.get<{ id: number }>(
+    `insert into triage_decisions (message_id, conversation_id, intent, confidence, priority,
+       level, signals, amount, language, queue, needs_human, actions, reply_kind, explanation,
+       rulebook_version, created_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [
+      subject.messageId,
+      subject.conversationId,
+      decision.intent,
+      decision.confidence,
+      decision.priority,
+      decision.level,
+      JSON.stringify(decision.signals),
+      decision.amount,
+      decision.language,
+      decision.queue,
+      decision.needsHuman,
+      JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
+      decision.reply?.kind ?? null,
+      JSON.stringify(decision.explanation),
+      rulebookVersion,
+      now.getTime(),
+    ],
+  )
+  return row!.id
 }
-
-const insertDecisionQuery = prepared((db) =>
-  db
-    .insert(triageDecisions)
-    .values(
-      placeholders([
-        'messageId',
-        'conversationId',
-        'intent',
-        'confidence',
-        'priority',
-        'level',
-        'signals',
-        'amount',
-        'language',
-        'queue',
-        'needsHuman',
-        'actions',
-        'replyKind',
-        'explanation',
-        'rulebookVersion',
-        'createdAt',
-      ]),
-    )
-    .returning({ id: triageDecisions.id })
-    .prepare(),
-)
 
 /** Automatic replies sent at most once a day to a conversation (see the routing). */
 export type OnceADayReply = 'out_of_hours' | 'welcome'
 
+// One probe of the partial index per kind: its own condition is written out in each, so
+// SQLite uses it.
+const probe = (kind: OnceADayReply) =>
+  `exists (select 1 from triage_decisions where conversation_id = ?
+     and created_at >= ? and reply_kind in ('out_of_hours', 'welcome') and reply_kind = '${kind}')`
+const ONCE_A_DAY = `select ${probe('out_of_hours')} as "outOfHours", ${probe('welcome')} as welcome`
+
 /** Which once-a-day replies went to the conversation since `since`. */
-export function onceADayReplies(
-  db: Executor,
+export async function onceADayReplies(
+  db: Sql,
   conversationId: number,
   since: number,
-): ReadonlySet<OnceADayReply> {
-  const [outOfHours, welcome] = onceADayQuery(db).get({ conversationId, since }) as [number, number]
-  if (!outOfHours && !welcome) return NONE
+): Promise<ReadonlySet<OnceADayReply>> {
+  const row = await db.get<{ outOfHours: unknown; welcome: unknown }>(ONCE_A_DAY, [
+    conversationId,
+    since,
+    conversationId,
+    since,
+  ])
+  if (!row?.outOfHours && !row?.welcome) return NONE
   const kinds = new Set<OnceADayReply>()
-  if (outOfHours) kinds.add('out_of_hours')
-  if (welcome) kinds.add('welcome')
+  if (row.outOfHours) kinds.add('out_of_hours')
+  if (row.welcome) kinds.add('welcome')
   return kinds
 }
 
 const NONE: ReadonlySet<OnceADayReply> = new Set()
-
-const onceADayQuery = prepared((db) => {
-  // One probe of the partial index per kind: its own condition is written out in each, so
-  // SQLite uses it.
-  const probe = (kind: OnceADayReply) =>
-    `exists (select 1 from triage_decisions where conversation_id = @conversationId
-       and created_at >= @since and reply_kind in ('out_of_hours', 'welcome') and reply_kind = '${kind}')`
-  return connectionOf(db)
-    .prepare(`select ${probe('out_of_hours')}, ${probe('welcome')}`)
-    .raw(true)
-})

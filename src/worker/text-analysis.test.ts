@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { RULES_DIR, tempDir } from '../../test/helpers/hub.js'
 import { waitFor } from '../../test/helpers/wait.js'
 import { silentLogger } from '../kit/logger.js'
-import { closeDatabase, type Db, openDatabase } from '../store/db.js'
+import { closeDatabase, type Db, openDatabase, sqlOf } from '../store/db.js'
 import { persistDelivery } from '../store/ingest-store.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { loadRulebook, type Rulebook } from '../triage/rulebook/compile.js'
@@ -23,10 +23,10 @@ beforeAll(() => {
 
 const script = (code: string) => new URL(`data:text/javascript,${encodeURIComponent(code)}`)
 
-function storeMessage(db: Db, n: number) {
+async function storeMessage(db: Db, n: number) {
   const now = new Date()
-  persistDelivery(
-    db,
+  await persistDelivery(
+    sqlOf(db),
     {
       channel: 'chatwoot',
       deliveryId: `d-${n}`,
@@ -68,7 +68,7 @@ describe('text analyses ahead', () => {
 
   it('are not waited for when the thread cannot start', async () => {
     db = openDatabase(join(temp.dir, 'a.db'))
-    storeMessage(db, 1)
+    await storeMessage(db, 1)
     const errors: string[] = []
     const logger = Object.assign(Object.create(silentLogger), {
       error: (_: unknown, message: string) => errors.push(message),
@@ -78,7 +78,7 @@ describe('text analyses ahead', () => {
       logger,
       script: script('throw new Error("no thread today")'),
     })!
-    analyses.prefetch(db, 0, rulebook)
+    await analyses.prefetch(sqlOf(db), 0, rulebook)
     await waitFor(() => errors.length > 0, { what: 'the thread to fail' })
     expect(errors).toEqual(['text analysis thread failed: triage does it on the main thread'])
     expect(analyses.take(1, rulebook, classifier)).toBeUndefined()
@@ -86,14 +86,14 @@ describe('text analyses ahead', () => {
 
   it('are waited for a bounded time when the thread does not answer', async () => {
     db = openDatabase(join(temp.dir, 'b.db'))
-    storeMessage(db, 1)
+    await storeMessage(db, 1)
     analyses = startTextAnalyses({
       classifier,
       logger: silentLogger,
       script: script('setInterval(() => {}, 1000)'),
       waitMs: 300,
     })!
-    analyses.prefetch(db, 0, rulebook)
+    await analyses.prefetch(sqlOf(db), 0, rulebook)
     expect(analyses.take(1, rulebook, classifier)).toBe('waiting')
     // Never asked for (a retry, or past what was asked): worked out by the caller.
     expect(analyses.take(2, rulebook, classifier)).toBeUndefined()

@@ -1,8 +1,6 @@
 import { Worker } from 'node:worker_threads'
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Logger } from '../kit/logger.js'
-import { type Executor, fixedLimit, prepared } from '../store/db.js'
-import { messages } from '../store/schema.js'
+import type { Sql } from '../store/sql.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { allTerms, type RulebookSource } from '../triage/rulebook/schema.js'
 import type { IntentClassifier, TextAnalysis, TextInput } from '../triage/triage.js'
@@ -16,7 +14,7 @@ import type { IntentClassifier, TextAnalysis, TextInput } from '../triage/triage
  */
 export type TextAnalyses = {
   /** Asks for the analyses of the messages queued after `after` (the triage cursor). */
-  prefetch(db: Executor, after: number, rulebook: Rulebook): void
+  prefetch(db: Sql, after: number, rulebook: Rulebook): Promise<void>
   /**
    * The message's analysis, if it came and was worked out with this rulebook and classifier
    * (each is handed out once); 'waiting' while the thread works on it; undefined when the
@@ -122,7 +120,7 @@ export function startTextAnalyses(options: {
     alive = false
   })
   return {
-    prefetch(db, after, rulebook) {
+    async prefetch(db, after, rulebook) {
       if (!alive) return
       if (rulesSent !== rulebook.version) {
         const { source, version } = rulebook
@@ -146,7 +144,9 @@ export function startTextAnalyses(options: {
       if (last < after) last = after
       const room = AHEAD - asked
       if (room < BATCH) return
-      const rows = upcoming(db).all({ after: last }).slice(0, room)
+      const rows = (
+        await db.all<TextInput & { id: number }>(UPCOMING, [last, true, 'inbound'])
+      ).slice(0, room)
       if (rows.length === 0) return
       last = rows[rows.length - 1]!.id
       asked += rows.length
@@ -196,23 +196,5 @@ export function startTextAnalyses(options: {
   }
 }
 
-const upcoming = prepared((db) =>
-  db
-    .select({
-      id: messages.id,
-      text: messages.text,
-      subject: messages.subject,
-      language: sql<'es' | 'en' | null>`${messages.language}`,
-    })
-    .from(messages)
-    .where(
-      and(
-        gt(messages.id, sql.placeholder('after')),
-        eq(messages.triage, true),
-        eq(messages.direction, 'inbound'),
-      ),
-    )
-    .orderBy(asc(messages.id))
-    .limit(fixedLimit(2 * BATCH))
-    .prepare(),
-)
+const UPCOMING = `select id, text, subject, language from messages
+  where id > ? and triage = ? and direction = ? order by id limit ${2 * BATCH}`

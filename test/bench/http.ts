@@ -159,6 +159,14 @@ function paced(
   })
 }
 
+/** CPU time a process has used so far (user and system), in microseconds. */
+function cpuMicros(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses, in clock ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
+}
+
 /** Peak resident memory of a process, in MB (VmHWM). */
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -221,9 +229,13 @@ export async function benchHttp(options: { messages: number }) {
     await untilTriaged(dbPath, 500)
 
     const started = performance.now()
+    const cpuBefore = cpuMicros(child.pid!)
     const burst = await load(url, { amount: options.messages, connections: 32 })
     await untilTriaged(dbPath, 500 + options.messages)
     const endToEnd = Math.round(options.messages / ((performance.now() - started) / 1000))
+    // The hub's own work per message (HTTP, storage, triage, planning), whatever the VM's speed
+    // left for it: steadier than a rate from one run to the next.
+    const cpuPerMessage = Math.round((cpuMicros(child.pid!) - cpuBefore) / options.messages)
 
     const steady = await paced(url, { rate: 1000, seconds: 10, connections: 32 })
     await untilTriaged(dbPath, 500 + options.messages + steady.requests)
@@ -234,7 +246,7 @@ export async function benchHttp(options: { messages: number }) {
       await load(bare.url, { amount: 2000, connections: 32 })
       const bareRun = await load(bare.url, { amount: options.messages, connections: 32 })
       const bareSteady = await paced(bare.url, { rate: 1000, seconds: 10, connections: 32 })
-      return { burst, endToEnd, steady, rss, bare: bareRun, bareSteady }
+      return { burst, endToEnd, cpuPerMessage, steady, rss, bare: bareRun, bareSteady }
     } finally {
       bare.close()
     }

@@ -26,6 +26,7 @@ if (which === 'all' || which === 'http') {
   out(
     `  end to end (acknowledged, triaged, actions queued): ${r.endToEnd.toLocaleString('en')} messages/s`,
   )
+  out(`  hub CPU time per message over that run: ${r.cpuPerMessage} µs`)
   out(
     `  at a steady 1,000 req/s for 10 s (paced, open loop): ${r.steady.perSecond.toLocaleString('en')} req/s served, p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms, non-2xx ${r.steady.non2xx}`,
   )

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/contracts/message.js'
-import { closeDatabase, openDatabase } from '../../src/store/db.js'
+import { closeDatabase, openDatabase, sqlOf } from '../../src/store/db.js'
 import { persistDelivery } from '../../src/store/ingest-store.js'
 import { triageDecisions } from '../../src/store/schema.js'
 import { RULES_DIR, tempDir, testHub } from '../helpers/hub.js'
@@ -36,8 +36,8 @@ describe('restart', () => {
     try {
       const db = openDatabase(join(temp.dir, 'centralita.db'))
       const now = new Date()
-      persistDelivery(
-        db,
+      await persistDelivery(
+        sqlOf(db),
         {
           channel: 'chatwoot',
           deliveryId: 'left-over',

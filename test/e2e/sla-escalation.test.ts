@@ -76,7 +76,7 @@ describe('SLA clock and L1 → L2 → L3 escalation, under an injected clock', (
     up.sink.received.length = 0
 
     // The SLA clock sleeps until the next moment something is due: the L1 warning at 15:00.
-    expect(t.hub.sla.runNow().next).toBe(START + 3 * H)
+    expect((await t.hub.sla.runNow()).next).toBe(START + 3 * H)
     await at(START + 3 * H + 60_000)
     expect(up.push.published).toEqual([
       expect.objectContaining({
@@ -111,7 +111,7 @@ describe('SLA clock and L1 → L2 → L3 escalation, under an injected clock', (
 
     // Running again (a second timer, a restart) fires nothing new.
     const effects = t.hub.db.select().from(outbox).all().length
-    expect(t.hub.sla.runNow().fired).toBe(0)
+    expect((await t.hub.sla.runNow()).fired).toBe(0)
     expect(t.hub.db.select().from(outbox).all().length).toBe(effects)
   })
 
@@ -165,7 +165,7 @@ describe('SLA clock and L1 → L2 → L3 escalation, under an injected clock', (
       .all()
       .filter((e) => e.status === 'pendiente')
     expect(pending).toHaveLength(1)
-    expect(t.hub.sla.runNow().fired).toBe(0)
+    expect((await t.hub.sla.runNow()).fired).toBe(0)
   })
 
   it('a person answering in time takes the case: no escalation', async () => {

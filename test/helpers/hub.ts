@@ -108,8 +108,8 @@ export function listeningHubs(defaults: Record<string, string>) {
  */
 export function settled(hub: Hub, timeoutMs = 5000) {
   return waitFor(
-    () =>
-      triageBacklog(hub.db) === 0 &&
+    async () =>
+      (await triageBacklog(hub.sql)) === 0 &&
       hub.db
         .select({ status: outbox.status })
         .from(outbox)

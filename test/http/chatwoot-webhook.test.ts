@@ -21,7 +21,7 @@ describe('POST /webhooks/chatwoot', () => {
   const rows = (table: typeof messages | typeof triageDecisions | typeof webhookDeliveries) =>
     t.hub.db.select({ n: count() }).from(table).get()!.n
   /** Messages queued for triage: still waiting, or triaged already by the running worker. */
-  const forTriage = () => triageBacklog(t.hub.db) + rows(triageDecisions)
+  const forTriage = async () => (await triageBacklog(t.hub.sql)) + rows(triageDecisions)
 
   beforeEach(() => {
     clock.set(NOW)
@@ -51,7 +51,7 @@ describe('POST /webhooks/chatwoot', () => {
     })
     expect(stored[0]!.rawHash).toMatch(/^[0-9a-f]{64}$/)
     expect(rows(webhookDeliveries)).toBe(1)
-    expect(forTriage()).toBe(1)
+    expect(await forTriage()).toBe(1)
   })
 
   it('answers a repeated delivery 200 and stores nothing new', async () => {
@@ -62,7 +62,7 @@ describe('POST /webhooks/chatwoot', () => {
     expect(again.status).toBe(200)
     expect(again.body.outcome).toBe('duplicate')
     expect(rows(messages)).toBe(1)
-    expect(forTriage()).toBe(1)
+    expect(await forTriage()).toBe(1)
     expect(rows(webhookDeliveries)).toBe(1)
   })
 
@@ -79,7 +79,7 @@ describe('POST /webhooks/chatwoot', () => {
     )
     expect(res.body.outcome).toBe('duplicate')
     expect(rows(messages)).toBe(1)
-    expect(forTriage()).toBe(1)
+    expect(await forTriage()).toBe(1)
   })
 
   it.each([
@@ -157,7 +157,7 @@ describe('POST /webhooks/chatwoot', () => {
       expect(res.body.outcome).toBe('ignored')
     }
     expect(rows(messages)).toBe(0)
-    expect(forTriage()).toBe(0)
+    expect(await forTriage()).toBe(0)
   })
 
   it('stores an agent’s reply without triaging it and records when the agent answered', async () => {
@@ -169,7 +169,7 @@ describe('POST /webhooks/chatwoot', () => {
     expect(res.body.outcome).toBe('accepted')
     const [stored] = t.hub.db.select().from(messages).all()
     expect(stored).toMatchObject({ direction: 'outbound', authorRole: 'agent', triage: false })
-    expect(forTriage()).toBe(0)
+    expect(await forTriage()).toBe(0)
     const row = t.hub.db.$client
       .prepare('select last_agent_reply_at as at from conversations')
       .get() as { at: number }

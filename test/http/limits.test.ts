@@ -66,7 +66,7 @@ describe('limits', () => {
     )
     hubs.track(again)
     const port = (await again.hub.listen()).port
-    await waitFor(() => triageBacklog(again.hub.db) === 0, { what: 'drained' })
+    await waitFor(async () => (await triageBacklog(again.hub.sql)) === 0, { what: 'drained' })
     await new Promise((r) => setTimeout(r, 250))
     const retried = await deliver(`http://127.0.0.1:${port}`).chatwoot(
       payloads.chatwoot(4, 703, 'hola', contact),

@@ -104,8 +104,8 @@ describe('metrics and the monthly report', () => {
     )
   })
 
-  it('reports the month: requests by type and channel, SLA, escalations, recurring problems', () => {
-    const report = monthlyReport(t.hub.db, '2026-11', 'America/Santiago')
+  it('reports the month: requests by type and channel, SLA, escalations, recurring problems', async () => {
+    const report = await monthlyReport(t.hub.sql, '2026-11', 'America/Santiago')
     expect(report.requests.total).toBe(3)
     expect(report.requests.byChannel).toEqual([
       { key: 'chatwoot', n: 2 },
@@ -121,8 +121,8 @@ describe('metrics and the monthly report', () => {
     expect(report.escalations.total).toBeGreaterThanOrEqual(2)
     expect(report.recurring.repeatComplainers).toBe(0)
     // Another month has nothing in it.
-    expect(monthlyReport(t.hub.db, '2026-10', 'America/Santiago').requests.total).toBe(0)
-    expect(() => monthlyReport(t.hub.db, '2026-13', 'America/Santiago')).toThrow(/2026-11/)
+    expect((await monthlyReport(t.hub.sql, '2026-10', 'America/Santiago')).requests.total).toBe(0)
+    await expect(monthlyReport(t.hub.sql, '2026-13', 'America/Santiago')).rejects.toThrow(/2026-11/)
     const csv = reportCsv(report)
     expect(csv).toContain('requests,total,3\n')
     expect(csv).toContain('requests_by_channel,whatsapp,1\n')

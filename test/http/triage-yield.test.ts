@@ -33,7 +33,7 @@ describe('triage and waiting acknowledgements', () => {
     const decided = () => hub.db.select().from(triageDecisions).all().length
     const worker = (waiting: () => boolean, yieldMs: number) =>
       createTriageWorker({
-        db: hub.db,
+        db: hub.sql,
         clock: { now: () => new Date() },
         logger: silentLogger,
         channels: hub.channels,

@@ -101,7 +101,7 @@ describe('webhook route', () => {
         } as unknown as IngestDeps,
         logger,
         bodyLimit: () => 1024,
-        readiness: () => ({ ready: true, checks: {} }),
+        readiness: async () => ({ ready: true, checks: {} }),
         admit: () => ({ outcome: 'rate_limited', retryAfter: 3 }),
       }),
     )
@@ -133,7 +133,7 @@ describe('webhook route', () => {
       } as unknown as IngestDeps,
       logger: silentLogger,
       bodyLimit: () => 1024,
-      readiness: () => ({ ready: true, checks: {} }),
+      readiness: async () => ({ ready: true, checks: {} }),
       admit: () => {
         if (fail) throw new Error('admission broke')
         return { outcome: 'rate_limited', retryAfter: 3 }

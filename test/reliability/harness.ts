@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { expect } from 'vitest'
+import { sqliteSql } from '../../src/store/sqlite.js'
 import { triageBacklog } from '../../src/store/triage-queue.js'
 import { startFakeChatwoot } from '../fakes/chatwoot-server.js'
 import { startFakeGraph } from '../fakes/graph-server.js'
@@ -214,7 +214,7 @@ export async function sendStream(
 }
 
 /** Read-only figures from the hub's database, safe while it runs (WAL). */
-export function dbFigures(path: string) {
+export async function dbFigures(path: string) {
   const db = new Database(path, { readonly: true })
   try {
     const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n
@@ -223,7 +223,7 @@ export function dbFigures(path: string) {
       triaged: one('select count(*) as n from triage_decisions'),
       triagedDistinct: one('select count(distinct message_id) as n from triage_decisions'),
       // Messages past the triage cursor and retries not given up (src/store/triage-queue.ts).
-      triageBacklog: triageBacklog(drizzle(db)),
+      triageBacklog: await triageBacklog(sqliteSql(db)),
       triageGivenUp: one(
         `select count(*) as n from jobs where kind = 'triage' and status = 'failed'`,
       ),
@@ -306,13 +306,13 @@ export async function expectEachProcessedOnce(
   unique: readonly Delivery[],
   hub?: ServeProcess,
 ) {
-  let last: Omit<ReturnType<typeof dbFigures>, 'externalIds'> | null = null
+  let last: Omit<Awaited<ReturnType<typeof dbFigures>>, 'externalIds'> | null = null
   const hubLog = () => (hub ? `; hub log: ${hub.output().slice(-3000) || '(empty)'}` : '')
   try {
     await waitFor(
-      () => {
+      async () => {
         if (hub && !alive(hub.child)) throw new Error(`the hub ${endOf(hub.child)}`)
-        const { externalIds: _, ...f } = dbFigures(dbPath)
+        const { externalIds: _, ...f } = await dbFigures(dbPath)
         last = f
         // Settled: every stored message triaged or given up on, nothing waiting in the queue or
         // the outbox. A lost message (fewer stored), a duplicate (more) or a given-up triage then
@@ -332,7 +332,7 @@ export async function expectEachProcessedOnce(
       `${(error as Error).message}; ${unique.length} messages, last seen ${JSON.stringify(last)}${hubLog()}`,
     )
   }
-  const figures = dbFigures(dbPath)
+  const figures = await dbFigures(dbPath)
   expect(figures.messages).toBe(unique.length)
   expect(figures.triageGivenUp).toBe(0)
   expect(figures.triaged).toBe(unique.length)

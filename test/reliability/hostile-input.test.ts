@@ -237,7 +237,7 @@ describe('hostile input', () => {
   it('every message the fuzzed deliveries got in is triaged: no triage job failed or is retrying', async () => {
     const stored = t.hub.db.select({ n: count() }).from(messages).get()!.n
     expect(stored).toBeGreaterThan(0)
-    await waitFor(() => triageBacklog(t.hub.db) === 0, {
+    await waitFor(async () => (await triageBacklog(t.hub.sql)) === 0, {
       timeoutMs: 60_000,
       what: 'the triage queue drained',
     })

@@ -1,35 +1,14 @@
-import type { Request, Response, Router } from 'express'
+import type { Router } from 'express'
 import { DateTime } from 'luxon'
 import { currentJudgement, listCorrections } from '../../learning/corrections.js'
 import { correctedRules, weeklyCorrections } from '../../learning/learning-report.js'
 import type { ModelView } from '../../learning/model-store.js'
 import type { Measure, RetrainMetrics } from '../../learning/retrain.js'
 import { INTENTS, LEVELS, SIGNALS } from '../../triage/rulebook/ids.js'
-import type { AdminService } from '../service.js'
-import { HttpError } from '../service-kit.js'
-import { html, raw, type Safe } from './html.js'
+import { html, raw } from './html.js'
 import { type Lang, t } from './i18n.js'
-
-/** What the console's pages share with the ones of this file. */
-export type PageKit = {
-  page(
-    res: Response,
-    lang: Lang,
-    options: { title: string; here?: string; status?: number; flash?: string | null },
-    body: Safe,
-  ): void
-  handle(
-    fn: (req: Request, res: Response, lang: Lang) => unknown,
-  ): (req: Request, res: Response) => Promise<void>
-  when(ms: number | null, lang: Lang): string
-  /** Who is signed in (kept with what they do). */
-  actorOf(res: Response): string
-  timezone(): string
-  now(): number
-  db: import('../../store/db.js').Db
-  service: AdminService
-  queues(): string[]
-}
+import { Refused, take } from './outcome.js'
+import type { PageKit } from './page-kit.js'
 
 const WEEKS = 8
 
@@ -44,31 +23,27 @@ export function learningRoutes(router: Router, kit: PageKit): void {
 
   router.get(
     '/decisions/:id/correct',
-    kit.handle((req, res, lang) => {
+    kit.handle(async (req, res, lang) => {
       const id = Number(req.params.id)
       const row = Number.isInteger(id)
-        ? (db.$client
-            .prepare(
-              `select d.id as id, d.created_at as at, d.conversation_id as conversationId,
-                      m.text as text, m.subject as subject, m.channel as channel,
-                      (select t.id from tickets t where t.conversation_id = d.conversation_id
-                        order by t.id desc limit 1) as ticket
-                 from triage_decisions d join messages m on m.id = d.message_id where d.id = ?`,
-            )
-            .get(id) as
-            | {
-                id: number
-                at: number
-                conversationId: number
-                text: string
-                subject: string | null
-                channel: string
-                ticket: number | null
-              }
-            | undefined)
+        ? await db.get<{
+            id: number
+            at: number
+            text: string
+            subject: string | null
+            channel: string
+            ticket: number | null
+          }>(
+            `select d.id as id, d.created_at as at, m.text as text, m.subject as subject,
+                    m.channel as channel,
+                    (select max(t.id) from tickets t where t.conversation_id = d.conversation_id)
+                      as ticket
+               from triage_decisions d join messages m on m.id = d.message_id where d.id = ?`,
+            [id],
+          )
         : undefined
-      const current = row ? currentJudgement(db, row.id) : null
-      if (!row || !current) throw new HttpError(404, `decision ${req.params.id} not found`)
+      const current = row ? await currentJudgement(db, row.id) : null
+      if (!row || !current) throw new Refused(404, `decision ${req.params.id} not found`)
       const done = req.query.done
       const flash =
         done === 'corrected'
@@ -103,21 +78,23 @@ export function learningRoutes(router: Router, kit: PageKit): void {
 
   router.post(
     '/decisions/:id/correct',
-    kit.handle((req, res) => {
+    kit.handle(async (req, res) => {
       const body = req.body as Record<string, unknown>
       const signals = body.signals === undefined ? [] : [body.signals].flat()
-      const result = service.correct({
-        params: { id: String(req.params.id) },
-        query: {},
-        body: {
-          intent: body.intent,
-          signals,
-          level: body.level === '' || body.level === undefined ? null : body.level,
-          queue: body.queue === '' || body.queue === undefined ? null : body.queue,
-          by: kit.actorOf(res),
-          source: 'console',
-        },
-      })
+      const result = take(
+        await service.correct({
+          params: { id: String(req.params.id) },
+          query: {},
+          body: {
+            intent: body.intent,
+            signals,
+            level: body.level === '' || body.level === undefined ? null : body.level,
+            queue: body.queue === '' || body.queue === undefined ? null : body.queue,
+            by: kit.actorOf(res),
+            source: 'console',
+          },
+        }),
+      )
       res.redirect(
         303,
         `/admin/decisions/${req.params.id}/correct?done=${result.outcome === 'recorded' ? 'corrected' : 'unchanged'}`,
@@ -127,21 +104,21 @@ export function learningRoutes(router: Router, kit: PageKit): void {
 
   router.get(
     '/learning',
-    kit.handle((req, res, lang) => {
-      const { active, models } = service.models({ params: {}, query: {}, body: {} })
+    kit.handle(async (req, res, lang) => {
+      const { active, models } = take(await service.models())
       const activeRow = models.find((m) => m.id === active)
       const weeks = weekRanges(kit.now(), kit.timezone())
-      const counts = weeklyCorrections(db, weeks)
-      const intents = [...new Set(counts.flatMap((w) => [...w.intents.keys()]))].sort()
-      const rules = correctedRules(db, weeks[0]!.start)
-      const examples = listCorrections(db, { limit: 30 })
-      const recent = db.$client
-        .prepare(
+      const [counts, rules, examples, recent] = await Promise.all([
+        weeklyCorrections(db, weeks),
+        correctedRules(db, weeks[0]!.start),
+        listCorrections(db, { limit: 30 }),
+        db.all<{ id: number; intent: string; at: number; text: string }>(
           `select d.id as id, d.intent as intent, d.created_at as at, m.text as text
              from triage_decisions d join messages m on m.id = d.message_id
             order by d.id desc limit 20`,
-        )
-        .all() as { id: number; intent: string; at: number; text: string }[]
+        ),
+      ])
+      const intents = [...new Set(counts.flatMap((w) => [...w.intents.keys()]))].sort()
       // What the last button did: a training (shown from its row), nothing new, a rollback.
       const done = req.query.done
       const trained = models.find((m) => String(m.id) === req.query.model)
@@ -209,11 +186,13 @@ ${activeRow ? html`<form method="post" action="/admin/learning/rollback"><button
   router.post(
     '/learning/retrain',
     kit.handle(async (_req, res) => {
-      const outcome = (await service.retrain({
-        params: {},
-        query: { wait: 'true' },
-        body: { by: kit.actorOf(res) },
-      })) as { outcome: string; modelId?: number }
+      const outcome = take(
+        await service.retrain({
+          params: {},
+          query: { wait: 'true' },
+          body: { by: kit.actorOf(res) },
+        }),
+      ) as { modelId?: number }
       res.redirect(
         303,
         outcome.modelId === undefined
@@ -225,18 +204,18 @@ ${activeRow ? html`<form method="post" action="/admin/learning/rollback"><button
 
   router.post(
     '/learning/rollback',
-    kit.handle((_req, res) => {
-      service.rollback({ params: {}, query: {}, body: { by: kit.actorOf(res) } })
+    kit.handle(async (_req, res) => {
+      take(await service.rollback({ params: {}, query: {}, body: { by: kit.actorOf(res) } }))
       res.redirect(303, '/admin/learning?done=rolledback')
     }),
   )
 
   router.get(
     '/learning/corrections.jsonl',
-    kit.handle((_req, res) => {
+    kit.handle(async (_req, res) => {
       res.type('application/x-ndjson')
       res.set('Content-Disposition', 'attachment; filename="centralita-corrections.jsonl"')
-      for (const c of listCorrections(db, { since: 0 })) res.write(`${JSON.stringify(c)}\n`)
+      for (const c of await listCorrections(db, { since: 0 })) res.write(`${JSON.stringify(c)}\n`)
       res.end()
     }),
   )

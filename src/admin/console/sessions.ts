@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { and, eq, gt } from 'drizzle-orm'
-import type { Db } from '../../store/db.js'
-import { consoleSessions } from '../../store/schema.js'
+import type { Sql } from '../../store/sql.js'
 
 /** How long a console sign-in lasts. */
 export const SESSION_MS = 12 * 3_600_000
@@ -13,29 +11,27 @@ const idOf = (token: string) => createHash('sha256').update(token).digest('hex')
  * its hash, so each sign-in is its own session, expires on its own, and ends when its person
  * signs out.
  */
-export function consoleSessionStore(db: Db) {
+export function consoleSessionStore(db: Sql) {
   return {
     /** Starts a session for `actor`; the value to put in the cookie. */
-    start(actor: string, now: number): string {
+    async start(actor: string, now: number): Promise<string> {
       const token = randomBytes(32).toString('base64url')
-      db.insert(consoleSessions)
-        .values({ id: idOf(token), actor, createdAt: now, expiresAt: now + SESSION_MS })
-        .run()
+      await db.run(
+        'insert into console_sessions (id, actor, created_at, expires_at) values (?, ?, ?, ?)',
+        [idOf(token), actor, now, now + SESSION_MS],
+      )
       return token
     },
     /** Who the cookie's session belongs to, while it lasts. */
-    actor(token: string, now: number): string | null {
-      const row = db
-        .select({ actor: consoleSessions.actor })
-        .from(consoleSessions)
-        .where(and(eq(consoleSessions.id, idOf(token)), gt(consoleSessions.expiresAt, now)))
-        .get()
+    async actor(token: string, now: number): Promise<string | null> {
+      const row = await db.get<{ actor: string }>(
+        'select actor from console_sessions where id = ? and expires_at > ?',
+        [idOf(token), now],
+      )
       return row?.actor ?? null
     },
-    end(token: string): void {
-      db.delete(consoleSessions)
-        .where(eq(consoleSessions.id, idOf(token)))
-        .run()
+    async end(token: string): Promise<void> {
+      await db.run('delete from console_sessions where id = ?', [idOf(token)])
     },
   }
 }
