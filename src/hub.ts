@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ADAPTERS } from '../adapters/registry.js'
-import { createDispatcher, type Dispatcher } from './actions/dispatcher.js'
 import { replyTools } from './actions/reply-tools.js'
 import { adminApi } from './admin/api.js'
 import { requireBearer } from './admin/auth.js'
@@ -9,27 +8,32 @@ import { adminConsole } from './admin/console/console.js'
 import { createMetrics } from './admin/metrics.js'
 import { adminService } from './admin/service/index.js'
 import type { Config } from './config.js'
-import { type AnyAdapter, inboxSchemas, type Source } from './contracts/channel.js'
+import {
+  type AnyAdapter,
+  type ChannelEntry,
+  inboxSchemas,
+  type Source,
+} from './contracts/channel.js'
 import type { EffectExecutor } from './contracts/effect.js'
 import { createApp } from './http/app.js'
-import { tokenBuckets } from './http/rate-limit.js'
-import { acceptDelivery, type ChannelEntry, type IngestResult } from './ingest/ingest.js'
+import { createAdmission } from './ingest/admission.js'
+import { acceptDelivery } from './ingest/ingest.js'
 import { type Clock, systemClock } from './kit/clock.js'
 import type { Logger } from './kit/logger.js'
-import { type Loop, startLoop } from './kit/loop.js'
+import type { Loop } from './kit/loop.js'
 import { hubClassifier, watchActiveModel } from './learning/active-classifier.js'
 import { feedbackContext } from './learning/channel-feedback.js'
 import { retrainer, scheduleRetrains } from './learning/run-retrain.js'
+import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import { closeDatabase, type Db, openDatabase, sqlOf } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
 import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
-import { purgeExpired, purgeSessions } from './store/retention.js'
 import type { Sql } from './store/sql.js'
-import { triageBacklog } from './store/triage-queue.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
 import type { IntentClassifier } from './triage/triage.js'
+import { startHousekeeping } from './worker/housekeeping.js'
 import { startTextAnalyses } from './worker/text-analysis.js'
 import { createTriageWorker } from './worker/triage-worker.js'
 
@@ -223,62 +227,15 @@ export function createHub(options: HubOptions): Hub {
       })
     : undefined
 
-  // Housekeeping: delivery ids past the dedupe horizon and old finished jobs, hourly.
-  const housekeeping = startLoop({
-    name: 'retention',
-    logger,
-    pollMs: 3_600_000,
-    runOnce: async (): Promise<'idle'> => {
-      const at = clock.now().getTime()
-      const purged = {
-        ...(await purgeExpired(sql, at, config.retention)),
-        sessions: await purgeSessions(sql, at),
-      }
-      if (purged.deliveries + purged.jobs + purged.sessions > 0)
-        logger.info(purged, 'expired rows deleted')
-      return 'idle'
-    },
-  })
+  const housekeeping = startHousekeeping({ sql, clock, logger, retention: config.retention })
 
-  // Overload turns senders away before their body is read: a source over its rate gets 429,
-  // and while the triage backlog is over its bound every webhook gets 503 (senders retry).
-  const buckets = tokenBuckets({
-    rate: config.limits.webhookRate,
-    burst: config.limits.webhookRate * 2,
+  const { admit, behind, onStored } = createAdmission({
+    sql,
+    logger,
+    webhookRate: config.limits.webhookRate,
+    pendingTriage: config.limits.pendingTriage,
+    onQueued: () => worker.wake(),
   })
-  // Admission is decided before a request's body is read, without waiting for the database:
-  // by the backlog as last counted (again in the background when 200 ms old) plus what was
-  // queued since that count began.
-  let backlog = { at: 0, jobs: 0 }
-  let queued = 0
-  let counting = false
-  const behind = () => {
-    const at = Date.now()
-    if (at - backlog.at > 200 && !counting) {
-      counting = true
-      const queuedBefore = queued
-      triageBacklog(sql)
-        .then((jobs) => {
-          backlog = { at: Date.now(), jobs: jobs + queued - queuedBefore }
-        })
-        .catch((err: unknown) => logger.warn({ err }, 'could not count the triage backlog'))
-        .finally(() => {
-          counting = false
-        })
-    }
-    return backlog.jobs >= config.limits.pendingTriage
-  }
-  const onStored = (result: { triageJobs: number }) => {
-    queued += result.triageJobs
-    backlog = { ...backlog, jobs: backlog.jobs + result.triageJobs }
-    worker.wake()
-  }
-  const admit = (channel: string, source: string): IngestResult | null => {
-    const wait = buckets.take(`${channel}|${source}`)
-    if (wait > 0) return { outcome: 'rate_limited', retryAfter: wait }
-    if (behind()) return { outcome: 'overloaded', retryAfter: 5, reason: 'triage backlog' }
-    return null
-  }
 
   // Inbound sources that are not webhooks (SMTP receiver, IMAP poller), started by listen().
   const sources: Source[] = []

@@ -17,8 +17,8 @@ import type { MimeParser } from './parse-pool.js'
 import { EMAIL_SEND, type EmailSender, emailEffect, replySubject } from './reply-effect.js'
 
 // The email stack (smtp-server, imapflow, nodemailer, postal-mime, html-to-text) is imported
-// when the channel first uses it, so a hub without email does not carry it: 21 MB of RSS and
-// 7.5 MB of heap, a seventh of an idle hub.
+// when the channel first uses it, so a hub without email does not carry it (a large share of
+// an idle hub's memory).
 
 /** A source whose module is imported when it starts. */
 function lazySource(name: string, load: () => Promise<Source>): Source {

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer'
 import { z } from 'zod'
 import type { OutboundDeps } from '../../src/contracts/channel.js'
-import type { EffectExecutor } from '../../src/contracts/effect.js'
+import { type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
 import { PermanentError, TransientError } from '../../src/contracts/errors.js'
 import { CHANNEL } from './normalize.js'
 import { EMAIL_SEND, type EmailSender, messageIdFor } from './reply-effect.js'
@@ -76,9 +76,7 @@ export function emailExecutors(
     [
       EMAIL_SEND,
       async (run) => {
-        const parsed = Payload.safeParse(run.payload)
-        if (!parsed.success) throw new PermanentError('email.send: malformed payload')
-        const p = parsed.data
+        const p = parsePayload(Payload, run)
         const messageId =
           p.messageId ?? messageIdFor(run.key, sender, await deps.secret('email.message-ids'))
         // Sent before a crash cut the run short: the record says so; never send twice.

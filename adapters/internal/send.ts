@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import type { OutboundDeps } from '../../src/contracts/channel.js'
-import type { EffectExecutor } from '../../src/contracts/effect.js'
-import { PermanentError } from '../../src/contracts/errors.js'
+import { type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
 import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 import { signedHeaders } from '../shared/standard-webhooks.js'
 
@@ -51,9 +50,8 @@ export function internalExecutors(
     [
       INTERNAL_SEND,
       async (run) => {
-        const parsed = Event.safeParse(run.payload)
-        if (!parsed.success) throw new PermanentError('internal.send: malformed payload')
-        const body = JSON.stringify(parsed.data)
+        const event = parsePayload(Event, run)
+        const body = JSON.stringify(event)
         try {
           await http.post(path, body, {
             headers: signedHeaders(callback.secret, run.key, body, deps.now()),
@@ -62,7 +60,7 @@ export function internalExecutors(
         } catch (err) {
           throw classifyHttpError('internal: callback', err)
         }
-        return { delivered: parsed.data.type }
+        return { delivered: event.type }
       },
     ],
   ])

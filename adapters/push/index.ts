@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { defineAdapter } from '../../src/contracts/channel.js'
-import type { EffectExecutor } from '../../src/contracts/effect.js'
-import { PermanentError } from '../../src/contracts/errors.js'
+import { type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
 import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 import { noInbound } from '../shared/outbound-only.js'
 
@@ -70,9 +69,7 @@ export const push = defineAdapter({
       [
         PUSH_SEND,
         async (run) => {
-          const parsed = Payload.safeParse(run.payload)
-          if (!parsed.success) throw new PermanentError('push.send: malformed payload')
-          const p = parsed.data
+          const p = parsePayload(Payload, run)
           const body =
             config.format === 'slack'
               ? { text: `*${p.title}*\n${p.text}` }

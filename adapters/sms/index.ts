@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { defineAdapter } from '../../src/contracts/channel.js'
-import type { EffectExecutor } from '../../src/contracts/effect.js'
-import { PermanentError } from '../../src/contracts/errors.js'
+import { type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
 import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 import { noInbound } from '../shared/outbound-only.js'
 
@@ -98,11 +97,10 @@ export const sms = defineAdapter({
       [
         SMS_SEND,
         async (run) => {
-          const p = Message.safeParse(run.payload)
-          if (!p.success) throw new PermanentError('sms.send: malformed payload')
+          const p = parsePayload(Message, run)
           return post(
             '/Messages.json',
-            { To: p.data.to, From: config.from, Body: p.data.body },
+            { To: p.to, From: config.from, Body: p.body },
             'send message',
           )
         },
@@ -110,14 +108,9 @@ export const sms = defineAdapter({
       [
         SMS_CALL,
         async (run) => {
-          const p = Call.safeParse(run.payload)
-          if (!p.success) throw new PermanentError('sms.call: malformed payload')
-          const twiml = `<Response><Say language="es-MX">${xml(p.data.say)}</Say></Response>`
-          return post(
-            '/Calls.json',
-            { To: p.data.to, From: config.from, Twiml: twiml },
-            'place call',
-          )
+          const p = parsePayload(Call, run)
+          const twiml = `<Response><Say language="es-MX">${xml(p.say)}</Say></Response>`
+          return post('/Calls.json', { To: p.to, From: config.from, Twiml: twiml }, 'place call')
         },
       ],
     ])

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OutboundDeps } from '../../src/contracts/channel.js'
-import type { Effect, EffectExecutor } from '../../src/contracts/effect.js'
+import { type Effect, type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
 import { PermanentError } from '../../src/contracts/errors.js'
 import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
 import { CHANNEL } from './normalize-cloud.js'
@@ -116,9 +116,7 @@ export function cloudExecutors(
     [
       WHATSAPP_CLOUD_SEND,
       async (run) => {
-        const parsed = Payload.safeParse(run.payload)
-        if (!parsed.success) throw new PermanentError('whatsapp.cloud.send: malformed payload')
-        const p = parsed.data
+        const p = parsePayload(Payload, run)
         const known = await deps.store.sentWith(CHANNEL, run.key)
         const record = (id: string) =>
           recordSentMessage(

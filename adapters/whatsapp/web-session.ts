@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { OutboundDeps, Source, SourceDeps } from '../../src/contracts/channel.js'
-import type { EffectExecutor } from '../../src/contracts/effect.js'
-import { PermanentError, TransientError } from '../../src/contracts/errors.js'
+import { type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
+import { TransientError } from '../../src/contracts/errors.js'
 import { sha256Hex } from '../../src/contracts/message.js'
 import { backoffDelay } from '../../src/kit/backoff.js'
 import { CHANNEL } from './normalize-cloud.js'
@@ -272,9 +272,7 @@ export function webExecutors(
     [
       WHATSAPP_WEB_SEND,
       async (run) => {
-        const parsed = Payload.safeParse(run.payload)
-        if (!parsed.success) throw new PermanentError('whatsapp.web.send: malformed payload')
-        const p = parsed.data
+        const p = parsePayload(Payload, run)
         const known = await deps.store.sentWith(CHANNEL, run.key)
         if (known) return { messageId: known, found: true }
         const session = sessions.get(config)

@@ -1,6 +1,5 @@
-import type { Notification, NotifyVia } from '../contracts/channel.js'
+import type { ChannelEntry, Notification, NotifyVia } from '../contracts/channel.js'
 import type { Effect } from '../contracts/effect.js'
-import type { ChannelEntry } from '../ingest/ingest.js'
 
 /**
  * The effects that deliver an alert by each means it asks for (email, push, SMS, call), from

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RULES_DIR } from '../../test/helpers/hub.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
-import type { ChannelEntry } from '../ingest/ingest.js'
+import type { ChannelEntry } from '../contracts/channel.js'
 import { settleForPlan } from '../pipeline/settle.js'
 import { closeDatabase, type Db, openDatabase, sqlOf } from '../store/db.js'
 import { persistDelivery } from '../store/ingest-store.js'

@@ -1,5 +1,4 @@
-import type { ReplyTools } from '../contracts/channel.js'
-import type { ChannelEntry } from '../ingest/ingest.js'
+import type { ChannelEntry, ReplyTools } from '../contracts/channel.js'
 
 /** Ways to reach customers besides their own channel, from what the configured channels offer. */
 export function replyTools(channels: ReadonlyMap<string, ChannelEntry>): ReplyTools {

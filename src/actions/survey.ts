@@ -1,6 +1,5 @@
-import type { ReplyTools } from '../contracts/channel.js'
+import type { ChannelEntry, ReplyTools } from '../contracts/channel.js'
 import type { Effect } from '../contracts/effect.js'
-import type { ChannelEntry } from '../ingest/ingest.js'
 import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import { recipientOf, replyRequest } from './plan.js'

@@ -2,13 +2,6 @@ import { existsSync } from 'node:fs'
 import { Command } from 'commander'
 import { DateTime } from 'luxon'
 import { ADAPTERS } from '../../adapters/registry.js'
-import {
-  deadLetterView,
-  formatDeadLetters,
-  listDeadLetters,
-  replayDeadLetters,
-  showDeadLetter,
-} from '../actions/dead-letter.js'
 import { monthlyReport, reportCsv, reportText } from '../admin/monthly-report.js'
 import { loadConfig } from '../config.js'
 import { inboxSchemas } from '../contracts/channel.js'
@@ -18,6 +11,13 @@ import { correctionLines } from '../learning/corrections.js'
 import { formatModels, formatRetrain } from '../learning/format.js'
 import { listModels, rollbackModel } from '../learning/model-store.js'
 import { retrain } from '../learning/retrain.js'
+import {
+  deadLetterView,
+  formatDeadLetters,
+  listDeadLetters,
+  replayDeadLetters,
+  showDeadLetter,
+} from '../outbox/dead-letter.js'
 import { closeDatabase, openDatabase, sqlOf } from '../store/db.js'
 import type { Sql } from '../store/sql.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'

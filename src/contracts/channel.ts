@@ -303,6 +303,9 @@ export const defineAdapter = <C, E extends z.ZodRawShape>(
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds adapters of every config type
 export type AnyAdapter = ChannelAdapter<any, any>
 
+/** A channel as the hub runs it: its adapter and the settings read from the environment. */
+export type ChannelEntry = { adapter: AnyAdapter; settings: ChannelSettings<unknown> }
+
 /** A decision that gives the conversation to a queue or an operator, as a channel sees it. */
 export type HandoffRequest = {
   key: string

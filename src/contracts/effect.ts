@@ -1,3 +1,5 @@
+import type { z } from 'zod'
+import { PermanentError } from './errors.js'
 /** An outbound action the hub will perform: planned by the core or a channel, run by the outbox. */
 export type Effect = {
   /** Which executor runs it: `chatwoot.message`, `email.send`, … */
@@ -39,3 +41,13 @@ export type EffectRun = {
 export type EffectExecutor = (run: EffectRun) => Promise<unknown>
 
 export type ExecutorMap = ReadonlyMap<string, EffectExecutor>
+
+/**
+ * An effect's payload read by its executor's schema; a payload that does not fit can never
+ * run, so it is a permanent failure (dead-lettered at once), named by the effect's kind.
+ */
+export function parsePayload<T extends z.ZodType>(schema: T, run: EffectRun): z.infer<T> {
+  const parsed = schema.safeParse(run.payload)
+  if (!parsed.success) throw new PermanentError(`${run.kind}: malformed payload`)
+  return parsed.data
+}

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
-import type { InboundRequest, RequestHead } from '../contracts/channel.js'
+import type { ChannelEntry, InboundRequest, RequestHead } from '../contracts/channel.js'
 import { sha256Hex } from '../contracts/message.js'
-import { type ChannelEntry, type IngestDeps, type IngestResult, ingest } from '../ingest/ingest.js'
+import { type IngestDeps, type IngestResult, ingest } from '../ingest/ingest.js'
 import type { Logger } from '../kit/logger.js'
 import { readRawBody } from './read-raw-body.js'
 
 // Webhooks are the hub's hot path, so they are served by plain `node:http` in front of
 // express (see app.ts): express's per-request work (prototype swaps on req and res, the
-// router, `res.json`) cost about 0.15 ms of CPU per request here, which is most of what a
-// bare express endpoint costs and a fifth of a whole message's processing. The route keeps
+// router, `res.json`) is most of what a bare express endpoint costs and a large share of a
+// whole message's processing (docs/performance.md). The route keeps
 // express's semantics: the path is matched case-insensitively with an optional trailing
 // slash, the query string is parsed by `node:querystring` (express 5's default), and with
 // TRUST_PROXY the client address is the X-Forwarded-For entry the proxies added.
@@ -190,8 +190,8 @@ function outcomeLine(result: IngestResult): LogLine {
 
 /**
  * One line per answered webhook. The request's fields (`reqId`, `channel`) are built only when
- * the line is written: a pino child logger per request cost about 6 µs, most of it redacting
- * its bindings, on every webhook, logged or not.
+ * the line is written: a pino child logger per request redacts its bindings on every webhook,
+ * logged or not.
  */
 function logOutcome(
   log: Logger,

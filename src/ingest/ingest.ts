@@ -1,9 +1,4 @@
-import type {
-  AnyAdapter,
-  ChannelSettings,
-  InboundRequest,
-  ParseResult,
-} from '../contracts/channel.js'
+import type { ChannelEntry, InboundRequest, ParseResult } from '../contracts/channel.js'
 import type { Clock } from '../kit/clock.js'
 import type { Logger } from '../kit/logger.js'
 import { type Delivery, type PersistResult, persistDelivery } from '../store/ingest-store.js'
@@ -23,8 +18,6 @@ export type IngestResult =
   | { outcome: 'rate_limited'; retryAfter: number } // 429: this source sends too fast
   | { outcome: 'overloaded'; retryAfter: number; reason: string } // 503: the hub is behind
   | { outcome: 'store_failed'; error: Error } // 500: the sender retries
-
-export type ChannelEntry = { adapter: AnyAdapter; settings: ChannelSettings<unknown> }
 
 export type IngestDeps = {
   db: Sql

@@ -1,7 +1,6 @@
 import { planEffects } from '../actions/plan.js'
 import { satisfactionFrom } from '../actions/survey.js'
-import type { ReplyTools } from '../contracts/channel.js'
-import type { ChannelEntry } from '../ingest/ingest.js'
+import type { ChannelEntry, ReplyTools } from '../contracts/channel.js'
 import type { Clock } from '../kit/clock.js'
 import type { Logger } from '../kit/logger.js'
 import { enqueueEffects } from '../store/outbox-store.js'

@@ -1,4 +1,5 @@
 import type { Response, Router } from 'express'
+import { INTENTS, PRIORITIES } from '../../triage/rulebook/ids.js'
 import { triage } from '../../triage/triage.js'
 import { html } from './html.js'
 import { type Lang, t } from './i18n.js'
@@ -22,12 +23,12 @@ ${
     ? html`<span class="t-vencido">${state.rejected.issues.length} ✗</span></p><pre>${state.rejected.issues.map((i) => `${i.file}:${i.line} ${i.field}: ${i.message}`).join('\n')}</pre>`
     : html`<span class="t-normal">${t(lang, 'rulebookValid')} ✓</span></p>`
 }
-<p class="muted">${Object.keys(rulebook.source.intents.intents).join(' · ')}</p></section>
+<p class="muted">${INTENTS.join(' · ')}</p></section>
 <div class="grid"><section><h2>${t(lang, 'routing')}</h2><ol>${rulebook.routing.map(
         (r) => html`<li><code>${r.id}</code>${r.description ? html` — ${r.description}` : ''}</li>`,
       )}</ol></section>
-<section><h2>${t(lang, 'priority')} · SLA</h2><table><tr><th>${t(lang, 'priority')}</th><th>${t(lang, 'firstResponse')}</th><th>${t(lang, 'resolution')}</th></tr>${Object.entries(
-        rulebook.source.priorities.priorities,
+<section><h2>${t(lang, 'priority')} · SLA</h2><table><tr><th>${t(lang, 'priority')}</th><th>${t(lang, 'firstResponse')}</th><th>${t(lang, 'resolution')}</th></tr>${PRIORITIES.map(
+        (id) => [id, rulebook.priority(id)] as const,
       ).map(
         ([id, p]) =>
           html`<tr><td>${id}</td><td>${span(p.first_response)}</td><td>${span(p.resolution)}</td></tr>`,
@@ -39,7 +40,7 @@ ${
               .map(([inbox, v]) => `${inbox}: ${JSON.stringify(v)}`)
               .join(' · ') || '—'
           }</td><td>${q.email ?? '—'}</td></tr>`,
-      )}</table><p class="muted">FAQ: ${rulebook.source.faq.faq.length}</p></section></div>
+      )}</table><p class="muted">FAQ: ${rulebook.faq.answers.size}</p></section></div>
 <section><h2>${t(lang, 'tryMessage')}</h2><p class="muted">${t(lang, 'tryHint')}</p>
 <form method="post" action="/admin/rules/try"><textarea name="text" id="try-text" required maxlength="8000">${text}</textarea>
 <p><button type="submit">${t(lang, 'tryMessage')}</button></p></form>

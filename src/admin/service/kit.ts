@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import type { ReplyTools, Source } from '../../contracts/channel.js'
-import type { ChannelEntry } from '../../ingest/ingest.js'
+import type { ChannelEntry, ReplyTools, Source } from '../../contracts/channel.js'
 import type { Clock } from '../../kit/clock.js'
 import type { Logger } from '../../kit/logger.js'
 import type { Retrainer } from '../../learning/run-retrain.js'

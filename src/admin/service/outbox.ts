@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { deadLetterView, replayDeadLetters } from '../../actions/dead-letter.js'
+import { deadLetterView, replayDeadLetters } from '../../outbox/dead-letter.js'
 import { getEffect, listEffects } from '../../store/outbox-store.js'
 import {
   type AdminApiDeps,

@@ -133,10 +133,9 @@ function logWeights(
   const { classFeatures, classTotals, totalExamples, smoothing } = dump.classifier
   const priors = labels.map((label) => Math.log(classTotals[label]! / totalExamples))
   // Single precision: a message's scoring reads a few dozen rows scattered over the whole
-  // vocabulary, and half the bytes is half the cache lines it waits for: the full triage ran
-  // about 4 % faster (faster in 7 of 9 interleaved runs, -1 to +8 %). Sums stay in double
-  // precision; every decision and explanation of the 2,990 corpus and validation rows came
-  // out identical, and so did every `npm run eval` figure.
+  // vocabulary, and half the bytes is half the cache lines it waits for (docs/performance.md).
+  // Sums stay in double precision; every decision and explanation of the corpus and
+  // validation rows came out identical, and so did every `npm run eval` figure.
   const weights = new Float32Array(size * width)
   labels.forEach((label, l) => {
     const logTotal = Math.log(classTotals[label]!)

@@ -14,8 +14,8 @@ export const MODEL_VERSION = 'nb-lr-1'
  * A model as the scorer reads it, and as the cache keeps it: the vocabulary in row order, and
  * both intent experts' weights and the signal models' weights laid out by row. Loading it
  * builds nothing per feature but the vocabulary's lookup. (The cache used to be natural's dumps
- * as JSON: loading them raised a process's RSS by 34 MB, 27 MB of it kept after garbage
- * collection, for 7 MB of model. This file raises it by 9 MB.)
+ * as JSON, whose loading kept several times the model's size in memory after garbage
+ * collection.)
  */
 export type CompiledModel = {
   version: string

@@ -1,37 +1,17 @@
 import { z } from 'zod'
-import { ACTS, INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES } from './ids.js'
+import { ActId, Duration, IntentId, Level, Priority, SignalId, TicketType } from './schema-base.js'
+import { CalendarsFile } from './schema-calendars.js'
+import {
+  EscalationFile,
+  FaqFile,
+  PrioritiesFile,
+  QueuesFile,
+  TemplatesFile,
+} from './schema-staff.js'
 
-export { ACTS, INTENTS, LEVELS, PRIORITIES, SIGNALS, TICKET_TYPES }
-
-export const IntentId = z.enum(INTENTS)
-export type IntentId = z.infer<typeof IntentId>
-
-export const SignalId = z.enum(SIGNALS)
-export type SignalId = z.infer<typeof SignalId>
-
-export const ActId = z.enum(ACTS)
-export type ActId = z.infer<typeof ActId>
-
-export const Priority = z.enum(PRIORITIES)
-export type Priority = z.infer<typeof Priority>
-
-export const Level = z.enum(LEVELS)
-export type Level = z.infer<typeof Level>
-
-export const TicketType = z.enum(TICKET_TYPES)
-export type TicketType = z.infer<typeof TicketType>
-
-/** "15m", "4h", "2d", "90s" → milliseconds. */
-export const Duration = z
-  .string()
-  .regex(/^\d+(\.\d+)?\s*(s|m|h|d)$/, 'expected a duration such as 15m, 4h or 2d')
-  .transform((value) => {
-    const amount = Number.parseFloat(value)
-    const unit = value.trim().slice(-1)
-    const factor =
-      unit === 's' ? 1000 : unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000
-    return Math.round(amount * factor)
-  })
+export * from './schema-base.js'
+export * from './schema-calendars.js'
+export * from './schema-staff.js'
 
 const Weighted = z.union([
   z.string().min(1),
@@ -227,157 +207,6 @@ export const RoutingFile = z
         })
         .strict(),
     ),
-  })
-  .strict()
-
-/** Settings for each staff inbox, by channel id: their meaning is the inbox's. */
-const InboxSettings = z.record(z.string().min(1), z.unknown()).default({})
-
-export const QueuesFile = z
-  .object({
-    queues: z.record(
-      z.string().regex(/^[a-z0-9_-]+$/, 'queue ids use lower-case letters, digits, - and _'),
-      z
-        .object({
-          name: z.string().min(1),
-          /**
-           * The queue in each staff inbox, by the inbox's channel id (`chatwoot: { team: … }`):
-           * what each setting means is the inbox's (its adapter checks them).
-           */
-          inbox: InboxSettings,
-          /** Mailbox of the team when it works from email. */
-          email: z.email().optional(),
-          /** Who is alerted for this queue (escalations, SLA warnings): emails and phones (E.164). */
-          contacts: z
-            .object({
-              emails: z.array(z.email()).default([]),
-              phones: z
-                .array(z.string().regex(/^\+\d{6,15}$/, 'a phone number like +56912345678'))
-                .default([]),
-            })
-            .strict()
-            .default({ emails: [], phones: [] }),
-        })
-        .strict(),
-    ),
-  })
-  .strict()
-
-export const PrioritiesFile = z
-  .object({
-    priorities: z.record(
-      Priority,
-      z
-        .object({
-          first_response: Duration,
-          resolution: Duration,
-          /** The priority in each staff inbox, by the inbox's channel id (`chatwoot: urgent`). */
-          inbox: InboxSettings,
-          /** Count the SLA in business hours (true) or around the clock (false). */
-          business_hours: z.boolean().default(false),
-        })
-        .strict(),
-    ),
-  })
-  .strict()
-
-const NotifyVia = z.array(z.enum(['push', 'email', 'sms', 'call'])).default([])
-
-const EscalationLevel = z
-  .object({
-    /** The queue that owns cases at this level. */
-    owner: z.string().min(1),
-    /** Time the level has to take the case (accept it or answer the customer). */
-    sla: Duration,
-    business_hours: z.boolean().default(false),
-    /** How the owner is told a case reached this level. */
-    notify: NotifyVia,
-  })
-  .strict()
-
-const Warning = z.object({ before: Duration, notify: NotifyVia }).strict()
-
-export const EscalationFile = z
-  .object({
-    levels: z.object({ L1: EscalationLevel, L2: EscalationLevel, L3: EscalationLevel }).strict(),
-    /** Warn the level's owner this long before its SLA expires. */
-    warn_before: z.object({ L1: Warning, L2: Warning, L3: Warning }).strict(),
-    /** When a level's SLA expires: tell the next level (L3 → management) and escalate. */
-    on_breach: z.object({ notify: NotifyVia, escalate: z.boolean().default(true) }).strict(),
-    management: z
-      .object({
-        name: z.string().min(1),
-        emails: z.array(z.email()).default([]),
-        phones: z.array(z.string().regex(/^\+\d{6,15}$/)).default([]),
-      })
-      .strict(),
-    /** Operators on an improvement plan: complaints about them start at L2. */
-    improvement_plan: z.array(z.string().min(1)).default([]),
-  })
-  .strict()
-
-const Localized = z.object({ es: z.string().min(1), en: z.string().min(1) }).strict()
-
-export const TemplatesFile = z
-  .object({ templates: z.record(z.string().regex(/^[a-z0-9_]+$/), Localized) })
-  .strict()
-
-export const FaqFile = z
-  .object({
-    faq: z.array(
-      z
-        .object({
-          id: z.string().regex(/^[a-z0-9_-]+$/),
-          questions: z
-            .object({
-              es: z.array(z.string().min(3)).default([]),
-              en: z.array(z.string().min(3)).default([]),
-            })
-            .strict(),
-          answer: Localized,
-        })
-        .strict(),
-    ),
-  })
-  .strict()
-
-const Interval = z
-  .string()
-  .regex(/^\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}$/, 'expected an interval like 09:00-18:00')
-const IsoDate = z.union([z.iso.date(), z.date().transform((d) => d.toISOString().slice(0, 10))])
-
-export const CalendarsFile = z
-  .object({
-    calendars: z.record(
-      z.string().regex(/^[a-z0-9_-]+$/),
-      z.union([
-        z.object({ always_open: z.literal(true) }).strict(),
-        z
-          .object({
-            timezone: z.string().min(1),
-            hours: z
-              .object({
-                mon: z.array(Interval),
-                tue: z.array(Interval),
-                wed: z.array(Interval),
-                thu: z.array(Interval),
-                fri: z.array(Interval),
-                sat: z.array(Interval),
-                sun: z.array(Interval),
-              })
-              .strict(),
-            holidays: z.array(IsoDate).default([]),
-            /** An iCalendar file in the rulebook folder whose all-day events are holidays. */
-            holidays_file: z
-              .string()
-              .regex(/^[\w.-]+\.ics$/, 'a .ics file name in the rulebook folder')
-              .optional(),
-          })
-          .strict(),
-      ]),
-    ),
-    channels: z.record(z.string(), z.string()).default({}),
-    default: z.string(),
   })
   .strict()
 
