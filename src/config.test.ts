@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ADAPTERS } from '../adapters/registry.js'
-import { databasePathFrom, loadConfig } from './config.js'
+import { databaseFrom, databasePathFrom, loadConfig } from './config.js'
 import { ConfigError } from './contracts/errors.js'
 import { ByteSize } from './kit/byte-size.js'
 
@@ -58,8 +58,11 @@ describe('databasePathFrom', () => {
     expect(databasePathFrom(':memory:')).toBe(':memory:')
   })
 
-  it('refuses PostgreSQL with a clear message', () => {
-    expect(() => databasePathFrom('postgres://localhost/x')).toThrow(/DATABASE_URL: PostgreSQL/)
+  it('reads PostgreSQL URLs as PostgreSQL, not as a file', () => {
+    for (const url of ['postgres://u:p@db:5432/c', 'postgresql://db/c'])
+      expect(databaseFrom(url)).toEqual({ engine: 'postgres', url })
+    expect(databasePathFrom('postgres://db/c')).toBe('')
+    expect(databaseFrom('file:data/x.db')).toEqual({ engine: 'sqlite', path: 'data/x.db' })
   })
 })
 

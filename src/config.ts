@@ -10,6 +10,8 @@ export const CoreEnv = {
   PORT: Port.default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('file:data/centralita.db'),
+  /** Connections each instance keeps to PostgreSQL (unused on SQLite). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
   RULES_DIR: z.string().default('rules'),
   CORPUS_DIR: z.string().default('data/corpus'),
   MODEL_CACHE_DIR: z.string().default('data/model'),
@@ -62,7 +64,10 @@ export const CoreEnv = {
 export type Config = {
   port: number
   host: string
+  database: DatabaseTarget
+  /** The SQLite file, when the database is SQLite (empty on PostgreSQL). */
   databasePath: string
+  databasePoolSize: number
   rulesDir: string
   /** Training corpus of the classifier, and where the trained model is cached. */
   classifier: { corpusDir: string; cacheDir: string }
@@ -89,18 +94,25 @@ export type Config = {
   channels: Map<string, ChannelSettings<unknown>>
 }
 
+/** Where the hub keeps its data: a SQLite file (the default) or a PostgreSQL database. */
+export type DatabaseTarget =
+  | { engine: 'sqlite'; path: string }
+  | { engine: 'postgres'; url: string }
+
 /**
- * Reads `DATABASE_URL`: `file:<path>`, a bare path, or `:memory:`.
- * Only SQLite is built in; a PostgreSQL URL is refused with a clear message.
+ * Reads `DATABASE_URL`: `postgres://…` or `postgresql://…` for PostgreSQL; `file:<path>`, a bare
+ * path, or `:memory:` for SQLite.
  */
+export function databaseFrom(url: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { engine: 'postgres', url }
+  if (url === ':memory:' || url === 'file::memory:') return { engine: 'sqlite', path: ':memory:' }
+  return { engine: 'sqlite', path: url.startsWith('file:') ? url.slice('file:'.length) : url }
+}
+
+/** The SQLite file of `DATABASE_URL` (empty for PostgreSQL). */
 export function databasePathFrom(url: string): string {
-  if (url === ':memory:' || url === 'file::memory:') return ':memory:'
-  if (/^postgres(ql)?:/i.test(url)) {
-    throw new ConfigError(
-      'DATABASE_URL: PostgreSQL is not available in this build; use file:<path>',
-    )
-  }
-  return url.startsWith('file:') ? url.slice('file:'.length) : url
+  const target = databaseFrom(url)
+  return target.engine === 'sqlite' ? target.path : ''
 }
 
 /** Blank variables count as unset (`FOO=` in a compose file means "no value"). */
@@ -139,7 +151,9 @@ export function loadConfig(
   return {
     port: env.PORT,
     host: env.HOST,
+    database: databaseFrom(env.DATABASE_URL),
     databasePath: databasePathFrom(env.DATABASE_URL),
+    databasePoolSize: env.DATABASE_POOL_SIZE,
     rulesDir: env.RULES_DIR,
     classifier: { corpusDir: env.CORPUS_DIR, cacheDir: env.MODEL_CACHE_DIR },
     adminToken: env.ADMIN_TOKEN,

@@ -15,6 +15,7 @@ import {
   type Source,
 } from './contracts/channel.js'
 import type { EffectExecutor } from './contracts/effect.js'
+import { ConfigError } from './contracts/errors.js'
 import { createApp } from './http/app.js'
 import { createAdmission } from './ingest/admission.js'
 import { acceptDelivery } from './ingest/ingest.js'
@@ -26,8 +27,9 @@ import { feedbackContext } from './learning/channel-feedback.js'
 import { retrainer, scheduleRetrains } from './learning/run-retrain.js'
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js'
 import { createSlaClock } from './sla/sla-clock.js'
-import { closeDatabase, type Db, openDatabase, sqlOf } from './store/db.js'
+import type { Db } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
+import { openSqliteStore, type Store } from './store/open-store.js'
 import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
 import type { Sql } from './store/sql.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
@@ -39,7 +41,7 @@ import { createTriageWorker } from './worker/triage-worker.js'
 
 export type Hub = {
   config: Config
-  /** The SQLite database itself (tests and tools read it directly). */
+  /** The SQLite database itself (tests and tools read it directly); SQLite only. */
   db: Db
   /** The store's door to the database: what the hub's own code uses. */
   sql: Sql
@@ -73,6 +75,11 @@ export type HubOptions = {
    * (`src/worker/text-analysis.ts`). `centralita serve` does; it needs the built code.
    */
   textAnalysisThread?: boolean
+  /**
+   * The database, open and migrated (`openStore`, as `centralita serve` does for PostgreSQL);
+   * by default the SQLite file of the configuration, opened here.
+   */
+  store?: Store
   /** The channels the hub knows (the registry's; a test adds one the core never heard of). */
   adapters?: readonly AnyAdapter[]
 }
@@ -83,8 +90,13 @@ export function createHub(options: HubOptions): Hub {
   const adapters = options.adapters ?? ADAPTERS
   const rules = watchRulebook(loadRulebook(config.rulesDir, inboxSchemas(adapters)), logger)
   const rulebook = () => rules.current()
-  const db = openDatabase(config.databasePath)
-  const sql = sqlOf(db)
+  if (!options.store && config.database.engine !== 'sqlite')
+    throw new ConfigError(
+      'DATABASE_URL: a PostgreSQL store is opened (and migrated) before the hub',
+    )
+  const database = options.store ?? openSqliteStore(config.databasePath)
+  const { sql } = database
+  const db = database.sqlite ?? sqliteOnly()
   // The model trained on people's corrections when one was adopted, else the corpus's (read
   // before the first triage: the worker waits for it). With the text-analysis thread, this
   // thread reads the model only if it ever needs it.
@@ -206,8 +218,9 @@ export function createHub(options: HubOptions): Hub {
 
   // Retraining on people's corrections, in a child process: from the console, and on the
   // rulebook's schedule when it has one (`learning.retrain` in settings.yaml).
+  // (On PostgreSQL retraining is the CLI's for now: the child process reads a SQLite file.)
   const retrain =
-    config.databasePath === ':memory:'
+    config.database.engine !== 'sqlite' || config.databasePath === ':memory:'
       ? undefined
       : retrainer(
           {
@@ -378,14 +391,22 @@ export function createHub(options: HubOptions): Hub {
         await housekeeping.stop()
         await modelWatch?.stop()
         await retrainSchedule?.stop()
-        closeDatabase(db)
+        await database.close()
       })()
       return stopping
     },
   }
 }
 
-/** The addresses the hub takes mail for: its own (EMAIL_FROM) and the queues' mailboxes. */
+/** The SQLite handle of a hub on PostgreSQL: there is none, and reaching for it says so. */
+function sqliteOnly(): Db {
+  return new Proxy({} as Db, {
+    get() {
+      throw new Error('the hub runs on PostgreSQL: use hub.sql')
+    },
+  })
+}
+
 /** Addresses the hub receives mail for: the channels' own and the queues' mailboxes. */
 function ownMailboxes(channels: ReadonlyMap<string, ChannelEntry>, rulebook: Rulebook): string[] {
   const own = [...channels.values()].flatMap(

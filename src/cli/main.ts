@@ -3,7 +3,7 @@ import { Command } from 'commander'
 import { DateTime } from 'luxon'
 import { ADAPTERS } from '../../adapters/registry.js'
 import { monthlyReport, reportCsv, reportText } from '../admin/monthly-report.js'
-import { loadConfig } from '../config.js'
+import { databaseFrom, loadConfig } from '../config.js'
 import { inboxSchemas } from '../contracts/channel.js'
 import { ConfigError } from '../contracts/errors.js'
 import { createLogger, silentLogger } from '../kit/logger.js'
@@ -18,7 +18,9 @@ import {
   replayDeadLetters,
   showDeadLetter,
 } from '../outbox/dead-letter.js'
-import { closeDatabase, openDatabase, sqlOf } from '../store/db.js'
+import { copyDatabase } from '../store/copy.js'
+import { openStore } from '../store/open-store.js'
+import { migratePostgres, openPostgres } from '../store/postgres.js'
 import type { Sql } from '../store/sql.js'
 import { loadClassifier } from '../triage/classifier/load-classifier.js'
 import { evaluateDevSets, formatDevReports } from '../triage/evaluate-dev.js'
@@ -86,13 +88,51 @@ export async function main(argv: string[]): Promise<void> {
 
   const withDb = async <T>(use: (db: Sql) => Promise<T>): Promise<T> => {
     const config = loadConfig(process.env, ADAPTERS)
-    const db = openDatabase(config.databasePath)
+    const store = await openStore(config.database, { poolSize: 2 })
     try {
-      return await use(sqlOf(db))
+      return await use(store.sql)
     } finally {
-      closeDatabase(db)
+      await store.close()
     }
   }
+  const dbCommand = program.command('db').description('the database')
+  dbCommand
+    .command('copy')
+    .description('copy every row of one hub database into another, empty one (SQLite → PostgreSQL)')
+    .requiredOption('--from <url>', 'the database to copy (file:data/centralita.db)')
+    .requiredOption('--to <url>', 'the empty database to fill (postgres://…), migrated first')
+    .action(async (opts: { from: string; to: string }) => {
+      const from = await openStore(databaseFrom(opts.from), { poolSize: 2 })
+      try {
+        const to = await openStore(databaseFrom(opts.to), { poolSize: 2 })
+        try {
+          await copyDatabase(from.sql, to.sql, (table, rows) => out(`${table}: ${rows}`))
+          out('copied: start the hubs on the new DATABASE_URL')
+        } finally {
+          await to.close()
+        }
+      } finally {
+        await from.close()
+      }
+    })
+  dbCommand
+    .command('migrate')
+    .description('apply the migrations the database lacks (the hub also does at start)')
+    .action(async () => {
+      const config = loadConfig(process.env, ADAPTERS)
+      if (config.database.engine === 'sqlite') {
+        await (await openStore(config.database)).close()
+        out(`SQLite ${config.databasePath}: migrated`)
+        return
+      }
+      const pg = openPostgres(config.database.url, { max: 1 })
+      try {
+        const applied = await migratePostgres(pg.sql)
+        out(applied.length ? `applied ${applied.join(', ')}` : 'nothing to apply')
+      } finally {
+        await pg.close()
+      }
+    })
   program
     .command('train')
     .description(
@@ -104,7 +144,11 @@ export async function main(argv: string[]): Promise<void> {
       const config = loadConfig(process.env, ADAPTERS)
       loadClassifier(config.classifier, createLogger({ level: 'info' }))
       // Without a hub database (building an image) there is nothing more to learn from.
-      if (config.databasePath !== ':memory:' && !existsSync(config.databasePath)) {
+      if (
+        config.database.engine === 'sqlite' &&
+        config.databasePath !== ':memory:' &&
+        !existsSync(config.databasePath)
+      ) {
         out(`no hub database at ${config.databasePath}: trained on the corpus only`)
         return
       }

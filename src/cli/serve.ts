@@ -2,6 +2,7 @@ import { ADAPTERS, adapterById } from '../../adapters/registry.js'
 import { loadConfig } from '../config.js'
 import { createHub } from '../hub.js'
 import { createLogger } from '../kit/logger.js'
+import { openStore } from '../store/open-store.js'
 
 /** `centralita serve`: run the hub until SIGTERM or SIGINT, then shut down gracefully. */
 export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
@@ -13,13 +14,14 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     } else if (settings.inbound.enabled) logger.info({ channel }, 'channel enabled')
     else logger.warn({ channel, reason: settings.inbound.reason }, 'channel disabled')
   }
-  const hub = createHub({ config, logger, textAnalysisThread: true })
+  const store = await openStore(config.database, { poolSize: config.databasePoolSize })
+  const hub = createHub({ config, logger, textAnalysisThread: true, store })
   const address = await hub.listen()
   logger.info(
     {
       port: address.port,
       host: address.address,
-      database: config.databasePath,
+      database: config.database.engine === 'sqlite' ? config.databasePath : 'postgres',
       rulebook: hub.rulebook().version,
     },
     'centralita listening',

@@ -102,11 +102,11 @@ async function correctedRulesPg(db: Sql, since: number, limit: number): Promise<
        select distinct h.decision, h.grp, h.target, h.term
          from hits h join corrections c on c.decision_id = h.decision
         where case
-                when h.grp = 'intent' then c.corrected::jsonb ? 'intent'
+                when h.grp = 'intent' then jsonb_exists(c.corrected::jsonb, 'intent')
                 when h.grp = 'signal' then
-                  c.corrected::jsonb ? 'intent'
-                  or (c.corrected::jsonb ? 'signals'
-                      and not (c.corrected::jsonb -> 'signals') ? h.target)
+                  jsonb_exists(c.corrected::jsonb, 'intent')
+                  or (jsonb_exists(c.corrected::jsonb, 'signals')
+                      and not jsonb_exists(c.corrected::jsonb -> 'signals', h.target))
                 else false
               end
      )

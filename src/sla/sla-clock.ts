@@ -5,6 +5,7 @@ import type { Effect } from '../contracts/effect.js'
 import type { Clock } from '../kit/clock.js'
 import type { Logger } from '../kit/logger.js'
 import { type Loop, startLoop } from '../kit/loop.js'
+import { oneAtATime } from '../store/one-at-a-time.js'
 import { enqueueEffects } from '../store/outbox-store.js'
 import { dueCases, fireOnce, nextCaseDeadline } from '../store/sla-store.js'
 import type { Sql } from '../store/sql.js'
@@ -84,6 +85,8 @@ export function createSlaClock(
       return fired
     }
     await deps.db.transaction(async (tx) => {
+      // One instance's clock at a time on a shared PostgreSQL (each event fires once anyway).
+      await oneAtATime(tx, 'sla')
       // Only what is due is read; everything else waits for the wake-up at the next deadline.
       const { tickets, escalations, escalatedTickets } = await dueCases(tx, now, warnBefore)
       const byId = new Map(escalatedTickets.map((t) => [t.id, t]))

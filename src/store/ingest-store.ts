@@ -152,7 +152,8 @@ async function storeMessage(
     `insert into messages (channel, external_id, conversation_id, contact_id, delivery_id,
        direction, author_role, text, subject, language, attachments, automated, triage, meta,
        sent_at, received_at, raw_hash)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (channel, external_id) do nothing returning id`,
     [
       message.channel,
       message.externalId,
@@ -173,8 +174,10 @@ async function storeMessage(
       message.rawHash,
     ],
   )
+  // Stored meanwhile by another instance (the same message in two deliveries at once).
+  if (!inserted) return null
   await touchConversation(db, conversationId, message, sentAt, at)
-  return inserted!.id
+  return inserted.id
 }
 
 /**

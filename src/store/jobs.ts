@@ -70,7 +70,9 @@ export async function failJob(
  */
 export async function pendingJobCount(db: Sql, kind: string): Promise<number> {
   const row = await db.get<{ n: number }>(
-    `select count(*) as n from jobs where status in ('pending', 'running') and +kind = ?`,
+    // On SQLite `+kind` keeps the planner on the due index (status, run_at).
+    `select count(*) as n from jobs where status in ('pending', 'running')
+        and ${db.dialect === 'sqlite' ? '+kind' : 'kind'} = ?`,
     [kind],
   )
   return Number(row?.n ?? 0)

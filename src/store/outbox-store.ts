@@ -62,10 +62,13 @@ export function claimDueEffects(
     // Two index range reads (outbox_due: status, next_attempt_at) instead of one OR over the
     // whole table: due pending effects, then in-flight ones whose lease ran out.
     const notOurs = running.length > 0 ? `and o.id not in (${list(running)})` : ''
+    // Instances on one PostgreSQL claim apart: rows another claim holds are skipped, not waited
+    // for (on SQLite the claim's transaction runs alone).
+    const skipLocked = db.dialect === 'postgres' ? 'for update of o skip locked' : ''
     const pending = await tx.all<{ id: number }>(
       `select o.id from outbox o left join outbox p on p.idempotency_key = o.after_key
         where o.status = 'pending' and o.next_attempt_at <= ? and ${READY_TO_RUN} ${notOurs}
-        order by o.next_attempt_at, o.id limit ?`,
+        order by o.next_attempt_at, o.id limit ? ${skipLocked}`,
       [at, ...running, limit],
     )
     const expired =
@@ -73,7 +76,7 @@ export function claimDueEffects(
         ? await tx.all<{ id: number }>(
             `select o.id from outbox o
               where o.status = 'in_flight' and o.locked_until <= ? ${notOurs}
-              order by o.id limit ?`,
+              order by o.id limit ? ${skipLocked}`,
             [at, ...running, limit - pending.length],
           )
         : []

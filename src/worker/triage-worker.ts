@@ -1,6 +1,7 @@
 import { backoffDelay } from '../kit/backoff.js'
 import { type Loop, startLoop } from '../kit/loop.js'
 import { type PipelineDeps, processMessage } from '../pipeline/process-message.js'
+import { oneAtATime } from '../store/one-at-a-time.js'
 import type { Sql } from '../store/sql.js'
 import {
   type QueuedMessage,
@@ -90,6 +91,8 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
       // messages), so webhooks waiting on the event loop are answered between slices.
       await deps.db.transaction(async (tx) => {
+        // Instances on one PostgreSQL take turns: the queue's cursor is one for them all.
+        await oneAtATime(tx, 'triage')
         // A slice triages a handful of messages: read the queue a few at a time.
         const queue = await triageQueueSlice(tx, now)
         let done = 0

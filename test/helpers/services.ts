@@ -18,6 +18,11 @@ export const SERVICES = {
     package: 'chromium',
     paths: [process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'],
   },
+  postgres: {
+    what: 'a real PostgreSQL server',
+    package: 'postgresql',
+    paths: ['15', '16', '17', '14', '13'].map((v) => `/usr/lib/postgresql/${v}/bin/initdb`),
+  },
 } as const
 export type ServiceId = keyof typeof SERVICES
 

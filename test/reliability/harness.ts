@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { expect } from 'vitest'
+import { openPostgres } from '../../src/store/postgres.js'
 import { sqliteSql } from '../../src/store/sqlite.js'
 import { triageBacklog } from '../../src/store/triage-queue.js'
 import { startFakeChatwoot } from '../fakes/chatwoot-server.js'
@@ -213,43 +214,53 @@ export async function sendStream(
   return { statuses, requests, failures }
 }
 
-/** Read-only figures from the hub's database, safe while it runs (WAL). */
-export async function dbFigures(path: string) {
-  const db = new Database(path, { readonly: true })
+/**
+ * Read-only figures from the hub's database (a SQLite file, read alongside the running hub in
+ * WAL mode, or a PostgreSQL URL), through the same `Sql` door the hub uses.
+ */
+export async function dbFigures(database: string) {
+  const postgres = /^postgres(ql)?:/.test(database)
+  const sqlite = postgres ? null : new Database(database, { readonly: true })
+  const pg = postgres ? openPostgres(database, { max: 1 }) : null
+  const sql = pg ? pg.sql : sqliteSql(sqlite!)
   try {
-    const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n
+    const one = async (text: string) => Number((await sql.get<{ n: number }>(text))?.n ?? 0)
     return {
-      messages: one(`select count(*) as n from messages where direction = 'inbound'`),
-      triaged: one('select count(*) as n from triage_decisions'),
-      triagedDistinct: one('select count(distinct message_id) as n from triage_decisions'),
+      messages: await one(`select count(*) as n from messages where direction = 'inbound'`),
+      triaged: await one('select count(*) as n from triage_decisions'),
+      triagedDistinct: await one('select count(distinct message_id) as n from triage_decisions'),
       // Messages past the triage cursor and retries not given up (src/store/triage-queue.ts).
-      triageBacklog: await triageBacklog(sqliteSql(db)),
-      triageGivenUp: one(
+      triageBacklog: await triageBacklog(sql),
+      triageGivenUp: await one(
         `select count(*) as n from jobs where kind = 'triage' and status = 'failed'`,
       ),
       // Effects that can still run: not dead, nor waiting for one that is (those wait for a
       // replay, and `outboxDead` reports them).
-      outboxOpen: one(
+      outboxOpen: await one(
         `select count(*) as n from outbox o left join outbox p on p.idempotency_key = o.after_key
          where o.status = 'in_flight' or (o.status = 'pending' and coalesce(p.status, '') != 'dead')`,
       ),
-      outboxDead: one(`select count(*) as n from outbox where status = 'dead'`),
+      outboxDead: await one(`select count(*) as n from outbox where status = 'dead'`),
       // What a dead letter was and why, so a failing run names it.
-      deadEffects: db
-        .prepare(
-          `select kind, subject, attempts, last_error as lastError from outbox
-           where status = 'dead' limit 5`,
-        )
-        .all() as { kind: string; subject: string; attempts: number; lastError: string | null }[],
-      outboxDone: one(`select count(*) as n from outbox where status = 'done'`),
+      deadEffects: await sql.all<{
+        kind: string
+        subject: string
+        attempts: number
+        lastError: string | null
+      }>(
+        `select kind, subject, attempts, last_error as "lastError" from outbox
+          where status = 'dead' limit 5`,
+      ),
+      outboxDone: await one(`select count(*) as n from outbox where status = 'done'`),
       externalIds: (
-        db.prepare(`select external_id from messages where direction = 'inbound'`).all() as {
-          external_id: string
-        }[]
+        await sql.all<{ external_id: string }>(
+          `select external_id from messages where direction = 'inbound'`,
+        )
       ).map((r) => r.external_id),
     }
   } finally {
-    db.close()
+    sqlite?.close()
+    await pg?.close()
   }
 }
 

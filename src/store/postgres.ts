@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import pg from 'pg'
+import { packageRoot } from '../package-root.js'
+import type { Row, Sql, SqlValue } from './sql.js'
+
+// bigint (times in milliseconds, ids, counts) and numeric (sums) read as numbers: every value
+// the hub keeps fits in a double exactly (milliseconds until the year 287,396).
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value))
+
+/** A connection pool to PostgreSQL and the store's door on it. */
+export type PostgresStore = { sql: Sql; pool: pg.Pool; close(): Promise<void> }
+
+/**
+ * The store on PostgreSQL (node-postgres): a pool of connections. A statement outside a
+ * transaction takes any free connection; a transaction holds one connection from BEGIN to
+ * COMMIT, and its body runs its statements on it through `tx` (a nested one is a savepoint on
+ * the same connection). The repositories' SQL has `?` placeholders, numbered here.
+ */
+export function openPostgres(url: string, options: { max?: number } = {}): PostgresStore {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 })
+  // An idle connection that fails (the server restarted) is dropped; the next query reconnects.
+  pool.on('error', () => {})
+  return { sql: poolSql(pool), pool, close: () => pool.end() }
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>
+
+function door(on: Queryable, transaction: Sql['transaction']): Sql {
+  return {
+    dialect: 'postgres',
+    all: async <T = Row>(text: string, params?: readonly SqlValue[]) =>
+      (await on.query(numbered(text), bind(params))).rows as T[],
+    values: async (text, params) =>
+      (await on.query({ text: numbered(text), values: bind(params), rowMode: 'array' }))
+        .rows as unknown[][],
+    get: async <T = Row>(text: string, params?: readonly SqlValue[]) =>
+      (await on.query(numbered(text), bind(params))).rows[0] as T | undefined,
+    run: async (text, params) => ({
+      changes: (await on.query(numbered(text), bind(params))).rowCount ?? 0,
+    }),
+    transaction,
+  }
+}
+
+function poolSql(pool: pg.Pool): Sql {
+  return door(pool, async (body) => {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      try {
+        const result = await body(clientSql(client))
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK')
+        throw err
+      }
+    } finally {
+      client.release()
+    }
+  })
+}
+
+function clientSql(client: pg.PoolClient): Sql {
+  let savepoints = 0
+  const tx: Sql = door(client, async (body) => {
+    const name = `s${++savepoints}`
+    await client.query(`SAVEPOINT ${name}`)
+    try {
+      const result = await body(tx)
+      await client.query(`RELEASE SAVEPOINT ${name}`)
+      return result
+    } catch (err) {
+      await client.query(`ROLLBACK TO SAVEPOINT ${name}`)
+      await client.query(`RELEASE SAVEPOINT ${name}`)
+      throw err
+    } finally {
+      savepoints--
+    }
+  })
+  return tx
+}
+
+const numberedTexts = new Map<string, string>()
+
+/**
+ * `?` placeholders as PostgreSQL's `$1, $2, …`, outside quoted strings and identifiers (the
+ * repositories use no `?` operator of jsonb: `jsonb_exists` says the same). Cached by text: the
+ * repositories' statements are a fixed set.
+ */
+export function numbered(text: string): string {
+  const cached = numberedTexts.get(text)
+  if (cached !== undefined) return cached
+  let out = ''
+  let n = 0
+  let quote: string | null = null
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = null
+    } else if (char === "'" || char === '"') quote = char
+    else if (char === '?') {
+      out += `$${++n}`
+      continue
+    }
+    out += char
+  }
+  if (numberedTexts.size < 10_000) numberedTexts.set(text, out)
+  return out
+}
+
+/** Booleans are kept as 0 and 1 on both engines, so the SQL that compares them is the same. */
+function bind(params: readonly SqlValue[] | undefined): unknown[] {
+  if (!params) return []
+  return params.map((value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value))
+}
+
+/**
+ * Applies the PostgreSQL migrations not applied yet (`src/store/migrations-pg/*.sql`, in name
+ * order), each in a transaction, under an advisory lock so that instances starting together
+ * apply each once.
+ */
+export async function migratePostgres(sql: Sql): Promise<string[]> {
+  const folder = join(packageRoot(), 'src', 'store', 'migrations-pg')
+  const files = readdirSync(folder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+  return sql.transaction(async (tx) => {
+    await tx.run('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK])
+    await tx.run(
+      `create table if not exists centralita_migrations (
+         name text primary key, applied_at bigint not null)`,
+    )
+    const done = new Set(
+      (await tx.all<{ name: string }>('select name from centralita_migrations')).map((r) => r.name),
+    )
+    const applied: string[] = []
+    for (const file of files) {
+      if (done.has(file)) continue
+      await tx.run(readFileSync(join(folder, file), 'utf8'))
+      await tx.run('insert into centralita_migrations (name, applied_at) values (?, ?)', [
+        file,
+        Date.now(),
+      ])
+      applied.push(file)
+    }
+    return applied
+  })
+}
+
+/** The advisory lock key that serializes migrations ("cent" in ASCII). */
+const MIGRATION_LOCK = 0x63656e74

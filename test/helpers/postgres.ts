@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process'
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { freePort } from './process.js'
+import { servicePath } from './services.js'
+
+export type TestPostgres = {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  url: string
+  /** A fresh database of its own in the cluster; its URL. */
+  database(): string
+  stop(): void
+}
+
+/**
+ * A throwaway PostgreSQL cluster: `initdb` in a temporary folder, started with `pg_ctl` on a
+ * free loopback port (as the `postgres` user when the tests run as root: PostgreSQL refuses to
+ * run as root), stopped and removed by `stop`.
+ */
+export async function startPostgres(): Promise<TestPostgres> {
+  const initdb = servicePath('postgres')
+  if (!initdb) throw new Error('PostgreSQL is not installed (apt-get install postgresql)')
+  const bin = dirname(initdb)
+  const dir = mkdtempSync(join(tmpdir(), 'centralita-pg-'))
+  const data = join(dir, 'data')
+  const asRoot = process.getuid?.() === 0
+  const owner = asRoot ? Number(execFileSync('id', ['-u', 'postgres']).toString().trim()) : null
+  if (owner !== null) {
+    chownSync(dir, owner, Number(execFileSync('id', ['-g', 'postgres']).toString().trim()))
+    chmodSync(dir, 0o700)
+  }
+  const run = (program: string, args: string[]) => {
+    const command = join(bin, program)
+    if (asRoot)
+      execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' })
+    else execFileSync(command, args, { stdio: 'pipe' })
+  }
+  const port = await freePort()
+  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'])
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-w',
+    '-l',
+    join(dir, 'log'),
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    'start',
+  ])
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`
+  let databases = 0
+  return {
+    url,
+    database() {
+      const name = `t${++databases}`
+      run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name])
+      return `postgres://postgres@127.0.0.1:${port}/${name}`
+    },
+    stop() {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}
