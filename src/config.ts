@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { z } from 'zod'
 import type { AnyAdapter, ChannelSettings } from './contracts/channel.js'
 import { ConfigError } from './contracts/errors.js'
@@ -10,6 +11,8 @@ export const CoreEnv = {
   PORT: Port.default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('file:data/centralita.db'),
+  /** This instance's name among several on one PostgreSQL (`/readyz`, `/metrics`). */
+  INSTANCE_ID: z.string().min(1).max(100).optional(),
   /** Connections each instance keeps to PostgreSQL (unused on SQLite). */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
   RULES_DIR: z.string().default('rules'),
@@ -68,6 +71,7 @@ export type Config = {
   /** The SQLite file, when the database is SQLite (empty on PostgreSQL). */
   databasePath: string
   databasePoolSize: number
+  instanceId: string
   rulesDir: string
   /** Training corpus of the classifier, and where the trained model is cached. */
   classifier: { corpusDir: string; cacheDir: string }
@@ -154,6 +158,7 @@ export function loadConfig(
     database: databaseFrom(env.DATABASE_URL),
     databasePath: databasePathFrom(env.DATABASE_URL),
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    instanceId: env.INSTANCE_ID ?? `${hostname()}:${env.PORT}`,
     rulesDir: env.RULES_DIR,
     classifier: { corpusDir: env.CORPUS_DIR, cacheDir: env.MODEL_CACHE_DIR },
     adminToken: env.ADMIN_TOKEN,

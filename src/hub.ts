@@ -14,9 +14,9 @@ import {
   inboxSchemas,
   type Source,
 } from './contracts/channel.js'
-import type { EffectExecutor } from './contracts/effect.js'
 import { ConfigError } from './contracts/errors.js'
 import { createApp } from './http/app.js'
+import { composeChannels, composeSources } from './hub-channels.js'
 import { createAdmission } from './ingest/admission.js'
 import { acceptDelivery } from './ingest/ingest.js'
 import { type Clock, systemClock } from './kit/clock.js'
@@ -30,7 +30,7 @@ import { createSlaClock } from './sla/sla-clock.js'
 import type { Db } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
 import { openSqliteStore, type Store } from './store/open-store.js'
-import { hubSecret, outboundStore, sourceState } from './store/outbound-store.js'
+import type { Signals, Topic } from './store/signals.js'
 import type { Sql } from './store/sql.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
 import { type RulebookSource, watchRulebook } from './triage/rulebook/watch-rulebook.js'
@@ -91,11 +91,12 @@ export function createHub(options: HubOptions): Hub {
   const rules = watchRulebook(loadRulebook(config.rulesDir, inboxSchemas(adapters)), logger)
   const rulebook = () => rules.current()
   if (!options.store && config.database.engine !== 'sqlite')
-    throw new ConfigError(
-      'DATABASE_URL: a PostgreSQL store is opened (and migrated) before the hub',
-    )
+    throw new ConfigError('DATABASE_URL: open (and migrate) a PostgreSQL store before the hub')
   const database = options.store ?? openSqliteStore(config.databasePath)
   const { sql } = database
+  // Instances on one PostgreSQL wake each other (set once the loops exist, below).
+  let signals: Signals | undefined
+  const tell = (topic: Topic) => signals?.notify(topic)
   const db = database.sqlite ?? sqliteOnly()
   // The model trained on people's corrections when one was adopted, else the corpus's (read
   // before the first triage: the worker waits for it). With the text-analysis thread, this
@@ -112,37 +113,12 @@ export function createHub(options: HubOptions): Hub {
           analyses?.useClassifier(chosen.classifier)
         })
 
-  const store = outboundStore(sql, clock)
-  const state = sourceState(sql, clock)
-  const secrets = new Map<string, Promise<Buffer>>()
-  const secret = (name: string) => {
-    let value = secrets.get(name)
-    if (!value) {
-      value = hubSecret(sql, clock, name)
-      secrets.set(name, value)
-    }
-    return value
-  }
-  const channels = new Map<string, ChannelEntry>()
-  const executors = new Map<string, EffectExecutor>()
-  for (const adapter of adapters) {
-    const settings = config.channels.get(adapter.id)
-    if (!settings) continue
-    channels.set(adapter.id, { adapter, settings })
-    const deps = {
-      logger: logger.child({ channel: adapter.id }),
-      store,
-      now: () => clock.now(),
-      state,
-      secret,
-      timeoutMs: config.outboundTimeoutMs,
-    }
-    for (const [kind, executor] of adapter.executors?.(settings.config, deps) ?? []) {
-      executors.set(kind, executor)
-    }
-  }
+  const { channels, executors, state } = composeChannels({ adapters, config, sql, clock, logger })
 
-  const metrics = createMetrics(sql)
+  const metrics = createMetrics(
+    sql,
+    config.database.engine === 'postgres' ? config.instanceId : null,
+  )
   // Every way in writes through one group commit (see groupCommit).
   const persist = groupCommit(
     sql,
@@ -178,7 +154,10 @@ export function createHub(options: HubOptions): Hub {
     rulebook,
     classifier: () => classifier,
     tools,
-    onEffects: () => dispatcher.wake(),
+    onEffects: () => {
+      dispatcher.wake()
+      tell('outbox')
+    },
     acknowledgementsWaiting: persist.waiting,
     // New cases only need the SLA clock to look again soon (their deadlines are ahead): at
     // most a few runs a second, however many messages are triaged.
@@ -212,8 +191,16 @@ export function createHub(options: HubOptions): Hub {
     logger: logger.child({ component: 'sla' }),
     rulebook,
     channels,
-    onEffects: () => dispatcher.wake(),
+    onEffects: () => {
+      dispatcher.wake()
+      tell('outbox')
+    },
     onBreach: metrics.breach,
+  })
+  signals = database.signals?.(logger.child({ component: 'signals' }), (topic) => {
+    if (topic === 'triage') worker.wake()
+    else if (topic === 'outbox') dispatcher.wake()
+    else sla.wake()
   })
 
   // Retraining on people's corrections, in a child process: from the console, and on the
@@ -247,22 +234,22 @@ export function createHub(options: HubOptions): Hub {
     logger,
     webhookRate: config.limits.webhookRate,
     pendingTriage: config.limits.pendingTriage,
-    onQueued: () => worker.wake(),
+    onQueued: () => {
+      worker.wake()
+      tell('triage')
+    },
   })
 
   // Inbound sources that are not webhooks (SMTP receiver, IMAP poller), started by listen().
-  const sources: Source[] = []
-  for (const [id, { adapter, settings }] of channels) {
-    const found = adapter.sources?.(settings.config, {
-      logger: logger.child({ channel: id }),
-      accept: (delivery) => acceptDelivery({ db: sql, clock, persist, onStored }, id, delivery),
-      state,
-      mailboxes: () => ownMailboxes(channels, rulebook()),
-      busy: behind,
-      now: () => clock.now(),
-    })
-    sources.push(...(found ?? []))
-  }
+  const sources = composeSources({
+    channels,
+    state,
+    logger,
+    rulebook,
+    busy: behind,
+    now: () => clock.now(),
+    accept: (id, delivery) => acceptDelivery({ db: sql, clock, persist, onStored }, id, delivery),
+  })
 
   const adminToken = config.adminToken
   const app = createApp({
@@ -286,8 +273,14 @@ export function createHub(options: HubOptions): Hub {
             channels,
             tools,
             sources,
-            onEffects: () => dispatcher.wake(),
-            onCasesChanged: () => sla.wake(),
+            onEffects: () => {
+              dispatcher.wake()
+              tell('outbox')
+            },
+            onCasesChanged: () => {
+              sla.wake()
+              tell('cases')
+            },
             ...(retrain ? { retrainer: retrain } : {}),
           }
           const service = adminService(adminDeps)
@@ -335,6 +328,11 @@ export function createHub(options: HubOptions): Hub {
       const ready = Object.values(checks).every((v) => v === 'ok')
       // A failing mailbox is reported, not fatal: webhooks keep flowing without it.
       for (const source of sources) checks[`source.${source.name}`] = source.health()
+      // One of several instances: which one, on which database.
+      if (config.database.engine === 'postgres') {
+        checks.engine = 'postgres'
+        checks.instance = config.instanceId
+      }
       return { ready, checks }
     },
   })
@@ -391,6 +389,7 @@ export function createHub(options: HubOptions): Hub {
         await housekeeping.stop()
         await modelWatch?.stop()
         await retrainSchedule?.stop()
+        await signals?.close()
         await database.close()
       })()
       return stopping
@@ -405,13 +404,4 @@ function sqliteOnly(): Db {
       throw new Error('the hub runs on PostgreSQL: use hub.sql')
     },
   })
-}
-
-/** Addresses the hub receives mail for: the channels' own and the queues' mailboxes. */
-function ownMailboxes(channels: ReadonlyMap<string, ChannelEntry>, rulebook: Rulebook): string[] {
-  const own = [...channels.values()].flatMap(
-    ({ adapter, settings }) => adapter.mailboxes?.(settings.config) ?? [],
-  )
-  const queues = Object.values(rulebook.queues).flatMap((q) => (q.email ? [q.email] : []))
-  return [...own, ...queues].map((a) => a.toLowerCase())
 }

@@ -8,8 +8,10 @@ import type { Sql } from '../store/sql.js'
  * webhook route, the triage worker, the dispatcher and the SLA clock; the outbox gauges are
  * read from the database at scrape time, so they are right after a restart too.
  */
-export function createMetrics(db: Sql) {
+export function createMetrics(db: Sql, instance: string | null = null) {
   const registry = new Registry()
+  // Several instances on one database: each one's figures carry its name.
+  if (instance !== null) registry.setDefaultLabels({ instance })
   // Process figures (resident memory, heap, event-loop lag, open handles) with the hub's own.
   collectDefaultMetrics({ register: registry })
   const webhooks = new Counter({

@@ -6,7 +6,9 @@ import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js
 import { run } from '../../test/helpers/process.js'
 import { describeWithService } from '../../test/helpers/services.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
+import { waitFor } from '../../test/helpers/wait.js'
 import { monthlyReport } from '../admin/monthly-report.js'
+import { silentLogger } from '../kit/logger.js'
 import { correctionLines, listCorrections, recordCorrection } from '../learning/corrections.js'
 import { correctedRules, weeklyCorrections } from '../learning/learning-report.js'
 import { activeModelId, rollbackModel, storeAdopted } from '../learning/model-store.js'
@@ -23,6 +25,7 @@ import {
 } from './outbox-store.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 import { purgeExpired } from './retention.js'
+import { postgresSignals, type Topic } from './signals.js'
 import type { Sql } from './sql.js'
 import { acceptEscalation, escalate, getTicket, setTicketStatus } from './ticket-store.js'
 import { triageBacklog, triageQueueSlice } from './triage-queue.js'
@@ -286,4 +289,44 @@ describeWithService('postgres', 'the store on both engines', () => {
       temp.cleanup()
     }
   }, 60_000)
+
+  it('lets instances wake each other: what one notifies, every listener hears', async () => {
+    const url = postgres.database()
+    const store = openPostgres(url)
+    const heard: { a: Topic[]; b: Topic[] } = { a: [], b: [] }
+    const a = postgresSignals({
+      url,
+      pool: store.pool,
+      logger: silentLogger,
+      onNotice: (t) => heard.a.push(t),
+    })
+    const b = postgresSignals({
+      url,
+      pool: store.pool,
+      logger: silentLogger,
+      onNotice: (t) => heard.b.push(t),
+    })
+    try {
+      // Both listening (a notice sent before a listener is connected is not heard by it).
+      await waitFor(async () => {
+        a.notify('cases')
+        await new Promise((r) => setTimeout(r, 100))
+        return heard.b.includes('cases') && heard.a.includes('cases')
+      })
+      heard.a.length = 0
+      heard.b.length = 0
+      // Notices of a topic sent together go out once.
+      a.notify('outbox')
+      a.notify('outbox')
+      a.notify('triage')
+      await waitFor(() => heard.b.length >= 2 && heard.a.length >= 2)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(heard.b.sort()).toEqual(['outbox', 'triage'])
+      expect(heard.a.sort()).toEqual(['outbox', 'triage'])
+    } finally {
+      await a.close()
+      await b.close()
+      await store.close()
+    }
+  }, 30_000)
 })

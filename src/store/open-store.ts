@@ -1,6 +1,8 @@
 import type { DatabaseTarget } from '../config.js'
+import type { Logger } from '../kit/logger.js'
 import { closeDatabase, type Db, openDatabase, sqlOf } from './db.js'
 import { migratePostgres, openPostgres } from './postgres.js'
+import { postgresSignals, type Signals, type Topic } from './signals.js'
 import type { Sql } from './sql.js'
 
 /** The hub's database, open and migrated: its `Sql` door, and the SQLite handle on SQLite. */
@@ -8,6 +10,8 @@ export type Store = {
   sql: Sql
   /** The SQLite database itself (null on PostgreSQL). */
   sqlite: Db | null
+  /** On PostgreSQL, how instances wake each other (`signals.ts`); one instance has no need. */
+  signals?: (logger: Logger, onNotice: (topic: Topic) => void) => Signals
   close(): Promise<void>
 }
 
@@ -34,5 +38,11 @@ export async function openStore(
     await pg.close()
     throw err
   }
-  return { sql: pg.sql, sqlite: null, close: () => pg.close() }
+  return {
+    sql: pg.sql,
+    sqlite: null,
+    signals: (logger, onNotice) =>
+      postgresSignals({ url: target.url, pool: pg.pool, logger, onNotice }),
+    close: () => pg.close(),
+  }
 }

@@ -46,11 +46,26 @@ describeWithService('postgres', 'several instances on one PostgreSQL', () => {
     const ports = await Promise.all(hubs.map(() => freePort()))
     const bases = ports.map((port) => `http://127.0.0.1:${port}`)
     const start = async (i: number) => {
-      hubs[i] = await startServe(env, { port: ports[i]!, timeoutMs: 60_000 })
+      hubs[i] = await startServe(
+        { ...env, INSTANCE_ID: `hub-${i}` },
+        { port: ports[i]!, timeoutMs: 60_000 },
+      )
     }
     // Started together: the migrations are applied once, under their lock.
     await Promise.all(hubs.map((_, i) => start(i)))
     up.graph.sendStatusesTo(`${bases[0]}/webhooks/whatsapp`, SECRETS.whatsapp)
+    // Each instance says which one it is, on which database, on /readyz and in /metrics.
+    const ready = (await (await fetch(`${bases[1]}/readyz`)).json()) as {
+      status: string
+      checks: Record<string, string>
+    }
+    expect(ready).toMatchObject({
+      status: 'ready',
+      checks: { database: 'ok', engine: 'postgres', instance: 'hub-1' },
+    })
+    expect(await (await fetch(`${bases[2]}/metrics`)).text()).toMatch(
+      /centralita_outbox_depth\{[^}]*instance="hub-2"/,
+    )
 
     const count = Math.max(150, Math.floor(SIZES.messages / 3))
     const { unique, stream } = mixedTraffic(count, 'multi')
