@@ -31,17 +31,43 @@ function door(on: Queryable, transaction: Sql['transaction']): Sql {
   return {
     dialect: 'postgres',
     all: async <T = Row>(text: string, params?: readonly SqlValue[]) =>
-      (await on.query(numbered(text), bind(params))).rows as T[],
+      (await on.query(statement(text, params))).rows as T[],
     values: async (text, params) =>
-      (await on.query({ text: numbered(text), values: bind(params), rowMode: 'array' }))
-        .rows as unknown[][],
+      (await on.query({ ...statement(text, params), rowMode: 'array' })).rows as unknown[][],
     get: async <T = Row>(text: string, params?: readonly SqlValue[]) =>
-      (await on.query(numbered(text), bind(params))).rows[0] as T | undefined,
+      (await on.query(statement(text, params))).rows[0] as T | undefined,
     run: async (text, params) => ({
-      changes: (await on.query(numbered(text), bind(params))).rowCount ?? 0,
+      changes: (await on.query(statement(text, params))).rowCount ?? 0,
     }),
     transaction,
   }
+}
+
+/**
+ * A statement with parameters is sent prepared, by a name of its own: each connection parses
+ * and plans it once and then only binds values (the repositories' statements are a fixed set).
+ * One without parameters goes as a simple query, which may hold several statements (the
+ * migrations).
+ */
+function statement(text: string, params: readonly SqlValue[] | undefined): pg.QueryConfig {
+  if (!params || params.length === 0) return { text }
+  const found = prepared(text)
+  return found.name
+    ? { name: found.name, text: found.sql, values: bind(params) }
+    : { text: found.sql, values: bind(params) }
+}
+
+const preparedTexts = new Map<string, { sql: string; name?: string }>()
+
+function prepared(text: string): { sql: string; name?: string } {
+  const cached = preparedTexts.get(text)
+  if (cached) return cached
+  // Statements built with a varying number of values (`in (?, ?, …)`) are a few shapes each;
+  // past a bound, new texts go unnamed.
+  if (preparedTexts.size >= 10_000) return { sql: numbered(text) }
+  const found = { sql: numbered(text), name: `c${preparedTexts.size + 1}` }
+  preparedTexts.set(text, found)
+  return found
 }
 
 function poolSql(pool: pg.Pool): Sql {
@@ -83,16 +109,11 @@ function clientSql(client: pg.PoolClient): Sql {
   return tx
 }
 
-const numberedTexts = new Map<string, string>()
-
 /**
  * `?` placeholders as PostgreSQL's `$1, $2, …`, outside quoted strings and identifiers (the
- * repositories use no `?` operator of jsonb: `jsonb_exists` says the same). Cached by text: the
- * repositories' statements are a fixed set.
+ * repositories use no `?` operator of jsonb: `jsonb_exists` says the same).
  */
 export function numbered(text: string): string {
-  const cached = numberedTexts.get(text)
-  if (cached !== undefined) return cached
   let out = ''
   let n = 0
   let quote: string | null = null
@@ -106,7 +127,6 @@ export function numbered(text: string): string {
     }
     out += char
   }
-  if (numberedTexts.size < 10_000) numberedTexts.set(text, out)
   return out
 }
 

@@ -15,7 +15,7 @@ import { chatwootHeaders } from '../helpers/sign.js'
 // per second end to end (acknowledged, triaged and their actions queued), latency at a steady
 // 1,000 requests per second, peak memory, and the same load against a bare express endpoint.
 
-type Run = { requests: number; perSecond: number; p50: number; p99: number; non2xx: number }
+export type Run = { requests: number; perSecond: number; p50: number; p99: number; non2xx: number }
 
 const TEXTS = [
   'Me cobraron dos veces la misma compra',
@@ -28,7 +28,7 @@ const TEXTS = [
 
 let sequence = 0
 /** A new signed delivery per request: a new message in one of 500 conversations. */
-function nextDelivery(): { body: string; headers: Record<string, string> } {
+export function nextDelivery(): { body: string; headers: Record<string, string> } {
   const i = ++sequence
   const body = JSON.stringify(
     payloads.chatwoot(i, 40_000 + (i % 500), `${TEXTS[i % TEXTS.length]} (${i})`, {
@@ -39,7 +39,7 @@ function nextDelivery(): { body: string; headers: Record<string, string> } {
   return { body, headers: chatwootHeaders(body, SECRETS.chatwoot, { delivery: `bench-${i}` }) }
 }
 
-function load(url: string, options: { amount: number; connections: number }): Promise<Run> {
+export function load(url: string, options: { amount: number; connections: number }): Promise<Run> {
   return new Promise((resolve, reject) => {
     // autocannon notices the last answer of a fixed amount only at its next one-second sample,
     // so its own duration is rounded up to whole seconds (10,000 requests in 3.2 s read as
@@ -91,7 +91,7 @@ function load(url: string, options: { amount: number; connections: number }): Pr
  * full-speed burst every second, and its latency is the latency of a burst: a bare express
  * endpoint measured p99 16–85 ms that way.
  */
-function paced(
+export function paced(
   url: string,
   options: { rate: number; seconds: number; connections: number },
 ): Promise<Run> {
@@ -160,7 +160,7 @@ function paced(
 }
 
 /** CPU time a process has used so far (user and system), in microseconds. */
-function cpuMicros(pid: number): number {
+export function cpuMicros(pid: number): number {
   // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses, in clock ticks.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

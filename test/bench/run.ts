@@ -1,5 +1,7 @@
+import { servicePath } from '../helpers/services.js'
 import { benchClassify } from './classify.js'
 import { benchHttp } from './http.js'
+import { benchPostgres } from './postgres.js'
 
 // `npm run bench`: a benchmark, not a test. Prints its figures; nothing here can fail a build.
 const which = process.argv[2] ?? 'all'
@@ -37,4 +39,16 @@ if (which === 'all' || which === 'http') {
   out(
     `  bare express endpoint at a steady 1,000 req/s: p50 ${r.bareSteady.p50} ms, p99 ${r.bareSteady.p99} ms`,
   )
+}
+
+if (which === 'postgres' || (which === 'all' && servicePath('postgres') !== null)) {
+  const messages = Number(process.env.BENCH_MESSAGES ?? 10_000)
+  out(
+    `webhooks on PostgreSQL (centralita serve, the database on this machine too, 32 connections split over the instances, ${messages.toLocaleString('en')} new messages):`,
+  )
+  for (const r of await benchPostgres({ messages })) {
+    out(
+      `  ${r.instances} instance${r.instances > 1 ? 's' : ''}: acknowledged ${r.burst.perSecond.toLocaleString('en')} req/s (p99 ${r.burst.p99} ms, non-2xx ${r.burst.non2xx}); end to end ${r.endToEnd.toLocaleString('en')} messages/s; at a steady 500 req/s p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms, non-2xx ${r.steady.non2xx}; CPU per message: hubs ${r.hubCpuPerMessage} µs, PostgreSQL ${r.databaseCpuPerMessage} µs`,
+    )
+  }
 }

@@ -8,6 +8,10 @@ import { servicePath } from './services.js'
 export type TestPostgres = {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
   url: string
+  /** The cluster's data folder (its `postmaster.pid` names the server process). */
+  dataDir: string
+  /** The server's log. */
+  logFile: string
   /** A fresh database of its own in the cluster; its URL. */
   database(): string
   stop(): void
@@ -18,7 +22,7 @@ export type TestPostgres = {
  * free loopback port (as the `postgres` user when the tests run as root: PostgreSQL refuses to
  * run as root), stopped and removed by `stop`.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(settings: string[] = []): Promise<TestPostgres> {
   const initdb = servicePath('postgres')
   if (!initdb) throw new Error('PostgreSQL is not installed (apt-get install postgresql)')
   const bin = dirname(initdb)
@@ -45,13 +49,18 @@ export async function startPostgres(): Promise<TestPostgres> {
     '-l',
     join(dir, 'log'),
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    [
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      ...settings.map((s) => `-c ${s}`),
+    ].join(' '),
     'start',
   ])
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   let databases = 0
   return {
     url,
+    dataDir: data,
+    logFile: join(dir, 'log'),
     database() {
       const name = `t${++databases}`
       run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name])

@@ -1,0 +1,166 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { openPostgres } from '../../src/store/postgres.js'
+import { SECRETS } from '../helpers/deliveries.js'
+import { RULES_DIR } from '../helpers/hub.js'
+import { startPostgres } from '../helpers/postgres.js'
+import { type ServeProcess, startServe } from '../helpers/process.js'
+import { cpuMicros, load, paced, type Run } from './http.js'
+
+// The webhook path on PostgreSQL: one `centralita serve`, then two on the same database, each
+// under the same load as the SQLite bench (split between the instances), with the database on
+// this machine too. Figures: acknowledgements, end to end, latency at a steady 500 req/s, and
+// where the CPU time went (the hubs' processes against PostgreSQL's).
+
+export type PostgresRun = {
+  instances: number
+  burst: Run
+  endToEnd: number
+  steady: Run
+  hubCpuPerMessage: number
+  databaseCpuPerMessage: number
+}
+
+/** CPU time of the PostgreSQL server: its postmaster, live backends, and those that exited. */
+function databaseCpu(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  let total = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const pid = Number(entry)
+      const parent = Number(fields[1])
+      if (pid !== postmaster && parent !== postmaster) continue
+      // utime, stime; for the postmaster also its exited children's (cutime, cstime).
+      const ticks = fields
+        .slice(11, pid === postmaster ? 15 : 13)
+        .reduce((n, f) => n + Number(f), 0)
+      total += (ticks * 1_000_000) / 100
+    } catch {
+      // A process that ended while being read.
+    }
+  }
+  return total
+}
+
+async function untilTriaged(url: string, total: number, timeoutMs = 600_000) {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const row = await pg.sql.get<{ n: number }>('select count(*) as n from triage_decisions')
+      if (Number(row?.n) >= total) return
+      if (Date.now() > deadline) throw new Error('triage did not finish in time')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } finally {
+    await pg.close()
+  }
+}
+
+/** The same load split over several instances, at once: one figure for them all. */
+async function spread(urls: string[], amount: number, connections: number): Promise<Run> {
+  const runs = await Promise.all(
+    urls.map((url) =>
+      load(url, { amount: amount / urls.length, connections: connections / urls.length }),
+    ),
+  )
+  const requests = runs.reduce((n, r) => n + r.requests, 0)
+  const seconds = Math.max(...runs.map((r) => r.requests / r.perSecond))
+  return {
+    requests,
+    perSecond: Math.round(requests / seconds),
+    p50: Math.max(...runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+  }
+}
+
+async function printStatements(url: string) {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    await pg.sql.run('create extension if not exists pg_stat_statements')
+    const rows = await pg.sql.all<{ query: string; calls: number; total: number; mean: number }>(
+      `select query, calls, total_exec_time as total, mean_exec_time as mean
+         from pg_stat_statements order by total_exec_time desc limit 15`,
+    )
+    for (const r of rows)
+      process.stderr.write(
+        `${Math.round(r.total)} ms  ${r.calls} calls  ${(r.mean * 1000).toFixed(0)} µs  ${r.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+      )
+  } finally {
+    await pg.close()
+  }
+}
+
+export async function benchPostgres(options: { messages: number }): Promise<PostgresRun[]> {
+  const postgres = await startPostgres(
+    // BENCH_PG_STATS: the statements that took the database's time, from pg_stat_statements.
+    process.env.BENCH_PG_STATS ? ['shared_preload_libraries=pg_stat_statements'] : [],
+  )
+  const results: PostgresRun[] = []
+  try {
+    for (const instances of [1, 2]) {
+      const url = postgres.database()
+      const env = {
+        DATABASE_URL: url,
+        RULES_DIR,
+        CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
+        WEBHOOK_RATE_LIMIT: '1000000',
+        MAX_PENDING_TRIAGE: '1000000',
+        NODE_OPTIONS:
+          process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
+      }
+      const hubs: ServeProcess[] = []
+      try {
+        for (let i = 0; i < instances; i++)
+          hubs.push(await startServe({ ...env, INSTANCE_ID: `bench-${i}` }, { timeoutMs: 60_000 }))
+        const urls = hubs.map((h) => `${h.base}/webhooks/chatwoot`)
+        await spread(urls, 500, 8)
+        await untilTriaged(url, 500)
+
+        const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
+        const started = performance.now()
+        const cpuBefore = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
+        const burst = await spread(urls, options.messages, 32)
+        await untilTriaged(url, 500 + options.messages)
+        const endToEnd = Math.round(options.messages / ((performance.now() - started) / 1000))
+        const perMessage = (micros: number) => Math.round(micros / options.messages)
+        const hubCpuPerMessage = perMessage(hubCpu() - cpuBefore.hubs)
+        const databaseCpuPerMessage = perMessage(databaseCpu(postgres.dataDir) - cpuBefore.database)
+
+        const steadyRuns = await Promise.all(
+          urls.map((u) =>
+            paced(u, { rate: 500 / urls.length, seconds: 10, connections: 32 / urls.length }),
+          ),
+        )
+        const steady: Run = {
+          requests: steadyRuns.reduce((n, r) => n + r.requests, 0),
+          perSecond: steadyRuns.reduce((n, r) => n + r.perSecond, 0),
+          p50: Math.max(...steadyRuns.map((r) => r.p50)),
+          p99: Math.max(...steadyRuns.map((r) => r.p99)),
+          non2xx: steadyRuns.reduce((n, r) => n + r.non2xx, 0),
+        }
+        if (process.env.BENCH_PG_STATS) await printStatements(url)
+        results.push({
+          instances,
+          burst,
+          endToEnd,
+          steady,
+          hubCpuPerMessage,
+          databaseCpuPerMessage,
+        })
+      } finally {
+        for (const hub of hubs) {
+          hub.child.kill('SIGTERM')
+          await hub.exited
+        }
+      }
+    }
+  } finally {
+    postgres.stop()
+  }
+  return results
+}
