@@ -29,7 +29,7 @@ import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import type { Db } from './store/db.js'
 import { groupCommit } from './store/ingest-store.js'
-import { openSqliteStore, type Store } from './store/open-store.js'
+import { openSqliteStore, type Store, sqliteOf } from './store/open-store.js'
 import type { Signals, Topic } from './store/signals.js'
 import type { Sql } from './store/sql.js'
 import { loadRulebook, type Rulebook } from './triage/rulebook/compile.js'
@@ -97,7 +97,7 @@ export function createHub(options: HubOptions): Hub {
   // Instances on one PostgreSQL wake each other (set once the loops exist, below).
   let signals: Signals | undefined
   const tell = (topic: Topic) => signals?.notify(topic)
-  const db = database.sqlite ?? sqliteOnly()
+  const db = sqliteOf(database)
   // The model trained on people's corrections when one was adopted, else the corpus's (read
   // before the first triage: the worker waits for it). With the text-analysis thread, this
   // thread reads the model only if it ever needs it.
@@ -395,13 +395,4 @@ export function createHub(options: HubOptions): Hub {
       return stopping
     },
   }
-}
-
-/** The SQLite handle of a hub on PostgreSQL: there is none, and reaching for it says so. */
-function sqliteOnly(): Db {
-  return new Proxy({} as Db, {
-    get() {
-      throw new Error('the hub runs on PostgreSQL: use hub.sql')
-    },
-  })
 }

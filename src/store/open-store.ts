@@ -46,3 +46,18 @@ export async function openStore(
     close: () => pg.close(),
   }
 }
+
+/**
+ * The SQLite handle of a store (tests and tools read the database through it). A hub on
+ * PostgreSQL has none, and reaching for it says so.
+ */
+export function sqliteOf(store: Store): Db {
+  return (
+    store.sqlite ??
+    new Proxy({} as Db, {
+      get() {
+        throw new Error('the hub runs on PostgreSQL: use hub.sql')
+      },
+    })
+  )
+}
