@@ -48,7 +48,7 @@ export const CoreEnv = {
   /** First retry delay of a failed outbound action; each retry doubles it (with jitter). */
   OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
   /** Outbound actions run at the same time. */
-  OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   /** Days a webhook delivery id is remembered for dedupe (at least the senders' retry horizon). */
   WEBHOOK_DEDUPE_DAYS: z.coerce.number().min(1).default(8),
   /** Days finished triage retries (jobs) are kept before the hourly sweep deletes them. */

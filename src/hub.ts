@@ -238,6 +238,7 @@ export function createHub(options: HubOptions): Hub {
       worker.wake()
       tell('triage')
     },
+    onOverBound: metrics.storedOverBound,
   })
 
   // Inbound sources that are not webhooks (SMTP receiver, IMAP poller), started by listen().

@@ -1,6 +1,16 @@
-import { boundHttpClient, classifyHttpError } from '../../src/kit/http-client.js'
+import { TransientError } from '../../src/contracts/errors.js'
+import { boundHttpClient, classifyHttpError, HttpError } from '../../src/kit/http-client.js'
+import type { Pacer } from '../../src/kit/pacer.js'
 
-export type ChatwootApiConfig = { baseUrl: string; token: string; timeoutMs?: number }
+export type ChatwootApiConfig = {
+  baseUrl: string
+  token: string
+  timeoutMs?: number
+  /** Spaces the calls under Chatwoot's throttle (CHATWOOT_API_RATE_LIMIT). */
+  pacer?: Pacer
+  /** Told when Chatwoot answered 429 all the same (logged). */
+  onThrottled?: (waitMs: number) => void
+}
 
 export type ChatwootMessageBody = {
   content: string
@@ -46,6 +56,21 @@ type ListedConversation = {
   custom_attributes?: Record<string, unknown> | null
 }
 
+/** Longest wait for Chatwoot's throttle inside one call; past it the outbox retries later. */
+const MAX_THROTTLE_WAIT_MS = 65_000
+
+/**
+ * How long to hold all calls after Chatwoot answered 429: its Retry-After when it sends one;
+ * otherwise a second, doubling while the 429s go on, up to the start of the next minute.
+ * Rack::Attack counts each client address's requests in fixed minutes of the epoch and sends
+ * no Retry-After by default, so a throttle that lasts ends with the minute.
+ */
+function throttleWait(err: TransientError, streak: number, now = Date.now()): number {
+  if (err.retryAfterMs !== undefined) return err.retryAfterMs
+  const nextMinute = 60_000 - (now % 60_000) + 1_000
+  return Math.min(1_000 * 2 ** Math.min(streak, 6), nextMinute)
+}
+
 /**
  * The calls the hub makes to Chatwoot's Application API (auth header `api_access_token`).
  * Every request is checked against Chatwoot's OpenAPI file in the contract tests.
@@ -54,11 +79,28 @@ export function chatwootApi(config: ChatwootApiConfig) {
   const http = boundHttpClient(config.baseUrl, { api_access_token: config.token }, config.timeoutMs)
   const conversationPath = (account: number, conversation: number) =>
     `/api/v1/accounts/${account}/conversations/${conversation}`
+  const { pacer } = config
+  /** 429s in a row (any success ends the streak). */
+  let streak = 0
+  // Each call waits for its slot under the throttle. Should Chatwoot throttle all the same
+  // (other clients share the address), calls pause and this one is tried again, twice at
+  // most: the outbox's own retry would wait far longer.
   const call = async <T>(context: string, run: () => Promise<{ data: T }>): Promise<T> => {
-    try {
-      return (await run()).data
-    } catch (err) {
-      throw classifyHttpError(`chatwoot: ${context}`, err)
+    for (let attempt = 1; ; attempt++) {
+      await pacer?.take()
+      try {
+        const { data } = await run()
+        streak = 0
+        return data
+      } catch (err) {
+        const failed = classifyHttpError(`chatwoot: ${context}`, err)
+        const throttled = err instanceof HttpError && err.status === 429
+        if (!throttled || !pacer || attempt > 2 || !(failed instanceof TransientError)) throw failed
+        const wait = throttleWait(failed, streak++)
+        config.onThrottled?.(wait)
+        if (wait > MAX_THROTTLE_WAIT_MS) throw failed
+        pacer.pause(Date.now() + wait)
+      }
     }
   }
   return {

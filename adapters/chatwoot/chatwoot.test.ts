@@ -57,6 +57,15 @@ describe('chatwoot.parse', () => {
             messageId: 9876,
             inboxId: 7,
             channelType: 'Channel::Api',
+            // What the conversation had when Chatwoot sent it: the handoff skips what is true.
+            conversationState: {
+              labels: [],
+              priority: null,
+              teamId: null,
+              teamName: null,
+              assigneeId: null,
+              at: NOW.getTime(),
+            },
           },
         },
       ],

@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import type { OutboundDeps } from '../../src/contracts/channel.js'
 import { type Effect, type EffectExecutor, parsePayload } from '../../src/contracts/effect.js'
-import { PermanentError } from '../../src/contracts/errors.js'
+import { PermanentError, TransientError } from '../../src/contracts/errors.js'
 import { turnsByKey } from '../../src/kit/turns.js'
 import type { ChatwootApi } from './api-client.js'
+import { LabelsFields, labelsExecutor, toLabel } from './labels.js'
 import { mirrorConversations, postOnce } from './mirror.js'
+import type { ChatwootState } from './schema.js'
 
 export const CHATWOOT_EFFECTS = {
   message: 'chatwoot.message',
@@ -31,9 +33,11 @@ const AssignPayload = Target.and(
     assigneeId: z.number().int().positive().nullable().default(null),
     /** Also give the conversation to the team's next available agent, in turn. */
     roundRobin: z.boolean().default(false),
+    /** Its agent when the effect was planned, if known (null: nobody). */
+    currentAssigneeId: z.number().int().positive().nullable().optional(),
   }),
 )
-const LabelsPayload = Target.and(z.object({ labels: z.array(z.string().min(1)).min(1) }))
+const LabelsPayload = Target.and(LabelsFields)
 const PriorityPayload = Target.and(
   z.object({ priority: z.enum(['urgent', 'high', 'medium', 'low', 'none']) }),
 )
@@ -64,15 +68,10 @@ export function mirrorOf(
   return parsed.success ? parsed.data : null
 }
 
-/** Chatwoot accepts lower-case labels made of letters, digits, - and _. */
-export function toLabel(value: string): string {
-  return value
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-}
+/** How long a team's agents and their availability are taken as read. */
+const MEMBERS_TTL_MS = 30_000
+
+type TeamMember = { id: number; availability_status?: string | null }
 
 /** Executors for the Chatwoot effects, bound to one API client. */
 export function chatwootExecutors(
@@ -87,7 +86,6 @@ export function chatwootExecutors(
     return mirror
   }
   const mirrors = mirrorConversations(api, store)
-  const labelTurns = turnsByKey()
   const assignTurns = turnsByKey()
   const teams = new Map<number, Map<string, number>>()
   const teamId = async (accountId: number, name: string): Promise<number> => {
@@ -100,6 +98,28 @@ export function chatwootExecutors(
     }
     if (known === undefined) throw new PermanentError(`chatwoot: no team named "${name}"`)
     return known
+  }
+  // A team's agents and who of them is online, read at most every MEMBERS_TTL_MS per team.
+  const members = new Map<string, { at: number; list: Promise<TeamMember[]> }>()
+  const teamMembers = (accountId: number, team: number): Promise<TeamMember[]> => {
+    const key = `${accountId}:${team}`
+    const at = deps.now().getTime()
+    const cached = members.get(key)
+    if (cached && at - cached.at < MEMBERS_TTL_MS) return cached.list
+    const list = api.teamMembers(accountId, team)
+    members.set(key, { at, list })
+    list.catch(() => members.delete(key))
+    return list
+  }
+  /** A team that Chatwoot no longer knows (404, 422): its name and agents are read again. */
+  const forgetTeam = (accountId: number, team: number, err: unknown) => {
+    const status = err instanceof PermanentError ? err.status : undefined
+    if (status !== 404 && status !== 422) return err
+    teams.delete(accountId)
+    members.delete(`${accountId}:${team}`)
+    return new TransientError(`${(err as Error).message} (the team list is read again)`, 0, {
+      cause: err,
+    })
   }
 
   // Round-robin. The turn is taken and the pick recorded before the assignment call, one pick
@@ -125,15 +145,20 @@ export function chatwootExecutors(
     to: { accountId: number; conversationId: number },
     team: number,
     effectKey: string,
+    /** Its agent as the webhook said (null: nobody); undefined when unknown. */
+    known: number | null | undefined,
   ): Promise<{ assigneeId: number | null; kept?: true }> => {
-    const members = await api.teamMembers(to.accountId, team)
+    const agents = await teamMembers(to.accountId, team)
     // A conversation that already has one of the team's agents keeps them: the customer's next
     // message must not move it to someone else. (Chatwoot itself drops an agent who is not in
     // the new team when the team changes.)
-    const current = (await api.getConversation(to.accountId, to.conversationId)).meta?.assignee
-    if (current && members.some((m) => m.id === current.id))
-      return { assigneeId: current.id, kept: true }
-    const online = members
+    const current =
+      known !== undefined
+        ? known
+        : ((await api.getConversation(to.accountId, to.conversationId)).meta?.assignee?.id ?? null)
+    if (current !== null && agents.some((m) => m.id === current))
+      return { assigneeId: current, kept: true }
+    const online = agents
       .filter((m) => m.availability_status === 'online')
       .map((m) => m.id)
       .sort((a, b) => a - b)
@@ -169,26 +194,19 @@ export function chatwootExecutors(
         if (id === null) throw new PermanentError('chatwoot.assign: no team id or name')
         // One assignment at a time per conversation: each reads who has it before choosing.
         return assignTurns.run(`${to.accountId}:${to.conversationId}`, async () => {
-          await api.assignTeam(to.accountId, to.conversationId, id)
+          await api.assignTeam(to.accountId, to.conversationId, id).catch((err: unknown) => {
+            throw forgetTeam(to.accountId, id, err)
+          })
           if (!p.roundRobin) return { teamId: id }
-          return { teamId: id, ...(await roundRobin(to, id, run.key)) }
+          // A retry may follow an assignment that reached Chatwoot: ask who has it then.
+          const known = run.mayHaveRun ? undefined : p.currentAssigneeId
+          return { teamId: id, ...(await roundRobin(to, id, run.key, known)) }
         })
       },
     ],
     [
       CHATWOOT_EFFECTS.labels,
-      async (run) => {
-        const p = parsePayload(LabelsPayload, run)
-        const to = await resolve(p)
-        // The labels endpoint replaces the list: read it and add ours, one effect at a time
-        // per conversation, so two messages' labels landing together both stay.
-        return labelTurns.run(`${to.accountId}:${to.conversationId}`, async () => {
-          const current = await api.getLabels(to.accountId, to.conversationId)
-          const merged = [...new Set([...(current.payload ?? []), ...p.labels.map(toLabel)])]
-          await api.setLabels(to.accountId, to.conversationId, merged)
-          return { labels: merged }
-        })
-      },
+      labelsExecutor(api, deps, (p) => resolve(p as ChatwootTarget), LabelsPayload),
     ],
     [
       CHATWOOT_EFFECTS.priority,
@@ -228,55 +246,92 @@ export function chatwootMirror(request: MirrorRequest): Effect {
   }
 }
 
-/** Effects that hand a Chatwoot conversation to a queue's team, labelled and prioritised. */
+/**
+ * Effects that hand a Chatwoot conversation to a queue's team, labelled and prioritised, then
+ * say why in a private note. What the conversation already has (`known`, as Chatwoot's
+ * webhook said) is not set again: a customer's next messages cost a note, not five calls.
+ * The note goes last: the effects of one conversation run in order, so once it is there the
+ * conversation is routed.
+ */
 export function chatwootHandoff(options: {
   keyPrefix: string
   subject: string
+  /** The hub's conversation: its effects run one at a time, in order. */
+  conversationId: number
   target: ChatwootTarget
   team: { id: number | null; name: string | null; roundRobin?: boolean } | null
   labels: string[]
   priority: 'urgent' | 'high' | 'medium' | 'low'
   note: string
+  known?: ChatwootState | null
   after?: string
 }): Effect[] {
-  const { keyPrefix, subject, target, after } = options
-  const effects: Effect[] = [
-    {
-      kind: CHATWOOT_EFFECTS.message,
-      key: `${keyPrefix}:note`,
-      subject,
-      payload: { ...target, content: options.note, private: true },
-      ...(after ? { after } : {}),
-    },
-    {
+  const { keyPrefix, subject, target, after, known } = options
+  const common = { subject, conversationId: options.conversationId, ...(after ? { after } : {}) }
+  const effects: Effect[] = []
+  const labels = [...new Set(options.labels.map(toLabel))].filter((l) => l !== '')
+  if (labels.length > 0 && !(known && labels.every((l) => known.labels.includes(l)))) {
+    effects.push({
       kind: CHATWOOT_EFFECTS.labels,
       key: `${keyPrefix}:labels`,
-      subject,
-      payload: { ...target, labels: options.labels },
-      ...(after ? { after } : {}),
-    },
-    {
+      ...common,
+      payload: {
+        ...target,
+        labels,
+        hubConversationId: options.conversationId,
+        ...(known ? { known: { labels: known.labels, at: known.at } } : {}),
+      },
+    })
+  }
+  if (known?.priority !== options.priority) {
+    effects.push({
       kind: CHATWOOT_EFFECTS.priority,
       key: `${keyPrefix}:priority`,
-      subject,
+      ...common,
       payload: { ...target, priority: options.priority },
-      ...(after ? { after } : {}),
-    },
-  ]
-  if (options.team && (options.team.id !== null || options.team.name !== null)) {
+    })
+  }
+  const team = options.team
+  if (team && (team.id !== null || team.name !== null) && !hasTeam(known, team)) {
     effects.push({
       kind: CHATWOOT_EFFECTS.assign,
       key: `${keyPrefix}:assign`,
-      subject,
+      ...common,
       payload: {
         ...target,
-        teamId: options.team.id,
-        teamName: options.team.name,
+        teamId: team.id,
+        teamName: team.name,
         assigneeId: null,
-        roundRobin: options.team.roundRobin ?? false,
+        roundRobin: team.roundRobin ?? false,
+        // Who has it now, as the webhook said: the round-robin need not ask.
+        ...(known ? { currentAssigneeId: known.assigneeId } : {}),
       },
-      ...(after ? { after } : {}),
     })
   }
+  effects.push({
+    kind: CHATWOOT_EFFECTS.message,
+    key: `${keyPrefix}:note`,
+    ...common,
+    payload: { ...target, content: options.note, private: true },
+  })
   return effects
 }
+
+/**
+ * Whether the conversation is already the team's: with one of its agents when the queue gives
+ * conversations to agents in turn (Chatwoot drops an agent who is not in the new team when the
+ * team changes, so an agent there is the team's).
+ */
+function hasTeam(
+  known: ChatwootState | null | undefined,
+  team: { id: number | null; name: string | null; roundRobin?: boolean },
+): boolean {
+  if (!known || known.teamId === null) return false
+  const same =
+    team.id !== null
+      ? known.teamId === team.id
+      : known.teamName?.trim().toLowerCase() === team.name?.trim().toLowerCase()
+  return same && (!team.roundRobin || known.assigneeId !== null)
+}
+
+export { toLabel }

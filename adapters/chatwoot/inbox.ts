@@ -4,6 +4,7 @@ import type { Effect } from '../../src/contracts/effect.js'
 import { type ChatwootTarget, chatwootHandoff, chatwootMirror } from './effects.js'
 import type { ChatwootConfig } from './index.js'
 import { CHANNEL } from './normalize.js'
+import { ChatwootState } from './schema.js'
 
 /** A queue's team in Chatwoot (`queues.<id>.inbox.chatwoot` in the rulebook). */
 const QueueSettings = z
@@ -95,10 +96,15 @@ function handOver(handoff: InboxHandoff, target: ChatwootTarget, after?: string)
       }
     : null
   const priority = PrioritySettings.safeParse(handoff.priority.settings)
+  // What the conversation has is known only for Chatwoot's own (its webhook says it).
+  const known =
+    'mirrorOf' in target ? null : ChatwootState.safeParse(handoff.message.meta.conversationState)
   return chatwootHandoff({
     keyPrefix: handoff.keyPrefix,
     subject: handoff.subject,
+    conversationId: handoff.conversation.id,
     target,
+    known: known?.success ? known.data : null,
     team,
     labels: handoff.labels,
     priority: priority.success ? priority.data : 'medium',

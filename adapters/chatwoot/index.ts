@@ -5,6 +5,7 @@ import {
   type RequestHead,
   type VerifyResult,
 } from '../../src/contracts/channel.js'
+import { pacer } from '../../src/kit/pacer.js'
 import { hmac, isFresh, safeEqual } from '../shared/hmac.js'
 import { describeZodError as describe, parseJson } from '../shared/parse-json.js'
 import { chatwootApi } from './api-client.js'
@@ -20,7 +21,13 @@ export type ChatwootConfig = {
   /** For older, unsigned servers: a secret the webhook URL carries as `?token=`. */
   urlToken: string | null
   /** Application API access, when configured: what the hub uses to write into Chatwoot. */
-  api: { baseUrl: string; token: string; accountId: number | null } | null
+  api: {
+    baseUrl: string
+    token: string
+    accountId: number | null
+    /** Calls a minute at most (CHATWOOT_API_RATE_LIMIT). */
+    perMinute: number
+  } | null
   /** API inbox where conversations from other channels are mirrored for the admins. */
   mirrorInboxId: number | null
 }
@@ -81,6 +88,12 @@ export const chatwoot = defineAdapter({
     CHATWOOT_WEBHOOK_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
     CHATWOOT_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     CHATWOOT_MIRROR_INBOX_ID: z.coerce.number().int().positive().optional(),
+    /**
+     * Calls per minute the hub makes to Chatwoot's API at most: under Chatwoot's throttle
+     * (RACK_ATTACK_LIMIT, 3,000 requests a minute per client address by default), with room
+     * for the other clients at the hub's address. Raise both together.
+     */
+    CHATWOOT_API_RATE_LIMIT: z.coerce.number().int().min(1).default(2_700),
   },
   configure(env) {
     const api =
@@ -89,6 +102,7 @@ export const chatwoot = defineAdapter({
             baseUrl: env.CHATWOOT_BASE_URL.replace(/\/+$/, ''),
             token: env.CHATWOOT_API_TOKEN,
             accountId: env.CHATWOOT_ACCOUNT_ID ?? null,
+            perMinute: env.CHATWOOT_API_RATE_LIMIT,
           }
         : null
     const config: ChatwootConfig = {
@@ -152,8 +166,16 @@ export const chatwoot = defineAdapter({
   },
   inbox: chatwootInbox,
   executors(config, deps) {
-    return config.api
-      ? chatwootExecutors(chatwootApi({ ...config.api, timeoutMs: deps.timeoutMs }), deps)
-      : new Map()
+    if (!config.api) return new Map()
+    const api = chatwootApi({
+      ...config.api,
+      timeoutMs: deps.timeoutMs,
+      pacer: pacer({ perMinute: config.api.perMinute }),
+      onThrottled: (waitMs) =>
+        deps.logger.warn({ waitMs }, 'chatwoot throttled the hub: calls wait for its window'),
+    })
+    return chatwootExecutors(api, deps)
   },
+  // Chatwoot sends each webhook once and drops it when refused (no retries).
+  redelivers: false,
 })

@@ -11,6 +11,7 @@ import type {
   ChatwootConversationEvent,
   ChatwootMessageEvent,
   ChatwootPushMessage,
+  ChatwootState,
 } from './schema.js'
 
 export const CHANNEL = 'chatwoot'
@@ -120,6 +121,26 @@ function normalizeOne(
       ...(fields.sourceId ? { sourceId: fields.sourceId } : {}),
       ...(relayOf !== null ? { relayOf } : {}),
       ...(!inbound && fields.senderName ? { senderName: fields.senderName } : {}),
+      ...stateOf(conversation, now),
+    },
+  }
+}
+
+/**
+ * What the conversation already has (labels, priority, team, agent) as Chatwoot said when it
+ * sent the message, so the handoff skips what is already true. Only when Chatwoot said it:
+ * without its labels nothing is known, and nothing is skipped.
+ */
+function stateOf(conversation: Conversation, now: Date): { conversationState?: ChatwootState } {
+  if (!Array.isArray(conversation.labels)) return {}
+  return {
+    conversationState: {
+      labels: conversation.labels,
+      priority: conversation.priority ?? null,
+      teamId: conversation.meta?.team?.id ?? null,
+      teamName: conversation.meta?.team?.name ?? null,
+      assigneeId: conversation.meta?.assignee?.id ?? null,
+      at: now.getTime(),
     },
   }
 }

@@ -52,6 +52,9 @@ export const ChatwootConversation = z.looseObject({
     })
     .nullish(),
   messages: z.array(ChatwootPushMessage).nullish(),
+  /** The conversation's labels and priority when the event was sent (message events). */
+  labels: z.array(z.string()).nullish(),
+  priority: z.string().nullish(),
   updated_at: Timestamp.nullish(),
   created_at: Timestamp.nullish(),
 })
@@ -96,3 +99,18 @@ export type ChatwootConversationEvent = z.infer<typeof ChatwootConversationEvent
 
 /** Just enough to route: every payload names its event. */
 export const ChatwootEnvelope = z.looseObject({ event: z.string() })
+
+/**
+ * A Chatwoot conversation's labels, priority, team and agent as its webhook said, kept in
+ * each stored message's `meta.conversationState`.
+ */
+export const ChatwootState = z.object({
+  labels: z.array(z.string()),
+  priority: z.string().nullable(),
+  teamId: Id.nullable(),
+  teamName: z.string().nullable(),
+  assigneeId: Id.nullable(),
+  /** When the hub received the webhook that said it (epoch ms). */
+  at: z.number(),
+})
+export type ChatwootState = z.infer<typeof ChatwootState>

@@ -55,7 +55,6 @@ export function internalExecutors(
         try {
           await http.post(path, body, {
             headers: signedHeaders(callback.secret, run.key, body, deps.now()),
-            transformRequest: [(data: unknown) => data],
           })
         } catch (err) {
           throw classifyHttpError('internal: callback', err)

@@ -50,6 +50,12 @@ export function createMetrics(db: Sql, instance: string | null = null) {
     labelNames: ['kind'] as const,
     registers: [registry],
   })
+  const overBound = new Counter({
+    name: 'centralita_stored_over_backlog_bound_total',
+    help: 'Deliveries stored while the triage backlog was over MAX_PENDING_TRIAGE, from senders that never deliver again (Chatwoot): alert on any increase.',
+    labelNames: ['channel'] as const,
+    registers: [registry],
+  })
   const readOutbox = () => outboxDepth(db)
   new Gauge({
     name: 'centralita_outbox_depth',
@@ -93,6 +99,7 @@ export function createMetrics(db: Sql, instance: string | null = null) {
     },
     attempt: (a: { kind: string; outcome: string }) => attempts.inc(a),
     breach: (kind: string) => breaches.inc({ kind }),
+    storedOverBound: (channel: string) => overBound.inc({ channel }),
   }
 }
 

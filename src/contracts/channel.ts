@@ -54,6 +54,12 @@ export interface ChannelAdapter<C = unknown, E extends z.ZodRawShape = z.ZodRawS
   /** What the webhook body is: JSON (WEBHOOK_BODY_LIMIT) or raw MIME (MIME_BODY_LIMIT). */
   readonly body: 'json' | 'mime'
   /**
+   * False for a sender that delivers each webhook once and drops it when refused (Chatwoot):
+   * its deliveries are stored however busy the hub is, never turned away with 429 or 503.
+   * Senders that retry (the default) are asked to slow down instead.
+   */
+  readonly redelivers?: boolean
+  /**
    * Pure: checks what can be checked before the body is read (the signature header is there
    * and, where the channel signs a time, fresh; a token that does not depend on the body is
    * right), so a request that cannot be authentic is refused without reading its body. Fails

@@ -51,3 +51,13 @@ export function parsePayload<T extends z.ZodType>(schema: T, run: EffectRun): z.
   if (!parsed.success) throw new PermanentError(`${run.kind}: malformed payload`)
   return parsed.data
 }
+
+/**
+ * The upstream an effect kind writes to: what comes before its first dot (`chatwoot.labels`
+ * → `chatwoot`). Effects of one conversation toward one upstream run in order, and how many
+ * run at once is adapted per upstream.
+ */
+export function upstreamOfKind(kind: string): string {
+  const dot = kind.indexOf('.')
+  return dot < 0 ? kind : kind.slice(0, dot)
+}

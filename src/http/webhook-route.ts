@@ -28,7 +28,7 @@ export type WebhookRouteOptions = {
    * Admission before the body is read: a source over its rate (429) or a hub that is behind
    * (503) is turned away at once, so overload costs no memory. Null admits.
    */
-  admit?: (channel: string, source: string) => IngestResult | null
+  admit?: (channel: string, source: string, redelivers: boolean) => IngestResult | null
   /** Requests handled at once; past this, 503. */
   maxInflight?: number
   /** Of those, at most this many from one address; past this, 503. */
@@ -216,7 +216,7 @@ function earlyOutcome(
     return { outcome: 'channel_disabled', reason: settings.inbound.reason }
   const checked = adapter.checkHead(head, settings.config, options.deps.clock.now())
   if (!checked.ok) return { outcome: 'verification_failed', reason: checked.reason }
-  return options.admit?.(channel, address) ?? null
+  return options.admit?.(channel, address, adapter.redelivers !== false) ?? null
 }
 
 /** `GET|POST /webhooks/:channel`: raw body with a size cap → ingest → one status. */
@@ -235,7 +235,11 @@ export function webhookRoute(options: WebhookRouteOptions) {
   ): Promise<void> {
     const address = clientAddress(req, trustProxy)
     const mine = byAddress.get(address) ?? 0
-    if (inflight >= maxInflight || mine >= perAddress) {
+    // A sender that never delivers again (Chatwoot) is not held to the per-address bound, and
+    // has twice the room overall: a refusal loses its message. Memory stays bounded.
+    const once = options.deps.channels.get(channel)?.adapter.redelivers === false
+    const over = once ? inflight >= 2 * maxInflight : inflight >= maxInflight || mine >= perAddress
+    if (over) {
       refuse(req, res, {
         outcome: 'overloaded',
         retryAfter: 1,

@@ -16,6 +16,8 @@ export function createAdmission(options: {
   pendingTriage: number
   /** Deliveries queued triage work (the worker wakes). */
   onQueued: () => void
+  /** A delivery let in over the backlog's bound (a sender that never retries). */
+  onOverBound?: (channel: string) => void
 }) {
   // Overload turns senders away before their body is read: a source over its rate gets 429,
   // and while the triage backlog is over its bound every webhook gets 503 (senders retry).
@@ -50,7 +52,24 @@ export function createAdmission(options: {
     backlog = { ...backlog, jobs: backlog.jobs + result.triageJobs }
     options.onQueued()
   }
-  const admit = (channel: string, source: string): IngestResult | null => {
+  // A sender that never delivers again (Chatwoot) is always let in: turning it away loses the
+  // message. Its bound is the backlog's, said loudly (a warning at most every 10 s, and
+  // /metrics) rather than enforced.
+  let warnedAt = 0
+  const admit = (channel: string, source: string, redelivers = true): IngestResult | null => {
+    if (!redelivers) {
+      if (behind()) {
+        options.onOverBound?.(channel)
+        if (Date.now() - warnedAt > 10_000) {
+          warnedAt = Date.now()
+          options.logger.warn(
+            { channel, backlog: backlog.jobs, bound: options.pendingTriage },
+            'triage backlog over its bound (MAX_PENDING_TRIAGE): still storing this channel, which never delivers again',
+          )
+        }
+      }
+      return null
+    }
     const wait = buckets.take(`${channel}|${source}`)
     if (wait > 0) return { outcome: 'rate_limited', retryAfter: wait }
     if (behind()) return { outcome: 'overloaded', retryAfter: 5, reason: 'triage backlog' }

@@ -206,4 +206,122 @@ describe('dispatcher', () => {
     await waitFor(() => row().status === 'dead')
     expect(row().lastError).toContain('no executor for fax.send')
   })
+
+  describe('per conversation and upstream', () => {
+    /** Effects of kinds `a.x` and `b.x`, each in a conversation, in the order given. */
+    const queue = (effects: { key: string; kind: 'a.x' | 'b.x'; conversation: number }[]) =>
+      enqueueEffects(
+        sql,
+        effects.map((e) => ({
+          kind: e.kind,
+          key: e.key,
+          subject: 'test:1',
+          payload: {},
+          conversationId: e.conversation,
+        })),
+        new Date(),
+      )
+    const startWith = (run: (key: string) => Promise<unknown>, concurrency = 8) => {
+      const executor: EffectExecutor = (r) => run(r.key)
+      dispatcher = createDispatcher({
+        db: sql,
+        clock: systemClock,
+        logger: silentLogger,
+        executors: new Map([
+          ['a.x', executor],
+          ['b.x', executor],
+        ]),
+        backoff: { baseMs: 150, maxMs: 150, random: () => 0.5 },
+        concurrency,
+      })
+    }
+    const statusOf = (key: string) =>
+      db.select().from(outbox).where(eq(outbox.idempotencyKey, key)).get()!.status
+
+    it("runs one conversation's effects one at a time, in order, and others beside them", async () => {
+      await queue([
+        { key: 'c1-1', kind: 'a.x', conversation: 1 },
+        { key: 'c1-2', kind: 'a.x', conversation: 1 },
+        { key: 'c2-1', kind: 'a.x', conversation: 2 },
+        { key: 'c1-3', kind: 'a.x', conversation: 1 },
+        { key: 'c2-2', kind: 'a.x', conversation: 2 },
+      ])
+      const events: string[] = []
+      const open = new Set<number>()
+      let overlapped = false
+      startWith(async (key) => {
+        const conversation = Number(key[1])
+        if (open.has(conversation)) overlapped = true
+        open.add(conversation)
+        events.push(key)
+        await new Promise((r) => setTimeout(r, 30))
+        open.delete(conversation)
+        return 'ok'
+      })
+      await waitFor(() => events.length === 5 && statusOf('c2-2') === 'done')
+      await dispatcher!.idle()
+      expect(overlapped).toBe(false)
+      expect(events.filter((k) => k.startsWith('c1'))).toEqual(['c1-1', 'c1-2', 'c1-3'])
+      expect(events.filter((k) => k.startsWith('c2'))).toEqual(['c2-1', 'c2-2'])
+      // The two conversations ran side by side: the second started before the first ended.
+      expect(events.indexOf('c2-1')).toBeLessThan(events.indexOf('c1-2'))
+    })
+
+    it('holds the rest of a conversation back while one of its effects waits for a retry', async () => {
+      await queue([
+        { key: 'c1-1', kind: 'a.x', conversation: 1 },
+        { key: 'c1-2', kind: 'a.x', conversation: 1 },
+        { key: 'c1-b', kind: 'b.x', conversation: 1 },
+        { key: 'c2-1', kind: 'a.x', conversation: 2 },
+      ])
+      const events: string[] = []
+      let failed = false
+      startWith(async (key) => {
+        events.push(key)
+        if (key === 'c1-1' && !failed) {
+          failed = true
+          throw new TransientError('HTTP 503')
+        }
+        return 'ok'
+      })
+      await waitFor(() => statusOf('c1-2') === 'done', { timeoutMs: 3000 })
+      // The failed effect ran again before the one queued after it; another upstream of the
+      // same conversation, and another conversation, did not wait.
+      expect(events.filter((k) => k.startsWith('c1-') && k !== 'c1-b')).toEqual([
+        'c1-1',
+        'c1-1',
+        'c1-2',
+      ])
+      expect(events.indexOf('c1-b')).toBeLessThan(events.lastIndexOf('c1-1'))
+      expect(events.indexOf('c2-1')).toBeLessThan(events.lastIndexOf('c1-1'))
+      // The effect held back spent none of its attempts.
+      expect(
+        db.select().from(outbox).where(eq(outbox.idempotencyKey, 'c1-2')).get()!.attempts,
+      ).toBe(1)
+    })
+
+    it("rests an upstream for its Retry-After, and runs the other upstreams' effects meanwhile", async () => {
+      await queue([
+        { key: 'a-1', kind: 'a.x', conversation: 1 },
+        { key: 'a-2', kind: 'a.x', conversation: 2 },
+        { key: 'b-1', kind: 'b.x', conversation: 3 },
+      ])
+      const at = new Map<string, number>()
+      let throttled = false
+      startWith(async (key) => {
+        if (!at.has(key)) at.set(key, Date.now())
+        if (key === 'a-1' && !throttled) {
+          throttled = true
+          throw new TransientError('HTTP 429', 400)
+        }
+        return 'ok'
+      }, 1)
+      await waitFor(() => ['a-1', 'a-2', 'b-1'].every((k) => statusOf(k) === 'done'), {
+        timeoutMs: 3000,
+      })
+      const first = at.get('a-1')!
+      expect(at.get('b-1')! - first).toBeLessThan(350)
+      expect(at.get('a-2')! - first).toBeGreaterThanOrEqual(390)
+    })
+  })
 })

@@ -1,7 +1,7 @@
-import type { Effect } from '../contracts/effect.js'
+import { type Effect, upstreamOfKind } from '../contracts/effect.js'
 import { tableRows } from './rows.js'
 import { outbox } from './schema.js'
-import { list, type Sql } from './sql.js'
+import { list, type Sql, upstreamOf } from './sql.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 8
 
@@ -46,8 +46,28 @@ export async function enqueueEffects(
 const READY_TO_RUN = `(o.after_key is null or p.status = 'done')`
 
 /**
+ * Effects of one conversation toward one upstream run one at a time, in the order they were
+ * queued, on every instance: an effect waits while an earlier one of its conversation and
+ * upstream is running or still to run (a retry included). One that waits on a dead letter
+ * does not hold the others up.
+ */
+function inTurn(db: Pick<Sql, 'dialect'>): string {
+  return `(o.conversation_id is null or not exists (
+    select 1 from outbox e left join outbox ep on ep.idempotency_key = e.after_key
+     where e.conversation_id = o.conversation_id and e.id < o.id
+       and ${upstreamOf(db, 'e.kind')} = ${upstreamOf(db, 'o.kind')}
+       and (e.status = 'in_flight'
+         or (e.status = 'pending' and (ep.status is null or ep.status <> 'dead')))))`
+}
+
+/** Effects claimed after one of their conversation's, at most, in one claim. */
+const FOLLOWERS = 15
+
+/**
  * Claims due effects for `leaseMs`. An effect waiting on another runs only once that one is
  * done; an effect left in flight by a crashed process is claimed again when its lease ends.
+ * With each effect come the ones queued after it for its conversation and upstream, to be run
+ * in order (`releaseEffects` gives back the ones left when one must wait for a retry).
  */
 export function claimDueEffects(
   db: Sql,
@@ -56,31 +76,74 @@ export function claimDueEffects(
   leaseMs: number,
   /** Effects this process is running: never claimed again while they run. */
   running: readonly number[] = [],
+  /** Upstreams (`chatwoot`) not to claim for now: busy to their limit, or asked to wait. */
+  resting: readonly string[] = [],
 ): Promise<OutboxRow[]> {
   const at = now.getTime()
   return db.transaction(async (tx) => {
     // Two index range reads (outbox_due: status, next_attempt_at) instead of one OR over the
     // whole table: due pending effects, then in-flight ones whose lease ran out.
     const notOurs = running.length > 0 ? `and o.id not in (${list(running)})` : ''
+    const awake =
+      resting.length > 0 ? `and ${upstreamOf(db, 'o.kind')} not in (${list(resting)})` : ''
     // Instances on one PostgreSQL claim apart: rows another claim holds are skipped, not waited
     // for (on SQLite the claim's transaction runs alone).
     const skipLocked = db.dialect === 'postgres' ? 'for update of o skip locked' : ''
-    const pending = await tx.all<{ id: number }>(
-      `select o.id from outbox o left join outbox p on p.idempotency_key = o.after_key
+    const pending = await tx.all<{
+      id: number
+      key: string
+      conversation_id: number | null
+      kind: string
+    }>(
+      `select o.id, o.idempotency_key as key, o.conversation_id, o.kind
+         from outbox o left join outbox p on p.idempotency_key = o.after_key
         where o.status = 'pending' and o.next_attempt_at <= ? and ${READY_TO_RUN} ${notOurs}
+          ${awake} and ${inTurn(db)}
         order by o.next_attempt_at, o.id limit ? ${skipLocked}`,
-      [at, ...running, limit],
+      [at, ...running, ...resting, limit],
     )
+    // Each claimed effect brings the ones queued after it for its conversation and upstream:
+    // they run one after the other in this process, and claiming them once saves a claim each.
+    const followers: number[] = []
+    for (const head of pending) {
+      if (head.conversation_id === null) continue
+      const next = await tx.all<{
+        id: number
+        key: string
+        after_key: string | null
+        after: string | null
+        due: number
+      }>(
+        `select o.id, o.idempotency_key as key, o.after_key, p.status as after,
+                o.next_attempt_at as due
+           from outbox o left join outbox p on p.idempotency_key = o.after_key
+          where o.conversation_id = ? and o.id > ? and o.status = 'pending'
+            and ${upstreamOf(db, 'o.kind')} = ?
+          order by o.id limit ? ${skipLocked}`,
+        [head.conversation_id, head.id, upstreamOfKind(head.kind), FOLLOWERS],
+      )
+      const keys = new Set([head.key])
+      for (const f of next) {
+        // In order, up to one that cannot run yet (a retry's wait, a prerequisite elsewhere).
+        if (Number(f.due) > at) break
+        if (f.after_key !== null && f.after !== 'done' && !keys.has(f.after_key)) break
+        followers.push(f.id)
+        keys.add(f.key)
+      }
+    }
     const expired =
       pending.length < limit
         ? await tx.all<{ id: number }>(
-            `select o.id from outbox o
-              where o.status = 'in_flight' and o.locked_until <= ? ${notOurs}
+            // Taken over in order too: an effect claimed with the one before it (a chain)
+            // waits until that one is done, as if it had never been claimed.
+            `select o.id from outbox o left join outbox p on p.idempotency_key = o.after_key
+              where o.status = 'in_flight' and o.locked_until <= ? and ${READY_TO_RUN}
+                ${notOurs} ${awake} and ${inTurn(db)}
               order by o.id limit ? ${skipLocked}`,
-            [at, ...running, limit - pending.length],
+            [at, ...running, ...resting, limit - pending.length],
           )
         : []
-    const due = [...pending, ...expired].map((row) => row.id)
+    const due = [...pending.map((row) => row.id), ...followers, ...expired.map((row) => row.id)]
     if (due.length === 0) return []
     await tx.run(
       `update outbox set status = 'in_flight', locked_until = ?, attempts = attempts + 1,
@@ -90,6 +153,16 @@ export function claimDueEffects(
     const rows = await tx.all(`${EFFECT} where o.id in (${list(due)})`, due)
     return rows.map((row) => outboxRows.read(row))
   })
+}
+
+/** Gives back claimed effects that did not run: they are claimed again, attempts unspent. */
+export async function releaseEffects(db: Sql, ids: readonly number[], now: Date): Promise<void> {
+  if (ids.length === 0) return
+  await db.run(
+    `update outbox set status = 'pending', attempts = attempts - 1, locked_until = null,
+       updated_at = ? where id in (${list(ids)}) and status = 'in_flight'`,
+    [now.getTime(), ...ids],
+  )
 }
 
 /**
@@ -110,11 +183,27 @@ export async function markEffectDone(
   result: unknown,
   now: Date,
 ): Promise<void> {
-  await db.run(
-    `update outbox set status = 'done', result = ?, last_error = null, locked_until = null,
-       done_at = ?, updated_at = ? where id = ?`,
-    [result === undefined ? null : JSON.stringify(result), now.getTime(), now.getTime(), id],
-  )
+  await markEffectsDone(db, [{ id, result, at: now.getTime() }])
+}
+
+/** Several effects done, in one transaction (one commit instead of one each). */
+export async function markEffectsDone(
+  db: Sql,
+  marks: readonly { id: number; result: unknown; at: number }[],
+): Promise<void> {
+  const one = (sql: Sql, mark: (typeof marks)[number]) =>
+    sql.run(
+      `update outbox set status = 'done', result = ?, last_error = null, locked_until = null,
+         done_at = ?, updated_at = ? where id = ?`,
+      [mark.result === undefined ? null : JSON.stringify(mark.result), mark.at, mark.at, mark.id],
+    )
+  if (marks.length === 1) {
+    await one(db, marks[0]!)
+    return
+  }
+  await db.transaction(async (tx) => {
+    for (const mark of marks) await one(tx, mark)
+  })
 }
 
 export async function scheduleEffectRetry(
@@ -179,7 +268,7 @@ export async function nextEffectDueAt(db: Sql): Promise<number | null> {
   const row = await db.get<{ at: number }>(
     `select o.next_attempt_at as at from outbox o
        left join outbox p on p.idempotency_key = o.after_key
-      where o.status = 'pending' and ${READY_TO_RUN}
+      where o.status = 'pending' and ${READY_TO_RUN} and ${inTurn(db)}
       order by o.next_attempt_at limit 1`,
   )
   const inFlight = await db.get<{ at: number | null }>(

@@ -58,3 +58,10 @@ export function jsonSetText(sql: Pick<Sql, 'dialect'>, column: string, field: st
     ? `json_set(${column}, '$.${field}', ?)`
     : `jsonb_set(${column}::jsonb, '{${field}}', to_jsonb(?::text))::text`
 }
+
+/** The upstream of an outbox kind: what comes before its first dot (`chatwoot.labels`). */
+export function upstreamOf(sql: Pick<Sql, 'dialect'>, column: string): string {
+  return sql.dialect === 'postgres'
+    ? `split_part(${column}, '.', 1)`
+    : `substr(${column}, 1, instr(${column} || '.', '.') - 1)`
+}

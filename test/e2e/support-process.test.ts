@@ -184,9 +184,10 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
     },
   )
 
-  it('mirrors a conversation once when the hub lost the answer to its create and the next message came first', async () => {
+  it('mirrors a conversation once when the hub lost the answer to its create; the next message waits its turn', async () => {
     // Chatwoot creates the mirror, but its answer never arrives: the hub cannot record it. The
-    // customer's next message (same conversation) is acted on before that effect's retry.
+    // customer's next message (same conversation) is triaged before that effect's retry; its
+    // effects wait for the first message's, so Chatwoot gets the messages in their order.
     up.chatwoot.fail({
       status: 200,
       afterAccept: true,
@@ -203,24 +204,25 @@ describe('the support process of ARCHITECTURE.md §1, end to end through the web
       what: 'the first mirror waiting for its retry',
     })
     expect((await said('mo-2', 'sigo sin poder entrar, me da error')).status).toBe(200)
-    await waitFor(() => mirrors().some((e) => e.status === 'done'), {
-      what: "the second message's mirror",
-    })
+    await waitFor(() => mirrors().length === 2, { what: "the second message's mirror queued" })
+    t.hub.dispatcher.wake()
+    await t.hub.dispatcher.idle()
+    // Its turn has not come: the first message's mirror is still to be retried.
+    expect(mirrors().map((e) => e.status)).toEqual(['pending', 'pending'])
+    expect(mirrors()[1]!.attempts).toBe(0)
     clock.advance(60_000)
     t.hub.dispatcher.wake()
+    await waitFor(() => mirrors().every((e) => e.status === 'done'), { what: 'both mirrors' })
     await settled()
-    expect(mirrors().map((e) => e.status)).toEqual(['done', 'done'])
     const conversationId = t.hub.db.select().from(triageDecisions).all().at(-1)!.conversationId
     const inChatwoot = [...up.chatwoot.conversations.values()]
       .slice(known)
       .filter((c) => c.custom_attributes.centralita_conversation === conversationId)
     expect(inChatwoot).toHaveLength(1)
-    // Both of the customer's messages are in that one conversation (the first one last: its
-    // effect ran again after the second's).
     const incoming = up.chatwoot.messages
       .get(`1:${inChatwoot[0]!.id}`)!
       .filter((m) => m.message_type === 'incoming')
-    expect(incoming.map((m) => m.content).sort()).toEqual([
+    expect(incoming.map((m) => m.content)).toEqual([
       'la app no me deja iniciar sesión',
       'sigo sin poder entrar, me da error',
     ])

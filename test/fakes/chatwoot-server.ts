@@ -9,6 +9,8 @@ export type RecordedRequest = {
   headers: Record<string, string | string[] | undefined>
   body: unknown
   violations: string[]
+  /** When the fake took it (epoch ms), after its latency. */
+  at: number
 }
 
 /** Runs `run` right after the fake has answered a matching request (a change made elsewhere). */
@@ -60,6 +62,14 @@ export async function startFakeChatwoot(
       number,
       { id: number; name: string; availability_status: 'online' | 'busy' | 'offline' }[]
     >
+    /** Answers every request this much later, as a real server takes its time (benchmarks). */
+    latencyMs?: number
+    /**
+     * Throttles like Chatwoot's Rack::Attack (`req/ip`, RACK_ATTACK_LIMIT, 3,000 by default):
+     * at most `perMinute` requests per client address in each minute of the epoch; past it,
+     * 429 "Retry later" with no Retry-After, before the request reaches the API.
+     */
+    throttle?: { perMinute: number }
   } = {},
 ) {
   const members = options.members ?? {}
@@ -110,6 +120,11 @@ export async function startFakeChatwoot(
   const labels = new Map<string, string[]>()
   const assignments = new Map<string, { team_id?: number; assignee_id?: number }>()
   const priorities = new Map<string, string>()
+  /** Each conversation's team now (`account:conversation` → team id). */
+  const teamOf = new Map<string, number>()
+  /** Requests per client address in the current minute, and the ones answered 429. */
+  const windows = new Map<string, { minute: number; count: number }>()
+  let throttled = 0
   /** The agent each conversation is assigned to now (`account:conversation` → user id). */
   const assignees = new Map<string, number>()
   /** Conversations taken from the agent they had and given to another (one entry each time). */
@@ -130,6 +145,21 @@ export async function startFakeChatwoot(
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (options.throttle) {
+      const minute = Math.floor(Date.now() / 60_000)
+      const address = req.socket.remoteAddress ?? ''
+      const window = windows.get(address)
+      const count = window?.minute === minute ? window.count + 1 : 1
+      windows.set(address, { minute, count })
+      if (count > options.throttle.perMinute) {
+        throttled++
+        req.resume()
+        res.writeHead(429, { 'content-type': 'text/plain' })
+        res.end('Retry later\n')
+        return
+      }
+    }
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs))
     const body = await readJson(req)
     const url = new URL(req.url ?? '/', 'http://fake')
     const path = url.pathname
@@ -140,7 +170,14 @@ export async function startFakeChatwoot(
       body,
     })
     if (req.headers.api_access_token !== token) violations.push('wrong api_access_token')
-    requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, violations })
+    requests.push({
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+      violations,
+      at: Date.now(),
+    })
     if (violations.length > 0)
       return send(res, violations.includes('wrong api_access_token') ? 401 : 400, {
         error: violations,
@@ -221,6 +258,7 @@ export async function startFakeChatwoot(
           if (current !== undefined && current !== payload.assignee_id) reassigned.push(key)
           assignees.set(key, payload.assignee_id)
         } else if (typeof payload.team_id === 'number') {
+          teamOf.set(key, payload.team_id)
           const team = members[payload.team_id] ?? []
           if (!team.some((m) => m.id === assignees.get(key))) assignees.delete(key)
         }
@@ -347,6 +385,25 @@ export async function startFakeChatwoot(
     answerLate: (late: SlowAnswer) => slow.push(late),
     violations: () =>
       requests.flatMap((r) => r.violations.map((v) => `${r.method} ${r.path}: ${v}`)),
+    /** Requests answered 429 by the throttle. */
+    get throttled() {
+      return throttled
+    },
+    /**
+     * A conversation's labels, priority, team and agent now, as Chatwoot puts them in the
+     * `conversation` of its webhooks.
+     */
+    conversationState(account: number, conversation: number) {
+      const key = `${account}:${conversation}`
+      const team = teams.find((t) => t.id === teamOf.get(key)) ?? null
+      const agent = assignees.get(key)
+      return {
+        labels: labels.get(key) ?? [],
+        priority: priorities.get(key) ?? null,
+        team,
+        assignee: agent === undefined ? null : { id: agent },
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -99,6 +99,13 @@ export const payloads = {
     conversationId: number,
     text: string,
     contact: { id: number; name: string; email?: string },
+    /** The conversation's labels, priority, team and agent, as Chatwoot sends them. */
+    state?: {
+      labels: string[]
+      priority: string | null
+      team: { id: number; name: string } | null
+      assignee: { id: number } | null
+    },
   ) => ({
     event: 'message_created',
     id,
@@ -113,7 +120,11 @@ export const payloads = {
       inbox_id: 3,
       channel: 'Channel::WebWidget',
       status: 'open',
-      meta: { sender: { id: contact.id, name: contact.name, email: contact.email ?? null } },
+      meta: {
+        sender: { id: contact.id, name: contact.name, email: contact.email ?? null },
+        ...(state ? { team: state.team, assignee: state.assignee } : {}),
+      },
+      ...(state ? { labels: state.labels, priority: state.priority } : {}),
     },
     sender: { id: contact.id, name: contact.name, email: contact.email ?? null },
   }),

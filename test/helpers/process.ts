@@ -29,10 +29,10 @@ export type ServeProcess = {
 /** Runs the built `centralita serve` with `env`, resolving once /healthz answers. */
 export async function startServe(
   env: Record<string, string>,
-  options: { port?: number; timeoutMs?: number } = {},
+  options: { port?: number; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<ServeProcess> {
   const port = options.port ?? (await freePort())
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, 'serve'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -49,6 +49,8 @@ export function channelEnv(up: {
     CHATWOOT_API_TOKEN: up.chatwoot.token,
     CHATWOOT_ACCOUNT_ID: '1',
     CHATWOOT_MIRROR_INBOX_ID: '9',
+    // The loopback Chatwoot does not throttle: the hub's own limit is not under test here.
+    CHATWOOT_API_RATE_LIMIT: '600000',
     EMAIL_FROM: `Soporte Tienda <${HUB_ADDRESS}>`,
     SMTP_URL: up.sink.url,
     EMAIL_WEBHOOK_SECRET: SECRETS.email,

@@ -7,12 +7,15 @@ import { createLogger, silentLogger } from '../../src/kit/logger.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { listeningHubs } from '../helpers/hub.js'
 import { freePort } from '../helpers/process.js'
-import { chatwootHeaders } from '../helpers/sign.js'
+import { chatwootHeaders, tawkHeaders } from '../helpers/sign.js'
 
 // Webhooks are served by plain node:http in front of express (src/http/webhook-route.ts):
 // these pin the express behaviour the route keeps, and what it adds.
 
-const hubs = listeningHubs({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
+const hubs = listeningHubs({
+  CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
+  TAWK_WEBHOOK_SECRET: SECRETS.tawk,
+})
 const hubWith = async (env: Record<string, string>) => (await hubs.start(env)).base
 
 let sequence = 0
@@ -61,14 +64,14 @@ describe('webhook route', () => {
   })
 
   it('rate-limits by the X-Forwarded-For entry the trusted proxies added', async () => {
-    // WEBHOOK_RATE_LIMIT 1: a burst of two per source, then 429.
+    // WEBHOOK_RATE_LIMIT 1: a burst of two per source, then 429 (to Tawk.to, which retries).
     const statuses = async (base: string, headersOf: (i: number) => string) => {
       const out: number[] = []
       for (let i = 0; i < 4; i++) {
-        const { body, headers } = signed({ 'x-forwarded-for': headersOf(i) })
-        out.push(
-          (await fetch(`${base}/webhooks/chatwoot`, { method: 'POST', body, headers })).status,
-        )
+        const id = `wr-tawk-${++sequence}`
+        const body = JSON.stringify(payloads.tawkChat(id, 'hola'))
+        const headers = { ...tawkHeaders(body, SECRETS.tawk, id), 'x-forwarded-for': headersOf(i) }
+        out.push((await fetch(`${base}/webhooks/tawkto`, { method: 'POST', body, headers })).status)
       }
       return out
     }
