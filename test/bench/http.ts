@@ -15,7 +15,15 @@ import { chatwootHeaders } from '../helpers/sign.js'
 // per second end to end (acknowledged, triaged and their actions queued), latency at a steady
 // 1,000 requests per second, peak memory, and the same load against a bare express endpoint.
 
-export type Run = { requests: number; perSecond: number; p50: number; p99: number; non2xx: number }
+export type Run = {
+  requests: number
+  perSecond: number
+  p50: number
+  p99: number
+  non2xx: number
+  /** Answers by HTTP status (`error` for a request that got none), where counted. */
+  statuses?: Record<string, number>
+}
 
 const TEXTS = [
   'Me cobraron dos veces la misma compra',
@@ -94,18 +102,21 @@ export function load(url: string, options: { amount: number; connections: number
 export function paced(
   url: string,
   options: { rate: number; seconds: number; connections: number },
+  /** The i-th delivery (a new Chatwoot message by default). */
+  next: (i: number) => { body: string; headers: Record<string, string> } = nextDelivery,
 ): Promise<Run> {
   const target = new URL(url)
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
   const total = options.rate * options.seconds
   const latencies: number[] = []
+  const statuses: Record<string, number> = {}
   let failed = 0
   let sent = 0
   let answered = 0
   return new Promise((resolve) => {
     const started = performance.now()
-    const send = (due: number) => {
-      const { body, headers } = nextDelivery()
+    const send = (due: number, i: number) => {
+      const { body, headers } = next(i)
       const req = request(
         {
           host: target.hostname,
@@ -117,16 +128,18 @@ export function paced(
         },
         (res) => {
           res.resume()
-          res.on('end', () => answer((res.statusCode ?? 0) < 300))
-          res.on('error', () => answer(false))
+          res.on('end', () => answer(String(res.statusCode ?? 0)))
+          res.on('error', () => answer('error'))
         },
       )
-      req.on('error', () => answer(false))
+      req.on('error', () => answer('error'))
       // Each request is counted once, however it ends (an answer, a reset, both).
       let counted = false
-      const answer = (ok: boolean) => {
+      const answer = (status: string) => {
         if (counted) return
         counted = true
+        statuses[status] = (statuses[status] ?? 0) + 1
+        const ok = status.startsWith('2')
         if (ok) latencies.push(performance.now() - due)
         else failed++
         finish()
@@ -146,13 +159,14 @@ export function paced(
         p50: at(0.5),
         p99: at(0.99),
         non2xx: failed,
+        statuses,
       })
     }
     // Timers fire about once a millisecond at best: each tick sends every request now due.
     const timer = setInterval(() => {
       const now = performance.now()
       while (sent < total && started + (sent * 1000) / options.rate <= now) {
-        send(started + (sent * 1000) / options.rate)
+        send(started + (sent * 1000) / options.rate, sent)
         sent++
       }
     }, 1)

@@ -1,4 +1,5 @@
 import { servicePath } from '../helpers/services.js'
+import { benchChatwoot } from './chatwoot.js'
 import { benchClassify } from './classify.js'
 import { benchHttp } from './http.js'
 import { benchPostgres } from './postgres.js'
@@ -49,6 +50,29 @@ if (which === 'postgres' || (which === 'all' && servicePath('postgres') !== null
   for (const r of await benchPostgres({ messages })) {
     out(
       `  ${r.instances} instance${r.instances > 1 ? 's' : ''}: acknowledged ${r.burst.perSecond.toLocaleString('en')} req/s (p99 ${r.burst.p99} ms, non-2xx ${r.burst.non2xx}); end to end ${r.endToEnd.toLocaleString('en')} messages/s; at a steady 500 req/s p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms, non-2xx ${r.steady.non2xx}; CPU per message: hubs ${r.hubCpuPerMessage} µs, PostgreSQL ${r.databaseCpuPerMessage} µs`,
+    )
+  }
+}
+
+if (which === 'all' || which === 'outbox') {
+  out(
+    'toward the inbox (centralita serve on SQLite; a loopback Chatwoot in its own process sends paced webhooks, four per conversation, after a 2 s warm-up, and answers each API call after 30 ms, throttled like Rack::Attack):',
+  )
+  // Each conversation gets four messages: its first, then three follow-ups.
+  const scenarios = [
+    // An install that raised Chatwoot's throttle for its volume (RACK_ATTACK_LIMIT).
+    { rate: 200, seconds: 10, perMinute: 60_000, hubPerMinute: 54_000 },
+    // Chatwoot's default throttle, 3,000 requests a minute, and the hub's default under it.
+    { rate: 15, seconds: 20, perMinute: 3_000, hubPerMinute: 2_700 },
+  ]
+  for (const s of scenarios) {
+    const conversations = (s.rate * s.seconds) / 4
+    const r = await benchChatwoot({ ...s, conversations, latencyMs: 30 })
+    const answers = Object.entries(r.answers)
+      .map(([status, n]) => `${n} × ${status}`)
+      .join(', ')
+    out(
+      `  ${r.rate} msg/s for ${r.seconds} s, Chatwoot throttle ${r.perMinute.toLocaleString('en')}/min: webhooks ${answers}; webhook → routed in Chatwoot p50 ${r.p50} ms, p99 ${r.p99} ms; ${r.actionsPerSecond} actions/s executed; Chatwoot calls per message ${r.callsPerMessage} (a conversation's first ${r.callsFirst}, the next ones ${r.callsLater}); 429s from Chatwoot ${r.throttled}; spec violations ${r.violations}; hub CPU ${r.hubCpuPerMessage} µs/message`,
     )
   }
 }
