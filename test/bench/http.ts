@@ -233,7 +233,7 @@ export async function benchHttp(options: { messages: number }) {
       NODE_OPTIONS:
         process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 60_000, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [] },
   )
   const { child, base } = hub
   try {

@@ -96,4 +96,21 @@ describe('Chatwoot calls per routed message', () => {
       )?.attempts,
     ).toBe(1)
   })
+
+  it('reads the team list again when Chatwoot no longer knows the team it gave (404), and assigns', async () => {
+    chatwoot.fail({ status: 404, times: 1, match: /^POST .*\/conversations\/932\/assignments$/ })
+    const before = chatwoot.requests.length
+    const res = await send.chatwoot(
+      payloads.chatwoot(9321, 932, 'Me cobraron dos veces la misma compra', contact),
+      'calls-9321',
+    )
+    expect(res.status).toBe(200)
+    await waitFor(() => chatwoot.assignees.get('1:932'), { what: 'the agent, after the 404' })
+    await settled(t.hub)
+    const calls = chatwoot.requests.slice(before).map((r) => `${r.method} ${r.path}`)
+    expect(calls.filter((c) => c === 'GET /api/v1/accounts/1/teams')).toHaveLength(1)
+    expect(calls.filter((c) => c.endsWith('/932/assignments'))).toHaveLength(3)
+    const effects = t.hub.db.select().from(outbox).all()
+    expect(effects.filter((e) => e.status === 'dead')).toEqual([])
+  })
 })
