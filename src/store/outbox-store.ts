@@ -201,8 +201,10 @@ export async function markEffectsDone(
     await one(db, marks[0]!)
     return
   }
+  // In id order, as every other update of several effects locks them (no deadlock between them).
+  const ordered = [...marks].sort((a, b) => a.id - b.id)
   await db.transaction(async (tx) => {
-    for (const mark of marks) await one(tx, mark)
+    for (const mark of ordered) await one(tx, mark)
   })
 }
 

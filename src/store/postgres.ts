@@ -70,8 +70,20 @@ function prepared(text: string): { sql: string; name?: string } {
   return found
 }
 
+/**
+ * A transaction PostgreSQL chose to abort so another could go on (a deadlock, or a
+ * serialization failure): running it again is expected to succeed.
+ */
+function mayRunAgain(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === '40P01' || code === '40001'
+}
+
+/** Tries of a transaction PostgreSQL aborted for another's sake. */
+const TRIES = 3
+
 function poolSql(pool: pg.Pool): Sql {
-  return door(pool, async (body) => {
+  const once = async <T>(body: (tx: Sql) => Promise<T>): Promise<T> => {
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
@@ -85,6 +97,19 @@ function poolSql(pool: pg.Pool): Sql {
       }
     } finally {
       client.release()
+    }
+  }
+  // Bodies do database work, plus wake-ups, counts and log lines (no call leaves the hub): one
+  // that PostgreSQL aborted for a deadlock with another instance's runs again, as a whole; at
+  // worst a wake-up or a log line is repeated.
+  return door(pool, async (body) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(body)
+      } catch (err) {
+        if (attempt >= TRIES || !mayRunAgain(err)) throw err
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20))
+      }
     }
   })
 }
