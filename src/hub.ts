@@ -5,6 +5,7 @@ import { replyTools } from './actions/reply-tools.js'
 import { adminApi } from './admin/api.js'
 import { requireBearer } from './admin/auth.js'
 import { adminConsole } from './admin/console/console.js'
+import { liveCases } from './admin/console/live.js'
 import { createMetrics } from './admin/metrics.js'
 import { adminService } from './admin/service/index.js'
 import type { Config } from './config.js'
@@ -227,6 +228,9 @@ export function createHub(options: HubOptions): Hub {
       })
     : undefined
 
+  // The console's live updates (server-sent events), ended first at shutdown.
+  const live = liveCases({ db: sql, logger: logger.child({ component: 'console' }) })
+
   const housekeeping = startHousekeeping({ sql, clock, logger, retention: config.retention })
 
   const { admit, behind, onStored } = createAdmission({
@@ -297,6 +301,7 @@ export function createHub(options: HubOptions): Hub {
               rules,
               classifier: () => classifier,
               sources,
+              live,
             }),
           )
         }
@@ -374,6 +379,7 @@ export function createHub(options: HubOptions): Hub {
     },
     stop: () => {
       stopping ??= (async () => {
+        live.close()
         if (server) {
           const closed = new Promise<void>((resolve) => server!.close(() => resolve()))
           server.closeIdleConnections()

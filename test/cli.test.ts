@@ -1,6 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { peopleStore } from '../src/admin/people.js'
+import { closeDatabase, openDatabase, sqlOf } from '../src/store/db.js'
 import { RULES_DIR, tempDir } from './helpers/hub.js'
 import { ROOT, run } from './helpers/process.js'
 
@@ -245,6 +247,70 @@ describe('centralita train, model and corrections', () => {
       expect(rollback.code).toBe(1)
       expect(rollback.stdout).toContain('the corpus model is in use: nothing to roll back')
       expect(run(['corrections', 'export'], '', db)).toMatchObject({ code: 0, stdout: '' })
+    } finally {
+      temp.cleanup()
+    }
+  }, 30_000)
+})
+
+describe('centralita user', () => {
+  it('adds a console account and prints its one-time sign-in link', async () => {
+    const temp = tempDir()
+    try {
+      const env = {
+        DATABASE_URL: `file:${join(temp.dir, 'hub.db')}`,
+        PUBLIC_URL: 'https://soporte.tienda.example/',
+      }
+      const added = run(
+        [
+          'user',
+          'add',
+          '--email',
+          'Ana@Tienda.example',
+          '--name',
+          'Ana Agente',
+          '--role',
+          'agente',
+        ],
+        '',
+        env,
+      )
+      expect(added.stderr).toBe('')
+      expect(added.code).toBe(0)
+      expect(added.stdout).toContain('Ana Agente <ana@tienda.example> · agente')
+      const link = /https:\/\/soporte\.tienda\.example\/admin\/welcome\?link=([\w-]+)/.exec(
+        added.stdout,
+      )?.[1]
+      expect(link).toBeDefined()
+      // The same email twice is refused; an unknown role names the choices.
+      const twice = run(
+        ['user', 'add', '--email', 'ana@tienda.example', '--name', 'Otra', '--role', 'agente'],
+        '',
+        env,
+      )
+      expect(twice.code).toBe(1)
+      expect(twice.stderr).toContain('already has an account')
+      const badRole = run(
+        ['user', 'add', '--email', 'b@tienda.example', '--name', 'B', '--role', 'jefe'],
+        '',
+        env,
+      )
+      expect(badRole.code).not.toBe(0)
+      expect(badRole.stderr).toContain('agente, supervisor, gerencia, admin')
+      expect(run(['user', 'list'], '', env).stdout).toBe(
+        'ana@tienda.example\tAna Agente\tagente\tlink not used yet\n',
+      )
+      // A new link replaces the old one.
+      const relinked = run(['user', 'link', '--email', 'ana@tienda.example'], '', env)
+      const fresh = /link=([\w-]+)/.exec(relinked.stdout)?.[1]
+      const db = openDatabase(join(temp.dir, 'hub.db'))
+      try {
+        const people = peopleStore(sqlOf(db))
+        expect(await people.byLink(link!, Date.now())).toBeNull()
+        expect((await people.byLink(fresh!, Date.now()))?.name).toBe('Ana Agente')
+      } finally {
+        closeDatabase(db)
+      }
     } finally {
       temp.cleanup()
     }

@@ -33,6 +33,8 @@ export function adminApi(deps: AdminApiDeps, service: AdminService = adminServic
     ['post', '/tickets/:id/status', 'setStatus'],
     ['post', '/tickets/:id/assign', 'assign'],
     ['post', '/tickets/:id/escalate', 'escalate'],
+    ['post', '/tickets/:id/reply', 'reply'],
+    ['post', '/tickets/:id/note', 'note'],
     ['get', '/escalations', 'escalations'],
     ['post', '/escalations/:id/accept', 'acceptEscalation'],
     ['post', '/escalations/:id/resolve', 'resolveEscalation'],

@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { DateTime } from 'luxon'
 import { ADAPTERS } from '../../adapters/registry.js'
 import { monthlyReport, reportCsv, reportText } from '../admin/monthly-report.js'
+import { peopleStore, ROLES } from '../admin/people.js'
 import { databaseFrom, loadConfig } from '../config.js'
 import { inboxSchemas } from '../contracts/channel.js'
 import { ConfigError } from '../contracts/errors.js'
@@ -95,6 +96,67 @@ export async function main(argv: string[]): Promise<void> {
       await store.close()
     }
   }
+  const user = program.command('user').description('personal console accounts')
+  // Where the link points: the hub's public address when it has one (PUBLIC_URL), else this
+  // machine's port.
+  const signInLink = (link: string, base?: string) => {
+    const origin = (
+      base ??
+      process.env.PUBLIC_URL ??
+      `http://localhost:${loadConfig(process.env, ADAPTERS).port}`
+    ).replace(/\/+$/, '')
+    return `${origin}/admin/welcome?link=${link}`
+  }
+  user
+    .command('add')
+    .description('add a person to the console; prints a one-time sign-in link (valid 72 h)')
+    .requiredOption('--email <email>', 'how the person signs in')
+    .requiredOption('--name <name>', 'how the audit log names them')
+    .requiredOption('--role <role>', `${ROLES.join('|')} (the levels they own: L1, L2, L3, all)`)
+    .option('--url <base>', "the console's public address (default PUBLIC_URL or localhost:PORT)")
+    .action(async (opts: { email: string; name: string; role: string; url?: string }) => {
+      const role = ROLES.find((r) => r === opts.role)
+      if (!role) throw new ConfigError(`--role: "${opts.role}" is not one of ${ROLES.join(', ')}`)
+      if (!/^[^\s@]+@[^\s@]+$/.test(opts.email) || opts.email.length > 320)
+        throw new ConfigError(`--email: "${opts.email}" is not an email address`)
+      if (!opts.name.trim() || opts.name.length > 120)
+        throw new ConfigError("--name: give the person's name (at most 120 characters)")
+      const added = await withDb((db) =>
+        peopleStore(db).add({ email: opts.email, name: opts.name, role }, Date.now()),
+      )
+      if (!added) {
+        process.stderr.write(
+          `${opts.email} already has an account (centralita user link --email ${opts.email} for a new link)\n`,
+        )
+        process.exitCode = 1
+        return
+      }
+      out(`${added.person.name} <${added.person.email}> · ${added.person.role}`)
+      out(`sign-in link (one use, 72 h): ${signInLink(added.link, opts.url)}`)
+    })
+  user
+    .command('link')
+    .description('a new one-time sign-in link for an account (a forgotten password)')
+    .requiredOption('--email <email>', 'the account')
+    .option('--url <base>', "the console's public address (default PUBLIC_URL or localhost:PORT)")
+    .action(async (opts: { email: string; url?: string }) => {
+      const link = await withDb((db) => peopleStore(db).relink(opts.email, Date.now()))
+      if (!link) {
+        process.stderr.write(`no account for ${opts.email}\n`)
+        process.exitCode = 1
+        return
+      }
+      out(`sign-in link (one use, 72 h): ${signInLink(link, opts.url)}`)
+    })
+  user
+    .command('list')
+    .description('the console accounts')
+    .action(async () => {
+      const people = await withDb((db) => peopleStore(db).list())
+      for (const p of people)
+        out(`${p.email}\t${p.name}\t${p.role}\t${p.active ? 'active' : 'link not used yet'}`)
+    })
+
   const dbCommand = program.command('db').description('the database')
   dbCommand
     .command('copy')

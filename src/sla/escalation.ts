@@ -6,7 +6,7 @@ import type { Level } from '../cases/case-rules.js'
 import type { ChannelEntry, Notification, NotifyVia } from '../contracts/channel.js'
 import type { Effect } from '../contracts/effect.js'
 import type { Sql } from '../store/sql.js'
-import { type EscalationRow, escalate, type TicketRow } from '../store/ticket-store.js'
+import { audit, type EscalationRow, escalate, type TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 
 /** A deadline `durationMs` after `from`, in business time when asked (calendar of the channel). */
@@ -52,6 +52,24 @@ export function alertFor(
 }
 
 export type Planned = { effects: Effect[]; notes: string[] }
+
+/**
+ * Alerts that could not go out (a means nobody configured, nobody to reach), kept in the case's
+ * audit log so the console shows them beside the ones that did.
+ */
+export async function recordUnsent(
+  db: Sql,
+  subject: string,
+  notes: readonly string[],
+  at: number,
+): Promise<void> {
+  for (const reason of notes)
+    await audit(
+      db,
+      { actor: 'centralita', action: 'alert.not_sent', subject, details: { reason } },
+      at,
+    )
+}
 
 const merge = (into: Planned, from: Planned) => {
   into.effects.push(...from.effects)
@@ -116,6 +134,7 @@ export async function escalateTicket(
     }),
     channels,
   )
+  await recordUnsent(db, `ticket:${input.ticket.id}`, planned.notes, at)
   return { escalation, ...planned }
 }
 
@@ -145,7 +164,8 @@ export function warningAlert(
 
 /**
  * A level's SLA expired with nobody taking the case: email (or as on_breach says) the next
- * level — management after L3 — and, when the rules say so, escalate the case to it.
+ * level — management after L3 — and, when the rules say so, escalate the case to it. Alerts
+ * that cannot go out are recorded with the case (`recordUnsent`).
  */
 export async function breachEscalation(
   db: Sql,
@@ -160,21 +180,20 @@ export async function breachEscalation(
   const level = e.toLevel as Level
   const next: Level | null = level === 'L1' ? 'L2' : level === 'L2' ? 'L3' : null
   const out: Planned = { effects: [], notes: [] }
-  merge(
-    out,
-    planNotification(
-      alertFor(rulebook, next ? config.levels[next].owner : 'management', {
-        key: `escalation:${e.id}:breach:${e.slaDueAt}`,
-        subject: `ticket:${e.ticketId}`,
-        via: config.on_breach.notify,
-        urgent: true,
-        conversationId: ticket.conversationId,
-        title: `[${level}] SLA vencido: caso ${ticket.number}${next && config.on_breach.escalate ? ` → ${next}` : ''}`,
-        text: `El plazo de ${level} venció el ${localTime(rulebook, channel, e.slaDueAt)} sin que nadie tomara el caso.\nMotivo del escalamiento: ${e.reason}`,
-      }),
-      channels,
-    ),
+  const alert = planNotification(
+    alertFor(rulebook, next ? config.levels[next].owner : 'management', {
+      key: `escalation:${e.id}:breach:${e.slaDueAt}`,
+      subject: `ticket:${e.ticketId}`,
+      via: config.on_breach.notify,
+      urgent: true,
+      conversationId: ticket.conversationId,
+      title: `[${level}] SLA vencido: caso ${ticket.number}${next && config.on_breach.escalate ? ` → ${next}` : ''}`,
+      text: `El plazo de ${level} venció el ${localTime(rulebook, channel, e.slaDueAt)} sin que nadie tomara el caso.\nMotivo del escalamiento: ${e.reason}`,
+    }),
+    channels,
   )
+  await recordUnsent(db, `ticket:${e.ticketId}`, alert.notes, at)
+  merge(out, alert)
   if (next && config.on_breach.escalate) {
     const escalated = await escalateTicket(
       db,

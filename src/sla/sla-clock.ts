@@ -11,7 +11,14 @@ import { dueCases, fireOnce, nextCaseDeadline } from '../store/sla-store.js'
 import type { Sql } from '../store/sql.js'
 import type { TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import { alertFor, breachEscalation, localTime, type Planned, warningAlert } from './escalation.js'
+import {
+  alertFor,
+  breachEscalation,
+  localTime,
+  type Planned,
+  recordUnsent,
+  warningAlert,
+} from './escalation.js'
 
 export type SlaClockDeps = {
   db: Sql
@@ -90,10 +97,14 @@ export function createSlaClock(
       // Only what is due is read; everything else waits for the wake-up at the next deadline.
       const { tickets, escalations, escalatedTickets } = await dueCases(tx, now, warnBefore)
       const byId = new Map(escalatedTickets.map((t) => [t.id, t]))
-      const take = (planned: Planned, what: string) => {
+      // Alerts that could not go out are logged, and kept with the case (`unrecorded`: the
+      // escalations planned here record their own).
+      const unsent: { subject: string; notes: string[] }[] = []
+      const take = (planned: Planned, what: string, unrecorded?: string) => {
         fired++
         effects.push(...planned.effects)
         for (const note of planned.notes) deps.logger.warn({ what }, note)
+        if (unrecorded) unsent.push({ subject: unrecorded, notes: planned.notes })
       }
       for (const t of tickets) {
         const firstDue = t.firstResponseDueAt
@@ -108,6 +119,7 @@ export function createSlaClock(
                 await conversationChannel(tx, t.conversationId),
               ),
               `ticket ${t.number}`,
+              `ticket:${t.id}`,
             )
         }
         if (t.resolutionDueAt !== null && now >= t.resolutionDueAt) {
@@ -121,6 +133,7 @@ export function createSlaClock(
                 await conversationChannel(tx, t.conversationId),
               ),
               `ticket ${t.number}`,
+              `ticket:${t.id}`,
             )
         }
       }
@@ -138,9 +151,14 @@ export function createSlaClock(
             )
           }
         } else if (await fire(tx, `escalation:${e.id}`, 'warning', e.slaDueAt)) {
-          take(warningAlert(rulebook, e, ticket, channel, deps.channels), `escalation ${e.id}`)
+          take(
+            warningAlert(rulebook, e, ticket, channel, deps.channels),
+            `escalation ${e.id}`,
+            `ticket:${e.ticketId}`,
+          )
         }
       }
+      for (const { subject, notes } of unsent) await recordUnsent(tx, subject, notes, now)
       await enqueueEffects(tx, effects, nowDate)
     })
     if (fired > 0) deps.logger.info({ fired, effects: effects.length }, 'sla events fired')

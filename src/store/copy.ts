@@ -15,6 +15,7 @@ const TABLES: SQLiteTable[] = [
   schema.escalations,
   schema.outbox,
   schema.auditLog,
+  schema.consoleUsers,
   schema.consoleSessions,
   schema.corrections,
   schema.classifierModels,

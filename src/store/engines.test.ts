@@ -7,7 +7,10 @@ import { run } from '../../test/helpers/process.js'
 import { describeWithService } from '../../test/helpers/services.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { waitFor } from '../../test/helpers/wait.js'
+import { consoleSessionStore } from '../admin/console/sessions.js'
 import { monthlyReport } from '../admin/monthly-report.js'
+import { peopleStore } from '../admin/people.js'
+import { adminService } from '../admin/service/index.js'
 import { silentLogger } from '../kit/logger.js'
 import { correctionLines, listCorrections, recordCorrection } from '../learning/corrections.js'
 import { correctedRules, weeklyCorrections } from '../learning/learning-report.js'
@@ -160,6 +163,35 @@ async function aDayOfWork(sql: Sql) {
     (id) => Buffer.from(`weights ${id}`),
   )
   const week = { start: NOW.getTime() - 86_400_000, end: NOW.getTime() + 86_400_000 }
+  // The console's accounts and case search.
+  const people = peopleStore(sql)
+  const paula = await people.add(
+    { email: 'Paula@Tienda.example', name: 'Paula', role: 'supervisor' },
+    at(8).getTime(),
+  )
+  await people.choosePassword(paula!.link, 'una-clave-bien-larga', at(9).getTime())
+  const sessions = consoleSessionStore(sql)
+  const session = await sessions.start((await people.byId(paula!.person.id!))!, at(9).getTime())
+  const service = adminService({
+    db: sql,
+    clock: { now: () => at(40) },
+    logger: silentLogger,
+    token: 't',
+    rulebook: () => {
+      throw new Error('not needed')
+    },
+    channels: new Map(),
+    tools: { email: null },
+    sources: [],
+    onEffects: () => {},
+    onCasesChanged: () => {},
+  })
+  const search = async (query: Record<string, string>) => {
+    const result = await service.listTickets({ params: {}, query, body: {} })
+    if (!('body' in result)) return result.reason
+    const { total, tickets } = result.body
+    return { total, found: tickets.map((k) => [k.number, k.contact.name, k.lastMessage?.text]) }
+  }
   return {
     stored: [first.outcome, again.outcome, renamed],
     backlog,
@@ -195,6 +227,18 @@ async function aDayOfWork(sql: Sql) {
       rollback: (await rollbackModel(sql, 'x', at(10).getTime())).outcome,
     },
     report: (await monthlyReport(sql, '2026-11', 'America/Santiago')).requests,
+    console: {
+      signedIn: (await people.signIn('paula@tienda.EXAMPLE', 'una-clave-bien-larga'))?.role,
+      wrong: await people.signIn('paula@tienda.example', 'otra-clave-cualquiera'),
+      linkUsed: await people.byLink(paula!.link, at(10).getTime()),
+      session: (await sessions.person(session, at(10).getTime()))?.email,
+      byText: await search({ q: 'DOS veces' }),
+      byNumber: await search({ q: ticket.number.toLowerCase() }),
+      byPhone: await search({ q: '+56 9 1234 5678' }),
+      nothing: await search({ q: '100%_x' }),
+      unassigned: await search({ view: 'unassigned', sort: 'priority' }),
+      newest: await search({ sort: 'newest', limit: '1' }),
+    },
     purged: await purgeExpired(sql, at(60 * 24 * 30).getTime(), {
       deliveriesMs: 86_400_000,
       jobsMs: 86_400_000,
@@ -215,7 +259,10 @@ describeWithService('postgres', 'the store on both engines', () => {
     closeDatabase(sqlite)
     const store = openPostgres(postgres.database())
     try {
-      expect(await migratePostgres(store.sql)).toEqual(['0000_initial.sql'])
+      expect(await migratePostgres(store.sql)).toEqual([
+        '0000_initial.sql',
+        '0001_console_users.sql',
+      ])
       // Applied once: a second start (or another instance) applies nothing.
       expect(await migratePostgres(store.sql)).toEqual([])
       const onPostgres = await aDayOfWork(store.sql)
@@ -231,6 +278,18 @@ describeWithService('postgres', 'the store on both engines', () => {
         resolved: 'resuelto',
         outbox: { queued: 2, claimed: ['k1'], second: ['k2'] },
         learning: { corrections: [{ intent: 'support' }], lines: 1, active: true },
+        console: {
+          signedIn: 'supervisor',
+          wrong: null,
+          linkUsed: null,
+          session: 'paula@tienda.example',
+          byText: { total: 1, found: [[expect.any(String), null, 'hola']] },
+          byNumber: { total: 1 },
+          byPhone: { total: 0, found: [] },
+          nothing: { total: 0, found: [] },
+          unassigned: { total: 1 },
+          newest: { total: 1 },
+        },
       })
     } finally {
       await store.close()
@@ -253,6 +312,7 @@ describeWithService('postgres', 'the store on both engines', () => {
               'outbox',
               'corrections',
               'channel_state',
+              'console_users',
             ].map(async (t) => [
               t,
               Number((await sql.get<{ n: number }>(`select count(*) as n from ${t}`))?.n),

@@ -232,6 +232,20 @@ export async function assignTicket(
   return (await getTicket(db, id))!
 }
 
+/** A person answered the customer from the console: the ticket's first response, once. */
+export async function recordTicketResponse(
+  db: Sql,
+  ticketId: number,
+  by: string,
+  at: number,
+): Promise<void> {
+  await db.run(
+    `update tickets set first_response_at = ?, first_response_by = ?, updated_at = ?
+      where id = ? and first_response_at is null`,
+    [at, by.slice(0, 200), at, ticketId],
+  )
+}
+
 /**
  * A person answered the conversation: open tickets get their first response (once), and a
  * pending escalation is taken by whoever answered.
@@ -247,11 +261,7 @@ export async function recordFirstResponse(
     [conversationId],
   )
   for (const { id } of open) {
-    await db.run(
-      `update tickets set first_response_at = ?, first_response_by = ?, updated_at = ?
-        where id = ? and first_response_at is null`,
-      [at, by.slice(0, 200), at, id],
-    )
+    await recordTicketResponse(db, id, by, at)
     await db.run(
       `update escalations set status = 'en_proceso', received_by = ?, accepted_at = ?,
          updated_at = ? where ticket_id = ? and status = 'pendiente'`,

@@ -1,13 +1,12 @@
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Source } from '../../src/contracts/channel.js'
 import { manualClock } from '../../src/kit/clock.js'
 import { outbox, tickets } from '../../src/store/schema.js'
+import { ARTIFACTS, launchChromium } from '../helpers/browser.js'
 import { settled } from '../helpers/hub.js'
-import { ROOT } from '../helpers/process.js'
-import { describeWithService, servicePath } from '../helpers/services.js'
+import { describeWithService } from '../helpers/services.js'
 import {
   deliver,
   payloads,
@@ -22,9 +21,6 @@ import { waitFor } from '../helpers/wait.js'
 // data: sign in with the token, open a ticket, escalate it through the form, try a message on
 // the rules page, replay a dead letter. Screenshots go to test-artifacts/.
 
-const CHROMIUM = servicePath('chromium') ?? '/usr/bin/chromium'
-const ARTIFACTS = join(ROOT, 'test-artifacts')
-
 describeWithService('chromium', 'admin console in a browser', () => {
   let up: Upstreams
   let t: ReturnType<typeof supportHub>
@@ -34,7 +30,6 @@ describeWithService('chromium', 'admin console in a browser', () => {
   const clock = manualClock('2026-11-18T15:00:00Z')
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true })
     up = await startUpstreams()
     t = supportHub(up, { clock })
     base = `http://127.0.0.1:${(await t.hub.listen()).port}`
@@ -84,10 +79,7 @@ describeWithService('chromium', 'admin console in a browser', () => {
     ).toBe(200)
     await waitFor(() => t.hub.db.select().from(tickets).all().length >= 1, { what: 'a ticket' })
     await settled(t.hub)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } })
   }, 60_000)
   afterAll(async () => {
@@ -119,7 +111,7 @@ describeWithService('chromium', 'admin console in a browser', () => {
     const first = await page.goto(`${base}/admin`)
     expect(first?.status()).toBe(401)
     await page.fill('#token', SECRETS.admin)
-    await page.click('button[type=submit]')
+    await page.click('#token-form button[type=submit]')
     await page.waitForURL(`${base}/admin`)
     await expect(page.locator('h1').textContent()).resolves.toBe('Resumen')
     // Today's traffic, the queues, the dead letter and channel health are all there.
@@ -149,7 +141,7 @@ describeWithService('chromium', 'admin console in a browser', () => {
     expect(main).toMatch(/quedan|SLA VENCIDO hace/)
     await page.screenshot({ path: join(ARTIFACTS, 'console-ticket.png'), fullPage: true })
 
-    const notifiedBefore = await page.locator('#notifications tr').count()
+    const notifiedBefore = await page.locator('#timeline li.alert').count()
     const pushedBefore = up.push.published.length
     await page.click('text=Escalar →')
     expect(await page.locator('main').textContent()).toContain('Marta Díaz')
@@ -163,8 +155,8 @@ describeWithService('chromium', 'admin console in a browser', () => {
     const escalations = await page.locator('#escalations').textContent()
     expect(escalations).toContain('L2')
     expect(escalations).toContain('El cliente pide un supervisor')
-    // The escalation's alerts are listed with the ticket, and they went out.
-    expect(await page.locator('#notifications tr').count()).toBeGreaterThan(notifiedBefore)
+    // The escalation's alerts are in the case's history, and they went out.
+    expect(await page.locator('#timeline li.alert').count()).toBeGreaterThan(notifiedBefore)
     await settled(t.hub)
     expect(up.push.published.length).toBeGreaterThan(pushedBefore)
     await page.goto(`${base}/admin/escalations`)
@@ -178,7 +170,7 @@ describeWithService('chromium', 'admin console in a browser', () => {
     expect(rulebook).toContain('Reglamento válido')
     // The rulebook itself: routing rules in order, priorities with their SLA, queues.
     expect(rulebook).toContain('Reglas de enrutamiento')
-    expect(rulebook).toMatch(/critica\s*15 min\s*4 h 00 min/)
+    expect(rulebook).toMatch(/crítica\s*15 min\s*4 h 00 min/)
     expect(rulebook).toContain('calidad')
     await page.fill('#try-text', 'Los voy a demandar si no me devuelven el dinero')
     await page.click('text=Probar un mensaje >> nth=-1')

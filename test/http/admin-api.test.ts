@@ -3,6 +3,7 @@ import { manualClock } from '../../src/kit/clock.js'
 import { tickets, triageDecisions } from '../../src/store/schema.js'
 import { settled as settledHub, testHub } from '../helpers/hub.js'
 import {
+  channelEnv,
   deliver,
   payloads,
   SECRETS,
@@ -253,6 +254,105 @@ describe('admin API (/api, bearer token)', () => {
         { id: 'sms', kind: 'notifications', inbound: expect.stringMatching(/^disabled/) },
       ]),
     )
+  })
+})
+
+describe('answering and noting from the admin API, with alerts that cannot go out', () => {
+  let up: Upstreams
+  let t: ReturnType<typeof testHub>
+  let send: ReturnType<typeof deliver>
+  const clock = manualClock(new Date(START))
+
+  beforeAll(async () => {
+    up = await startUpstreams()
+    // No push, SMS or call provider: an L3 escalation's alerts by those means cannot go out.
+    t = testHub({ ADMIN_TOKEN: SECRETS.admin, ...channelEnv(up) }, { clock })
+    send = deliver(`http://127.0.0.1:${(await t.hub.listen()).port}`, clock)
+  })
+  afterAll(async () => {
+    await t.close()
+    await up.close()
+  })
+  const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
+    const res = await send.api(path, init)
+    return { status: res.status, body: (await res.json()) as Json }
+  }
+
+  it('sends a reply through the outbox once, records notes, and shows alerts not sent with why', async () => {
+    await send.whatsapp(
+      payloads.whatsapp(
+        'wamid.R1',
+        '56933334444',
+        'Inés',
+        'el pedido llegó roto y nadie me responde',
+        clock.now(),
+      ),
+    )
+    const ticket = await waitFor(() => t.hub.db.select().from(tickets).get(), { what: 'a ticket' })
+    await settledHub(t.hub)
+    const reply = {
+      text: 'Hola Inés, ya lo estamos revisando.',
+      nonce: 'form-nonce-0001',
+      by: 'paula',
+    }
+    const first = await api(`/tickets/${ticket.id}/reply`, { method: 'POST', body: reply })
+    expect(first).toMatchObject({ status: 201, body: { channel: 'whatsapp', sent: 'queued' } })
+    // The same form sent twice (a double click, a retry) is one message.
+    const again = await api(`/tickets/${ticket.id}/reply`, { method: 'POST', body: reply })
+    expect(again.body.sent).toBe('already queued')
+    await settledHub(t.hub)
+    expect(up.graph.sent.filter((m) => m.text === reply.text)).toHaveLength(1)
+    expect(
+      (await api(`/tickets/${ticket.id}/reply`, { method: 'POST', body: { text: ' ' } })).status,
+    ).toBe(400)
+    expect(
+      (
+        await api(`/tickets/${ticket.id}/note`, {
+          method: 'POST',
+          body: { text: 'Llamar mañana', by: 'paula' },
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(`/tickets/${ticket.id}/escalate`, {
+          method: 'POST',
+          body: { level: 'L3', reason: 'menciona a su abogado', by: 'paula' },
+        })
+      ).status,
+    ).toBe(201)
+    const story = (await api(`/tickets/${ticket.id}`)).body
+    expect(story.ticket).toMatchObject({ firstResponseBy: 'paula', dueKind: 'resolution' })
+    expect(story.trail.map((a: Json) => [a.action, a.actor])).toEqual(
+      expect.arrayContaining([
+        ['ticket.reply', 'paula'],
+        ['ticket.note', 'paula'],
+        ['escalation.created', 'paula'],
+      ]),
+    )
+    const unsent = story.trail
+      .filter((a: Json) => a.action === 'alert.not_sent')
+      .map((a: Json) => a.details.reason)
+    expect(unsent).toEqual(
+      expect.arrayContaining([
+        'push alert not sent: not configured',
+        'sms alert not sent: not configured',
+        'call alert not sent: not configured',
+      ]),
+    )
+    const sentReply = story.sent.find(
+      (e: Json) => e.key === `ticket:${ticket.id}:reply:form-nonce-0001`,
+    )
+    expect(sentReply).toMatchObject({ kind: 'whatsapp.cloud.send', status: 'done' })
+
+    // A day later the WhatsApp window is closed: the reply is refused, and says why.
+    clock.advance(25 * H)
+    const late = await api(`/tickets/${ticket.id}/reply`, {
+      method: 'POST',
+      body: { text: '¿Sigue ahí?' },
+    })
+    expect(late.status).toBe(409)
+    expect(late.body.error).toContain('24-hour WhatsApp window is closed')
   })
 })
 

@@ -54,7 +54,7 @@ ${effect.status === 'dead' ? html`<form method="post" action="/admin/dead-letter
         await service.replay({
           params: { id: String(req.params.id) },
           query: {},
-          body: { by: 'consola' },
+          body: { by: kit.actorOf(res) },
         }),
       )
       res.redirect(303, '/admin/dead-letters?done=replayed')

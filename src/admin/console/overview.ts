@@ -1,13 +1,14 @@
 import type { Router } from 'express'
 import { DateTime } from 'luxon'
 import { html } from './html.js'
-import { t } from './i18n.js'
+import { label, t } from './i18n.js'
 import { take } from './outcome.js'
 import type { PageKit } from './page-kit.js'
 
 /** The overview: today's traffic, open work, SLA at risk, dead letters, channel health. */
 export function overviewPage(router: Router, kit: PageKit): void {
-  const { page, handle, when, pill, flashOf, now, timezone, service, db } = kit
+  const { page, handle, when, pill, timer, flashOf, now, timezone, service, db, rules } = kit
+  const queueName = (id: string) => rules.current().queue(id)?.name ?? id
   router.get(
     '/',
     handle(async (req, res, lang) => {
@@ -49,24 +50,24 @@ export function overviewPage(router: Router, kit: PageKit): void {
         res,
         lang,
         { title: t(lang, 'overview'), here: '/admin', flash: flashOf(req, lang) },
-        html`<div class="grid">
+        html`<div class="grid" id="overview" data-live>
 <section><h2>${t(lang, 'messagesToday')}</h2>${
           today.length
             ? html`<table><tr><th>${t(lang, 'channel')}</th><th>${t(lang, 'intent')}</th><th>n</th></tr>
-${today.map((r) => html`<tr><td>${r.channel}</td><td>${r.intent}</td><td>${r.n}</td></tr>`)}</table>`
+${today.map((r) => html`<tr><td>${r.channel}</td><td>${label(lang, r.intent)}</td><td>${r.n}</td></tr>`)}</table>`
             : html`<p class="muted">${t(lang, 'none')}</p>`
         }</section>
 <section><h2>${t(lang, 'openByQueue')}</h2><table><tr><th>${t(lang, 'queue')}</th><th>${t(lang, 'open')}</th><th>${t(lang, 'unanswered')}</th></tr>
 ${queues.map((q) => html`<tr><td><a href="/admin/tickets?queue=${q.id}&status=open">${q.name}</a></td><td>${q.open}</td><td>${q.unanswered}</td></tr>`)}</table></section>
 <section><h2>${t(lang, 'slaAtRisk')}</h2>${
           openTickets.length + escalations.length
-            ? html`<table>${openTickets.map(
+            ? html`<table id="at-risk"><thead><tr><th scope="col">${t(lang, 'caseCol')}</th><th scope="col">${t(lang, 'queue')}</th><th scope="col">${t(lang, 'deadline')}</th></tr></thead><tbody>${openTickets.map(
                 (tk) =>
-                  html`<tr><td><a href="/admin/tickets/${tk.id}">${tk.number}</a></td><td>${tk.queue}</td><td>${pill(tk.urgency)}</td></tr>`,
+                  html`<tr><td><a href="/admin/tickets/${tk.id}">${tk.number}</a> · ${tk.contact.name ?? tk.contact.email ?? tk.contact.phone ?? '—'}<br><span class="muted">${label(lang, tk.type)}${tk.lastMessage ? ` — ${tk.lastMessage.text.slice(0, 80)}` : ''}</span></td><td>${queueName(tk.queue)}${tk.level ? ` · ${tk.level}` : ''}</td><td>${timer(tk.dueAt, lang)} ${pill(tk.urgency, lang)}</td></tr>`,
               )}${escalations.map(
                 (e) =>
-                  html`<tr><td><a href="/admin/tickets/${e.ticketId}">${e.ticket}</a> → ${e.toLevel}</td><td>${e.queue}</td><td>${pill(e.urgencia)}</td></tr>`,
-              )}</table>`
+                  html`<tr><td><a href="/admin/tickets/${e.ticketId}">${e.ticket}</a> → ${e.toLevel}<br><span class="muted">${e.reason}</span></td><td>${queueName(e.queue)}</td><td>${timer(e.slaDueAt, lang)} ${pill(e.urgencia, lang)}</td></tr>`,
+              )}</tbody></table>`
             : html`<p class="muted">${t(lang, 'none')}</p>`
         }</section>
 <section><h2>${t(lang, 'deadLetters')}</h2><p><a href="/admin/dead-letters"><strong id="dead-count">${dead}</strong></a></p></section>

@@ -4,6 +4,7 @@ import type { Source } from '../../contracts/channel.js'
 import type { Sql } from '../../store/sql.js'
 import type { RulebookSource } from '../../triage/rulebook/watch-rulebook.js'
 import type { IntentClassifier } from '../../triage/triage.js'
+import type { Person } from '../people.js'
 import type { AdminService } from '../service/index.js'
 import type { Safe } from './html.js'
 import type { Lang } from './i18n.js'
@@ -26,13 +27,17 @@ export type PageKit = {
   when(ms: number | null, lang: Lang): string
   /** Who is signed in (kept with what they do). */
   actorOf(res: Response): string
+  /** The signed-in person (the admin token counts as an admin). */
+  personOf(res: Response): Person
+  /** The people with accounts, as the audit log names them (for assignment). */
+  people(): Promise<string[]>
   timezone(): string
   now(): number
   db: Sql
   service: AdminService
   queues(): string[]
   /** An urgency as a coloured label. */
-  pill(urgency: Urgency | null): Safe | string
+  pill(urgency: Urgency | null, lang: Lang): Safe | string
   /** The SLA timer: time left, or overdue by how much, coloured by urgency. */
   timer(due: number | null, lang: Lang): Safe
   /** The message of what the last form did (`?done=`), if any. */

@@ -2,13 +2,32 @@ import type { Response, Router } from 'express'
 import { INTENTS, PRIORITIES } from '../../triage/rulebook/ids.js'
 import { triage } from '../../triage/triage.js'
 import { html } from './html.js'
-import { type Lang, t } from './i18n.js'
+import { conditionName, type Lang, label, reasonText, t } from './i18n.js'
 import { type PageKit, span } from './page-kit.js'
 import { ruleHits } from './rule-hits.js'
 
 /** The rulebook: its state, routing, priorities and queues, and a message tried against it. */
 export function rulesPages(router: Router, kit: PageKit): void {
   const { page, handle, classifier } = kit
+  const queueName = (id: string) => kit.rules.current().queue(id)?.name ?? id
+  /** A rule's conditions as a reader says them: "intención: queja o pago · monto sobre 500". */
+  const conditions = (when: Record<string, unknown>, lang: Lang) =>
+    Object.entries(when)
+      .map(([key, value]) => {
+        const values = (Array.isArray(value) ? value : [value]).map((v) =>
+          typeof v === 'boolean' ? (v ? t(lang, 'yes') : t(lang, 'no')) : label(lang, String(v)),
+        )
+        return `${conditionName(lang, key)}: ${values.join(lang === 'es' ? ' o ' : ' or ')}`
+      })
+      .join(' · ') || t(lang, 'always')
+  const outcome = (then: Record<string, unknown>, lang: Lang) =>
+    Object.entries(then)
+      .map(([key, value]) => {
+        const v = String(value)
+        const shown = key === 'queue' ? queueName(v) : label(lang, v)
+        return `${conditionName(lang, key)}: ${shown}`
+      })
+      .join(' · ')
   const rulesPage = (res: Response, lang: Lang, text: string) => {
     const rulebook = kit.rules.current()
     const state = kit.rules.state()
@@ -23,15 +42,24 @@ ${
     ? html`<span class="t-vencido">${state.rejected.issues.length} ✗</span></p><pre>${state.rejected.issues.map((i) => `${i.file}:${i.line} ${i.field}: ${i.message}`).join('\n')}</pre>`
     : html`<span class="t-normal">${t(lang, 'rulebookValid')} ✓</span></p>`
 }
-<p class="muted">${INTENTS.join(' · ')}</p></section>
-<div class="grid"><section><h2>${t(lang, 'routing')}</h2><ol>${rulebook.routing.map(
-        (r) => html`<li><code>${r.id}</code>${r.description ? html` — ${r.description}` : ''}</li>`,
-      )}</ol></section>
+<p class="muted">${INTENTS.map((i) => label(lang, i)).join(' · ')}</p></section>
+<section><h2>${t(lang, 'routing')}</h2><p class="muted">${t(lang, 'routingHint')}</p>
+<table id="routing" class="stack"><thead><tr><th scope="col">#</th><th scope="col">${t(lang, 'ruleWhen')}</th><th scope="col">${t(lang, 'ruleThen')}</th></tr></thead><tbody>${rulebook.routing.map(
+        (r, i) =>
+          html`<tr><td>${i + 1}. <code>${r.id}</code>${r.description ? html`<br><span class="muted">${r.description}</span>` : ''}</td><td>${conditions(r.when as Record<string, unknown>, lang)}</td><td>${outcome(r.then as Record<string, unknown>, lang)}${r.stop ? html`<br><span class="muted">${t(lang, 'ruleStops')}</span>` : ''}</td></tr>`,
+      )}</tbody></table></section>
+<div class="grid">
+<section><h2>${t(lang, 'escalations')}</h2><table><thead><tr><th scope="col">${t(lang, 'level')}</th><th scope="col">${t(lang, 'queue')}</th><th scope="col">SLA</th><th scope="col">${t(lang, 'notifications')}</th></tr></thead><tbody>${(
+        ['L1', 'L2', 'L3'] as const
+      ).map((l) => {
+        const level = rulebook.escalation.levels[l]
+        return html`<tr><td>${l}</td><td>${queueName(level.owner)}</td><td>${span(level.sla)}</td><td>${level.notify.join(', ')}</td></tr>`
+      })}</tbody></table></section>
 <section><h2>${t(lang, 'priority')} · SLA</h2><table><tr><th>${t(lang, 'priority')}</th><th>${t(lang, 'firstResponse')}</th><th>${t(lang, 'resolution')}</th></tr>${PRIORITIES.map(
         (id) => [id, rulebook.priority(id)] as const,
       ).map(
         ([id, p]) =>
-          html`<tr><td>${id}</td><td>${span(p.first_response)}</td><td>${span(p.resolution)}</td></tr>`,
+          html`<tr><td>${label(lang, id)}</td><td>${span(p.first_response)}</td><td>${span(p.resolution)}</td></tr>`,
       )}</table>
 <h2>${t(lang, 'queue')}</h2><table>${Object.entries(rulebook.queues).map(
         ([id, q]) =>
@@ -46,10 +74,10 @@ ${
 <p><button type="submit">${t(lang, 'tryMessage')}</button></p></form>
 ${
   decision
-    ? html`<div id="try-result"><p><strong id="try-intent">${decision.intent}</strong> (${Math.round(decision.confidence * 100)} %) · ${decision.priority} · ${decision.level ?? '—'} · ${decision.queue ?? '—'}${decision.signals.length ? ` · ${decision.signals.join(', ')}` : ''}</p>
-<p>${decision.explanation.summary}</p><ul>${decision.explanation.reasons.map((r) => html`<li>${r}</li>`)}</ul>
+    ? html`<div id="try-result"><p><strong id="try-intent">${decision.intent}</strong> (${label(lang, decision.intent)}, ${Math.round(decision.confidence * 100)} %) · ${label(lang, decision.priority)} · ${decision.level ?? '—'} · ${decision.queue ? queueName(decision.queue) : '—'}${decision.signals.length ? ` · ${decision.signals.map((x) => `${x} (${label(lang, x)})`).join(', ')}` : ''}</p>
+<ul>${decision.explanation.reasons.map((r) => html`<li>${reasonText(lang, r)}</li>`)}</ul>
 ${ruleHits(decision.explanation.hits, lang)}
-<pre>${JSON.stringify(decision, null, 2)}</pre></div>`
+<details><summary>JSON</summary><pre>${JSON.stringify(decision, null, 2)}</pre></details></div>`
     : ''
 }</section>`,
     )

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Sql } from '../../store/sql.js'
+import { actorName, type Person, type Role, TOKEN_PERSON } from '../people.js'
 
 /** How long a console sign-in lasts. */
 export const SESSION_MS = 12 * 3_600_000
@@ -13,22 +14,32 @@ const idOf = (token: string) => createHash('sha256').update(token).digest('hex')
  */
 export function consoleSessionStore(db: Sql) {
   return {
-    /** Starts a session for `actor`; the value to put in the cookie. */
-    async start(actor: string, now: number): Promise<string> {
+    /** Starts a session for `who`; the value to put in the cookie. */
+    async start(who: Person, now: number): Promise<string> {
       const token = randomBytes(32).toString('base64url')
       await db.run(
-        'insert into console_sessions (id, actor, created_at, expires_at) values (?, ?, ?, ?)',
-        [idOf(token), actor, now, now + SESSION_MS],
+        'insert into console_sessions (id, actor, user_id, created_at, expires_at) values (?, ?, ?, ?, ?)',
+        [idOf(token), actorName(who), who.id, now, now + SESSION_MS],
       )
       return token
     },
-    /** Who the cookie's session belongs to, while it lasts. */
-    async actor(token: string, now: number): Promise<string | null> {
-      const row = await db.get<{ actor: string }>(
-        'select actor from console_sessions where id = ? and expires_at > ?',
+    /** Who the cookie's session belongs to, while it lasts (with their role as it is now). */
+    async person(token: string, now: number): Promise<Person | null> {
+      const row = await db.get<{
+        actor: string
+        id: number | null
+        name: string | null
+        email: string | null
+        role: Role | null
+      }>(
+        `select s.actor, u.id, u.name, u.email, u.role from console_sessions s
+           left join console_users u on u.id = s.user_id
+          where s.id = ? and s.expires_at > ?`,
         [idOf(token), now],
       )
-      return row?.actor ?? null
+      if (!row) return null
+      if (row.id === null || row.id === undefined) return TOKEN_PERSON
+      return { id: Number(row.id), name: row.name!, email: row.email, role: row.role! }
     },
     async end(token: string): Promise<void> {
       await db.run('delete from console_sessions where id = ?', [idOf(token)])

@@ -7,10 +7,13 @@ import {
   type EscalationRow,
   resolveEscalation,
 } from '../../store/ticket-store.js'
+import { mayOwn, ownerOf } from '../people.js'
 import {
   type AdminApiDeps,
+  authorOf,
   By,
   conflict,
+  forbidden,
   Id,
   notFound,
   ok,
@@ -36,6 +39,20 @@ const Resolution = z.object({
 export function escalationService(deps: AdminApiDeps) {
   const { db } = deps
   const now = () => deps.clock.now().getTime()
+  /** Why the signed-in person may not take or close this escalation (its level is above them). */
+  const notTheirs = async (req: ServiceInput, id: number) => {
+    if (!req.actor) return null
+    const level = (
+      await db.get<{ level: string }>('select to_level as level from escalations where id = ?', [
+        id,
+      ])
+    )?.level
+    return level && !mayOwn(req.actor.role, level)
+      ? forbidden(
+          `an escalation to ${level} is for ${ownerOf(level)} or above, not ${req.actor.role}`,
+        )
+      : null
+  }
   return {
     async escalations(req: ServiceInput) {
       const q = read(z.object({ active: z.enum(['true', 'false']).default('true') }), req.query)
@@ -68,7 +85,9 @@ export function escalationService(deps: AdminApiDeps) {
       if (!id.ok) return id.refusal
       const body = read(z.object({ by: By }), req.body ?? {})
       if (!body.ok) return body.refusal
-      const result = await acceptEscalation(db, id.value, body.value.by, now())
+      const refused = await notTheirs(req, id.value)
+      if (refused) return refused
+      const result = await acceptEscalation(db, id.value, authorOf(req, body.value.by), now())
       if (result === 'not_found') return notFound(`escalation ${id.value} not found`)
       if (result === 'not_pending') return conflict(`escalation ${id.value} is not pending`)
       deps.onCasesChanged()
@@ -80,7 +99,14 @@ export function escalationService(deps: AdminApiDeps) {
       if (!id.ok) return id.refusal
       const body = read(Resolution, req.body)
       if (!body.ok) return body.refusal
-      const result = await resolveEscalation(db, id.value, body.value, now())
+      const refused = await notTheirs(req, id.value)
+      if (refused) return refused
+      const result = await resolveEscalation(
+        db,
+        id.value,
+        { ...body.value, by: authorOf(req, body.value.by) },
+        now(),
+      )
       if (result === 'not_found') return notFound(`escalation ${id.value} not found`)
       if (result === 'closed') return conflict(`escalation ${id.value} is already closed`)
       deps.onCasesChanged()

@@ -5,6 +5,7 @@ import type { Logger } from '../../kit/logger.js'
 import type { Retrainer } from '../../learning/run-retrain.js'
 import type { Sql } from '../../store/sql.js'
 import type { Rulebook } from '../../triage/rulebook/compile.js'
+import { actorName, type Person } from '../people.js'
 
 export type AdminApiDeps = {
   db: Sql
@@ -28,6 +29,12 @@ export type ServiceInput = {
   params: Record<string, string | string[] | undefined>
   query: unknown
   body: unknown
+  /**
+   * Who asks, when a person signed in to the console does: they are named in the audit log
+   * (over any `by` in the body) and their role decides what they may take or close. The JSON
+   * API, behind the admin token, acts as admin.
+   */
+  actor?: Person
 }
 
 /**
@@ -39,6 +46,7 @@ export type Outcome<T> =
   | { outcome: 'created'; body: T }
   | { outcome: 'accepted'; body: T }
   | { outcome: 'invalid'; reason: string }
+  | { outcome: 'forbidden'; reason: string }
   | { outcome: 'not_found'; reason: string }
   | { outcome: 'conflict'; reason: string }
   | { outcome: 'failed'; reason: string }
@@ -47,6 +55,7 @@ export type Refusal = Exclude<Outcome<never>, { body: unknown }>
 
 export const ok = <T>(body: T): Outcome<T> => ({ outcome: 'ok', body })
 export const notFound = (reason: string): Refusal => ({ outcome: 'not_found', reason })
+export const forbidden = (reason: string): Refusal => ({ outcome: 'forbidden', reason })
 export const conflict = (reason: string): Refusal => ({ outcome: 'conflict', reason })
 export const invalid = (reason: string): Refusal => ({ outcome: 'invalid', reason })
 
@@ -66,6 +75,10 @@ export function read<T extends z.ZodType>(
 
 export const Id = z.coerce.number().int().positive()
 export const By = z.string().min(1).max(200).default('admin')
+/** Who the audit log names for a request: the signed-in person, else the body's `by`. */
+export const authorOf = (req: ServiceInput, by: string): string =>
+  req.actor ? actorName(req.actor) : by
+
 export const json = (value: string | null) => (value ? (JSON.parse(value) as unknown) : null)
 
 /** The HTTP status of each ending. */
@@ -74,6 +87,7 @@ const STATUS: Record<Outcome<unknown>['outcome'], number> = {
   created: 201,
   accepted: 202,
   invalid: 400,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   failed: 500,

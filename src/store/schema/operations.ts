@@ -43,6 +43,31 @@ export const outbox = sqliteTable(
 )
 
 /**
+ * The people who use the console, each with a role that follows the escalation levels
+ * (agente, supervisor, gerencia, admin). A new account has no password: `centralita user add`
+ * prints a one-time link (its hash here, with its expiry) on which the person chooses one.
+ */
+export const consoleUsers = sqliteTable(
+  'console_users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** Lower-cased; how the person signs in. */
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    /** scrypt, with its parameters and salt (`scrypt$N$r$p$salt$hash`); null until chosen. */
+    passwordHash: text('password_hash'),
+    linkHash: text('link_hash'),
+    linkExpiresAt: integer('link_expires_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('console_users_email').on(t.email),
+    index('console_users_link').on(t.linkHash),
+  ],
+)
+
+/**
  * Console sign-ins: one row per session, keyed by a hash of the random value its cookie holds
  * (the database never holds a usable cookie). Signing out deletes the row.
  */
@@ -52,6 +77,8 @@ export const consoleSessions = sqliteTable(
     id: text('id').primaryKey(),
     /** Who signed in, as the audit log names them. */
     actor: text('actor').notNull(),
+    /** The person's account; null for a sign-in with the admin token. */
+    userId: integer('user_id').references(() => consoleUsers.id),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },

@@ -31,6 +31,8 @@ export type Rulebook = {
   /** A priority's targets (the four priorities are required: always there). */
   priority(id: Priority): PrioritySettings
   templates: Readonly<Record<string, Template>>
+  /** The console's canned answers (`canned:` in templates.yaml). */
+  canned: Source['templates']['canned']
   routing: readonly RoutingRule[]
   escalation: Escalation
   terms: TermIndex
@@ -85,6 +87,7 @@ export function compileRulebook(
     queue: (id) => (Object.hasOwn(queues, id) ? queues[id] : undefined),
     priority: (id) => priorities[id]!,
     templates: source.templates.templates,
+    canned: source.templates.canned,
     routing: source.routing.rules,
     escalation: source.escalation,
     ...(inboxes ? { inboxes } : {}),

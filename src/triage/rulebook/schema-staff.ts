@@ -93,7 +93,19 @@ export const EscalationFile = z
 export const Localized = z.object({ es: z.string().min(1), en: z.string().min(1) }).strict()
 
 export const TemplatesFile = z
-  .object({ templates: z.record(z.string().regex(/^[a-z0-9_]+$/), Localized) })
+  .object({
+    templates: z.record(z.string().regex(/^[a-z0-9_]+$/), Localized),
+    /**
+     * Canned answers people pick in the console's reply box (the hub never sends them on its
+     * own): a title and the words, Spanish and English. `{{name}}` and `{{ticket}}` are filled.
+     */
+    canned: z
+      .record(
+        z.string().regex(/^[a-z0-9_]+$/),
+        z.object({ title: Localized, es: z.string().min(1), en: z.string().min(1) }).strict(),
+      )
+      .default({}),
+  })
   .strict()
 
 export const FaqFile = z
