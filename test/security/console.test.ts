@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { peopleStore } from '../../src/admin/people.js'
 import { consoleSessions, tickets } from '../../src/store/schema.js'
 import { deliver, payloads, SECRETS } from '../helpers/deliveries.js'
 import { listeningHubs, settled } from '../helpers/hub.js'
@@ -122,6 +123,100 @@ describe('console: sessions', () => {
     const right = await attempt(SECRETS.admin)
     expect(right.status).toBe(429)
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})
+
+describe('console: personal accounts', () => {
+  const form = (base: string, path: string, body: Record<string, string>, cookie = '') =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: base,
+        ...(cookie ? { cookie } : {}),
+      },
+      body: new URLSearchParams(body).toString(),
+    })
+
+  it('keeps passwords and links as hashes, uses a link once, and throttles guessed passwords', async () => {
+    const { base, t } = await hubs.start()
+    const added = await peopleStore(t.hub.sql).add(
+      { email: 'lia@tienda.example', name: 'Lía', role: 'supervisor' },
+      Date.now(),
+    )
+    const password = 'una-clave-muy-larga-9'
+    const chosen = await form(base, '/admin/welcome', {
+      link: added!.link,
+      password,
+      repeat: password,
+    })
+    expect(chosen.status).toBe(303)
+    const cookie = chosen.headers.get('set-cookie')!.split(';')[0]!
+    const page = await (await fetch(`${base}/admin`, { headers: { cookie } })).text()
+    expect(page).toContain('Lía · supervisor')
+    const [row] = await t.hub.sql.all<Record<string, string | null>>(
+      'select password_hash as "hash", link_hash as "link" from console_users',
+    )
+    expect(row!.hash).toMatch(/^scrypt\$/)
+    expect(row!.hash).not.toContain(password)
+    expect(row!.link).toBeNull()
+    // The link does not work twice.
+    const reused = await form(base, '/admin/welcome', {
+      link: added!.link,
+      password,
+      repeat: password,
+    })
+    expect(reused.status).toBe(401)
+    expect(
+      (await form(base, '/admin/login', { email: 'LIA@tienda.example', password })).status,
+    ).toBe(303)
+    // Wrong passwords (and unknown emails) count against the address like wrong tokens.
+    const statuses: number[] = []
+    for (const email of ['lia@tienda.example', 'nadie@tienda.example', 'lia@tienda.example'])
+      for (let i = 0; i < 2; i++)
+        statuses.push((await form(base, '/admin/login', { email, password: `no-es-${i}` })).status)
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
+    expect(
+      (await form(base, '/admin/login', { email: 'lia@tienda.example', password })).status,
+    ).toBe(429)
+  })
+
+  it('streams live changes only to a signed-in page, and ends the stream when the hub stops', async () => {
+    const { base, t } = await hubs.start()
+    expect((await fetch(`${base}/admin/events`)).status).toBe(401)
+    const { cookie } = await signIn(base)
+    const controller = new AbortController()
+    const res = await fetch(`${base}/admin/events`, {
+      headers: { cookie },
+      signal: controller.signal,
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    let seen = ''
+    const until = async (text: string) => {
+      const deadline = Date.now() + 10_000
+      while (!seen.includes(text) && Date.now() < deadline) {
+        const { value, done } = await reader.read()
+        if (done) break
+        seen += decoder.decode(value)
+      }
+      return seen.includes(text)
+    }
+    expect(await until('retry: 3000')).toBe(true)
+    // A new case anywhere: the page is told.
+    await deliver(base).chatwoot(
+      payloads.chatwoot(5, 705, 'Nadie me responde y el pedido llegó roto', { id: 5, name: 'Eva' }),
+      'live-1',
+    )
+    expect(await until('event: change')).toBe(true)
+    // Stopping the hub ends the stream instead of waiting out the shutdown grace.
+    const stopping = Date.now()
+    await t.hub.stop()
+    expect(Date.now() - stopping).toBeLessThan(2000)
+    controller.abort()
   })
 })
 

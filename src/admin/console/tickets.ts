@@ -118,8 +118,8 @@ ${rows.map(
     html`<tr><td><a href="/admin/tickets/${tk.id}">${tk.number}</a><br><span class="muted">${label(lang, tk.type)} · ${label(lang, tk.status)}</span></td>
 <td>${customerOf(tk.contact)}${tk.contact.name && (tk.contact.email || tk.contact.phone) ? html`<br><span class="muted">${tk.contact.email ?? tk.contact.phone}</span>` : ''}<br><span class="muted">${tk.channel}</span></td>
 <td class="preview">${tk.lastMessage ? html`<span class="muted">${label(lang, tk.lastMessage.authorRole)}:</span> ${tk.lastMessage.text}` : '—'}</td>
-<td>${queueName(tk.queue)}${tk.assignee ? html`<br><span class="muted">${tk.assignee}</span>` : ''}</td><td>${tk.level ?? '—'}</td><td>${label(lang, tk.priority)}</td>
-<td>${tk.urgency ? html`${timer(tk.dueAt, lang)} ${pill(tk.urgency, lang)}` : '—'}</td></tr>`,
+<td data-label="${t(lang, 'queue')}">${queueName(tk.queue)}${tk.assignee ? html`<br><span class="muted">${tk.assignee}</span>` : ''}</td><td data-label="${t(lang, 'level')}">${tk.level ?? '—'}</td><td data-label="${t(lang, 'priority')}">${label(lang, tk.priority)}</td>
+<td data-label="${t(lang, 'deadline')}">${tk.urgency ? html`${timer(tk.dueAt, lang)} ${pill(tk.urgency, lang)}` : '—'}</td></tr>`,
 )}</tbody></table>`
             : html`<p class="muted">${t(lang, 'none')}</p>`
         }
