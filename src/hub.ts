@@ -205,14 +205,18 @@ export function createHub(options: HubOptions): Hub {
   })
 
   // Retraining on people's corrections, in a child process: from the console, and on the
-  // rulebook's schedule when it has one (`learning.retrain` in settings.yaml).
-  // (On PostgreSQL retraining is the CLI's for now: the child process reads a SQLite file.)
+  // rulebook's schedule when it has one (`learning.retrain` in settings.yaml). The child opens
+  // the same database (an in-memory SQLite has no other door, so none there); on PostgreSQL,
+  // instances train one at a time (an advisory lock in the child).
   const retrain =
-    config.database.engine !== 'sqlite' || config.databasePath === ':memory:'
+    config.database.engine === 'sqlite' && config.databasePath === ':memory:'
       ? undefined
       : retrainer(
           {
-            databasePath: config.databasePath,
+            database:
+              config.database.engine === 'postgres'
+                ? config.database.url
+                : `file:${config.databasePath}`,
             corpusDir: config.classifier.corpusDir,
             rulesDir: config.rulesDir,
           },

@@ -11,7 +11,7 @@ import { createLogger, silentLogger } from '../kit/logger.js'
 import { correctionLines } from '../learning/corrections.js'
 import { formatModels, formatRetrain } from '../learning/format.js'
 import { listModels, rollbackModel } from '../learning/model-store.js'
-import { retrain } from '../learning/retrain.js'
+import { retrainAlone } from '../learning/retrain.js'
 import {
   deadLetterView,
   formatDeadLetters,
@@ -215,13 +215,18 @@ export async function main(argv: string[]): Promise<void> {
         return
       }
       const result = await withDb((db) =>
-        retrain(db, {
+        retrainAlone(db, {
           corpusDir: config.classifier.corpusDir,
           rulebook: loadRulebook(opts.rules),
           by: opts.by,
           now: () => Date.now(),
         }),
       )
+      if (result.outcome === 'busy') {
+        process.stderr.write(`${result.reason}: try again when it is done\n`)
+        process.exitCode = 1
+        return
+      }
       out(formatRetrain(result))
       if (result.outcome === 'refused') process.exitCode = 3
     })

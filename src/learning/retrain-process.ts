@@ -1,20 +1,21 @@
-import { closeDatabase, openDatabase, sqlOf } from '../store/db.js'
+import { databaseFrom } from '../config.js'
+import { openStore } from '../store/open-store.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
-import { retrain } from './retrain.js'
+import { retrainAlone } from './retrain.js'
 
 // A retrain in a process of its own (`run-retrain.ts` starts it for the console and the
 // schedule): training takes seconds of CPU and a few hundred MB that the hub never holds.
-// Reads its job as JSON from argv, prints the outcome as JSON.
+// Reads its job as JSON from argv (the database as a DATABASE_URL), prints the outcome as JSON.
 
 const job = JSON.parse(process.argv[2] ?? '{}') as {
-  databasePath: string
+  database: string
   corpusDir: string
   rulesDir: string
   by: string
 }
-const db = openDatabase(job.databasePath)
+const store = await openStore(databaseFrom(job.database), { poolSize: 2 })
 try {
-  const outcome = await retrain(sqlOf(db), {
+  const outcome = await retrainAlone(store.sql, {
     corpusDir: job.corpusDir,
     rulebook: loadRulebook(job.rulesDir),
     by: job.by,
@@ -22,5 +23,5 @@ try {
   })
   process.stdout.write(`${JSON.stringify(outcome)}\n`)
 } finally {
-  closeDatabase(db)
+  await store.close()
 }

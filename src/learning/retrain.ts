@@ -59,6 +59,28 @@ export type RetrainOutcome =
  * is not worse on either; then the model put in use is trained on everything (corpus and all
  * corrections). Refused or adopted, the training is stored with its measures and why.
  */
+/** The advisory lock that keeps instances on one PostgreSQL to one training at a time ("trn"). */
+const RETRAIN_LOCK = 0x74726e
+
+/**
+ * `retrain`, unless another process is training on the same PostgreSQL (`busy`). The lock is
+ * a session's, held until the store closes: for the processes that train and end (the child
+ * the hub starts, `centralita train`), never for a hub itself.
+ */
+export async function retrainAlone(
+  db: Sql,
+  options: Parameters<typeof retrain>[1],
+): Promise<RetrainOutcome | { outcome: 'busy'; reason: string }> {
+  if (db.dialect === 'postgres') {
+    const lock = await db.get<{ free: boolean }>('select pg_try_advisory_lock(?) as free', [
+      RETRAIN_LOCK,
+    ])
+    if (lock?.free !== true)
+      return { outcome: 'busy', reason: 'another instance is retraining right now' }
+  }
+  return retrain(db, options)
+}
+
 export async function retrain(
   db: Sql,
   options: {

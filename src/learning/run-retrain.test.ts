@@ -1,11 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { decidedMessage } from '../../test/helpers/decided.js'
-import { ownModelCache, tempDir, testHub } from '../../test/helpers/hub.js'
+import { ownModelCache, RULES_DIR, tempDir, testHub } from '../../test/helpers/hub.js'
+import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js'
+import { ROOT } from '../../test/helpers/process.js'
 import { editedRules } from '../../test/helpers/rules.js'
+import { describeWithService } from '../../test/helpers/services.js'
 import { waitFor } from '../../test/helpers/wait.js'
 import { ZENTRIX_FAULTS } from '../../test/helpers/zentrix.js'
+import { databaseFrom } from '../config.js'
+import { silentLogger } from '../kit/logger.js'
+import { openStore } from '../store/open-store.js'
 import { recordCorrection } from './corrections.js'
 import { activeModelId, listModels } from './model-store.js'
+import { retrainer } from './run-retrain.js'
 
 // The opt-in scheduled retrain: the hub starts a retrain in a child process of its own when
 // the period has passed and enough corrections came in, and takes the adopted model up.
@@ -62,4 +70,40 @@ describe('scheduled retrain', () => {
       what: 'the hub to take the model up',
     })
   }, 90_000)
+})
+
+describeWithService('postgres', 'retraining on PostgreSQL', () => {
+  let postgres: TestPostgres
+  beforeAll(async () => {
+    postgres = await startPostgres()
+  }, 60_000)
+  afterAll(() => postgres?.stop())
+
+  it('trains in a child process on the shared database, one instance at a time', async () => {
+    const url = postgres.database()
+    const store = await openStore(databaseFrom(url), { poolSize: 2 })
+    try {
+      for (const text of ZENTRIX_FAULTS.slice(0, 8)) {
+        const { decisionId } = await decidedMessage(store.sql, text, { intent: 'other' })
+        await recordCorrection(store.sql, {
+          decisionId,
+          source: 'console',
+          actor: 'Paula',
+          fields: { intent: 'support' },
+          at: Date.now(),
+        })
+      }
+      // Two instances press "Reentrenar" at once: one trains, the other is told one is running.
+      const job = { database: url, corpusDir: join(ROOT, 'data/corpus'), rulesDir: RULES_DIR }
+      const outcomes = await Promise.all([
+        retrainer(job, silentLogger).run('hub-a'),
+        retrainer(job, silentLogger).run('hub-b'),
+      ])
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['adopted', 'busy'])
+      expect(await activeModelId(store.sql)).toBeGreaterThan(0)
+      expect((await listModels(store.sql))[0]).toMatchObject({ status: 'active', corrections: 8 })
+    } finally {
+      await store.close()
+    }
+  }, 120_000)
 })

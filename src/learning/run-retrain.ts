@@ -8,8 +8,8 @@ import { learnedExamples } from './corrections.js'
 import { latestTraining } from './model-store.js'
 import type { RetrainOutcome } from './retrain.js'
 
-/** What a retrain needs to find the hub's data. */
-export type RetrainJob = { databasePath: string; corpusDir: string; rulesDir: string }
+/** What a retrain needs to find the hub's data: the database as a `DATABASE_URL`. */
+export type RetrainJob = { database: string; corpusDir: string; rulesDir: string }
 
 /** A retrain is given this long before it is stopped. */
 const RETRAIN_TIMEOUT_MS = 10 * 60_000
@@ -18,7 +18,9 @@ export type Retrainer = {
   /** Starts a retrain unless one is running; resolves with its outcome. */
   run(
     by: string,
-  ): Promise<RetrainOutcome | { outcome: 'busy' } | { outcome: 'failed'; reason: string }>
+  ): Promise<
+    RetrainOutcome | { outcome: 'busy'; reason?: string } | { outcome: 'failed'; reason: string }
+  >
   readonly running: boolean
 }
 
@@ -28,7 +30,9 @@ export type Retrainer = {
  * the database (`watchActiveModel`).
  */
 export function retrainer(job: RetrainJob, logger: Logger): Retrainer {
-  let current: Promise<RetrainOutcome | { outcome: 'failed'; reason: string }> | null = null
+  let current: Promise<
+    RetrainOutcome | { outcome: 'busy'; reason?: string } | { outcome: 'failed'; reason: string }
+  > | null = null
   return {
     get running() {
       return current !== null
@@ -50,7 +54,9 @@ export function retrainer(job: RetrainJob, logger: Logger): Retrainer {
 
 function inChild(
   job: RetrainJob & { by: string },
-): Promise<RetrainOutcome | { outcome: 'failed'; reason: string }> {
+): Promise<
+  RetrainOutcome | { outcome: 'busy'; reason?: string } | { outcome: 'failed'; reason: string }
+> {
   // The built hub runs the compiled script; from the TypeScript sources, tsx runs it.
   const fromSource = import.meta.url.endsWith('.ts')
   const script = fileURLToPath(
@@ -74,7 +80,7 @@ function inChild(
     child.on('close', (code, signal) => {
       const last = out.trim().split('\n').at(-1) ?? ''
       if (code === 0 && last.startsWith('{')) {
-        resolve(JSON.parse(last) as RetrainOutcome)
+        resolve(JSON.parse(last) as RetrainOutcome | { outcome: 'busy'; reason?: string })
         return
       }
       const why = err.trim().split('\n').at(-1) ?? ''

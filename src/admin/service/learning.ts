@@ -103,6 +103,8 @@ export function learningService(deps: AdminApiDeps) {
       if (q.value.wait === 'false') return { outcome: 'accepted', body: { started: true } }
       const outcome = await run
       if (outcome.outcome === 'failed') return { outcome: 'failed', reason: outcome.reason }
+      if (outcome.outcome === 'busy')
+        return conflict('a retrain is already running (here or on another instance)')
       return { outcome: 'accepted', body: outcome }
     },
   }
