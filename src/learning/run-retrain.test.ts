@@ -11,12 +11,25 @@ import { ZENTRIX_FAULTS } from '../../test/helpers/zentrix.js'
 import { databaseFrom } from '../config.js'
 import { silentLogger } from '../kit/logger.js'
 import { openStore } from '../store/open-store.js'
+import type { Sql } from '../store/sql.js'
 import { recordCorrection } from './corrections.js'
 import { activeModelId, listModels } from './model-store.js'
 import { retrainer } from './run-retrain.js'
 
 // The opt-in scheduled retrain: the hub starts a retrain in a child process of its own when
 // the period has passed and enough corrections came in, and takes the adopted model up.
+
+/** A message decided `other` that a person corrected to `support`. */
+async function corrected(sql: Sql, text: string): Promise<void> {
+  const { decisionId } = await decidedMessage(sql, text, { intent: 'other' })
+  await recordCorrection(sql, {
+    decisionId,
+    source: 'console',
+    actor: 'Paula',
+    fields: { intent: 'support' },
+    at: Date.now(),
+  })
+}
 
 describe('scheduled retrain', () => {
   const cleanups: (() => Promise<void> | void)[] = []
@@ -39,16 +52,7 @@ describe('scheduled retrain', () => {
     cleanups.push(close)
     await hub.classifierReady
     expect(hub.classifier()?.name).not.toMatch(/model #/)
-    const correct = async (text: string) => {
-      const { decisionId } = await decidedMessage(hub.sql, text, { intent: 'other' })
-      await recordCorrection(hub.sql, {
-        decisionId,
-        source: 'console',
-        actor: 'Paula',
-        fields: { intent: 'support' },
-        at: Date.now(),
-      })
-    }
+    const correct = (text: string) => corrected(hub.sql, text)
     const texts = ZENTRIX_FAULTS.slice(0, 8)
     // Seven are not enough: no training starts.
     for (const text of texts.slice(0, 7)) await correct(text)
@@ -83,16 +87,7 @@ describeWithService('postgres', 'retraining on PostgreSQL', () => {
     const url = postgres.database()
     const store = await openStore(databaseFrom(url), { poolSize: 2 })
     try {
-      for (const text of ZENTRIX_FAULTS.slice(0, 8)) {
-        const { decisionId } = await decidedMessage(store.sql, text, { intent: 'other' })
-        await recordCorrection(store.sql, {
-          decisionId,
-          source: 'console',
-          actor: 'Paula',
-          fields: { intent: 'support' },
-          at: Date.now(),
-        })
-      }
+      for (const text of ZENTRIX_FAULTS.slice(0, 8)) await corrected(store.sql, text)
       // Two instances press "Reentrenar" at once: one trains, the other is told one is running.
       const job = { database: url, corpusDir: join(ROOT, 'data/corpus'), rulesDir: RULES_DIR }
       const outcomes = await Promise.all([
