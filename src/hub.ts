@@ -149,6 +149,10 @@ export function createHub(options: HubOptions): Hub {
     analyses,
     ready: classifierReady,
     db: sql,
+    // SQLite has one writer: a slice holds it, and webhooks wait for their commit, so slices
+    // are kept to 2 ms. On PostgreSQL webhooks commit beside a slice, and a slice's fixed round
+    // trips (begin, lock, cursor, commit) are worth spreading over several messages.
+    ...(sql.dialect === 'postgres' ? { sliceMs: 25 } : {}),
     clock,
     logger: logger.child({ component: 'triage' }),
     channels,

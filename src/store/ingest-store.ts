@@ -4,6 +4,7 @@ import {
   NO_FEEDBACK_CONTEXT,
   recordChannelFeedback,
 } from '../learning/channel-feedback.js'
+import { storingMessages } from './one-at-a-time.js'
 import { greatest, list, type Sql } from './sql.js'
 import { recordFirstResponse } from './ticket-store.js'
 
@@ -39,9 +40,12 @@ export function persistDelivery(
   delivery: Delivery,
   now: Date,
   context: FeedbackContext = NO_FEEDBACK_CONTEXT,
+  /** The caller's transaction already holds `storingMessages` (the group commit's does). */
+  storing = false,
 ): Promise<PersistResult> {
   const at = now.getTime()
   return db.transaction(async (tx) => {
+    if (!storing && tx.dialect === 'postgres') await storingMessages(tx)
     let deliveryRowId: number | null = null
     if (delivery.deliveryId !== null) {
       const inserted = await tx.get<{ id: number }>(
@@ -94,14 +98,17 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
   const flush = async () => {
     const batch = queue
     queue = []
-    const outcomes: ({ ok: true; result: PersistResult } | { ok: false; error: unknown })[] = []
+    let outcomes: ({ ok: true; result: PersistResult } | { ok: false; error: unknown })[] = []
     try {
       await db.transaction(async (tx) => {
+        // A transaction PostgreSQL aborted for another's sake runs again from here.
+        outcomes = []
+        if (tx.dialect === 'postgres') await storingMessages(tx)
         for (const item of batch) {
           try {
             outcomes.push({
               ok: true,
-              result: await persistDelivery(tx, item.delivery, item.now, context),
+              result: await persistDelivery(tx, item.delivery, item.now, context, true),
             })
           } catch (error) {
             outcomes.push({ ok: false, error })
@@ -119,10 +126,28 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
       else item.reject(outcome.error)
     })
   }
+  // On PostgreSQL one commit is in flight at a time (they take turns anyway: `storingMessages`);
+  // deliveries that arrive meanwhile wait for the next one, all together, instead of each
+  // batch holding a connection while it waits for the lock. SQLite's writes take turns in
+  // the door itself: a batch is flushed as soon as it starts.
+  const oneInFlight = db.dialect === 'postgres'
+  let flushing = false
+  const next = () => {
+    flushing = true
+    setImmediate(
+      () =>
+        void flush().finally(() => {
+          flushing = false
+          if (queue.length > 0) next()
+        }),
+    )
+  }
   const persist = (delivery: Delivery, now: Date) =>
     new Promise<PersistResult>((resolve, reject) => {
       queue.push({ delivery, now, resolve, reject })
-      if (queue.length === 1) setImmediate(() => void flush())
+      if (queue.length !== 1) return
+      if (!oneInFlight) setImmediate(() => void flush())
+      else if (!flushing) next()
     })
   return Object.assign(persist, { waiting: () => queue.length > 0 })
 }

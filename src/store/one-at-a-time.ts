@@ -1,7 +1,7 @@
 import type { Sql } from './sql.js'
 
 /** The work that runs on one instance at a time, with its advisory lock key. */
-const TURNS = { triage: 0x63740001, sla: 0x63740002 } as const
+const TURNS = { triage: 0x63740001, sla: 0x63740002, storing: 0x63740003 } as const
 
 /**
  * Makes transaction `tx` the only one of its kind running, across every instance on the same
@@ -11,3 +11,12 @@ const TURNS = { triage: 0x63740001, sla: 0x63740002 } as const
 export async function oneAtATime(tx: Sql, turn: keyof typeof TURNS): Promise<void> {
   if (tx.dialect === 'postgres') await tx.get('select pg_advisory_xact_lock(?)', [TURNS[turn]])
 }
+
+/**
+ * Transactions that store messages run one at a time (`storing`), as every write does on
+ * SQLite. Message ids are handed out when a row is inserted; if two such transactions ran at
+ * once, the one with the lower ids could commit after the other, and the triage queue — a
+ * cursor through ids — would pass its messages for good. One at a time, ids become visible in
+ * order. (Deliveries are batched into one transaction per commit: `groupCommit`.)
+ */
+export const storingMessages = (tx: Sql) => oneAtATime(tx, 'storing')

@@ -33,6 +33,9 @@ export type TriageWorkerDeps = PipelineDeps & {
 
 const MAX_ATTEMPTS = 5
 
+/** SQLite's slices: webhooks wait for the slice's end to commit, so it is kept this short. */
+const SHORT_SLICE_MS = 2
+
 /** Messages read from the queue at a time within a slice. */
 const READ_AHEAD = 8
 
@@ -67,7 +70,7 @@ async function triageOne(
 /** Drains triage jobs: woken on every stored message, polling only as a safety net. */
 export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   const batchSize = deps.batchSize ?? 256
-  const sliceMs = deps.sliceMs ?? 2
+  const sliceMs = deps.sliceMs ?? SHORT_SLICE_MS
   const yieldMs = deps.yieldMs ?? 10
   let lastSlice = 0
   return startLoop({
@@ -100,7 +103,12 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
           if (due.length === 0) break
           for (const item of due) {
-            if (performance.now() - started >= sliceMs) {
+            // A long slice (PostgreSQL's) also ends when deliveries wait for their commit:
+            // acknowledgements go first (they commit beside the slice, on the same CPU).
+            if (
+              performance.now() - started >= sliceMs ||
+              (done > 0 && sliceMs > SHORT_SLICE_MS && deps.acknowledgementsWaiting?.())
+            ) {
               more = true
               break read
             }
