@@ -331,6 +331,14 @@ describeWithService('chromium', 'working cases from the console, as two people',
     expect(await manager.locator('.flash').textContent()).toBe('Escalamiento aceptado.')
     expect(await accessibility(manager)).toEqual([])
     await shoot(manager, 'case-accepted')
+    // The L3 case the agent could not take, the manager can.
+    await manager.goto(`${base}/admin/tickets?q=${CUSTOMER}&level=L3`)
+    await manager.click('#cases tbody tr >> nth=0 >> a')
+    await manager.locator('#escalations button', { hasText: 'Aceptar' }).click()
+    await manager.waitForURL(/done=accepted/)
+    expect(await manager.locator('#escalations').textContent()).toContain(
+      'centralita (reglas) → Gema Gerente <gema@tienda.example>',
+    )
 
     // The audit names both people.
     const [escalation] = await t.hub.sql.all<{ by: string; to: string; status: string }>(

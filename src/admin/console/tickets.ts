@@ -395,7 +395,7 @@ ${fieldError(problems, 'note-text')}
         d.escalations.length
           ? html`<table id="escalations" class="stack"><thead><tr><th scope="col">${t(lang, 'level')}</th><th scope="col">${t(lang, 'reason')}</th><th scope="col">${t(lang, 'status')}</th><th scope="col">${t(lang, 'deadline')}</th><th scope="col">${t(lang, 'who')}</th></tr></thead><tbody>${d.escalations.map(
               (e) =>
-                html`<tr><td>${e.fromLevel ?? '—'} → ${e.toLevel}</td><td>${e.reason}${e.notes ? html`<br><span class="muted">${e.notes}</span>` : ''}</td><td>${label(lang, e.status)}</td><td>${e.urgency ? html`${timer(e.slaDueAt, lang)} ${pill(e.urgency, lang)}` : '—'}</td><td>${e.escalatedBy}${e.receivedBy ? html` → ${e.receivedBy}` : ''}${
+                html`<tr><td>${e.fromLevel ?? '—'} → ${e.toLevel}</td><td>${e.reason}${e.notes ? html`<br><span class="muted">${e.notes}</span>` : ''}</td><td>${label(lang, e.status)}${e.resolution ? html`<br><span class="muted">${e.resolution}</span>` : ''}</td><td>${e.urgency ? html`${timer(e.slaDueAt, lang)} ${pill(e.urgency, lang)}` : '—'}</td><td>${e.escalatedBy}${e.receivedBy ? html` → ${e.receivedBy}` : ''}${
                   e.status === 'pendiente' && mayOwn(me.role, e.toLevel)
                     ? html`<form method="post" action="/admin/escalations/${e.id}/accept" class="inline"><input type="hidden" name="ticket" value="${tk.id}"><button type="submit" id="accept-${e.id}">${t(lang, 'accept')}</button></form>`
                     : ''
