@@ -29,6 +29,7 @@ import { retrainer, scheduleRetrains } from './learning/run-retrain.js'
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import type { Db } from './store/db.js'
+import { keepStatisticsFresh } from './store/fresh-statistics.js'
 import { groupCommit } from './store/ingest-store.js'
 import { openSqliteStore, type Store, sqliteOf } from './store/open-store.js'
 import type { Signals, Topic } from './store/signals.js'
@@ -240,6 +241,10 @@ export function createHub(options: HubOptions): Hub {
   const live = liveCases({ db: sql, logger: logger.child({ component: 'console' }) })
 
   const housekeeping = startHousekeeping({ sql, clock, logger, retention: config.retention })
+  const statistics =
+    sql.dialect === 'postgres'
+      ? keepStatisticsFresh({ sql, logger: logger.child({ component: 'statistics' }) })
+      : undefined
 
   const { admit, behind, onStored } = createAdmission({
     sql,
@@ -402,6 +407,7 @@ export function createHub(options: HubOptions): Hub {
         await sla.stop()
         await dispatcher.stop()
         await housekeeping.stop()
+        await statistics?.stop()
         await modelWatch?.stop()
         await retrainSchedule?.stop()
         await signals?.close()
