@@ -1,8 +1,8 @@
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { decidedMessage } from '../../test/helpers/decided.js'
 import { ownModelCache, RULES_DIR, tempDir, testHub } from '../../test/helpers/hub.js'
-import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js'
+import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { ROOT } from '../../test/helpers/process.js'
 import { editedRules } from '../../test/helpers/rules.js'
 import { describeWithService } from '../../test/helpers/services.js'
@@ -77,11 +77,7 @@ describe('scheduled retrain', () => {
 })
 
 describeWithService('postgres', 'retraining on PostgreSQL', () => {
-  let postgres: TestPostgres
-  beforeAll(async () => {
-    postgres = await startPostgres()
-  }, 60_000)
-  afterAll(() => postgres?.stop())
+  const postgres = postgresForSuite()
 
   it('trains in a child process on the shared database, one instance at a time', async () => {
     const url = postgres.database()

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js'
+import { expect, it } from 'vitest'
+import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { describeWithService } from '../../test/helpers/services.js'
 import { waitFor } from '../../test/helpers/wait.js'
 import { silentLogger } from '../kit/logger.js'
@@ -7,11 +7,7 @@ import { keepStatisticsFresh } from './fresh-statistics.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 
 describeWithService('postgres', 'statistics on a fast-growing database', () => {
-  let postgres: TestPostgres
-  beforeAll(async () => {
-    postgres = await startPostgres()
-  }, 60_000)
-  afterAll(() => postgres?.stop())
+  const postgres = postgresForSuite()
 
   it('analyzes a hot table once it has outgrown its statistics', async () => {
     const pg = openPostgres(postgres.database(), { max: 2 })

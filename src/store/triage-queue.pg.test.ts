@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js'
+import { expect, it } from 'vitest'
+import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { describeWithService } from '../../test/helpers/services.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { persistDelivery } from './ingest-store.js'
@@ -13,11 +13,7 @@ import { triageQueueSlice } from './triage-queue.js'
 const NOW = new Date('2026-11-21T12:00:00Z')
 
 describeWithService('postgres', 'the triage queue on PostgreSQL', () => {
-  let postgres: TestPostgres
-  beforeAll(async () => {
-    postgres = await startPostgres()
-  }, 60_000)
-  afterAll(() => postgres?.stop())
+  const postgres = postgresForSuite()
 
   it('never sees a message past one still being stored', async () => {
     const pg = openPostgres(postgres.database(), { max: 4 })

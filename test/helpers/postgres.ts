@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { freePort } from './process.js'
 import { servicePath } from './services.js'
 
@@ -72,6 +73,24 @@ export async function startPostgres(settings: string[] = []): Promise<TestPostgr
       } finally {
         rmSync(dir, { recursive: true, force: true })
       }
+    },
+  }
+}
+
+/**
+ * A cluster for the tests of one `describe`: started before them, stopped after. Each test
+ * asks for a fresh database of its own (`database()`).
+ */
+export function postgresForSuite(): { database(): string } {
+  let postgres: TestPostgres | undefined
+  beforeAll(async () => {
+    postgres = await startPostgres()
+  }, 60_000)
+  afterAll(() => postgres?.stop())
+  return {
+    database: () => {
+      if (!postgres) throw new Error('PostgreSQL is not started yet')
+      return postgres.database()
     },
   }
 }
