@@ -25,7 +25,7 @@ import type { Logger } from './kit/logger.js'
 import type { Loop } from './kit/loop.js'
 import { hubClassifier, watchActiveModel } from './learning/active-classifier.js'
 import { feedbackContext } from './learning/channel-feedback.js'
-import { retrainer, scheduleRetrains } from './learning/run-retrain.js'
+import { hubRetraining } from './learning/run-retrain.js'
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js'
 import { createSlaClock } from './sla/sla-clock.js'
 import type { Db } from './store/db.js'
@@ -150,9 +150,7 @@ export function createHub(options: HubOptions): Hub {
     analyses,
     ready: classifierReady,
     db: sql,
-    // SQLite has one writer: a slice holds it, and webhooks wait for their commit, so slices
-    // are kept to 2 ms. On PostgreSQL webhooks commit beside a slice, and a slice's fixed round
-    // trips (begin, lock, cursor, commit) are worth spreading over several messages.
+    // On PostgreSQL webhooks commit beside a slice (on SQLite they wait for it: 2 ms slices).
     ...(sql.dialect === 'postgres' ? { sliceMs: 25 } : {}),
     clock,
     logger: logger.child({ component: 'triage' }),
@@ -209,42 +207,23 @@ export function createHub(options: HubOptions): Hub {
     else sla.wake()
   })
 
-  // Retraining on people's corrections, in a child process: from the console, and on the
-  // rulebook's schedule when it has one (`learning.retrain` in settings.yaml). The child opens
-  // the same database (an in-memory SQLite has no other door, so none there); on PostgreSQL,
-  // instances train one at a time (an advisory lock in the child).
-  const retrain =
-    config.database.engine === 'sqlite' && config.databasePath === ':memory:'
-      ? undefined
-      : retrainer(
-          {
-            database:
-              config.database.engine === 'postgres'
-                ? config.database.url
-                : `file:${config.databasePath}`,
-            corpusDir: config.classifier.corpusDir,
-            rulesDir: config.rulesDir,
-          },
-          logger.child({ component: 'learning' }),
-        )
-  const retrainSchedule = retrain
-    ? scheduleRetrains({
-        db: sql,
-        rulebook,
-        retrainer: retrain,
-        logger: logger.child({ component: 'learning' }),
-        now: () => clock.now().getTime(),
-      })
-    : undefined
+  // Retraining on people's corrections (the console's button, the rulebook's schedule).
+  const { retrainer: retrain, schedule: retrainSchedule } = hubRetraining({
+    database: config.database,
+    databasePath: config.databasePath,
+    corpusDir: config.classifier.corpusDir,
+    rulesDir: config.rulesDir,
+    db: sql,
+    rulebook,
+    logger: logger.child({ component: 'learning' }),
+    now: () => clock.now().getTime(),
+  })
 
   // The console's live updates (server-sent events), ended first at shutdown.
   const live = liveCases({ db: sql, logger: logger.child({ component: 'console' }) })
 
   const housekeeping = startHousekeeping({ sql, clock, logger, retention: config.retention })
-  const statistics =
-    sql.dialect === 'postgres'
-      ? keepStatisticsFresh({ sql, logger: logger.child({ component: 'statistics' }) })
-      : undefined
+  const statistics = keepStatisticsFresh({ sql, logger: logger.child({ component: 'statistics' }) })
 
   const { admit, behind, onStored } = createAdmission({
     sql,

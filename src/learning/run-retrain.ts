@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { DatabaseTarget } from '../config.js'
 import type { Logger } from '../kit/logger.js'
 import { type Loop, startLoop } from '../kit/loop.js'
 import type { Sql } from '../store/sql.js'
@@ -123,4 +124,42 @@ export function scheduleRetrains(options: {
       return 'idle'
     },
   })
+}
+
+/**
+ * A hub's retraining: the retrainer its console and API use, and the schedule. The child opens
+ * the hub's own database (an in-memory SQLite has no other door, so none there); on
+ * PostgreSQL, instances train one at a time (an advisory lock in the child).
+ */
+export function hubRetraining(options: {
+  database: DatabaseTarget
+  databasePath: string
+  corpusDir: string
+  rulesDir: string
+  db: Sql
+  rulebook: () => Rulebook
+  logger: Logger
+  now: () => number
+}): { retrainer: Retrainer | undefined; schedule: Loop | undefined } {
+  const { database } = options
+  if (database.engine === 'sqlite' && options.databasePath === ':memory:')
+    return { retrainer: undefined, schedule: undefined }
+  const retrain = retrainer(
+    {
+      database: database.engine === 'postgres' ? database.url : `file:${options.databasePath}`,
+      corpusDir: options.corpusDir,
+      rulesDir: options.rulesDir,
+    },
+    options.logger,
+  )
+  return {
+    retrainer: retrain,
+    schedule: scheduleRetrains({
+      db: options.db,
+      rulebook: options.rulebook,
+      retrainer: retrain,
+      logger: options.logger,
+      now: options.now,
+    }),
+  }
 }

@@ -31,7 +31,7 @@ describeWithService('postgres', 'statistics on a fast-growing database', () => {
       )
       expect(Number(row!.n)).toBeGreaterThan(1000)
     } finally {
-      await loop.stop()
+      await loop?.stop()
       await pg.close()
     }
   }, 60_000)

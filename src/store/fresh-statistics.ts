@@ -23,7 +23,13 @@ const HOT_TABLES = [
  * in the bench, docs/performance.md). A plan cached by a prepared statement is made again once
  * its tables are analyzed.
  */
-export function keepStatisticsFresh(options: { sql: Sql; logger: Logger; everyMs?: number }): Loop {
+export function keepStatisticsFresh(options: {
+  sql: Sql
+  logger: Logger
+  everyMs?: number
+}): Loop | undefined {
+  // On SQLite the hub keeps no ANALYZE statistics: its plans follow the indexes.
+  if (options.sql.dialect !== 'postgres') return undefined
   return startLoop({
     name: 'statistics',
     logger: options.logger,

@@ -11,11 +11,13 @@ import type { IntentClassifier } from '../../triage/triage.js'
 import { actorName, type Person, passwordProblem, peopleStore, TOKEN_PERSON } from '../people.js'
 import type { AdminService } from '../service/index.js'
 import { consoleAssets } from './assets.js'
+import { caseListPage } from './case-list.js'
 import { deadLetterPages } from './dead-letters.js'
 import { escalationPages } from './escalations.js'
 import { sameOrigin } from './guard.js'
 import { html, raw, type Safe } from './html.js'
-import { type Lang, label, t, type Word } from './i18n.js'
+import { type Lang, t, type Word } from './i18n.js'
+import { label } from './labels.js'
 import { learningRoutes } from './learning.js'
 import type { LiveCases } from './live.js'
 import { Refused, refusalText } from './outcome.js'
@@ -373,6 +375,7 @@ ${problem ? html`<p class="field-error" id="password-problem">${t(lang, problem)
   }
   for (const pages of [
     overviewPage,
+    caseListPage,
     ticketPages,
     escalationPages,
     rulesPages,

@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express'
 import { html, raw } from './html.js'
-import { type Lang, label, t, tf, type Word } from './i18n.js'
+import { type Lang, t, tf, type Word } from './i18n.js'
+import { label } from './labels.js'
 import { Refused, refusalText, take } from './outcome.js'
 import type { PageKit } from './page-kit.js'
 import { type Detail, ticketDetail } from './tickets.js'

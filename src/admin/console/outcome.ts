@@ -1,6 +1,7 @@
 import type { Outcome } from '../service/kit.js'
 import { statusOf } from '../service/kit.js'
-import { type Lang, label, t, tf } from './i18n.js'
+import { type Lang, t, tf } from './i18n.js'
+import { label } from './labels.js'
 
 /** An admin operation refused what a console page asked: the page says why, with its status. */
 export class Refused extends Error {

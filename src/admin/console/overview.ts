@@ -1,7 +1,8 @@
 import type { Router } from 'express'
 import { DateTime } from 'luxon'
 import { html } from './html.js'
-import { label, t } from './i18n.js'
+import { t } from './i18n.js'
+import { label } from './labels.js'
 import { take } from './outcome.js'
 import type { PageKit } from './page-kit.js'
 
