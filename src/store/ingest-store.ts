@@ -4,6 +4,7 @@ import {
   NO_FEEDBACK_CONTEXT,
   recordChannelFeedback,
 } from '../learning/channel-feedback.js'
+import { persistTogether } from './ingest-batch.js'
 import { storingMessages } from './one-at-a-time.js'
 import { greatest, list, type Sql } from './sql.js'
 import { recordFirstResponse } from './ticket-store.js'
@@ -83,7 +84,8 @@ type Waiting = {
 
 /**
  * Group commit: deliveries that arrive together (the same turn of the event loop) are written
- * in one transaction, each inside its own savepoint (a failing one rolls back alone), and every
+ * in one transaction, each inside its own savepoint (a failing one rolls back alone; on
+ * PostgreSQL after a first try of the whole batch at once, `ingest-batch.ts`), and every
  * caller is answered only after that commit. Under load this writes each index page once per
  * batch instead of once per delivery; alone, a delivery waits one turn.
  */
@@ -99,22 +101,30 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
     const batch = queue
     queue = []
     let outcomes: ({ ok: true; result: PersistResult } | { ok: false; error: unknown })[] = []
-    try {
-      await db.transaction(async (tx) => {
+    const one = (tx: Sql, item: Waiting) =>
+      persistDelivery(tx, item.delivery, item.now, context, true)
+    const store = (together: boolean) =>
+      db.transaction(async (tx) => {
         // A transaction PostgreSQL aborted for another's sake runs again from here.
         outcomes = []
         if (tx.dialect === 'postgres') await storingMessages(tx)
+        if (together) {
+          outcomes = (await persistTogether(tx, batch, one)).map((result) => ({ ok: true, result }))
+          return
+        }
         for (const item of batch) {
           try {
-            outcomes.push({
-              ok: true,
-              result: await persistDelivery(tx, item.delivery, item.now, context, true),
-            })
+            outcomes.push({ ok: true, result: await one(tx, item) })
           } catch (error) {
             outcomes.push({ ok: false, error })
           }
         }
       })
+    try {
+      // On PostgreSQL the batch is first stored in a few statements for all of it; if that
+      // fails, again one delivery at a time, each in a savepoint, so one that fails fails alone.
+      if (db.dialect === 'postgres') await store(true).catch(() => store(false))
+      else await store(false)
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored, every sender hears so.
       for (const item of batch) item.reject(error)

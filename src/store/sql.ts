@@ -26,7 +26,15 @@ export interface Sql {
 }
 
 export type Dialect = 'sqlite' | 'postgres'
-export type SqlValue = string | number | bigint | boolean | Buffer | null
+export type SqlValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | Buffer
+  | null
+  /** PostgreSQL only: an array, for statements over many rows at once (`unnest(?::text[])`). */
+  | readonly (string | number | null)[]
 export type Row = Record<string, unknown>
 
 /** Placeholders for a list of values: `in (${list(ids)})`. */

@@ -1,0 +1,167 @@
+import { expect, it } from 'vitest'
+import { postgresForSuite } from '../../test/helpers/postgres.js'
+import { describeWithService } from '../../test/helpers/services.js'
+import { storedDelivery } from '../../test/helpers/stored-delivery.js'
+import { closeDatabase, openDatabase, sqlOf } from './db.js'
+import { persistTogether } from './ingest-batch.js'
+import { type Delivery, groupCommit, persistDelivery } from './ingest-store.js'
+import { migratePostgres, openPostgres } from './postgres.js'
+import type { Sql } from './sql.js'
+
+// PostgreSQL stores a group commit's batch in a few statements for all of it
+// (`ingest-batch.ts`); what it leaves must be what storing the deliveries one after another
+// leaves, as SQLite does.
+
+type Shape = { conversation?: string; contact?: string; details?: Record<string, string> }
+
+function delivery(id: string, messageId: string, shape: Shape = {}, at = 1_000): Delivery {
+  const d = storedDelivery(id, messageId, `texto ${messageId}`)
+  Object.assign(d.messages[0]!, {
+    conversationExternalId: shape.conversation ?? '1:10',
+    contactExternalId: shape.contact ?? '1:40',
+    contact: shape.details ?? {},
+    sentAt: new Date(at).toISOString(),
+    receivedAt: new Date(at + 5).toISOString(),
+  })
+  return d
+}
+
+const agentAnswer = (id: string, messageId: string): Delivery => {
+  const d = delivery(id, messageId, {}, 1_500)
+  Object.assign(d.messages[0]!, { direction: 'outbound', authorRole: 'agent' })
+  return d
+}
+
+/** Before the batch: one message of Ana's, whose details are then changed and kept. */
+const BEFORE = [delivery('d0', 'm0', { details: { name: 'Ana' } })]
+
+const BATCH: Delivery[] = [
+  delivery('d1', 'm1', { details: { email: 'ana@example.com' } }, 2_000),
+  delivery('d1', 'm1', {}, 2_000), // the same delivery twice
+  delivery('d2', 'm0'), // a message stored before, in a new delivery
+  delivery('d3', 'm3', { conversation: '1:11', contact: '1:41', details: { name: 'Luis' } }),
+  agentAnswer('d4', 'm4'), // goes the one-at-a-time way, in its place
+  delivery('d5', 'm5', { conversation: '1:11', contact: '1:41' }, 3_000),
+  delivery('d6', 'm3', { conversation: '1:11', contact: '1:41' }), // m3 again
+  delivery('d7', 'm7', { details: { name: 'Ana María' } }, 4_000),
+  delivery('d8', 'm8', { details: { name: 'Ana María' } }, 5_000),
+]
+
+async function state(sql: Sql) {
+  return {
+    messages: await sql.all(
+      `select m.external_id, c.external_id as conversation, k.external_id as contact,
+              d.delivery_id, m.direction, m.triage, m.sent_at, m.received_at
+         from messages m join conversations c on c.id = m.conversation_id
+         join contacts k on k.id = m.contact_id
+         left join webhook_deliveries d on d.id = m.delivery_id order by m.id`,
+    ),
+    contacts: await sql.all(
+      'select external_id, name, email, phone, created_at, updated_at from contacts order by id',
+    ),
+    conversations: await sql.all(
+      `select c.external_id, k.external_id as contact, c.last_inbound_at, c.last_agent_reply_at,
+              c.updated_at from conversations c join contacts k on k.id = c.contact_id
+        order by c.id`,
+    ),
+    deliveries: await sql.all(
+      'select delivery_id, message_count, received_at from webhook_deliveries order by id',
+    ),
+  }
+}
+
+/** When the batch's `i`th delivery arrived. */
+const arrival = (i: number) => new Date(10_000 + i)
+
+/** Results without the ids, which differ between the engines' runs only if the order does. */
+const shape = (results: unknown[]) => JSON.parse(JSON.stringify(results))
+
+describeWithService('postgres', 'a batch stored at once on PostgreSQL', () => {
+  const postgres = postgresForSuite()
+
+  it('leaves what storing its deliveries one after another leaves', async () => {
+    const sqlite = openDatabase(':memory:')
+    const one = sqlOf(sqlite)
+    for (const d of BEFORE) await persistDelivery(one, d, new Date(1_000))
+    const expected: unknown[] = []
+    for (const [i, d] of BATCH.entries()) expected.push(await persistDelivery(one, d, arrival(i)))
+    const onSqlite = await state(one)
+    closeDatabase(sqlite)
+
+    const pg = openPostgres(postgres.database(), { max: 2 })
+    try {
+      await migratePostgres(pg.sql)
+      for (const d of BEFORE) await persistDelivery(pg.sql, d, new Date(1_000))
+      // Stored together, with no second try one at a time to hide a failure.
+      const results = await pg.sql.transaction((tx) =>
+        persistTogether(
+          tx,
+          BATCH.map((d, i) => ({ delivery: d, now: arrival(i) })),
+          (own, item) => persistDelivery(own, item.delivery, item.now, undefined, true),
+        ),
+      )
+      expect(shape(results)).toEqual(shape(expected))
+      expect(await state(pg.sql)).toEqual(onSqlite)
+      // And the run did what it says: duplicates found, Ana's details last changed by d7.
+      expect(results.map((r) => r.outcome)).toEqual([
+        'stored',
+        'duplicate',
+        'stored',
+        'stored',
+        'stored',
+        'stored',
+        'stored',
+        'stored',
+        'stored',
+      ])
+      expect(results[2]).toMatchObject({ messageIds: [], duplicateMessages: 1 })
+      expect(onSqlite.contacts).toEqual([
+        expect.objectContaining({
+          name: 'Ana María',
+          email: 'ana@example.com',
+          created_at: 1_000,
+          updated_at: arrival(7).getTime(),
+        }),
+        expect.objectContaining({ name: 'Luis', created_at: arrival(3).getTime() }),
+      ])
+      expect(onSqlite.messages.map((m) => m.external_id)).toEqual([
+        'm0',
+        'm1',
+        'm3',
+        'm4',
+        'm5',
+        'm7',
+        'm8',
+      ])
+    } finally {
+      await pg.close()
+    }
+  })
+
+  it('stores the rest of a batch when one delivery in it cannot be stored', async () => {
+    const pg = openPostgres(postgres.database(), { max: 2 })
+    try {
+      await migratePostgres(pg.sql)
+      const persist = groupCommit(pg.sql)
+      const broken = delivery('bad', '1:9')
+      // A message without a conversation id cannot be stored (NOT NULL).
+      ;(broken.messages[0] as { conversationExternalId: string | null }).conversationExternalId =
+        null
+      const [good, bad, other] = await Promise.allSettled([
+        persist(delivery('x', '1:7'), new Date(1_000)),
+        persist(broken, new Date(1_000)),
+        persist(delivery('y', '1:8'), new Date(1_000)),
+      ])
+      expect([good.status, bad.status, other.status]).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ])
+      const stored = await state(pg.sql)
+      expect(stored.messages.map((m) => m.external_id)).toEqual(['1:7', '1:8'])
+      expect(stored.deliveries.map((d) => d.delivery_id)).toEqual(['x', 'y'])
+    } finally {
+      await pg.close()
+    }
+  })
+})

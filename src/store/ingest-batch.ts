@@ -1,0 +1,360 @@
+import type { NormalizedMessage } from '../contracts/message.js'
+import type { Delivery, PersistResult } from './ingest-store.js'
+import type { Sql, SqlValue } from './sql.js'
+
+/**
+ * PostgreSQL's group commit: a batch of deliveries stored in a handful of statements over the
+ * whole batch (its values passed as arrays and unnested) instead of about six per message. On
+ * PostgreSQL every statement is a round trip through the driver, the socket and the server,
+ * and those round trips were most of what storing cost there; SQLite's statements are
+ * function calls, and it keeps the path of one delivery at a time (`persistDelivery`).
+ *
+ * The result is what storing the deliveries one after another, in the batch's order, gives:
+ * the first of two equal deliveries or messages is stored, the other is a duplicate; a
+ * contact's details end as its last message left them; message ids follow the batch's order.
+ * Deliveries that carry events, or messages that are not plain inbound ones (an agent's
+ * answer sets the first response; an email's references thread it), go the one-at-a-time way,
+ * in their place in the order.
+ *
+ * The caller's transaction holds `storingMessages`. A failure here fails the whole batch: the
+ * caller stores it again one delivery at a time, each in a savepoint.
+ */
+export async function persistTogether<T extends Stored>(
+  tx: Sql,
+  batch: readonly T[],
+  /** Stores one delivery the other way, in `tx` (`persistDelivery`). */
+  one: (tx: Sql, item: T) => Promise<PersistResult>,
+): Promise<PersistResult[]> {
+  const results: PersistResult[] = []
+  let run: T[] = []
+  const flushRun = async () => {
+    if (run.length > 0) results.push(...(await persistPlain(tx, run)))
+    run = []
+  }
+  for (const item of batch) {
+    if (plain(item.delivery)) {
+      run.push(item)
+      continue
+    }
+    await flushRun()
+    results.push(await one(tx, item))
+  }
+  await flushRun()
+  return results
+}
+
+type Stored = { delivery: Delivery; now: Date }
+
+function plain(delivery: Delivery): boolean {
+  return (
+    delivery.events.length === 0 &&
+    delivery.messages.every(
+      (m) => m.direction === 'inbound' && !m.threadRefs?.some((ref) => ref.length > 0),
+    )
+  )
+}
+
+const key = (channel: string, id: string) => `${channel}\u0000${id}`
+
+type Pending = {
+  message: NormalizedMessage
+  item: number
+  deliveryRowId: number | null
+  at: number
+  sentAt: number
+  receivedAt: number
+}
+
+async function persistPlain(tx: Sql, batch: readonly Stored[]): Promise<PersistResult[]> {
+  const deliveryRows = await insertDeliveries(tx, batch)
+  const seenDeliveries = new Set<string>()
+  const duplicate = batch.map(({ delivery }) => {
+    if (delivery.deliveryId === null) return false
+    const k = key(delivery.channel, delivery.deliveryId)
+    const first = !seenDeliveries.has(k)
+    seenDeliveries.add(k)
+    return !first || !deliveryRows.has(k)
+  })
+
+  // The batch's messages, the first of equal ones, in order; then those the hub has already.
+  const seenMessages = new Set<string>()
+  let pending: Pending[] = []
+  batch.forEach(({ delivery, now }, item) => {
+    if (duplicate[item]) return
+    const deliveryRowId =
+      delivery.deliveryId === null
+        ? null
+        : deliveryRows.get(key(delivery.channel, delivery.deliveryId))!
+    for (const message of delivery.messages) {
+      const k = key(message.channel, message.externalId)
+      if (seenMessages.has(k)) continue
+      seenMessages.add(k)
+      // A sender's clock may say anything: a message never counts as written after it arrived.
+      const receivedAt = Date.parse(message.receivedAt)
+      const sentAt = Math.min(Date.parse(message.sentAt), receivedAt)
+      pending.push({ message, item, deliveryRowId, at: now.getTime(), sentAt, receivedAt })
+    }
+  })
+  if (pending.length > 0) {
+    const known = await knownKeys(
+      tx,
+      'messages',
+      pending.map((p) => [p.message.channel, p.message.externalId]),
+    )
+    pending = pending.filter((p) => !known.has(key(p.message.channel, p.message.externalId)))
+  }
+
+  const ids = new Map<Pending, number>()
+  if (pending.length > 0) {
+    const contacts = await contactIds(tx, pending)
+    const conversations = await conversationIds(tx, pending, contacts)
+    const byKey = await idsByKey(
+      tx,
+      `insert into messages (channel, external_id, conversation_id, contact_id, delivery_id,
+         direction, author_role, text, subject, language, attachments, automated, triage, meta,
+         sent_at, received_at, raw_hash)
+       select channel, external_id, conversation_id, contact_id, delivery_id, direction,
+         author_role, text, subject, language, attachments, automated, triage, meta, sent_at,
+         received_at, raw_hash
+         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[],
+           ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::smallint[], ?::smallint[],
+           ?::text[], ?::bigint[], ?::bigint[], ?::text[])
+           with ordinality as u(channel, external_id, conversation_id, contact_id, delivery_id,
+             direction, author_role, text, subject, language, attachments, automated, triage,
+             meta, sent_at, received_at, raw_hash, ord)
+        order by ord
+       on conflict (channel, external_id) do nothing
+       returning id, channel, external_id as "externalId"`,
+      columns(pending, [
+        (p) => p.message.channel,
+        (p) => p.message.externalId,
+        (p) => conversations.get(conversationKey(p.message))!,
+        (p) => contacts.get(contactKey(p.message))!,
+        (p) => p.deliveryRowId,
+        (p) => p.message.direction,
+        (p) => p.message.authorRole,
+        (p) => p.message.text,
+        (p) => p.message.subject ?? null,
+        (p) => p.message.language,
+        (p) => JSON.stringify(p.message.attachments),
+        (p) => (p.message.automated ? 1 : 0),
+        (p) => (p.message.triage ? 1 : 0),
+        (p) => JSON.stringify(p.message.meta),
+        (p) => p.sentAt,
+        (p) => p.receivedAt,
+        (p) => p.message.rawHash,
+      ]),
+    )
+    for (const p of pending) {
+      const id = byKey.get(key(p.message.channel, p.message.externalId))
+      if (id !== undefined) ids.set(p, id)
+    }
+    await touchConversations(tx, pending, ids, conversations)
+  }
+
+  return batch.map(({ delivery }, item): PersistResult => {
+    if (duplicate[item]) return { outcome: 'duplicate' }
+    const mine = pending.filter((p) => p.item === item && ids.has(p))
+    return {
+      outcome: 'stored',
+      messageIds: mine.map((p) => ids.get(p)!),
+      triageJobs: mine.filter((p) => p.message.triage).length,
+      duplicateMessages: delivery.messages.length - mine.length,
+    }
+  })
+}
+
+/** The rows' values column by column: one array per placeholder of an `unnest`. */
+function columns<T>(rows: readonly T[], pick: readonly ((row: T) => string | number | null)[]) {
+  return pick.map((column) => rows.map(column))
+}
+
+/** The ids of the deliveries stored now, by channel and delivery id (known ones are absent). */
+async function insertDeliveries(tx: Sql, batch: readonly Stored[]): Promise<Map<string, number>> {
+  const withId = batch.filter(({ delivery }) => delivery.deliveryId !== null)
+  if (withId.length === 0) return new Map()
+  const rows = await tx.all<{ id: number; channel: string; deliveryId: string }>(
+    `insert into webhook_deliveries (channel, delivery_id, raw_hash, message_count, received_at)
+     select * from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
+     on conflict do nothing returning id, channel, delivery_id as "deliveryId"`,
+    columns(withId, [
+      (i) => i.delivery.channel,
+      (i) => i.delivery.deliveryId,
+      (i) => i.delivery.rawHash,
+      (i) => i.delivery.messages.length,
+      (i) => i.now.getTime(),
+    ]),
+  )
+  return new Map(rows.map((row) => [key(row.channel, row.deliveryId), row.id]))
+}
+
+/** Which of the (channel, external id) pairs a table has. */
+async function knownKeys(
+  tx: Sql,
+  table: 'messages',
+  pairs: readonly [string, string][],
+): Promise<Set<string>> {
+  const rows = await tx.all<{ channel: string; externalId: string }>(
+    `select t.channel, t.external_id as "externalId" from ${table} t
+       join unnest(?::text[], ?::text[]) as k(channel, external_id)
+         on t.channel = k.channel and t.external_id = k.external_id`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  )
+  return new Set(rows.map((row) => key(row.channel, row.externalId)))
+}
+
+const contactKey = (m: NormalizedMessage) => key(m.channel, m.contactExternalId)
+const conversationKey = (m: NormalizedMessage) => key(m.channel, m.conversationExternalId)
+
+type Details = { name: string | null; email: string | null; phone: string | null }
+
+/**
+ * The messages' contacts, created or given the details they lacked, as storing the messages
+ * one after another would leave them: each message's details replace what it gives and keep
+ * what it does not; `updated_at` is when a message last changed one. A known contact none of
+ * whose messages changed anything is only read.
+ */
+async function contactIds(tx: Sql, pending: readonly Pending[]): Promise<Map<string, number>> {
+  const byContact = new Map<string, Pending[]>()
+  for (const p of pending) {
+    const k = contactKey(p.message)
+    const list = byContact.get(k)
+    if (list) list.push(p)
+    else byContact.set(k, [p])
+  }
+  const firsts = [...byContact.values()].map((list) => list[0]!.message)
+  const stored = await tx.all<Details & { id: number; channel: string; externalId: string }>(
+    `select c.id, c.channel, c.external_id as "externalId", c.name, c.email, c.phone
+       from contacts c join unnest(?::text[], ?::text[]) as k(channel, external_id)
+         on c.channel = k.channel and c.external_id = k.external_id`,
+    [firsts.map((m) => m.channel), firsts.map((m) => m.contactExternalId)],
+  )
+  const known = new Map(stored.map((row) => [key(row.channel, row.externalId), row]))
+  const ids = new Map<string, number>()
+  const write: { message: NormalizedMessage; details: Details; created: number; at: number }[] = []
+  for (const [k, list] of byContact) {
+    const row = known.get(k)
+    let details: Details = row ?? { name: null, email: null, phone: null }
+    let changedAt: number | null = row ? null : list[0]!.at
+    for (const { message, at } of list) {
+      const given = message.contact
+      const next = {
+        name: given.name ?? details.name,
+        email: given.email ?? details.email,
+        phone: given.phone ?? details.phone,
+      }
+      if (
+        next.name !== details.name ||
+        next.email !== details.email ||
+        next.phone !== details.phone
+      )
+        changedAt = at
+      details = next
+    }
+    if (row && changedAt === null) ids.set(k, row.id)
+    else write.push({ message: list[0]!.message, details, created: list[0]!.at, at: changedAt! })
+  }
+  if (write.length === 0) return ids
+  return idsByKey(
+    tx,
+    `insert into contacts (channel, external_id, name, email, phone, created_at, updated_at)
+     select c, e, n, m, p, f, a
+       from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[],
+         ?::bigint[]) as u(c, e, n, m, p, f, a)
+     on conflict (channel, external_id) do update set
+       name = coalesce(excluded.name, contacts.name),
+       email = coalesce(excluded.email, contacts.email),
+       phone = coalesce(excluded.phone, contacts.phone),
+       updated_at = excluded.updated_at
+     returning id, channel, external_id as "externalId"`,
+    columns(write, [
+      (w) => w.message.channel,
+      (w) => w.message.contactExternalId,
+      (w) => w.details.name,
+      (w) => w.details.email,
+      (w) => w.details.phone,
+      (w) => w.created,
+      (w) => w.at,
+    ]),
+    ids,
+  )
+}
+
+/** The messages' conversations; a new one belongs to its first message's contact. */
+async function conversationIds(
+  tx: Sql,
+  pending: readonly Pending[],
+  contacts: ReadonlyMap<string, number>,
+): Promise<Map<string, number>> {
+  const first = new Map<string, Pending>()
+  for (const p of pending) {
+    const k = conversationKey(p.message)
+    if (!first.has(k)) first.set(k, p)
+  }
+  const list = [...first.values()]
+  const ids = await idsByKey(
+    tx,
+    `select c.id, c.channel, c.external_id as "externalId"
+       from conversations c join unnest(?::text[], ?::text[]) as k(channel, external_id)
+         on c.channel = k.channel and c.external_id = k.external_id`,
+    [list.map((p) => p.message.channel), list.map((p) => p.message.conversationExternalId)],
+  )
+  const missing = list.filter((p) => !ids.has(conversationKey(p.message)))
+  if (missing.length === 0) return ids
+  return idsByKey(
+    tx,
+    `insert into conversations (channel, external_id, contact_id, language, created_at, updated_at)
+     select c, e, k, l, a, a
+       from unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) as u(c, e, k, l, a)
+     on conflict (channel, external_id) do update set updated_at = excluded.updated_at
+     returning id, channel, external_id as "externalId"`,
+    columns(missing, [
+      (p) => p.message.channel,
+      (p) => p.message.conversationExternalId,
+      (p) => contacts.get(contactKey(p.message))!,
+      (p) => p.message.language,
+      (p) => p.at,
+    ]),
+    ids,
+  )
+}
+
+/** The ids of the rows a statement returns (with their channel and external id), by key. */
+async function idsByKey(
+  tx: Sql,
+  text: string,
+  values: SqlValue[],
+  into = new Map<string, number>(),
+): Promise<Map<string, number>> {
+  const rows = await tx.all<{ id: number; channel: string; externalId: string }>(text, values)
+  for (const row of rows) into.set(key(row.channel, row.externalId), row.id)
+  return into
+}
+
+/** Stamps each conversation with its newest stored message, as `touchConversation` does. */
+async function touchConversations(
+  tx: Sql,
+  pending: readonly Pending[],
+  ids: ReadonlyMap<Pending, number>,
+  conversations: ReadonlyMap<string, number>,
+): Promise<void> {
+  const latest = new Map<number, { sent: number; at: number }>()
+  for (const p of pending) {
+    if (!ids.has(p)) continue
+    const id = conversations.get(conversationKey(p.message))!
+    const before = latest.get(id)
+    latest.set(id, {
+      sent: Math.max(before?.sent ?? 0, p.sentAt),
+      at: Math.max(before?.at ?? 0, p.at),
+    })
+  }
+  if (latest.size === 0) return
+  const rows = [...latest]
+  await tx.run(
+    `update conversations c
+        set last_inbound_at = greatest(coalesce(c.last_inbound_at, 0), v.sent), updated_at = v.at
+       from unnest(?::bigint[], ?::bigint[], ?::bigint[]) as v(id, sent, at)
+      where c.id = v.id`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1].sent), rows.map((r) => r[1].at)],
+  )
+}
