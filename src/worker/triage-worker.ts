@@ -40,8 +40,9 @@ const SHORT_SLICE_MS = 2
 const READ_AHEAD = 8
 
 /**
- * Triages one message in a savepoint of the slice: a failure rolls back that message alone and
- * schedules another try.
+ * Triages one message. `isolated`: in a savepoint of the slice, so that a failure rolls back
+ * that message alone and schedules another try. Otherwise a failure fails the slice, which the
+ * worker then runs again isolated.
  */
 async function triageOne(
   deps: TriageWorkerDeps,
@@ -50,7 +51,13 @@ async function triageOne(
   item: QueuedMessage,
   now: Date,
   analysis: TextAnalysis | undefined,
+  isolated: boolean,
 ): Promise<void> {
+  if (!isolated) {
+    await processMessage(deps, tx, item.messageId, analysis)
+    await queue.done(item)
+    return
+  }
   try {
     await tx.transaction((own) => processMessage(deps, own, item.messageId, analysis))
     await queue.done(item)
@@ -92,40 +99,50 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
-      // messages), so webhooks waiting on the event loop are answered between slices.
-      await deps.db.transaction(async (tx) => {
-        // Instances on one PostgreSQL take turns: the queue's cursor is one for them all.
-        await oneAtATime(tx, 'triage')
-        // A slice triages a handful of messages: read the queue a few at a time.
-        const queue = await triageQueueSlice(tx, now)
-        let done = 0
-        read: while (done < batchSize) {
-          const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
-          if (due.length === 0) break
-          for (const item of due) {
-            // A long slice (PostgreSQL's) also ends when deliveries wait for their commit:
-            // acknowledgements go first (they commit beside the slice, on the same CPU).
-            if (
-              performance.now() - started >= sliceMs ||
-              (done > 0 && sliceMs > SHORT_SLICE_MS && deps.acknowledgementsWaiting?.())
-            ) {
-              more = true
-              break read
+      // messages), so webhooks waiting on the event loop are answered between slices. On
+      // PostgreSQL a savepoint is two more round trips a message: a slice runs first without
+      // them, and only if a message fails, again with them (its work is database work, wake-ups
+      // and log lines, like a transaction PostgreSQL aborts and the door runs again).
+      const slice = (isolated: boolean) =>
+        deps.db.transaction(async (tx) => {
+          more = false
+          const begun = performance.now()
+          // Instances on one PostgreSQL take turns: the queue's cursor is one for them all.
+          await oneAtATime(tx, 'triage')
+          // A slice triages a handful of messages: read the queue a few at a time.
+          const queue = await triageQueueSlice(tx, now)
+          let done = 0
+          read: while (done < batchSize) {
+            const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
+            if (due.length === 0) break
+            for (const item of due) {
+              // A slice triages at least one message. A long one (PostgreSQL's) also ends when
+              // deliveries wait for their commit: acknowledgements go first (they commit beside
+              // the slice, on the same CPU).
+              if (
+                done > 0 &&
+                (performance.now() - begun >= sliceMs ||
+                  (sliceMs > SHORT_SLICE_MS && deps.acknowledgementsWaiting?.()))
+              ) {
+                more = true
+                break read
+              }
+              // The analysis thread's answer for a new message; while it works on it, the slice
+              // ends here and the answer wakes the worker.
+              const ahead =
+                item.retry === null
+                  ? deps.analyses?.take(item.messageId, rulebook, classifier)
+                  : undefined
+              if (ahead === 'waiting') break read
+              await triageOne(deps, tx, queue, item, now, ahead, isolated)
+              done++
             }
-            // The analysis thread's answer for a new message; while it works on it, the slice
-            // ends here and the answer wakes the worker.
-            const ahead =
-              item.retry === null
-                ? deps.analyses?.take(item.messageId, rulebook, classifier)
-                : undefined
-            if (ahead === 'waiting') break read
-            await triageOne(deps, tx, queue, item, now, ahead)
-            done++
           }
-        }
-        if (done >= batchSize) more = true
-        await queue.close()
-      })
+          if (done >= batchSize) more = true
+          await queue.close()
+        })
+      if (deps.db.dialect === 'postgres') await slice(false).catch(() => slice(true))
+      else await slice(true)
       lastSlice = performance.now()
       return more ? 'more' : 'idle'
     },

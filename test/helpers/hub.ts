@@ -8,6 +8,7 @@ import type { AnyAdapter } from '../../src/contracts/channel.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import type { Clock } from '../../src/kit/clock.js'
 import { silentLogger } from '../../src/kit/logger.js'
+import type { Store } from '../../src/store/open-store.js'
 import { outbox } from '../../src/store/schema.js'
 import { triageBacklog } from '../../src/store/triage-queue.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
@@ -48,6 +49,8 @@ export function testHub(
     classifier?: IntentClassifier | null
     /** The channels (the registry's, by default). */
     adapters?: readonly AnyAdapter[]
+    /** The database, open and migrated (a PostgreSQL one: `openStore`); closed with the hub. */
+    store?: Store
   } = {},
 ) {
   const temp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir()
@@ -68,6 +71,7 @@ export function testHub(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.classifier !== undefined ? { classifier: options.classifier } : {}),
     ...(options.adapters ? { adapters: options.adapters } : {}),
+    ...(options.store ? { store: options.store } : {}),
   })
   return {
     hub,

@@ -2,10 +2,13 @@ import { eq } from 'drizzle-orm'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/kit/clock.js'
+import { openStore } from '../../src/store/open-store.js'
 import { jobs, messages, triageDecisions } from '../../src/store/schema.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { testHub } from '../helpers/hub.js'
+import { postgresForSuite } from '../helpers/postgres.js'
+import { describeWithService } from '../helpers/services.js'
 import { chatwootHeaders } from '../helpers/sign.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -77,5 +80,53 @@ describe('a message whose triage fails', () => {
     expect(decided(broken)).toEqual([])
     expect(decided(fine)).toHaveLength(1)
     expect(retryOf(fine)).toBeUndefined()
+  })
+})
+
+// On PostgreSQL a slice runs without a savepoint per message, and again with them when one of
+// its messages fails: the failure must still stay with that message.
+describeWithService('postgres', 'a message whose triage fails, on PostgreSQL', () => {
+  const postgres = postgresForSuite()
+  let t: ReturnType<typeof testHub> | null = null
+  afterEach(async () => {
+    await t?.close()
+    t = null
+  })
+
+  it('rolls back alone while the messages around it are triaged', async () => {
+    const url = postgres.database()
+    t = testHub(
+      { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot, DATABASE_URL: url },
+      { classifier: brittle, store: await openStore({ engine: 'postgres', url }) },
+    )
+    const hub = t.hub
+    const send = async (id: number, text: string) => {
+      const body = JSON.stringify(payloads.chatwoot(id, 700 + id, text, { id, name: 'Ana' }))
+      const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: `pg-retry-${id}` })
+      expect(
+        (await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status,
+      ).toBe(200)
+    }
+    const decided = async () =>
+      (
+        await hub.sql.all<{ text: string }>(
+          `select m.text from triage_decisions d join messages m on m.id = d.message_id
+            order by m.id`,
+        )
+      ).map((r) => r.text)
+    // Stored before the worker looks: one slice holds all three.
+    await send(1, '¿A qué hora abren el sábado?')
+    await send(2, 'boom')
+    await send(3, '¿Hacen envíos a Canarias?')
+    hub.worker.wake()
+    await waitFor(async () => (await decided()).length === 2, { what: 'the others triaged' })
+    const retry = async () =>
+      hub.sql.get<{ attempts: number; last_error: string; text: string }>(
+        `select j.attempts, j.last_error, m.text from jobs j join messages m on m.id = j.ref_id
+          where j.kind = 'triage'`,
+      )
+    await waitFor(async () => (await retry()) !== undefined, { what: 'the failed try recorded' })
+    expect(await retry()).toEqual({ attempts: 1, last_error: 'classifier broke', text: 'boom' })
+    expect(await decided()).toEqual(['¿A qué hora abren el sábado?', '¿Hacen envíos a Canarias?'])
   })
 })
