@@ -9,9 +9,8 @@ import type { Sql } from '../store/sql.js'
 import { pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
 import {
   countRecentComplaints,
-  hasDecision,
   insertDecision,
-  loadTriageSubject,
+  loadUndecidedSubject,
   openTicketOfConversation,
   type TriageSubject,
 } from '../store/triage-store.js'
@@ -68,8 +67,8 @@ export async function processMessage(
 ): Promise<'done' | 'missing'> {
   const started = performance.now()
   const now = deps.clock.now()
-  const subject = await loadTriageSubject(tx, messageId)
-  if (!subject || (await hasDecision(tx, messageId))) return 'missing'
+  const subject = await loadUndecidedSubject(tx, messageId)
+  if (!subject) return 'missing'
   const relayTo = await relayTarget(tx, subject)
   if (relayTo !== null) {
     if ((await relayAnswer(deps, tx, subject, relayTo, now)) > 0) deps.onEffects?.()

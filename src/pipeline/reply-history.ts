@@ -1,5 +1,5 @@
 import { type ReplyHistory, recipientOf } from '../actions/plan.js'
-import { countAutomaticEffects } from '../store/outbox-store.js'
+import { automaticEffectsSince } from '../store/outbox-store.js'
 import type { Sql } from '../store/sql.js'
 import { onceADayReplies, type TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
@@ -10,7 +10,7 @@ const NONE = new Set<'out_of_hours' | 'welcome'>()
 /**
  * What the reply caps and the "just answered" check need, read only for a decision that asks
  * them: one with an automatic reply (the caps), or a closing alone (was it just answered?).
- * Most messages need neither, and skip the three counting queries.
+ * Most messages need neither, and skip the counting queries.
  */
 export async function replyHistory(
   db: Sql,
@@ -27,17 +27,14 @@ export async function replyHistory(
     kind === 'out_of_hours' || kind === 'welcome'
       ? await onceADayReplies(db, subject.conversation.id, now.getTime() - caps.out_of_hours_every)
       : NONE
+  const automatic = await automaticEffectsSince(
+    db,
+    { conversationId: subject.conversation.id, recipient: recipientOf(subject) },
+    since,
+  )
   return {
-    automaticToConversation: await countAutomaticEffects(
-      db,
-      { conversationId: subject.conversation.id },
-      since,
-    ),
-    automaticToRecipient: await countAutomaticEffects(
-      db,
-      { recipient: recipientOf(subject) },
-      since,
-    ),
+    automaticToConversation: automatic.toConversation,
+    automaticToRecipient: automatic.toRecipient,
     onceADay: () => onceADay,
     lastAgentReplyAt: subject.conversation.lastAgentReplyAt,
   }

@@ -291,29 +291,24 @@ export async function outboxDepth(db: Sql): Promise<Record<OutboxRow['status'], 
   return depth
 }
 
-/** Automatic effects queued since `since` for a conversation or a recipient (reply caps). */
-export async function countAutomaticEffects(
+/**
+ * Automatic effects queued since `since` for a conversation, and for a recipient on any
+ * conversation (the reply caps): one statement, each count on its own index.
+ */
+export async function automaticEffectsSince(
   db: Sql,
-  filter: { conversationId?: number; recipient?: string; kinds?: readonly string[] },
+  to: { conversationId: number; recipient: string },
   since: number,
-): Promise<number> {
-  const where = ['automatic = ?', 'created_at >= ?']
-  const values: (string | number | boolean)[] = [true, since]
-  if (filter.conversationId !== undefined) {
-    where.push('conversation_id = ?')
-    values.push(filter.conversationId)
-  }
-  if (filter.recipient !== undefined) {
-    where.push('recipient = ?')
-    values.push(filter.recipient.toLowerCase())
-  }
-  if (filter.kinds) {
-    where.push(`kind in (${list(filter.kinds)})`)
-    values.push(...filter.kinds)
-  }
-  const row = await db.get<{ n: number }>(
-    `select count(*) as n from outbox where ${where.join(' and ')}`,
-    values,
+): Promise<{ toConversation: number; toRecipient: number }> {
+  const row = await db.get<{ conversation: number; recipient: number }>(
+    `select (select count(*) from outbox
+              where automatic = ? and created_at >= ? and conversation_id = ?) as conversation,
+            (select count(*) from outbox
+              where automatic = ? and created_at >= ? and recipient = ?) as recipient`,
+    [true, since, to.conversationId, true, since, to.recipient.toLowerCase()],
   )
-  return Number(row?.n ?? 0)
+  return {
+    toConversation: Number(row?.conversation ?? 0),
+    toRecipient: Number(row?.recipient ?? 0),
+  }
 }

@@ -32,10 +32,25 @@ const SUBJECT = `select ${messageRows.columns('m')}, ${conversationRows.columns(
     join contacts k on k.id = m.contact_id
    where m.id = ?`
 
+const UNDECIDED = `${SUBJECT}
+     and not exists (select 1 from triage_decisions d where d.message_id = m.id)`
+
 /** The message, its conversation and its contact, as triage and planning read them. */
 export async function loadTriageSubject(db: Sql, messageId: number): Promise<TriageSubject | null> {
+  return readSubject(db, SUBJECT, messageId)
+}
+
+/** The same, unless the message has a decision already (the triage's first read). */
+export async function loadUndecidedSubject(
+  db: Sql,
+  messageId: number,
+): Promise<TriageSubject | null> {
+  return readSubject(db, UNDECIDED, messageId)
+}
+
+async function readSubject(db: Sql, query: string, messageId: number) {
   // Read once per triaged message: one row of values, not three tables' named columns.
-  const [row] = await db.values(SUBJECT, [messageId])
+  const [row] = await db.values(query, [messageId])
   if (!row) return null
   const message = messageRows.readValues(row)
   const conversation = conversationRows.readValues(row, messageRows.width)
@@ -67,13 +82,6 @@ export async function countRecentComplaints(
     [contact.id, contact.email || null, contact.phone || null, since],
   )
   return Number(row?.n ?? 0)
-}
-
-export async function hasDecision(db: Sql, messageId: number): Promise<boolean> {
-  return (
-    (await db.get('select id from triage_decisions where message_id = ?', [messageId])) !==
-    undefined
-  )
 }
 
 /** Next readable ticket number for the year: TK-2026-000123. */
