@@ -85,7 +85,7 @@ async function printStatements(url: string) {
     await pg.sql.run('create extension if not exists pg_stat_statements')
     const rows = await pg.sql.all<{ query: string; calls: number; total: number; mean: number }>(
       `select query, calls, total_exec_time as total, mean_exec_time as mean
-         from pg_stat_statements order by total_exec_time desc limit 15`,
+         from pg_stat_statements order by ${process.env.BENCH_PG_STATS === 'calls' ? 'calls' : 'total_exec_time'} desc limit 40`,
     )
     for (const r of rows)
       process.stderr.write(
@@ -98,7 +98,8 @@ async function printStatements(url: string) {
 
 export async function benchPostgres(options: { messages: number }): Promise<PostgresRun[]> {
   const postgres = await startPostgres(
-    // BENCH_PG_STATS: the statements that took the database's time, from pg_stat_statements.
+    // BENCH_PG_STATS: the statements that took the database's time, from pg_stat_statements
+    // (`BENCH_PG_STATS=calls`: the most frequent ones, to count round trips a message).
     process.env.BENCH_PG_STATS ? ['shared_preload_libraries=pg_stat_statements'] : [],
   )
   const results: PostgresRun[] = []
@@ -117,7 +118,16 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
       const hubs: ServeProcess[] = []
       try {
         for (let i = 0; i < instances; i++)
-          hubs.push(await startServe({ ...env, INSTANCE_ID: `bench-${i}` }, { timeoutMs: 60_000 }))
+          hubs.push(
+            await startServe(
+              { ...env, INSTANCE_ID: `bench-${i}` },
+              {
+                timeoutMs: 60_000,
+                // BENCH_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the hubs.
+                nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
+              },
+            ),
+          )
         const urls = hubs.map((h) => `${h.base}/webhooks/chatwoot`)
         await spread(urls, 500, 8)
         await untilTriaged(url, 500)
