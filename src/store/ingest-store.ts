@@ -41,12 +41,14 @@ export function persistDelivery(
   delivery: Delivery,
   now: Date,
   context: FeedbackContext = NO_FEEDBACK_CONTEXT,
-  /** The caller's transaction already holds `storingMessages` (the group commit's does). */
-  storing = false,
+  /**
+   * Run in the caller's transaction, with no savepoint of its own: the group commit's, which
+   * holds `storingMessages` and decides what a failure rolls back.
+   */
+  inBatch = false,
 ): Promise<PersistResult> {
   const at = now.getTime()
-  return db.transaction(async (tx) => {
-    if (!storing && tx.dialect === 'postgres') await storingMessages(tx)
+  const store = async (tx: Sql): Promise<PersistResult> => {
     let deliveryRowId: number | null = null
     if (delivery.deliveryId !== null) {
       const inserted = await tx.get<{ id: number }>(
@@ -72,6 +74,11 @@ export function persistDelivery(
       triageJobs,
       duplicateMessages: delivery.messages.length - messageIds.length,
     } as const
+  }
+  if (inBatch) return store(db)
+  return db.transaction(async (tx) => {
+    if (tx.dialect === 'postgres') await storingMessages(tx)
+    return store(tx)
   })
 }
 
@@ -84,9 +91,9 @@ type Waiting = {
 
 /**
  * Group commit: deliveries that arrive together (the same turn of the event loop) are written
- * in one transaction, each inside its own savepoint (a failing one rolls back alone; on
- * PostgreSQL after a first try of the whole batch at once, `ingest-batch.ts`), and every
- * caller is answered only after that commit. Under load this writes each index page once per
+ * in one transaction (a failing one rolls back alone: the batch is then written again, each
+ * delivery in a savepoint of its own; on PostgreSQL the batch is written in a few statements
+ * for all of it, `ingest-batch.ts`), and every caller is answered only after that commit. Under load this writes each index page once per
  * batch instead of once per delivery; alone, a delivery waits one turn.
  */
 export type GroupCommit = {
@@ -103,28 +110,32 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
     let outcomes: ({ ok: true; result: PersistResult } | { ok: false; error: unknown })[] = []
     const one = (tx: Sql, item: Waiting) =>
       persistDelivery(tx, item.delivery, item.now, context, true)
-    const store = (together: boolean) =>
+    const store = (isolated: boolean) =>
       db.transaction(async (tx) => {
         // A transaction PostgreSQL aborted for another's sake runs again from here.
         outcomes = []
         if (tx.dialect === 'postgres') await storingMessages(tx)
-        if (together) {
-          outcomes = (await persistTogether(tx, batch, one)).map((result) => ({ ok: true, result }))
+        if (!isolated) {
+          const results =
+            tx.dialect === 'postgres'
+              ? await persistTogether(tx, batch, one)
+              : await inOrder(batch, (item) => one(tx, item))
+          outcomes = results.map((result) => ({ ok: true, result }))
           return
         }
         for (const item of batch) {
           try {
-            outcomes.push({ ok: true, result: await one(tx, item) })
+            outcomes.push({ ok: true, result: await tx.transaction((own) => one(own, item)) })
           } catch (error) {
             outcomes.push({ ok: false, error })
           }
         }
       })
     try {
-      // On PostgreSQL the batch is first stored in a few statements for all of it; if that
-      // fails, again one delivery at a time, each in a savepoint, so one that fails fails alone.
-      if (db.dialect === 'postgres') await store(true).catch(() => store(false))
-      else await store(false)
+      // The batch is first stored with no savepoint per delivery (on PostgreSQL, in a few
+      // statements for all of it); if that fails, again one delivery at a time, each in a
+      // savepoint, so that one that fails fails alone.
+      await store(false).catch(() => store(true))
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored, every sender hears so.
       for (const item of batch) item.reject(error)
@@ -160,6 +171,12 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
       else if (!flushing) next()
     })
   return Object.assign(persist, { waiting: () => queue.length > 0 })
+}
+
+async function inOrder<T, R>(items: readonly T[], each: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = []
+  for (const item of items) results.push(await each(item))
+  return results
 }
 
 /** Stores one message with its contact and conversation; null when the message was known. */

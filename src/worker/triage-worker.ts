@@ -99,10 +99,10 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
-      // messages), so webhooks waiting on the event loop are answered between slices. On
-      // PostgreSQL a savepoint is two more round trips a message: a slice runs first without
-      // them, and only if a message fails, again with them (its work is database work, wake-ups
-      // and log lines, like a transaction PostgreSQL aborts and the door runs again).
+      // messages), so webhooks waiting on the event loop are answered between slices. A
+      // savepoint is two more statements a message (on PostgreSQL, round trips): a slice runs
+      // first without them, and only if a message fails, again with them (its work is database
+      // work, wake-ups and log lines, like a transaction PostgreSQL aborts and runs again).
       const slice = (isolated: boolean) =>
         deps.db.transaction(async (tx) => {
           more = false
@@ -141,8 +141,7 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           if (done >= batchSize) more = true
           await queue.close()
         })
-      if (deps.db.dialect === 'postgres') await slice(false).catch(() => slice(true))
-      else await slice(true)
+      await slice(false).catch(() => slice(true))
       lastSlice = performance.now()
       return more ? 'more' : 'idle'
     },
