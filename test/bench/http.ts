@@ -222,10 +222,13 @@ async function bareExpress() {
 export async function benchHttp(options: { messages: number }) {
   const temp = tempDir('centralita-bench-')
   const dbPath = join(temp.dir, 'centralita.db')
+  // BENCH_BUILD: another checkout, built, whose hub to run under this same load (to compare
+  // two builds alternately in one sitting: `BENCH_BUILD=/tmp/before npm run bench http`).
+  const root = process.env.BENCH_BUILD
   const hub = await startServe(
     {
       DATABASE_URL: `file:${dbPath}`,
-      RULES_DIR,
+      RULES_DIR: root ? join(root, 'rules') : RULES_DIR,
       CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
       WEBHOOK_RATE_LIMIT: '1000000',
       MAX_PENDING_TRIAGE: '1000000',
@@ -233,7 +236,11 @@ export async function benchHttp(options: { messages: number }) {
       NODE_OPTIONS:
         process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
     },
-    { timeoutMs: 60_000, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [] },
+    {
+      timeoutMs: 60_000,
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      ...(root ? { root } : {}),
+    },
   )
   const { child, base } = hub
   try {

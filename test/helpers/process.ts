@@ -29,11 +29,19 @@ export type ServeProcess = {
 /** Runs the built `centralita serve` with `env`, resolving once /healthz answers. */
 export async function startServe(
   env: Record<string, string>,
-  options: { port?: number; timeoutMs?: number; nodeArgs?: string[] } = {},
+  options: {
+    port?: number
+    timeoutMs?: number
+    nodeArgs?: string[]
+    /** The checkout whose build to run (this one by default). */
+    root?: string
+  } = {},
 ): Promise<ServeProcess> {
   const port = options.port ?? (await freePort())
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, 'serve'], {
-    cwd: ROOT,
+  const root = options.root ?? ROOT
+  const bin = join(root, 'bin/centralita.js')
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, 'serve'], {
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
