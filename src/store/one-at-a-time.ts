@@ -13,6 +13,18 @@ export async function oneAtATime(tx: Sql, turn: keyof typeof TURNS): Promise<voi
 }
 
 /**
+ * Like `oneAtATime`, but gives up at once when another instance has the turn: false then (its
+ * transaction goes on without it). Always true on SQLite.
+ */
+export async function ourTurn(tx: Sql, turn: keyof typeof TURNS): Promise<boolean> {
+  if (tx.dialect !== 'postgres') return true
+  const row = await tx.get<{ free: boolean }>('select pg_try_advisory_xact_lock(?) as free', [
+    TURNS[turn],
+  ])
+  return row?.free === true
+}
+
+/**
  * Transactions that store messages run one at a time (`storing`), as every write does on
  * SQLite. Message ids are handed out when a row is inserted; if two such transactions ran at
  * once, the one with the lower ids could commit after the other, and the triage queue — a

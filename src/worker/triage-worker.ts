@@ -1,7 +1,7 @@
 import { backoffDelay } from '../kit/backoff.js'
 import { type Loop, startLoop } from '../kit/loop.js'
 import { type PipelineDeps, processMessage } from '../pipeline/process-message.js'
-import { oneAtATime } from '../store/one-at-a-time.js'
+import { ourTurn } from '../store/one-at-a-time.js'
 import type { Sql } from '../store/sql.js'
 import {
   type QueuedMessage,
@@ -95,7 +95,10 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       const now = deps.clock.now()
       const rulebook = deps.rulebook()
       const classifier = deps.classifier()
-      await deps.analyses?.prefetch(deps.db, await readCursor(deps.db), rulebook)
+      // On SQLite the analyses are asked for before the slice holds the database; on
+      // PostgreSQL inside it, once this instance has the turn (below).
+      const local = deps.db.dialect === 'sqlite'
+      if (local) await deps.analyses?.prefetch(deps.db, await readCursor(deps.db), rulebook)
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
@@ -107,8 +110,12 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
         deps.db.transaction(async (tx) => {
           more = false
           const begun = performance.now()
-          // Instances on one PostgreSQL take turns: the queue's cursor is one for them all.
-          await oneAtATime(tx, 'triage')
+          // Instances on one PostgreSQL take turns: the queue's cursor is one for them all. One
+          // that finds another at it leaves the queue to it (that one is woken by every stored
+          // message, as this one is) instead of waiting: and only the instance at work asks its
+          // analysis thread for what comes next, so a message is not analysed on both.
+          if (!(await ourTurn(tx, 'triage'))) return
+          if (!local) await deps.analyses?.prefetch(tx, await readCursor(tx), rulebook)
           // A slice triages a handful of messages: read the queue a few at a time.
           const queue = await triageQueueSlice(tx, now)
           let done = 0

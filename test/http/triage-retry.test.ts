@@ -2,7 +2,9 @@ import { eq } from 'drizzle-orm'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/kit/clock.js'
+import { oneAtATime } from '../../src/store/one-at-a-time.js'
 import { openStore } from '../../src/store/open-store.js'
+import { openPostgres } from '../../src/store/postgres.js'
 import { jobs, messages, triageDecisions } from '../../src/store/schema.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
@@ -128,5 +130,56 @@ describeWithService('postgres', 'a message whose triage fails, on PostgreSQL', (
     await waitFor(async () => (await retry()) !== undefined, { what: 'the failed try recorded' })
     expect(await retry()).toEqual({ attempts: 1, last_error: 'classifier broke', text: 'boom' })
     expect(await decided()).toEqual(['¿A qué hora abren el sábado?', '¿Hacen envíos a Canarias?'])
+  })
+
+  it('leaves the queue to the instance at it, and takes it when that one is gone', async () => {
+    const url = postgres.database()
+    t = testHub(
+      { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot, DATABASE_URL: url },
+      { store: await openStore({ engine: 'postgres', url }) },
+    )
+    const hub = t.hub
+    // Another instance is in the middle of a slice, holding the queue's turn…
+    const other = openPostgres(url, { max: 1 })
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let holding = false
+    const slice = other.sql.transaction(async (tx) => {
+      await oneAtATime(tx, 'triage')
+      holding = true
+      await held
+    })
+    try {
+      await waitFor(() => holding, { what: 'the other instance at the queue' })
+      const body = JSON.stringify(
+        payloads.chatwoot(31, 731, '¿Abren los domingos?', { id: 31, name: 'Eva' }),
+      )
+      const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: 'pg-turn-31' })
+      expect(
+        (await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status,
+      ).toBe(200)
+      hub.worker.wake()
+      const decided = async () =>
+        Number((await hub.sql.get<{ n: number }>('select count(*) as n from triage_decisions'))?.n)
+      // …so this one neither triages beside it nor keeps a connection waiting for the turn…
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await decided()).toBe(0)
+      const waiting = await hub.sql.get<{ n: number }>(
+        "select count(*) as n from pg_locks where locktype = 'advisory' and not granted",
+      )
+      expect(Number(waiting?.n)).toBe(0)
+      // …and when that instance is gone without a word, this one takes the queue up.
+      release()
+      await slice
+      await waitFor(async () => (await decided()) === 1, {
+        timeoutMs: 5000,
+        what: 'the message triaged here',
+      })
+    } finally {
+      release()
+      await other.close()
+    }
   })
 })
