@@ -24,7 +24,12 @@ export type QueuedMessage = { messageId: number; retry: DueJob | null }
 
 /** The queue as one transaction of the worker reads and moves it. */
 export type TriageQueueSlice = {
-  /** Up to `limit` messages (at most `DUE_AT_ONCE`): due retries first, then new ones in order. */
+  /** The cursor as the slice found it: every message up to it has left the queue. */
+  readonly start: number
+  /**
+   * Up to `limit` messages (at most `DUE_AT_ONCE`): retries due when the slice began first,
+   * then new ones in order.
+   */
   next(limit: number): Promise<QueuedMessage[]>
   /** The message was triaged (or needs none): it leaves the queue when the slice commits. */
   done(item: QueuedMessage): Promise<void>
@@ -44,12 +49,19 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
   const passed = (item: QueuedMessage) => {
     if (item.retry === null) cursor = Math.max(cursor, item.messageId)
   }
+  // Retries are read until none is left due (rare: only failures have them); a slice reads
+  // them again only if it handed out as many as it asked for.
+  let retriesLeft = true
   return {
+    start,
     async next(limit) {
-      const retries = (await dueJobs(db, TRIAGE_JOB, limit, now)).map((job) => ({
-        messageId: job.refId,
-        retry: job,
-      }))
+      const retries = retriesLeft
+        ? (await dueJobs(db, TRIAGE_JOB, limit, now)).map((job) => ({
+            messageId: job.refId,
+            retry: job,
+          }))
+        : []
+      if (retries.length < limit) retriesLeft = false
       if (retries.length >= limit) return retries
       const fresh = (await db.all<{ id: number }>(NEW_MESSAGES, [handed, true]))
         .slice(0, limit - retries.length)

@@ -115,9 +115,9 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           // message, as this one is) instead of waiting: and only the instance at work asks its
           // analysis thread for what comes next, so a message is not analysed on both.
           if (!(await ourTurn(tx, 'triage'))) return
-          if (!local) await deps.analyses?.prefetch(tx, await readCursor(tx), rulebook)
           // A slice triages a handful of messages: read the queue a few at a time.
           const queue = await triageQueueSlice(tx, now)
+          if (!local) await deps.analyses?.prefetch(tx, queue.start, rulebook)
           let done = 0
           read: while (done < batchSize) {
             const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
