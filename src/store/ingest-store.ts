@@ -91,10 +91,11 @@ type Waiting = {
 
 /**
  * Group commit: deliveries that arrive together (the same turn of the event loop) are written
- * in one transaction (a failing one rolls back alone: the batch is then written again, each
- * delivery in a savepoint of its own; on PostgreSQL the batch is written in a few statements
- * for all of it, `ingest-batch.ts`), and every caller is answered only after that commit. Under load this writes each index page once per
- * batch instead of once per delivery; alone, a delivery waits one turn.
+ * in one transaction, and every caller is answered only after that commit. A failing one
+ * rolls back alone: the batch is then written again, each delivery in a savepoint of its own.
+ * (On PostgreSQL the batch is first written in a few statements for all of it:
+ * `ingest-batch.ts`.) Under load this writes each index page once per batch instead of once
+ * per delivery; alone, a delivery waits one turn.
  */
 export type GroupCommit = {
   (delivery: Delivery, now: Date): Promise<PersistResult>

@@ -105,7 +105,8 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // messages), so webhooks waiting on the event loop are answered between slices. A
       // savepoint is two more statements a message (on PostgreSQL, round trips): a slice runs
       // first without them, and only if a message fails, again with them (its work is database
-      // work, wake-ups and log lines, like a transaction PostgreSQL aborts and runs again).
+      // work, wake-ups, counts and log lines, like a transaction PostgreSQL aborts and runs
+      // again: at worst a count or a log line of the failed try is repeated).
       const slice = (isolated: boolean) =>
         deps.db.transaction(async (tx) => {
           more = false
