@@ -3,10 +3,9 @@ import { type OpenCase, routeWithinCase } from '../actions/within-case.js'
 import type { Planned } from '../sla/escalation.js'
 import { deadline, escalateTicket } from '../sla/escalation.js'
 import type { Sql } from '../store/sql.js'
-import { getTicket, type TicketRow } from '../store/ticket-store.js'
-import { moreUrgentSince, openTicket, type TriageSubject } from '../store/triage-store.js'
+import { getTicket } from '../store/ticket-store.js'
+import { type OpenCaseFound, openTicket, type TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
-import type { Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
 import type { PipelineDeps } from './process-message.js'
 
@@ -32,11 +31,12 @@ export async function openOrContinueCase(
   tx: Sql,
   subject: TriageSubject,
   decision: Decision,
-  before: TicketRow | null,
+  openCase: OpenCaseFound | null,
   rulebook: Rulebook,
   now: Date,
 ): Promise<CaseStep> {
-  const { message, conversation } = subject
+  const { message } = subject
+  const before = openCase?.ticket ?? null
   const ticket = decision.ticket
     ? before
       ? { id: before.id, number: before.number, created: false }
@@ -72,13 +72,9 @@ export async function openOrContinueCase(
     ? {
         number: current.number,
         queue: current.queue,
-        priority:
-          (await moreUrgentSince(
-            tx,
-            conversation.id,
-            current.createdAt,
-            current.priority as Priority,
-          )) ?? current.priority,
+        // An escalation changes the ticket's level and queue, not its priority or start: the
+        // more urgent priority read with the case still stands.
+        priority: openCase?.moreUrgent ?? current.priority,
         level: current.level,
       }
     : null

@@ -10,8 +10,7 @@ import { pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
 import {
   countRecentComplaints,
   insertDecision,
-  loadUndecidedSubject,
-  openTicketOfConversation,
+  loadUndecided,
   type TriageSubject,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
@@ -50,7 +49,7 @@ const SURVEY_WINDOW_MS = 7 * 86_400_000
  * slice, which takes the message off the queue). The steps, each returning what the next
  * reads:
  *
- * 1. load the message with its conversation and contact;
+ * 1. load the message with its conversation, its contact and its open case;
  * 2. a person's answer to relay, or a survey score, ends there;
  * 3. decide (`decide.ts`: the triage in the message's context);
  * 4. settle: the decision as it will be carried out, ending in an answer or a person;
@@ -67,8 +66,9 @@ export async function processMessage(
 ): Promise<'done' | 'missing'> {
   const started = performance.now()
   const now = deps.clock.now()
-  const subject = await loadUndecidedSubject(tx, messageId)
-  if (!subject) return 'missing'
+  const loaded = await loadUndecided(tx, messageId)
+  if (!loaded) return 'missing'
+  const { subject, openCase } = loaded
   const relayTo = await relayTarget(tx, subject)
   if (relayTo !== null) {
     if ((await relayAnswer(deps, tx, subject, relayTo, now)) > 0) deps.onEffects?.()
@@ -90,8 +90,7 @@ export async function processMessage(
     ...(history ? { history: () => history } : {}),
     nextOpen: decided.nextOpen,
   }
-  const before = (await openTicketOfConversation(tx, subject.conversation.id)) ?? null
-  const settled = settleForPlan(planning, decided.decision, before, () =>
+  const settled = settleForPlan(planning, decided.decision, openCase?.ticket ?? null, () =>
     answeredLately(history, now, rulebook.settings.automatic_replies.window),
   )
   const inCase = await openOrContinueCase(
@@ -99,7 +98,7 @@ export async function processMessage(
     tx,
     subject,
     settled.decision,
-    before,
+    openCase,
     rulebook,
     now,
   )

@@ -1,16 +1,14 @@
 import { type ReplyHistory, recipientOf } from '../actions/plan.js'
-import { automaticEffectsSince } from '../store/outbox-store.js'
+import { automaticRepliesSince } from '../store/reply-caps-store.js'
 import type { Sql } from '../store/sql.js'
-import { onceADayReplies, type TriageSubject } from '../store/triage-store.js'
+import type { TriageSubject } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import type { Decision } from '../triage/triage.js'
-
-const NONE = new Set<'out_of_hours' | 'welcome'>()
 
 /**
  * What the reply caps and the "just answered" check need, read only for a decision that asks
  * them: one with an automatic reply (the caps), or a closing alone (was it just answered?).
- * Most messages need neither, and skip the counting queries.
+ * Most messages need neither, and skip the counting statement.
  */
 export async function replyHistory(
   db: Sql,
@@ -23,19 +21,16 @@ export async function replyHistory(
   const caps = rulebook.settings.automatic_replies
   const since = now.getTime() - caps.window
   const kind = decision.reply?.kind
-  const onceADay =
-    kind === 'out_of_hours' || kind === 'welcome'
-      ? await onceADayReplies(db, subject.conversation.id, now.getTime() - caps.out_of_hours_every)
-      : NONE
-  const automatic = await automaticEffectsSince(
+  const automatic = await automaticRepliesSince(
     db,
     { conversationId: subject.conversation.id, recipient: recipientOf(subject) },
     since,
+    kind === 'out_of_hours' || kind === 'welcome' ? now.getTime() - caps.out_of_hours_every : null,
   )
   return {
     automaticToConversation: automatic.toConversation,
     automaticToRecipient: automatic.toRecipient,
-    onceADay: () => onceADay,
+    onceADay: () => automatic.onceADay,
     lastAgentReplyAt: subject.conversation.lastAgentReplyAt,
   }
 }

@@ -27,6 +27,7 @@ import {
   outboxDepth,
 } from './outbox-store.js'
 import { migratePostgres, openPostgres } from './postgres.js'
+import { automaticRepliesSince } from './reply-caps-store.js'
 import { purgeExpired } from './retention.js'
 import { postgresSignals, type Topic } from './signals.js'
 import type { Sql } from './sql.js'
@@ -36,9 +37,8 @@ import {
   countRecentComplaints,
   insertDecision,
   loadTriageSubject,
-  moreUrgentSince,
+  loadUndecided,
   nextTicketNumber,
-  onceADayReplies,
   openTicket,
 } from './triage-store.js'
 
@@ -103,7 +103,7 @@ async function aDayOfWork(sql: Sql) {
       conversationId: subject.conversation.id,
       messageId: id,
       type: 'reclamo',
-      priority: 'alta',
+      priority: 'media',
       queue: 'atencion',
       level: null,
       assignee: null,
@@ -112,6 +112,8 @@ async function aDayOfWork(sql: Sql) {
     },
     at(2),
   )
+  // The second message, still to triage, finds the case open, and a more urgent message in it.
+  const inCase = (await loadUndecided(sql, handed[1]!))?.openCase
   const escalation = await escalate(
     sql,
     {
@@ -198,9 +200,19 @@ async function aDayOfWork(sql: Sql) {
     handed: handed.length,
     subject: { text: subject.message.text, triage: subject.message.triage },
     decided: {
-      moreUrgent: await moreUrgentSince(sql, subject.conversation.id, 0, 'media'),
+      openCase: inCase?.ticket.number === ticket.number,
+      moreUrgent: inCase?.moreUrgent,
       complaints: await countRecentComplaints(sql, subject.contact, 0),
-      onceADay: [...(await onceADayReplies(sql, subject.conversation.id, 0))],
+      onceADay: [
+        ...(
+          await automaticRepliesSince(
+            sql,
+            { conversationId: subject.conversation.id, recipient: 'nadie@example.cl' },
+            0,
+            0,
+          )
+        ).onceADay,
+      ],
     },
     ticket: {
       created: ticket.created,
@@ -273,7 +285,7 @@ describeWithService('postgres', 'the store on both engines', () => {
         backlog: 2,
         handed: 2,
         subject: { text: 'me cobraron dos veces', triage: true },
-        decided: { moreUrgent: 'alta', complaints: 1, onceADay: ['out_of_hours'] },
+        decided: { openCase: true, moreUrgent: 'alta', complaints: 1, onceADay: ['out_of_hours'] },
         escalation: 'en_proceso',
         resolved: 'resuelto',
         outbox: { queued: 2, claimed: ['k1'], second: ['k2'] },

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { closeDatabase, type Db, openDatabase, sqlOf } from './db.js'
 import { pendingJobCount } from './jobs.js'
+import { automaticRepliesSince } from './reply-caps-store.js'
 import type { Sql } from './sql.js'
 import { triageBacklog } from './triage-queue.js'
-import { countRecentComplaints, moreUrgentSince, onceADayReplies } from './triage-store.js'
+import { countRecentComplaints, loadUndecided } from './triage-store.js'
 
 // Lookups that run for every triaged message (or every webhook admission) and would otherwise
 // read a whole history: every decision of a person or a conversation, every job ever run. The
@@ -49,24 +50,30 @@ describe('per-message lookups', () => {
   })
 
   it('finds a recent once-a-day reply (out-of-hours, welcome) from its own index', async () => {
-    const plan = await planOf((db) => onceADayReplies(db, 1, 0), [1, 0, 1, 0])
-    const searches = plan.split('\n').filter((line) => line.includes('SEARCH'))
+    const plan = await planOf(
+      (db) => automaticRepliesSince(db, { conversationId: 1, recipient: 'a@b.cl' }, 0, 0),
+      [1, 0, 1, 1, 0, 'a@b.cl', 1, 0, 1, 0],
+    )
+    const searches = plan
+      .split('\n')
+      .filter((line) => line.includes('SEARCH') && line.includes('triage_decisions'))
     expect(searches).toHaveLength(2)
     for (const search of searches) expect(search).toMatch(/USING INDEX triage_decisions_once_a_day/)
   })
 
   it('asks whether an open case had a more urgent message from the index alone', async () => {
-    const plan = await planOf(
-      (db) => moreUrgentSince(db, 1, 0, 'media'),
-      [2, 1, 0, 2, 1, 0, 2, 1, 0, 2, 1, 0],
-    )
-    const searches = plan.split('\n').filter((line) => line.includes('SEARCH'))
-    expect(searches).toHaveLength(4)
-    for (const search of searches) {
-      expect(search).toMatch(
-        /USING COVERING INDEX triage_decisions_conversation_priority \(conversation_id=\? AND priority=\? AND created_at>\?\)/,
+    const plan = await planOf((db) => loadUndecided(db, 1), [1])
+    const probes = plan
+      .split('\n')
+      .filter((line) => line.includes('triage_decisions_conversation_priority'))
+    expect(probes).toHaveLength(4)
+    for (const probe of probes) {
+      expect(probe).toMatch(
+        /SEARCH u USING COVERING INDEX triage_decisions_conversation_priority \(conversation_id=\? AND priority=\? AND created_at>\?\)/,
       )
     }
+    // The message's case is found from the conversation's tickets, not from every ticket.
+    expect(plan).toMatch(/SEARCH t USING INDEX tickets_conversation/)
   })
 
   it('counts the triage backlog from the due index, not from every job kept', async () => {

@@ -290,25 +290,3 @@ export async function outboxDepth(db: Sql): Promise<Record<OutboxRow['status'], 
   for (const row of rows) depth[row.status] = Number(row.n)
   return depth
 }
-
-/**
- * Automatic effects queued since `since` for a conversation, and for a recipient on any
- * conversation (the reply caps): one statement, each count on its own index.
- */
-export async function automaticEffectsSince(
-  db: Sql,
-  to: { conversationId: number; recipient: string },
-  since: number,
-): Promise<{ toConversation: number; toRecipient: number }> {
-  const row = await db.get<{ conversation: number; recipient: number }>(
-    `select (select count(*) from outbox
-              where automatic = ? and created_at >= ? and conversation_id = ?) as conversation,
-            (select count(*) from outbox
-              where automatic = ? and created_at >= ? and recipient = ?) as recipient`,
-    [true, since, to.conversationId, true, since, to.recipient.toLowerCase()],
-  )
-  return {
-    toConversation: Number(row?.conversation ?? 0),
-    toRecipient: Number(row?.recipient ?? 0),
-  }
-}

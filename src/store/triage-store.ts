@@ -32,26 +32,62 @@ const SUBJECT = `select ${messageRows.columns('m')}, ${conversationRows.columns(
     join contacts k on k.id = m.contact_id
    where m.id = ?`
 
-const UNDECIDED = `${SUBJECT}
-     and not exists (select 1 from triage_decisions d where d.message_id = m.id)`
-
 /** The message, its conversation and its contact, as triage and planning read them. */
 export async function loadTriageSubject(db: Sql, messageId: number): Promise<TriageSubject | null> {
-  return readSubject(db, SUBJECT, messageId)
+  const [row] = await db.values(SUBJECT, [messageId])
+  return row ? readSubject(row) : null
 }
 
-/** The same, unless the message has a decision already (the triage's first read). */
-export async function loadUndecidedSubject(
-  db: Sql,
-  messageId: number,
-): Promise<TriageSubject | null> {
-  return readSubject(db, UNDECIDED, messageId)
-}
+/**
+ * The case a message to triage finds open in its conversation: the open ticket, and the most
+ * urgent priority the conversation's messages were decided at since the ticket opened, when
+ * one was more urgent than the ticket's.
+ */
+export type OpenCaseFound = { ticket: TicketRow; moreUrgent: Priority | null }
 
-async function readSubject(db: Sql, query: string, messageId: number) {
-  // Read once per triaged message: one row of values, not three tables' named columns.
-  const [row] = await db.values(query, [messageId])
+/** A message to triage as its first read finds it: the subject and the open case, if any. */
+export type UndecidedMessage = { subject: TriageSubject; openCase: OpenCaseFound | null }
+
+// Probes the conversation-priority index for each priority more urgent than the ticket's, most
+// urgent first, and stops at the first found: it reads no decision rows, however long the case
+// has run. Each priority is written out, not bound, so that every probe is a seek of the index
+// on (conversation_id, priority, created_at).
+const MORE_URGENT = `case when t.id is null then null ${PRIORITIES.map(
+  (priority, at) =>
+    `when t.priority not in (${PRIORITIES.slice(0, at + 1)
+      .map((p) => `'${p}'`)
+      .join(', ')}) and exists (select 1 from triage_decisions u
+       where u.conversation_id = c.id and u.priority = '${priority}'
+         and u.created_at >= t.created_at) then '${priority}'`,
+).join(' ')} end`
+
+// The triage's first read, one statement: the subject, unless the message has a decision
+// already, with its conversation's open ticket (abierto or en proceso: one at most).
+const UNDECIDED = `select ${messageRows.columns('m')}, ${conversationRows.columns('c')},
+         ${contactRows.columns('k')}, ${ticketRows.columns('t')}, ${MORE_URGENT}
+    from messages m
+    join conversations c on c.id = m.conversation_id
+    join contacts k on k.id = m.contact_id
+    left join tickets t on t.conversation_id = c.id and t.status in ('abierto', 'en_proceso')
+   where m.id = ?
+     and not exists (select 1 from triage_decisions d where d.message_id = m.id)`
+
+/** The message to triage in its context, unless it has a decision already. */
+export async function loadUndecided(db: Sql, messageId: number): Promise<UndecidedMessage | null> {
+  const [row] = await db.values(UNDECIDED, [messageId])
   if (!row) return null
+  const at = messageRows.width + conversationRows.width + contactRows.width
+  const ticket = row[at] === null ? null : ticketRows.readValues(row, at)
+  return {
+    subject: readSubject(row),
+    openCase: ticket
+      ? { ticket, moreUrgent: (row[at + ticketRows.width] as Priority | null) ?? null }
+      : null,
+  }
+}
+
+// Read once per triaged message: one row of values, not three tables' named columns.
+function readSubject(row: readonly unknown[]): TriageSubject {
   const message = messageRows.readValues(row)
   const conversation = conversationRows.readValues(row, messageRows.width)
   return {
@@ -140,35 +176,6 @@ export async function openTicket(
   return { id: row!.id, number, created: true }
 }
 
-// Each priority is written out, not bound, so that every probe is a seek of the index on
-// (conversation_id, priority, created_at).
-const MORE_URGENT = `select case ${PRIORITIES.map(
-  (priority, at) =>
-    `when ? > ${at} and exists (select 1 from triage_decisions
-       where conversation_id = ? and priority = '${priority}' and created_at >= ?) then '${priority}'`,
-).join(' ')} end as priority`
-
-/**
- * The most urgent priority the conversation's messages were decided at since `since`, if any
- * was more urgent than `than`. One statement probes the conversation-priority index for each
- * more urgent priority, most urgent first, and stops at the first found: it reads no decision
- * rows, however long the case has run.
- */
-export async function moreUrgentSince(
-  db: Sql,
-  conversationId: number,
-  since: number,
-  than: Priority,
-): Promise<Priority | null> {
-  const at = PRIORITIES.indexOf(than)
-  const rank = at < 0 ? PRIORITIES.length : at
-  const found = await db.get<{ priority: Priority | null }>(
-    MORE_URGENT,
-    PRIORITIES.flatMap(() => [rank, conversationId, since]),
-  )
-  return found?.priority ?? null
-}
-
 /** The conversation's open ticket (abierto or en proceso), if it has one. */
 export async function openTicketOfConversation(
   db: Sql,
@@ -215,34 +222,3 @@ export async function insertDecision(
   )
   return row!.id
 }
-
-/** Automatic replies sent at most once a day to a conversation (see the routing). */
-export type OnceADayReply = 'out_of_hours' | 'welcome'
-
-// One probe of the partial index per kind: its own condition is written out in each, so
-// SQLite uses it.
-const probe = (kind: OnceADayReply) =>
-  `exists (select 1 from triage_decisions where conversation_id = ?
-     and created_at >= ? and reply_kind in ('out_of_hours', 'welcome') and reply_kind = '${kind}')`
-const ONCE_A_DAY = `select ${probe('out_of_hours')} as "outOfHours", ${probe('welcome')} as welcome`
-
-/** Which once-a-day replies went to the conversation since `since`. */
-export async function onceADayReplies(
-  db: Sql,
-  conversationId: number,
-  since: number,
-): Promise<ReadonlySet<OnceADayReply>> {
-  const row = await db.get<{ outOfHours: unknown; welcome: unknown }>(ONCE_A_DAY, [
-    conversationId,
-    since,
-    conversationId,
-    since,
-  ])
-  if (!row?.outOfHours && !row?.welcome) return NONE
-  const kinds = new Set<OnceADayReply>()
-  if (row.outOfHours) kinds.add('out_of_hours')
-  if (row.welcome) kinds.add('welcome')
-  return kinds
-}
-
-const NONE: ReadonlySet<OnceADayReply> = new Set()
