@@ -14,6 +14,13 @@ const EXPIRED = `select id, ref_id as "refId", attempts from jobs
   order by id limit ${DUE_AT_ONCE}`
 
 /**
+ * Whether `dueJobs` would find any job of `kind` (an expression for a SELECT; binds `now`,
+ * `kind` twice): the same two index range reads, each stopping at its first row.
+ */
+export const ANY_DUE = `exists (select 1 from jobs where status = 'pending' and run_at <= ? and kind = ?)
+  or exists (select 1 from jobs where status = 'running' and locked_until <= ? and kind = ?)`
+
+/**
  * Up to `limit` jobs of `kind` (at most `DUE_AT_ONCE`) that are due, oldest first: pending ones
  * whose time came, then any left `running` by a worker whose lease ran out (a hub from before
  * this version).

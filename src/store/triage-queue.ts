@@ -1,4 +1,12 @@
-import { completeJob, DUE_AT_ONCE, type DueJob, dueJobs, failJob, pendingJobCount } from './jobs.js'
+import {
+  ANY_DUE,
+  completeJob,
+  DUE_AT_ONCE,
+  type DueJob,
+  dueJobs,
+  failJob,
+  pendingJobCount,
+} from './jobs.js'
 import type { Sql } from './sql.js'
 
 /**
@@ -26,6 +34,8 @@ export type QueuedMessage = { messageId: number; retry: DueJob | null }
 export type TriageQueueSlice = {
   /** The cursor as the slice found it: every message up to it has left the queue. */
   readonly start: number
+  /** The cursor as the slice moves it (written by `close`). */
+  readonly cursor: number
   /**
    * Up to `limit` messages (at most `DUE_AT_ONCE`): retries due when the slice began first,
    * then new ones in order.
@@ -42,18 +52,30 @@ export type TriageQueueSlice = {
 /** Opens the queue inside a write transaction (the worker's slice). */
 export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueSlice> {
   const at = now.getTime()
-  const start = await readCursor(db)
+  // The cursor, and whether any retry is due, in one read: retries are rare (only failures
+  // have them), and a slice that finds none due reads only new messages.
+  const opened = await db.get<{ cursor: string | null; retries: unknown }>(OPENING, [
+    CURSOR_KEY,
+    at,
+    TRIAGE_JOB,
+    at,
+    TRIAGE_JOB,
+  ])
+  const start = Number(opened?.cursor ?? 0)
   // `handed` is past every new message handed out; `cursor` past every one finished, in order.
   let handed = start
   let cursor = start
   const passed = (item: QueuedMessage) => {
     if (item.retry === null) cursor = Math.max(cursor, item.messageId)
   }
-  // Retries are read until none is left due (rare: only failures have them); a slice reads
-  // them again only if it handed out as many as it asked for.
-  let retriesLeft = true
+  // Retries are read until none is left due; a slice reads them again only if it handed out as
+  // many as it asked for.
+  let retriesLeft = Boolean(opened?.retries)
   return {
     start,
+    get cursor() {
+      return cursor
+    },
     async next(limit) {
       const retries = retriesLeft
         ? (await dueJobs(db, TRIAGE_JOB, limit, now)).map((job) => ({
@@ -103,6 +125,9 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
     },
   }
 }
+
+const OPENING = `select (select value from channel_state where key = ?) as cursor,
+  ${ANY_DUE} as retries`
 
 // A range of the primary key: costs the messages it returns (and the few not for triage).
 const NEW_MESSAGES = `select id from messages where id > ? and triage = ? order by id limit ${DUE_AT_ONCE}`

@@ -80,6 +80,8 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   const sliceMs = deps.sliceMs ?? SHORT_SLICE_MS
   const yieldMs = deps.yieldMs ?? 10
   let lastSlice = 0
+  // Where the last slice left the cursor: on SQLite this worker alone moves it.
+  let cursor: number | null = null
   return startLoop({
     name: 'triage',
     logger: deps.logger,
@@ -98,7 +100,8 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // On SQLite the analyses are asked for before the slice holds the database; on
       // PostgreSQL inside it, once this instance has the turn (below).
       const local = deps.db.dialect === 'sqlite'
-      if (local) await deps.analyses?.prefetch(deps.db, await readCursor(deps.db), rulebook)
+      if (local && deps.analyses)
+        await deps.analyses.prefetch(deps.db, cursor ?? (await readCursor(deps.db)), rulebook)
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
@@ -125,12 +128,15 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
             if (due.length === 0) break
             for (const item of due) {
               // A slice triages at least one message. A long one (PostgreSQL's) also ends when
-              // deliveries wait for their commit: acknowledgements go first (they commit beside
-              // the slice, on the same CPU).
+              // deliveries wait for their commit, once it triaged a read's worth: the
+              // acknowledgements go first (they commit beside the slice, on the same CPU), but
+              // a slice costs a handful of statements of its own, paid for by its messages.
               if (
                 done > 0 &&
                 (performance.now() - begun >= sliceMs ||
-                  (sliceMs > SHORT_SLICE_MS && deps.acknowledgementsWaiting?.()))
+                  (sliceMs > SHORT_SLICE_MS &&
+                    done >= READ_AHEAD &&
+                    deps.acknowledgementsWaiting?.()))
               ) {
                 more = true
                 break read
@@ -148,8 +154,10 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           }
           if (done >= batchSize) more = true
           await queue.close()
+          return queue.cursor
         })
-      await slice(false).catch(() => slice(true))
+      const moved = await slice(false).catch(() => slice(true))
+      if (local && moved !== undefined) cursor = moved
       lastSlice = performance.now()
       return more ? 'more' : 'idle'
     },

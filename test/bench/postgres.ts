@@ -83,14 +83,24 @@ async function printStatements(url: string) {
   const pg = openPostgres(url, { max: 1 })
   try {
     await pg.sql.run('create extension if not exists pg_stat_statements')
+    // This run's database only (the cluster holds one database per run).
+    const mine = 'dbid = (select oid from pg_database where datname = current_database())'
     const rows = await pg.sql.all<{ query: string; calls: number; total: number; mean: number }>(
       `select query, calls, total_exec_time as total, mean_exec_time as mean
-         from pg_stat_statements order by ${process.env.BENCH_PG_STATS === 'calls' ? 'calls' : 'total_exec_time'} desc limit 40`,
+         from pg_stat_statements where ${mine}
+        order by ${process.env.BENCH_PG_STATS === 'calls' ? 'calls' : 'total_exec_time'} desc limit 40`,
     )
     for (const r of rows)
       process.stderr.write(
         `${Math.round(r.total)} ms  ${r.calls} calls  ${(r.mean * 1000).toFixed(0)} µs  ${r.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
       )
+    const all = await pg.sql.get<{ calls: number; messages: number }>(
+      `select (select sum(calls) from pg_stat_statements where ${mine}) as calls,
+              (select count(*) from triage_decisions) as messages`,
+    )
+    process.stderr.write(
+      `statements a triaged message: ${(Number(all?.calls) / Number(all?.messages)).toFixed(2)}\n`,
+    )
   } finally {
     await pg.close()
   }
@@ -103,12 +113,15 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
     process.env.BENCH_PG_STATS ? ['shared_preload_libraries=pg_stat_statements'] : [],
   )
   const results: PostgresRun[] = []
+  // BENCH_BUILD: another checkout, built, whose hubs to run under this same load (as in the
+  // SQLite bench: to compare two builds alternately in one sitting).
+  const root = process.env.BENCH_BUILD
   try {
     for (const instances of [1, 2]) {
       const url = postgres.database()
       const env = {
         DATABASE_URL: url,
-        RULES_DIR,
+        RULES_DIR: root ? join(root, 'rules') : RULES_DIR,
         CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
         WEBHOOK_RATE_LIMIT: '1000000',
         MAX_PENDING_TRIAGE: '1000000',
@@ -123,6 +136,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
               { ...env, INSTANCE_ID: `bench-${i}` },
               {
                 timeoutMs: 60_000,
+                ...(root ? { root } : {}),
                 // BENCH_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the hubs.
                 nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
               },
