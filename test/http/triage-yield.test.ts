@@ -2,7 +2,7 @@ import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../src/kit/logger.js'
 import { triageDecisions } from '../../src/store/schema.js'
-import { createTriageWorker } from '../../src/worker/triage-worker.js'
+import { createTriageWorker, type TriageWorkerDeps } from '../../src/worker/triage-worker.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { testHub } from '../helpers/hub.js'
 import { chatwootHeaders } from '../helpers/sign.js'
@@ -18,7 +18,8 @@ describe('triage and waiting acknowledgements', () => {
     t = null
   })
 
-  it('waits while acknowledgements wait, and still triages under a flood of them', async () => {
+  /** A hub whose own triage worker is stopped, to run one made by the test. */
+  const hubWithoutWorker = async () => {
     t = testHub({ CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
     const hub = t.hub
     await hub.worker.stop()
@@ -31,7 +32,7 @@ describe('triage and waiting acknowledgements', () => {
       expect(res.status).toBe(200)
     }
     const decided = () => hub.db.select().from(triageDecisions).all().length
-    const worker = (waiting: () => boolean, yieldMs: number) =>
+    const worker = (options: Partial<TriageWorkerDeps>) =>
       createTriageWorker({
         db: hub.sql,
         clock: { now: () => new Date() },
@@ -40,13 +41,16 @@ describe('triage and waiting acknowledgements', () => {
         rulebook: hub.rulebook,
         classifier: hub.classifier,
         tools: { email: null },
-        acknowledgementsWaiting: waiting,
-        yieldMs,
+        ...options,
       })
+    return { hub, send, decided, worker }
+  }
 
+  it('waits while acknowledgements wait, and still triages under a flood of them', async () => {
+    const { send, decided, worker } = await hubWithoutWorker()
     for (const id of [1, 2, 3]) await send(id)
     let waiting = true
-    const patient = worker(() => waiting, 60_000)
+    const patient = worker({ acknowledgementsWaiting: () => waiting, yieldMs: 60_000 })
     // Many turns of the event loop: the worker keeps letting the acknowledgements go first.
     for (let turn = 0; turn < 50; turn++) await new Promise((r) => setImmediate(r))
     expect(decided()).toBe(0)
@@ -56,8 +60,33 @@ describe('triage and waiting acknowledgements', () => {
     await patient.stop()
 
     for (const id of [4, 5, 6]) await send(id)
-    const flooded = worker(() => true, 20)
+    const flooded = worker({ acknowledgementsWaiting: () => true, yieldMs: 20 })
     await waitFor(() => decided() === 6, { what: 'triage under a flood of acknowledgements' })
     await flooded.stop()
+  })
+
+  it("makes a long slice (PostgreSQL's) triage a read's worth before it yields to them", async () => {
+    const { hub, send, decided, worker } = await hubWithoutWorker()
+    for (let id = 1; id <= 20; id++) await send(id)
+    // Each slice is one transaction: counted at the worker's door to the store.
+    let slices = 0
+    const counted = {
+      ...hub.sql,
+      transaction: ((body) => {
+        slices++
+        return hub.sql.transaction(body)
+      }) as typeof hub.sql.transaction,
+    }
+    const long = worker({
+      db: counted,
+      sliceMs: 60_000,
+      pollMs: 60_000,
+      acknowledgementsWaiting: () => true,
+      yieldMs: 0,
+    })
+    await waitFor(() => decided() === 20, { what: 'the twenty messages triaged' })
+    await long.stop()
+    // Deliveries waited all along: 8, 8 and 4 messages, not a slice each.
+    expect(slices).toBe(3)
   })
 })
