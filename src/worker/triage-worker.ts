@@ -80,7 +80,8 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   const sliceMs = deps.sliceMs ?? SHORT_SLICE_MS
   const yieldMs = deps.yieldMs ?? 10
   let lastSlice = 0
-  // Where the last slice left the cursor: on SQLite this worker alone moves it.
+  // Where the last slice left the cursor: on SQLite this worker alone moves it (and a stale
+  // value would only ask the analysis thread for messages already triaged).
   let cursor: number | null = null
   return startLoop({
     name: 'triage',
