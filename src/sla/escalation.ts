@@ -6,7 +6,7 @@ import type { Level } from '../cases/case-rules.js'
 import type { ChannelEntry, Notification, NotifyVia } from '../contracts/channel.js'
 import type { Effect } from '../contracts/effect.js'
 import type { Sql } from '../store/sql.js'
-import { audit, type EscalationRow, escalate, type TicketRow } from '../store/ticket-store.js'
+import { auditAll, type EscalationRow, escalate, type TicketRow } from '../store/ticket-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 
 /** A deadline `durationMs` after `from`, in business time when asked (calendar of the channel). */
@@ -63,12 +63,16 @@ export async function recordUnsent(
   notes: readonly string[],
   at: number,
 ): Promise<void> {
-  for (const reason of notes)
-    await audit(
-      db,
-      { actor: 'centralita', action: 'alert.not_sent', subject, details: { reason } },
-      at,
-    )
+  await auditAll(
+    db,
+    notes.map((reason) => ({
+      actor: 'centralita',
+      action: 'alert.not_sent',
+      subject,
+      details: { reason },
+    })),
+    at,
+  )
 }
 
 const merge = (into: Planned, from: Planned) => {

@@ -6,8 +6,9 @@ import type { Row } from './sql.js'
 /**
  * A table's rows in hand-written SQL: its columns for a SELECT (`select('m')`: every column,
  * named by its field, `m.external_id as "externalId"`; with a prefix, several tables' rows
- * in one result) and the reading of a result row back into the table's row type. Booleans come
- * back as 0/1 from SQLite and as booleans from PostgreSQL: both read as booleans.
+ * in one result; with no alias, for a RETURNING clause, which takes unqualified names) and
+ * the reading of a result row back into the table's row type. Booleans come back as 0/1 from
+ * SQLite and as booleans from PostgreSQL: both read as booleans.
  */
 export function tableRows<Table extends SQLiteTable>(table: Table) {
   const columns = Object.entries(getTableColumns(table)).map(([field, column]) => ({
@@ -17,7 +18,9 @@ export function tableRows<Table extends SQLiteTable>(table: Table) {
   }))
   return {
     select: (alias: string, prefix = '') =>
-      columns.map((c) => `${alias}.${c.name} as "${prefix}${c.field}"`).join(', '),
+      columns
+        .map((c) => `${alias ? `${alias}.` : ''}${c.name} as "${prefix}${c.field}"`)
+        .join(', '),
     /** Its columns in order, for `values` queries (read back with `readValues`). */
     columns: (alias: string) => columns.map((c) => `${alias}.${c.name}`).join(', '),
     /** How many columns `columns` lists. */

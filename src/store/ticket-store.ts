@@ -22,14 +22,19 @@ export const ESCALATION = `select ${escalationRows.select('e')} from escalations
 export const OPEN_TICKETS = OPEN_TICKET.map((s) => `'${s}'`).join(', ')
 export const OPEN_ESCALATIONS = OPEN_ESCALATION.map((s) => `'${s}'`).join(', ')
 
-export async function audit(
-  db: Sql,
-  entry: { actor: string; action: string; subject: string; details?: unknown },
-  at: number,
-): Promise<void> {
+export type AuditEntry = { actor: string; action: string; subject: string; details?: unknown }
+
+export async function audit(db: Sql, entry: AuditEntry, at: number): Promise<void> {
+  await auditAll(db, [entry], at)
+}
+
+/** Several entries of the audit log at once: one statement. */
+export async function auditAll(db: Sql, entries: readonly AuditEntry[], at: number): Promise<void> {
+  if (entries.length === 0) return
   await db.run(
-    'insert into audit_log (at, actor, action, subject, details) values (?, ?, ?, ?, ?)',
-    [at, entry.actor, entry.action, entry.subject, JSON.stringify(entry.details ?? {})],
+    `insert into audit_log (at, actor, action, subject, details)
+     values ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    entries.flatMap((e) => [at, e.actor, e.action, e.subject, JSON.stringify(e.details ?? {})]),
   )
 }
 
@@ -82,10 +87,10 @@ export async function escalate(
       [`escalado a ${e.toLevel}: ${e.reason}`.slice(0, 1000), at, at, current.id],
     )
   }
-  const inserted = await db.get<{ id: number }>(
+  const inserted = await db.get(
     `insert into escalations (ticket_id, from_level, to_level, reason, notes, escalated_by,
        status, sla_due_at, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, 'pendiente', ?, ?, ?) returning id`,
+     values (?, ?, ?, ?, ?, ?, 'pendiente', ?, ?, ?) returning ${escalationRows.select('')}`,
     [
       e.ticketId,
       current?.toLevel ?? ticket?.level ?? null,
@@ -102,7 +107,7 @@ export async function escalate(
     'update tickets set level = ?, queue = coalesce(?, queue), updated_at = ? where id = ?',
     [e.toLevel, e.owner || null, at, e.ticketId],
   )
-  const escalation = (await getEscalation(db, inserted!.id))!
+  const escalation = escalationRows.read(inserted!)
   await audit(
     db,
     {
