@@ -5,6 +5,7 @@ import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { closeDatabase, openDatabase, sqlOf } from './db.js'
 import { persistTogether } from './ingest-batch.js'
 import { type Delivery, groupCommit, persistDelivery } from './ingest-store.js'
+import { turnKey } from './one-at-a-time.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 import type { Sql } from './sql.js'
 
@@ -70,6 +71,15 @@ async function state(sql: Sql) {
   }
 }
 
+/** The advisory locks (turns) this transaction holds. */
+async function heldTurns(tx: Sql): Promise<number[]> {
+  const rows = await tx.all<{ key: number }>(
+    `select objid::bigint as key from pg_locks
+      where locktype = 'advisory' and pid = pg_backend_pid() and granted`,
+  )
+  return rows.map((r) => Number(r.key))
+}
+
 /** When the batch's `i`th delivery arrived. */
 const arrival = (i: number) => new Date(10_000 + i)
 
@@ -93,14 +103,17 @@ describeWithService('postgres', 'a batch stored at once on PostgreSQL', () => {
       await migratePostgres(pg.sql)
       for (const d of BEFORE) await persistDelivery(pg.sql, d, new Date(1_000))
       // Stored together, with no second try one at a time to hide a failure.
-      const results = await pg.sql.transaction((tx) =>
-        persistTogether(
+      const { results, turn } = await pg.sql.transaction(async (tx) => ({
+        results: await persistTogether(
           tx,
           BATCH.map((d, i) => ({ delivery: d, now: arrival(i) })),
           (own, item) => persistDelivery(own, item.delivery, item.now, undefined, true),
         ),
-      )
+        turn: await heldTurns(tx),
+      }))
       expect(shape(results)).toEqual(shape(expected))
+      // It held the storing turn (message ids become visible in order across instances).
+      expect(turn).toEqual([turnKey('storing')])
       expect(await state(pg.sql)).toEqual(onSqlite)
       // And the run did what it says: duplicates found, Ana's details last changed by d7.
       expect(results.map((r) => r.outcome)).toEqual([
@@ -133,6 +146,24 @@ describeWithService('postgres', 'a batch stored at once on PostgreSQL', () => {
         'm7',
         'm8',
       ])
+    } finally {
+      await pg.close()
+    }
+  })
+
+  it('takes the storing turn before a delivery stored the one-at-a-time way', async () => {
+    const pg = openPostgres(postgres.database(), { max: 2 })
+    try {
+      await migratePostgres(pg.sql)
+      const turn = await pg.sql.transaction(async (tx) => {
+        await persistTogether(
+          tx,
+          [{ delivery: agentAnswer('a1', 'm1'), now: arrival(0) }],
+          (own, item) => persistDelivery(own, item.delivery, item.now, undefined, true),
+        )
+        return heldTurns(tx)
+      })
+      expect(turn).toEqual([turnKey('storing')])
     } finally {
       await pg.close()
     }

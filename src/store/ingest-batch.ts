@@ -1,5 +1,6 @@
 import type { NormalizedMessage } from '../contracts/message.js'
 import type { Delivery, PersistResult } from './ingest-store.js'
+import { storingMessages, turnKey, waitForTurn } from './one-at-a-time.js'
 import type { Sql, SqlValue } from './sql.js'
 
 /**
@@ -16,7 +17,8 @@ import type { Sql, SqlValue } from './sql.js'
  * answer sets the first response; an email's references thread it), go the one-at-a-time way,
  * in their place in the order.
  *
- * The caller's transaction holds `storingMessages`. A failure here fails the whole batch: the
+ * The batch takes the storing turn (`storingMessages`) before it writes anything: with its
+ * first read when it begins with plain deliveries. A failure here fails the whole batch: the
  * caller stores it again one delivery at a time, each in a savepoint.
  */
 export async function persistTogether<T extends Stored>(
@@ -26,9 +28,12 @@ export async function persistTogether<T extends Stored>(
   one: (tx: Sql, item: T) => Promise<PersistResult>,
 ): Promise<PersistResult[]> {
   const results: PersistResult[] = []
+  let ourTurn = false
   let run: T[] = []
   const flushRun = async () => {
-    if (run.length > 0) results.push(...(await persistPlain(tx, run)))
+    if (run.length === 0) return
+    results.push(...(await persistPlain(tx, run, !ourTurn)))
+    ourTurn = true
     run = []
   }
   for (const item of batch) {
@@ -37,6 +42,8 @@ export async function persistTogether<T extends Stored>(
       continue
     }
     await flushRun()
+    if (!ourTurn) await storingMessages(tx)
+    ourTurn = true
     results.push(await one(tx, item))
   }
   await flushRun()
@@ -65,7 +72,12 @@ type Pending = {
   receivedAt: number
 }
 
-async function persistPlain(tx: Sql, batch: readonly Stored[]): Promise<PersistResult[]> {
+async function persistPlain(
+  tx: Sql,
+  batch: readonly Stored[],
+  takeTurn: boolean,
+): Promise<PersistResult[]> {
+  const found = await lookUp(tx, batch, takeTurn)
   const deliveryRows = await insertDeliveries(tx, batch)
   const seenDeliveries = new Set<string>()
   const duplicate = batch.map(({ delivery }) => {
@@ -76,9 +88,9 @@ async function persistPlain(tx: Sql, batch: readonly Stored[]): Promise<PersistR
     return !first || !deliveryRows.has(k)
   })
 
-  // The batch's messages, the first of equal ones, in order; then those the hub has already.
+  // The batch's messages, the first of equal ones, in order, but those the hub has already.
   const seenMessages = new Set<string>()
-  let pending: Pending[] = []
+  const pending: Pending[] = []
   batch.forEach(({ delivery, now }, item) => {
     if (duplicate[item]) return
     const deliveryRowId =
@@ -89,43 +101,20 @@ async function persistPlain(tx: Sql, batch: readonly Stored[]): Promise<PersistR
       const k = key(message.channel, message.externalId)
       if (seenMessages.has(k)) continue
       seenMessages.add(k)
+      if (found.messages.has(k)) continue
       // A sender's clock may say anything: a message never counts as written after it arrived.
       const receivedAt = Date.parse(message.receivedAt)
       const sentAt = Math.min(Date.parse(message.sentAt), receivedAt)
       pending.push({ message, item, deliveryRowId, at: now.getTime(), sentAt, receivedAt })
     }
   })
-  if (pending.length > 0) {
-    const known = await knownKeys(
-      tx,
-      'messages',
-      pending.map((p) => [p.message.channel, p.message.externalId]),
-    )
-    pending = pending.filter((p) => !known.has(key(p.message.channel, p.message.externalId)))
-  }
 
   const ids = new Map<Pending, number>()
   if (pending.length > 0) {
-    const contacts = await contactIds(tx, pending)
-    const conversations = await conversationIds(tx, pending, contacts)
-    const byKey = await idsByKey(
-      tx,
-      `insert into messages (channel, external_id, conversation_id, contact_id, delivery_id,
-         direction, author_role, text, subject, language, attachments, automated, triage, meta,
-         sent_at, received_at, raw_hash)
-       select channel, external_id, conversation_id, contact_id, delivery_id, direction,
-         author_role, text, subject, language, attachments, automated, triage, meta, sent_at,
-         received_at, raw_hash
-         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[],
-           ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::smallint[], ?::smallint[],
-           ?::text[], ?::bigint[], ?::bigint[], ?::text[])
-           with ordinality as u(channel, external_id, conversation_id, contact_id, delivery_id,
-             direction, author_role, text, subject, language, attachments, automated, triage,
-             meta, sent_at, received_at, raw_hash, ord)
-        order by ord
-       on conflict (channel, external_id) do nothing
-       returning id, channel, external_id as "externalId"`,
-      columns(pending, [
+    const contacts = await contactIds(tx, pending, found.contacts)
+    const conversations = await conversationIds(tx, pending, contacts, found.conversations)
+    const byKey = await idsByKey(tx, INSERT_MESSAGES, [
+      ...columns(pending, [
         (p) => p.message.channel,
         (p) => p.message.externalId,
         (p) => conversations.get(conversationKey(p.message))!,
@@ -143,13 +132,13 @@ async function persistPlain(tx: Sql, batch: readonly Stored[]): Promise<PersistR
         (p) => p.sentAt,
         (p) => p.receivedAt,
         (p) => p.message.rawHash,
+        (p) => p.at,
       ]),
-    )
+    ])
     for (const p of pending) {
       const id = byKey.get(key(p.message.channel, p.message.externalId))
       if (id !== undefined) ids.set(p, id)
     }
-    await touchConversations(tx, pending, ids, conversations)
   }
 
   return batch.map(({ delivery }, item): PersistResult => {
@@ -162,6 +151,97 @@ async function persistPlain(tx: Sql, batch: readonly Stored[]): Promise<PersistR
       duplicateMessages: delivery.messages.length - mine.length,
     }
   })
+}
+
+/**
+ * The messages, inserted in the batch's order (ids follow it), and each conversation stamped
+ * with its newest one stored now, as `touchConversation` does: one statement. (A message
+ * another instance stored meanwhile is skipped, and stamps nothing.)
+ */
+const INSERT_MESSAGES = `with u as (
+    select * from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[],
+      ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::smallint[], ?::smallint[],
+      ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+      with ordinality as u(channel, external_id, conversation_id, contact_id, delivery_id,
+        direction, author_role, text, subject, language, attachments, automated, triage, meta,
+        sent_at, received_at, raw_hash, at, ord)
+  ), inserted as (
+    insert into messages (channel, external_id, conversation_id, contact_id, delivery_id,
+      direction, author_role, text, subject, language, attachments, automated, triage, meta,
+      sent_at, received_at, raw_hash)
+    select channel, external_id, conversation_id, contact_id, delivery_id, direction,
+      author_role, text, subject, language, attachments, automated, triage, meta, sent_at,
+      received_at, raw_hash
+      from u order by ord
+    on conflict (channel, external_id) do nothing
+    returning id, channel, external_id
+  ), touched as (
+    update conversations c
+       set last_inbound_at = greatest(coalesce(c.last_inbound_at, 0), v.sent), updated_at = v.at
+      from (select u.conversation_id as id, max(u.sent_at) as sent, max(u.at) as at
+              from u join inserted i on i.channel = u.channel and i.external_id = u.external_id
+             group by u.conversation_id) as v
+     where c.id = v.id
+  )
+  select id, channel, external_id as "externalId" from inserted`
+
+/** What the batch's messages find stored, by channel and external id. */
+type Found = {
+  messages: Set<string>
+  contacts: Map<string, Details & { id: number }>
+  conversations: Map<string, number>
+}
+
+/**
+ * Which of the batch's messages the hub has, and their contacts and conversations, in one
+ * read; with the storing turn first when `takeTurn`. (The read's snapshot may be older than
+ * the turn: what another instance stored meanwhile only makes a write below find it, and
+ * every one of them is an upsert.)
+ */
+async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Promise<Found> {
+  const messages = batch.flatMap(({ delivery }) => delivery.messages)
+  const pairs = (keyOf: (m: NormalizedMessage) => string) => [
+    messages.map((m) => m.channel),
+    messages.map(keyOf),
+  ]
+  const row = await tx.get<{
+    m: [string, string][] | null
+    k: unknown[][] | null
+    c: unknown[][] | null
+  }>(
+    `select ${takeTurn ? waitForTurn : 'null'} as turn,
+       (select json_agg(json_build_array(t.channel, t.external_id)) from messages t
+          join unnest(?::text[], ?::text[]) as k(channel, external_id)
+            on t.channel = k.channel and t.external_id = k.external_id) as m,
+       (select json_agg(json_build_array(c.id, c.channel, c.external_id, c.name, c.email, c.phone))
+          from contacts c
+          join (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
+            on c.channel = k.channel and c.external_id = k.external_id) as k,
+       (select json_agg(json_build_array(c.id, c.channel, c.external_id)) from conversations c
+          join (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
+            on c.channel = k.channel and c.external_id = k.external_id) as c`,
+    [
+      ...(takeTurn ? [turnKey('storing')] : []),
+      ...pairs((m) => m.externalId),
+      ...pairs((m) => m.contactExternalId),
+      ...pairs((m) => m.conversationExternalId),
+    ],
+  )
+  return {
+    messages: new Set((row?.m ?? []).map(([channel, id]) => key(channel, id))),
+    contacts: new Map(
+      (row?.k ?? []).map(([id, channel, externalId, name, email, phone]) => [
+        key(channel as string, externalId as string),
+        { id: id as number, name, email, phone } as Details & { id: number },
+      ]),
+    ),
+    conversations: new Map(
+      (row?.c ?? []).map(([id, channel, externalId]) => [
+        key(channel as string, externalId as string),
+        id as number,
+      ]),
+    ),
+  }
 }
 
 /** The rows' values column by column: one array per placeholder of an `unnest`. */
@@ -188,21 +268,6 @@ async function insertDeliveries(tx: Sql, batch: readonly Stored[]): Promise<Map<
   return new Map(rows.map((row) => [key(row.channel, row.deliveryId), row.id]))
 }
 
-/** Which of the (channel, external id) pairs a table has. */
-async function knownKeys(
-  tx: Sql,
-  table: 'messages',
-  pairs: readonly [string, string][],
-): Promise<Set<string>> {
-  const rows = await tx.all<{ channel: string; externalId: string }>(
-    `select t.channel, t.external_id as "externalId" from ${table} t
-       join unnest(?::text[], ?::text[]) as k(channel, external_id)
-         on t.channel = k.channel and t.external_id = k.external_id`,
-    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-  )
-  return new Set(rows.map((row) => key(row.channel, row.externalId)))
-}
-
 const contactKey = (m: NormalizedMessage) => key(m.channel, m.contactExternalId)
 const conversationKey = (m: NormalizedMessage) => key(m.channel, m.conversationExternalId)
 
@@ -214,7 +279,11 @@ type Details = { name: string | null; email: string | null; phone: string | null
  * what it does not; `updated_at` is when a message last changed one. A known contact none of
  * whose messages changed anything is only read.
  */
-async function contactIds(tx: Sql, pending: readonly Pending[]): Promise<Map<string, number>> {
+async function contactIds(
+  tx: Sql,
+  pending: readonly Pending[],
+  known: ReadonlyMap<string, Details & { id: number }>,
+): Promise<Map<string, number>> {
   const byContact = new Map<string, Pending[]>()
   for (const p of pending) {
     const k = contactKey(p.message)
@@ -222,14 +291,6 @@ async function contactIds(tx: Sql, pending: readonly Pending[]): Promise<Map<str
     if (list) list.push(p)
     else byContact.set(k, [p])
   }
-  const firsts = [...byContact.values()].map((list) => list[0]!.message)
-  const stored = await tx.all<Details & { id: number; channel: string; externalId: string }>(
-    `select c.id, c.channel, c.external_id as "externalId", c.name, c.email, c.phone
-       from contacts c join unnest(?::text[], ?::text[]) as k(channel, external_id)
-         on c.channel = k.channel and c.external_id = k.external_id`,
-    [firsts.map((m) => m.channel), firsts.map((m) => m.contactExternalId)],
-  )
-  const known = new Map(stored.map((row) => [key(row.channel, row.externalId), row]))
   const ids = new Map<string, number>()
   const write: { message: NormalizedMessage; details: Details; created: number; at: number }[] = []
   for (const [k, list] of byContact) {
@@ -285,6 +346,7 @@ async function conversationIds(
   tx: Sql,
   pending: readonly Pending[],
   contacts: ReadonlyMap<string, number>,
+  known: ReadonlyMap<string, number>,
 ): Promise<Map<string, number>> {
   const first = new Map<string, Pending>()
   for (const p of pending) {
@@ -292,13 +354,11 @@ async function conversationIds(
     if (!first.has(k)) first.set(k, p)
   }
   const list = [...first.values()]
-  const ids = await idsByKey(
-    tx,
-    `select c.id, c.channel, c.external_id as "externalId"
-       from conversations c join unnest(?::text[], ?::text[]) as k(channel, external_id)
-         on c.channel = k.channel and c.external_id = k.external_id`,
-    [list.map((p) => p.message.channel), list.map((p) => p.message.conversationExternalId)],
-  )
+  const ids = new Map<string, number>()
+  for (const p of list) {
+    const id = known.get(conversationKey(p.message))
+    if (id !== undefined) ids.set(conversationKey(p.message), id)
+  }
   const missing = list.filter((p) => !ids.has(conversationKey(p.message)))
   if (missing.length === 0) return ids
   return idsByKey(
@@ -329,32 +389,4 @@ async function idsByKey(
   const rows = await tx.all<{ id: number; channel: string; externalId: string }>(text, values)
   for (const row of rows) into.set(key(row.channel, row.externalId), row.id)
   return into
-}
-
-/** Stamps each conversation with its newest stored message, as `touchConversation` does. */
-async function touchConversations(
-  tx: Sql,
-  pending: readonly Pending[],
-  ids: ReadonlyMap<Pending, number>,
-  conversations: ReadonlyMap<string, number>,
-): Promise<void> {
-  const latest = new Map<number, { sent: number; at: number }>()
-  for (const p of pending) {
-    if (!ids.has(p)) continue
-    const id = conversations.get(conversationKey(p.message))!
-    const before = latest.get(id)
-    latest.set(id, {
-      sent: Math.max(before?.sent ?? 0, p.sentAt),
-      at: Math.max(before?.at ?? 0, p.at),
-    })
-  }
-  if (latest.size === 0) return
-  const rows = [...latest]
-  await tx.run(
-    `update conversations c
-        set last_inbound_at = greatest(coalesce(c.last_inbound_at, 0), v.sent), updated_at = v.at
-       from unnest(?::bigint[], ?::bigint[], ?::bigint[]) as v(id, sent, at)
-      where c.id = v.id`,
-    [rows.map((r) => r[0]), rows.map((r) => r[1].sent), rows.map((r) => r[1].at)],
-  )
 }

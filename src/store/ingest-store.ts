@@ -115,7 +115,8 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
       db.transaction(async (tx) => {
         // A transaction PostgreSQL aborted for another's sake runs again from here.
         outcomes = []
-        if (tx.dialect === 'postgres') await storingMessages(tx)
+        // On PostgreSQL the batch takes the storing turn with its first read.
+        if (tx.dialect === 'postgres' && isolated) await storingMessages(tx)
         if (!isolated) {
           const results =
             tx.dialect === 'postgres'

@@ -9,8 +9,15 @@ const TURNS = { triage: 0x63740001, sla: 0x63740002, storing: 0x63740003 } as co
  * crashed instance's connection drops). On SQLite every write transaction already runs alone.
  */
 export async function oneAtATime(tx: Sql, turn: keyof typeof TURNS): Promise<void> {
-  if (tx.dialect === 'postgres') await tx.get('select pg_advisory_xact_lock(?)', [TURNS[turn]])
+  if (tx.dialect === 'postgres') await tx.get(`select ${waitForTurn}`, [TURNS[turn]])
 }
+
+/**
+ * The SQL that waits for a turn (PostgreSQL), its key a placeholder: for a statement that
+ * takes the turn along with reads of its own (`turnKey` is the value).
+ */
+export const waitForTurn = 'pg_advisory_xact_lock(?)'
+export const turnKey = (turn: keyof typeof TURNS): number => TURNS[turn]
 
 /**
  * Like `oneAtATime`, but gives up at once when another instance has the turn: false then (its
