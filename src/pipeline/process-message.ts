@@ -12,6 +12,7 @@ import {
   insertDecision,
   loadUndecided,
   type TriageSubject,
+  type UndecidedMessage,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import {
@@ -63,10 +64,12 @@ export async function processMessage(
   tx: Sql,
   messageId: number,
   analysis?: TextAnalysis,
+  /** Step 1 when it was done ahead, with the queue's read (null: decided already). */
+  ahead?: UndecidedMessage | null,
 ): Promise<'done' | 'missing'> {
   const started = performance.now()
   const now = deps.clock.now()
-  const loaded = await loadUndecided(tx, messageId)
+  const loaded = ahead === undefined ? await loadUndecided(tx, messageId) : ahead
   if (!loaded) return 'missing'
   const { subject, openCase } = loaded
   const relayTo = await relayTarget(tx, subject)

@@ -8,6 +8,7 @@ import {
   pendingJobCount,
 } from './jobs.js'
 import type { Sql } from './sql.js'
+import { readAhead, type UndecidedMessage } from './triage-store.js'
 
 /**
  * The triage queue.
@@ -27,8 +28,15 @@ import type { Sql } from './sql.js'
 export const TRIAGE_JOB = 'triage'
 const CURSOR_KEY = 'triage:cursor'
 
-/** A message to triage: new (past the cursor) or a due retry of one that failed. */
-export type QueuedMessage = { messageId: number; retry: DueJob | null }
+/**
+ * A message to triage: new (past the cursor) or a due retry of one that failed. On PostgreSQL
+ * new ones come with their first read (`readAhead`): `found`, unless a retry came before them.
+ */
+export type QueuedMessage = {
+  messageId: number
+  retry: DueJob | null
+  found?: UndecidedMessage | null
+}
 
 /** The queue as one transaction of the worker reads and moves it. */
 export type TriageQueueSlice = {
@@ -85,9 +93,15 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
         : []
       if (retries.length < limit) retriesLeft = false
       if (retries.length >= limit) return retries
-      const fresh = (await db.all<{ id: number }>(NEW_MESSAGES, [handed, true]))
-        .slice(0, limit - retries.length)
-        .map((row) => ({ messageId: row.id, retry: null }))
+      // On PostgreSQL each statement is a round trip: the new messages come with their first
+      // read. (SQLite's statements are calls, and its slices are short: a read ahead would
+      // often be read again by the next slice.)
+      const fresh: QueuedMessage[] =
+        db.dialect === 'postgres' && retries.length === 0
+          ? (await readAhead(db, handed, limit)).map((read) => ({ ...read, retry: null }))
+          : (await db.all<{ id: number }>(NEW_MESSAGES, [handed, true]))
+              .slice(0, limit - retries.length)
+              .map((row) => ({ messageId: row.id, retry: null }))
       if (fresh.length > 0) handed = fresh[fresh.length - 1]!.messageId
       return [...retries, ...fresh]
     },

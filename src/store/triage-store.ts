@@ -1,5 +1,6 @@
 import { PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
+import { DUE_AT_ONCE } from './jobs.js'
 import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
 import type * as schema from './schema.js'
 import type { Sql } from './sql.js'
@@ -61,21 +62,76 @@ const MORE_URGENT = `case when t.id is null then null ${PRIORITIES.map(
          and u.created_at >= t.created_at) then '${priority}'`,
 ).join(' ')} end`
 
-// The triage's first read, one statement: the subject, unless the message has a decision
-// already, with its conversation's open ticket (abierto or en proceso: one at most).
-const UNDECIDED = `select ${messageRows.columns('m')}, ${conversationRows.columns('c')},
-         ${contactRows.columns('k')}, ${ticketRows.columns('t')}, ${MORE_URGENT}
-    from messages m
+// The triage's first read: the subject with its conversation's open ticket (abierto or en
+// proceso: one at most).
+const CASE_COLUMNS = `${messageRows.columns('m')}, ${conversationRows.columns('c')},
+         ${contactRows.columns('k')}, ${ticketRows.columns('t')}, ${MORE_URGENT}`
+const caseFrom = (messages: string) => `from ${messages} m
     join conversations c on c.id = m.conversation_id
     join contacts k on k.id = m.contact_id
-    left join tickets t on t.conversation_id = c.id and t.status in ('abierto', 'en_proceso')
+    left join tickets t on t.conversation_id = c.id and t.status in ('abierto', 'en_proceso')`
+
+// One message, unless it has a decision already.
+const UNDECIDED = `select ${CASE_COLUMNS} ${caseFrom('messages')}
    where m.id = ?
      and not exists (select 1 from triage_decisions d where d.message_id = m.id)`
 
 /** The message to triage in its context, unless it has a decision already. */
 export async function loadUndecided(db: Sql, messageId: number): Promise<UndecidedMessage | null> {
   const [row] = await db.values(UNDECIDED, [messageId])
-  if (!row) return null
+  return row ? readUndecided(row) : null
+}
+
+/**
+ * A message of the triage queue with its first read done as the queue was read: what
+ * `loadUndecided` returned then (null: it has a decision already).
+ */
+export type ReadAhead = { messageId: number; found: UndecidedMessage | null }
+
+// The queue's next messages (past the cursor) with each one's first read. The messages are
+// picked first, then joined: a young table's statistics say it is tiny, and a plan made then
+// (a prepared statement keeps it) scans and sorts it, and would join every message past the
+// cursor before it took eight. Whether a message was decided is a scalar subquery, an index
+// seek a message: as an `exists`, the planner may hash every decision there is instead.
+const QUEUED = `select ${CASE_COLUMNS},
+         (select d.id from triage_decisions d where d.message_id = m.id) as decided
+    ${caseFrom(`(select * from messages where id > ? and triage = ? order by id limit ${DUE_AT_ONCE})`)}
+   order by m.id`
+
+/**
+ * Up to `limit` messages queued for triage past `after`, in order, each with its first read:
+ * one statement for them all, where reading each on its own takes a statement a message.
+ * Whoever triages them one after another must read again a message whose conversation or
+ * contact an earlier one of the same read changed (`stillFresh`).
+ */
+export async function readAhead(db: Sql, after: number, limit: number): Promise<ReadAhead[]> {
+  const rows = (await db.values(QUEUED, [after, true])).slice(0, limit)
+  const width = messageRows.width + conversationRows.width + contactRows.width
+  const read: ReadAhead[] = []
+  for (const row of rows) {
+    const found = readUndecided(row)
+    const messageId = found.subject.message.id
+    // A conversation has one open ticket at most; were there two, the first row stands.
+    if (read.at(-1)?.messageId === messageId) continue
+    read.push({ messageId, found: row[width + ticketRows.width + 1] ? null : found })
+  }
+  return read
+}
+
+/**
+ * Whether the first reads of a read-ahead still hold for `next`, when `before` (the messages
+ * of the same read triaged before it) are done: none of them shares its conversation or its
+ * contact, whose rows, ticket and decisions its read holds.
+ */
+export function stillFresh(next: UndecidedMessage, before: readonly UndecidedMessage[]): boolean {
+  const { conversation, contact } = next.subject
+  return before.every(
+    ({ subject }) =>
+      subject.conversation.id !== conversation.id && subject.contact.id !== contact.id,
+  )
+}
+
+function readUndecided(row: readonly unknown[]): UndecidedMessage {
   const at = messageRows.width + conversationRows.width + contactRows.width
   const ticket = row[at] === null ? null : ticketRows.readValues(row, at)
   return {

@@ -9,6 +9,7 @@ import {
   type TriageQueueSlice,
   triageQueueSlice,
 } from '../store/triage-queue.js'
+import { stillFresh, type UndecidedMessage } from '../store/triage-store.js'
 import type { TextAnalysis } from '../triage/triage.js'
 import type { TextAnalyses } from './text-analysis.js'
 
@@ -51,15 +52,16 @@ async function triageOne(
   item: QueuedMessage,
   now: Date,
   analysis: TextAnalysis | undefined,
+  found: UndecidedMessage | null | undefined,
   isolated: boolean,
 ): Promise<void> {
   if (!isolated) {
-    await processMessage(deps, tx, item.messageId, analysis)
+    await processMessage(deps, tx, item.messageId, analysis, found)
     await queue.done(item)
     return
   }
   try {
-    await tx.transaction((own) => processMessage(deps, own, item.messageId, analysis))
+    await tx.transaction((own) => processMessage(deps, own, item.messageId, analysis, found))
     await queue.done(item)
   } catch (err) {
     const attempt = (item.retry?.attempts ?? 0) + 1
@@ -127,6 +129,9 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           read: while (done < batchSize) {
             const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
             if (due.length === 0) break
+            // The messages of this read triaged so far: a later one of the same conversation
+            // or contact reads its context again (they changed it).
+            const before: UndecidedMessage[] = []
             for (const item of due) {
               // A slice triages at least one message. A long one (PostgreSQL's) also ends when
               // deliveries wait for their commit, once it triaged a read's worth: the
@@ -149,7 +154,9 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
                   ? deps.analyses?.take(item.messageId, rulebook, classifier)
                   : undefined
               if (ahead === 'waiting') break read
-              await triageOne(deps, tx, queue, item, now, ahead, isolated)
+              const found = item.found && !stillFresh(item.found, before) ? undefined : item.found
+              await triageOne(deps, tx, queue, item, now, ahead, found, isolated)
+              if (item.found) before.push(item.found)
               done++
             }
           }

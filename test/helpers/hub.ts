@@ -10,8 +10,10 @@ import type { Clock } from '../../src/kit/clock.js'
 import { silentLogger } from '../../src/kit/logger.js'
 import type { Store } from '../../src/store/open-store.js'
 import { outbox } from '../../src/store/schema.js'
+import type { Sql } from '../../src/store/sql.js'
 import { triageBacklog } from '../../src/store/triage-queue.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
+import { createTriageWorker, type TriageWorkerDeps } from '../../src/worker/triage-worker.js'
 import { waitFor } from './wait.js'
 
 export const RULES_DIR = join(import.meta.dirname, '../../rules')
@@ -121,4 +123,30 @@ export function settled(hub: Hub, timeoutMs = 5000) {
         .every((e) => e.status === 'done' || e.status === 'dead'),
     { timeoutMs, what: 'every message triaged and every effect run' },
   )
+}
+
+/**
+ * A triage worker of the test's own on a hub's store and rulebook (stop the hub's own first),
+ * and how many slices (transactions) it ran.
+ */
+export function ownTriageWorker(hub: Hub, options: Partial<TriageWorkerDeps> = {}) {
+  const db = options.db ?? hub.sql
+  let slices = 0
+  const worker = createTriageWorker({
+    clock: { now: () => new Date() },
+    logger: silentLogger,
+    channels: hub.channels,
+    rulebook: hub.rulebook,
+    classifier: hub.classifier,
+    tools: { email: null },
+    ...options,
+    db: {
+      ...db,
+      transaction: ((body) => {
+        slices++
+        return db.transaction(body)
+      }) as Sql['transaction'],
+    },
+  })
+  return Object.assign(worker, { slices: () => slices })
 }

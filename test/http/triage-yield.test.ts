@@ -1,10 +1,9 @@
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../src/kit/logger.js'
 import { triageDecisions } from '../../src/store/schema.js'
-import { createTriageWorker, type TriageWorkerDeps } from '../../src/worker/triage-worker.js'
+import type { TriageWorkerDeps } from '../../src/worker/triage-worker.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
-import { testHub } from '../helpers/hub.js'
+import { ownTriageWorker, testHub } from '../helpers/hub.js'
 import { chatwootHeaders } from '../helpers/sign.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -32,17 +31,7 @@ describe('triage and waiting acknowledgements', () => {
       expect(res.status).toBe(200)
     }
     const decided = () => hub.db.select().from(triageDecisions).all().length
-    const worker = (options: Partial<TriageWorkerDeps>) =>
-      createTriageWorker({
-        db: hub.sql,
-        clock: { now: () => new Date() },
-        logger: silentLogger,
-        channels: hub.channels,
-        rulebook: hub.rulebook,
-        classifier: hub.classifier,
-        tools: { email: null },
-        ...options,
-      })
+    const worker = (options: Partial<TriageWorkerDeps>) => ownTriageWorker(hub, options)
     return { hub, send, decided, worker }
   }
 
@@ -66,19 +55,9 @@ describe('triage and waiting acknowledgements', () => {
   })
 
   it("makes a long slice (PostgreSQL's) triage a read's worth before it yields to them", async () => {
-    const { hub, send, decided, worker } = await hubWithoutWorker()
+    const { send, decided, worker } = await hubWithoutWorker()
     for (let id = 1; id <= 20; id++) await send(id)
-    // Each slice is one transaction: counted at the worker's door to the store.
-    let slices = 0
-    const counted = {
-      ...hub.sql,
-      transaction: ((body) => {
-        slices++
-        return hub.sql.transaction(body)
-      }) as typeof hub.sql.transaction,
-    }
     const long = worker({
-      db: counted,
       sliceMs: 60_000,
       pollMs: 60_000,
       acknowledgementsWaiting: () => true,
@@ -87,6 +66,6 @@ describe('triage and waiting acknowledgements', () => {
     await waitFor(() => decided() === 20, { what: 'the twenty messages triaged' })
     await long.stop()
     // Deliveries waited all along: 8, 8 and 4 messages, not a slice each.
-    expect(slices).toBe(3)
+    expect(long.slices()).toBe(3)
   })
 })
