@@ -79,6 +79,15 @@ async function spread(urls: string[], amount: number, connections: number): Prom
   }
 }
 
+async function analyze(url: string) {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    await pg.sql.run('analyze')
+  } finally {
+    await pg.close()
+  }
+}
+
 async function printStatements(url: string) {
   const pg = openPostgres(url, { max: 1 })
   try {
@@ -145,6 +154,10 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const urls = hubs.map((h) => `${h.base}/webhooks/chatwoot`)
         await spread(urls, 500, 8)
         await untilTriaged(url, 500)
+        // Statistics, as autovacuum gathers within a minute of a database's first rows: the
+        // plans of a database a minute old, not of its first seconds (whose statistics say
+        // every table is tiny, and whose prepared statements keep the plans made then).
+        await analyze(url)
 
         const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
         const started = performance.now()
