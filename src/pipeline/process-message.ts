@@ -9,7 +9,8 @@ import type { Sql } from '../store/sql.js'
 import { pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
 import {
   countRecentComplaints,
-  insertDecision,
+  type DecisionLog,
+  decisionsAtOnce,
   loadUndecided,
   type TriageSubject,
   type UndecidedMessage,
@@ -42,6 +43,16 @@ export type PipelineDeps = {
   onEffects?: () => void
 }
 
+/** What a triage slice knows of a message before its turn, and where it records decisions. */
+export type SliceContext = {
+  /** The message's text analysis, when the analysis thread worked it out. */
+  analysis?: TextAnalysis
+  /** Step 1, when the queue's read did it (null: decided already). */
+  found?: UndecidedMessage | null
+  /** Where the decision goes (at once, unless the slice holds them: `heldDecisions`). */
+  decisions?: DecisionLog
+}
+
 /** How long after a ticket's survey a bare 1–5 from the customer counts as its answer. */
 const SURVEY_WINDOW_MS = 7 * 86_400_000
 
@@ -56,20 +67,18 @@ const SURVEY_WINDOW_MS = 7 * 86_400_000
  * 4. settle: the decision as it will be carried out, ending in an answer or a person;
  * 5. open or continue the case, escalating it when the message reaches a level;
  * 6. plan the effects, and record the decision and queue them.
- *
- * `analysis` is the message's text analysis when the analysis thread worked it out.
  */
 export async function processMessage(
   deps: PipelineDeps,
   tx: Sql,
   messageId: number,
-  analysis?: TextAnalysis,
-  /** Step 1 when it was done ahead, with the queue's read (null: decided already). */
-  ahead?: UndecidedMessage | null,
+  slice: SliceContext = {},
 ): Promise<'done' | 'missing'> {
   const started = performance.now()
   const now = deps.clock.now()
-  const loaded = ahead === undefined ? await loadUndecided(tx, messageId) : ahead
+  const { analysis, found } = slice
+  const decisions = slice.decisions ?? decisionsAtOnce
+  const loaded = found === undefined ? await loadUndecided(tx, messageId) : found
   if (!loaded) return 'missing'
   const { subject, openCase } = loaded
   const relayTo = await relayTarget(tx, subject)
@@ -82,7 +91,7 @@ export async function processMessage(
   if (subject.message.direction !== 'inbound') return 'missing'
 
   const rulebook = deps.rulebook()
-  const decided = await decideInContext(deps, tx, subject, rulebook, now, analysis)
+  const decided = await decideInContext(deps, tx, subject, rulebook, now, analysis, decisions)
   const history = await replyHistory(tx, subject, decided.decision, rulebook, now)
   const planning = {
     subject,
@@ -121,13 +130,13 @@ export async function processMessage(
     },
   }
   const { message, conversation } = subject
-  await insertDecision(
-    tx,
-    { messageId: message.id, conversationId: conversation.id },
-    recorded,
-    rulebook.version,
+  await decisions.record(tx, {
+    messageId: message.id,
+    conversationId: conversation.id,
+    decision: recorded,
+    rulebookVersion: rulebook.version,
     now,
-  )
+  })
   const queued = await enqueueEffects(
     tx,
     [...planned.effects, ...(inCase.escalation?.effects ?? [])],
@@ -193,6 +202,7 @@ async function decideInContext(
   rulebook: Rulebook,
   now: Date,
   ahead: TextAnalysis | undefined,
+  decisions: DecisionLog,
 ) {
   const classifier = deps.classifier()
   const analysis =
@@ -210,6 +220,8 @@ async function decideInContext(
   const first = decide(subject, { ...options, recentComplaints: 0 })
   if (first.decision.intent !== 'complaint') return first
   const window = rulebook.settings.repeat_complaints.window
+  // The person's complaints may be on another contact's decisions still held by the slice.
+  await decisions.flush(tx)
   const recent = await countRecentComplaints(tx, subject.contact, now.getTime() - window)
   return recent === 0 ? first : decide(subject, { ...options, recentComplaints: recent })
 }

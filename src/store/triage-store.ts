@@ -245,6 +245,46 @@ export async function openTicketOfConversation(
   return row ? ticketRows.read(row) : undefined
 }
 
+/** A decision as it is recorded: for its message, in its conversation. */
+export type DecisionRecord = {
+  messageId: number
+  conversationId: number
+  decision: Decision
+  rulebookVersion: string
+  now: Date
+}
+
+const DECISION_COLUMNS = `message_id, conversation_id, intent, confidence, priority, level,
+  signals, amount, language, queue, needs_human, actions, reply_kind, explanation,
+  rulebook_version, created_at`
+
+function decisionValues({
+  messageId,
+  conversationId,
+  decision,
+  rulebookVersion,
+  now,
+}: DecisionRecord) {
+  return [
+    messageId,
+    conversationId,
+    decision.intent,
+    decision.confidence,
+    decision.priority,
+    decision.level,
+    JSON.stringify(decision.signals),
+    decision.amount,
+    decision.language,
+    decision.queue,
+    decision.needsHuman ? 1 : 0,
+    JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
+    decision.reply?.kind ?? null,
+    JSON.stringify(decision.explanation),
+    rulebookVersion,
+    now.getTime(),
+  ]
+}
+
 export async function insertDecision(
   db: Sql,
   subject: { messageId: number; conversationId: number },
@@ -253,28 +293,56 @@ export async function insertDecision(
   now: Date,
 ): Promise<number> {
   const row = await db.get<{ id: number }>(
-    `insert into triage_decisions (message_id, conversation_id, intent, confidence, priority,
-       level, signals, amount, language, queue, needs_human, actions, reply_kind, explanation,
-       rulebook_version, created_at)
+    `insert into triage_decisions (${DECISION_COLUMNS})
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
-    [
-      subject.messageId,
-      subject.conversationId,
-      decision.intent,
-      decision.confidence,
-      decision.priority,
-      decision.level,
-      JSON.stringify(decision.signals),
-      decision.amount,
-      decision.language,
-      decision.queue,
-      decision.needsHuman,
-      JSON.stringify({ ticket: decision.ticket, reply: decision.reply }),
-      decision.reply?.kind ?? null,
-      JSON.stringify(decision.explanation),
-      rulebookVersion,
-      now.getTime(),
-    ],
+    decisionValues({ ...subject, decision, rulebookVersion, now }),
   )
   return row!.id
+}
+
+// Several decisions in one statement (PostgreSQL): a column of values per placeholder.
+const INSERT_DECISIONS = `insert into triage_decisions (${DECISION_COLUMNS})
+  select ${DECISION_COLUMNS} from unnest(?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::text[], ?::text[],
+    ?::text[], ?::float8[], ?::text[], ?::text[], ?::smallint[], ?::text[], ?::text[], ?::text[],
+    ?::text[], ?::bigint[]) with ordinality as u(${DECISION_COLUMNS}, ord)
+  order by ord`
+
+/**
+ * Where a triage slice records its decisions. On PostgreSQL they are held and written
+ * together (a statement a slice's read instead of one a message); whoever reads decisions in
+ * the same transaction writes the held ones first (`flush`): before the next read of the
+ * queue, a message read again (one of the same conversation or contact), a count of
+ * complaints.
+ */
+export type DecisionLog = {
+  record(db: Sql, record: DecisionRecord): Promise<void>
+  flush(db: Sql): Promise<void>
+}
+
+/** Each decision written as it is made. */
+export const decisionsAtOnce: DecisionLog = {
+  record: async (db, { messageId, conversationId, decision, rulebookVersion, now }) => {
+    await insertDecision(db, { messageId, conversationId }, decision, rulebookVersion, now)
+  },
+  flush: async () => {},
+}
+
+/** Decisions held until a read may look for them (PostgreSQL only: `unnest`). */
+export function heldDecisions(): DecisionLog {
+  let held: DecisionRecord[] = []
+  return {
+    async record(db, record) {
+      if (db.dialect !== 'postgres') return decisionsAtOnce.record(db, record)
+      held.push(record)
+    },
+    async flush(db) {
+      if (held.length === 0) return
+      const rows = held.map(decisionValues)
+      held = []
+      await db.run(
+        INSERT_DECISIONS,
+        rows[0]!.map((_, column) => rows.map((row) => row[column]!)),
+      )
+    },
+  }
 }

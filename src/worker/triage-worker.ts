@@ -1,6 +1,10 @@
 import { backoffDelay } from '../kit/backoff.js'
 import { type Loop, startLoop } from '../kit/loop.js'
-import { type PipelineDeps, processMessage } from '../pipeline/process-message.js'
+import {
+  type PipelineDeps,
+  processMessage,
+  type SliceContext,
+} from '../pipeline/process-message.js'
 import { ourTurn } from '../store/one-at-a-time.js'
 import type { Sql } from '../store/sql.js'
 import {
@@ -9,8 +13,12 @@ import {
   type TriageQueueSlice,
   triageQueueSlice,
 } from '../store/triage-queue.js'
-import { stillFresh, type UndecidedMessage } from '../store/triage-store.js'
-import type { TextAnalysis } from '../triage/triage.js'
+import {
+  decisionsAtOnce,
+  heldDecisions,
+  stillFresh,
+  type UndecidedMessage,
+} from '../store/triage-store.js'
 import type { TextAnalyses } from './text-analysis.js'
 
 export type TriageWorkerDeps = PipelineDeps & {
@@ -51,17 +59,16 @@ async function triageOne(
   queue: TriageQueueSlice,
   item: QueuedMessage,
   now: Date,
-  analysis: TextAnalysis | undefined,
-  found: UndecidedMessage | null | undefined,
+  slice: SliceContext,
   isolated: boolean,
 ): Promise<void> {
   if (!isolated) {
-    await processMessage(deps, tx, item.messageId, analysis, found)
+    await processMessage(deps, tx, item.messageId, slice)
     await queue.done(item)
     return
   }
   try {
-    await tx.transaction((own) => processMessage(deps, own, item.messageId, analysis, found))
+    await tx.transaction((own) => processMessage(deps, own, item.messageId, slice))
     await queue.done(item)
   } catch (err) {
     const attempt = (item.retry?.attempts ?? 0) + 1
@@ -125,8 +132,12 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
           // A slice triages a handful of messages: read the queue a few at a time.
           const queue = await triageQueueSlice(tx, now)
           if (!local) await deps.analyses?.prefetch(tx, queue.start, rulebook)
+          // Decisions are written a read's worth at a time (PostgreSQL), unless each message
+          // has a savepoint of its own, which a failure rolls back alone.
+          const decisions = isolated ? decisionsAtOnce : heldDecisions()
           let done = 0
           read: while (done < batchSize) {
+            await decisions.flush(tx)
             const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
             if (due.length === 0) break
             // The messages of this read triaged so far: a later one of the same conversation
@@ -154,12 +165,24 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
                   ? deps.analyses?.take(item.messageId, rulebook, classifier)
                   : undefined
               if (ahead === 'waiting') break read
-              const found = item.found && !stillFresh(item.found, before) ? undefined : item.found
-              await triageOne(deps, tx, queue, item, now, ahead, found, isolated)
+              const fresh = item.found === null || (item.found && stillFresh(item.found, before))
+              // Read again, after the decisions it may find are written.
+              if (!fresh) await decisions.flush(tx)
+              const found = fresh ? item.found : undefined
+              await triageOne(
+                deps,
+                tx,
+                queue,
+                item,
+                now,
+                { analysis: ahead, found, decisions },
+                isolated,
+              )
               if (item.found) before.push(item.found)
               done++
             }
           }
+          await decisions.flush(tx)
           if (done >= batchSize) more = true
           await queue.close()
           return queue.cursor

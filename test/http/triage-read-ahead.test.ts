@@ -13,15 +13,29 @@ import { waitFor } from '../helpers/wait.js'
 // or contact an earlier one of the same read changed must be read again: what a slice decides
 // is what triaging the messages one after another decides, as on SQLite.
 
-/** [message, conversation, contact, text]: two people, one of them in two conversations. */
+/**
+ * [message, conversation, contact, text]: a person with three contacts (the same email), one
+ * of them in two conversations, and another person. Ana's complaints come from three of her
+ * contacts in a row; the other person's urgent message is followed by a thank-you in the same
+ * conversation, whose case it made more urgent.
+ */
 const MESSAGES: [number, number, number, string][] = [
   [1, 501, 41, 'El pedido llegó roto y nadie me responde. Quiero una solución ya.'],
   [2, 502, 42, '¿A qué hora abren el sábado?'],
-  [3, 501, 41, 'Sigo esperando respuesta. Si no me devuelven el dinero iré a un abogado.'],
-  [4, 503, 41, 'Además me cobraron dos veces el mismo pedido, quiero reclamar.'],
-  [5, 501, 41, 'Es una vergüenza, presentaré una denuncia en el SERNAC.'],
+  [3, 505, 44, 'Otra vez me atendieron pésimo'],
+  // Her third complaint within the window: a repeat complainer.
+  [4, 504, 43, 'Otra vez me atendieron pésimo'],
+  [5, 502, 42, 'Me cobraron dos veces el mismo pedido'],
   [6, 502, 42, 'Muchas gracias'],
+  [7, 501, 41, 'Sigo esperando respuesta. Si no me devuelven el dinero iré a un abogado.'],
+  [8, 503, 41, 'Además me cobraron dos veces el mismo pedido, quiero reclamar.'],
+  [9, 501, 41, 'Es una vergüenza, presentaré una denuncia en el SERNAC.'],
 ]
+const EMAILS: Record<number, string> = {
+  41: 'ana@example.com',
+  43: 'ana@example.com',
+  44: 'ana@example.com',
+}
 
 describeWithService('postgres', 'a triage slice that reads its messages ahead', () => {
   const postgres = postgresForSuite()
@@ -38,7 +52,11 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     await hub.worker.stop()
     for (const [id, conversation, contact, text] of MESSAGES) {
       const body = JSON.stringify(
-        payloads.chatwoot(id, conversation, text, { id: contact, name: `Persona ${contact}` }),
+        payloads.chatwoot(id, conversation, text, {
+          id: contact,
+          name: `Persona ${contact}`,
+          ...(EMAILS[contact] ? { email: EMAILS[contact] } : {}),
+        }),
       )
       const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: `ahead-${id}` })
       expect(
@@ -47,8 +65,9 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     }
     const worker = ownTriageWorker(hub, { sliceMs: 60_000, pollMs: 60_000 })
     const decisions = () =>
-      hub.sql.all<Record<string, unknown>>(
-        `select m.external_id as message, d.intent, d.priority, d.level, d.queue, d.reply_kind
+      hub.sql.all<{ message: string; signals: string; explanation: string }>(
+        `select m.external_id as message, d.intent, d.priority, d.level, d.queue, d.reply_kind,
+                d.signals, d.explanation
            from triage_decisions d join messages m on m.id = d.message_id order by m.id`,
       )
     await waitFor(async () => (await decisions()).length === MESSAGES.length, {
@@ -57,7 +76,11 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     await worker.stop()
     return {
       slices: worker.slices(),
-      decisions: await decisions(),
+      // What was decided, and why (the reasons name the case a message was handed to).
+      decisions: (await decisions()).map(({ explanation, ...decided }) => ({
+        ...decided,
+        reasons: JSON.parse(String(explanation)).reasons,
+      })),
       tickets: await hub.sql.all<Record<string, unknown>>(
         `select c.external_id as conversation, m.external_id as opened_by, t.type, t.priority,
                 t.level, t.status
@@ -85,5 +108,12 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     expect(tickets).toHaveLength(1)
     expect(tickets[0]).toMatchObject({ opened_by: '1:1' })
     expect(onPostgres.escalations.length).toBeGreaterThan(0)
+    // The thank-you was handed to its case at the priority the message before it raised.
+    expect(onPostgres.decisions[5]?.reasons).toContainEqual(
+      expect.stringMatching(/^part of open case .* at priority alta$/),
+    )
+    // Her complaints were counted across her contacts, decided in the same slice.
+    expect(onPostgres.decisions[3]).toMatchObject({ message: '1:4', level: 'L2' })
+    expect(JSON.parse(String(onPostgres.decisions[3]?.signals))).toContain('repeat_complainer')
   })
 })
