@@ -154,9 +154,9 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const urls = hubs.map((h) => `${h.base}/webhooks/chatwoot`)
         await spread(urls, 500, 8)
         await untilTriaged(url, 500)
-        // Statistics, as autovacuum gathers within a minute of a database's first rows: the
-        // plans of a database a minute old, not of its first seconds (whose statistics say
-        // every table is tiny, and whose prepared statements keep the plans made then).
+        // Statistics of the warm-up's tables, as the hub's own loop takes them within 10 s
+        // (`keepStatisticsFresh`): every run starts from the same plans, not from those of
+        // an empty database or not depending on where that loop stood when the burst began.
         await analyze(url)
 
         const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
