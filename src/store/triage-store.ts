@@ -3,7 +3,7 @@ import type { Decision } from '../triage/triage.js'
 import { DUE_AT_ONCE } from './jobs.js'
 import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
 import type * as schema from './schema.js'
-import type { Sql } from './sql.js'
+import { list, type Sql } from './sql.js'
 import type { TicketRow } from './ticket-store.js'
 
 export type MessageRow = typeof schema.messages.$inferSelect
@@ -258,6 +258,8 @@ const DECISION_COLUMNS = `message_id, conversation_id, intent, confidence, prior
   signals, amount, language, queue, needs_human, actions, reply_kind, explanation,
   rulebook_version, created_at`
 
+const DECISION_WIDTH = DECISION_COLUMNS.split(',').length
+
 function decisionValues({
   messageId,
   conversationId,
@@ -300,12 +302,14 @@ export async function insertDecision(
   return row!.id
 }
 
-// Several decisions in one statement (PostgreSQL): a column of values per placeholder.
-const INSERT_DECISIONS = `insert into triage_decisions (${DECISION_COLUMNS})
-  select ${DECISION_COLUMNS} from unnest(?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::text[], ?::text[],
-    ?::text[], ?::float8[], ?::text[], ?::text[], ?::smallint[], ?::text[], ?::text[], ?::text[],
-    ?::text[], ?::bigint[]) with ordinality as u(${DECISION_COLUMNS}, ord)
-  order by ord`
+// Several decisions in one statement, a row of placeholders each: as plain values, not
+// arrays, whose text elements (a decision's explanation is JSON) the driver would escape.
+// A slice holds a read's worth at most, so these are a few shapes of statement.
+const insertDecisions = (count: number) =>
+  `insert into triage_decisions (${DECISION_COLUMNS}) values ${Array.from(
+    { length: count },
+    () => `(${list(Array.from({ length: DECISION_WIDTH }))})`,
+  ).join(', ')}`
 
 /**
  * Where a triage slice records its decisions. On PostgreSQL they are held and written
@@ -327,7 +331,7 @@ export const decisionsAtOnce: DecisionLog = {
   flush: async () => {},
 }
 
-/** Decisions held until a read may look for them (PostgreSQL only: `unnest`). */
+/** Decisions held until a read may look for them (on PostgreSQL; SQLite writes at once). */
 export function heldDecisions(): DecisionLog {
   let held: DecisionRecord[] = []
   return {
@@ -339,10 +343,7 @@ export function heldDecisions(): DecisionLog {
       if (held.length === 0) return
       const rows = held.map(decisionValues)
       held = []
-      await db.run(
-        INSERT_DECISIONS,
-        rows[0]!.map((_, column) => rows.map((row) => row[column]!)),
-      )
+      await db.run(insertDecisions(rows.length), rows.flat())
     },
   }
 }
