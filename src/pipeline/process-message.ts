@@ -73,7 +73,7 @@ export async function processMessage(
   tx: Sql,
   messageId: number,
   slice: SliceContext = {},
-): Promise<'done' | 'missing'> {
+): Promise<'done' | 'relayed' | 'missing'> {
   const started = performance.now()
   const now = deps.clock.now()
   const { analysis, found } = slice
@@ -83,8 +83,11 @@ export async function processMessage(
   const { subject, openCase } = loaded
   const relayTo = await relayTarget(tx, subject)
   if (relayTo !== null) {
+    // The relay reads the customer's decided language, and writes to the customer's
+    // conversation (another one): 'relayed' tells the slice so.
+    await decisions.flush(tx)
     if ((await relayAnswer(deps, tx, subject, relayTo, now)) > 0) deps.onEffects?.()
-    return 'done'
+    return 'relayed'
   }
   if (await surveyScore(deps, tx, subject, now)) return 'done'
   // Only customers' messages are triaged; a person's line that relays nowhere is kept as is.

@@ -61,15 +61,16 @@ async function triageOne(
   now: Date,
   slice: SliceContext,
   isolated: boolean,
-): Promise<void> {
+): Promise<'done' | 'relayed' | 'missing' | 'failed'> {
   if (!isolated) {
-    await processMessage(deps, tx, item.messageId, slice)
+    const outcome = await processMessage(deps, tx, item.messageId, slice)
     await queue.done(item)
-    return
+    return outcome
   }
   try {
-    await tx.transaction((own) => processMessage(deps, own, item.messageId, slice))
+    const outcome = await tx.transaction((own) => processMessage(deps, own, item.messageId, slice))
     await queue.done(item)
+    return outcome
   } catch (err) {
     const attempt = (item.retry?.attempts ?? 0) + 1
     deps.logger.error({ err, messageId: item.messageId, attempt }, 'triage failed')
@@ -80,6 +81,7 @@ async function triageOne(
         ? new Date(now.getTime() + backoffDelay(attempt, { baseMs: 1000, maxMs: 60_000 }))
         : null,
     )
+    return 'failed'
   }
 }
 
@@ -143,6 +145,9 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
             // The messages of this read triaged so far: a later one of the same conversation
             // or contact reads its context again (they changed it).
             const before: UndecidedMessage[] = []
+            // A person's answer relayed to a customer wrote to the customer's conversation: the
+            // rest of the read is read again.
+            let relayed = false
             for (const item of due) {
               // A slice triages at least one message. A long one (PostgreSQL's) also ends when
               // deliveries wait for their commit, once it triaged a read's worth: the
@@ -165,11 +170,12 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
                   ? deps.analyses?.take(item.messageId, rulebook, classifier)
                   : undefined
               if (ahead === 'waiting') break read
-              const fresh = item.found === null || (item.found && stillFresh(item.found, before))
+              const fresh =
+                item.found === null || (item.found && !relayed && stillFresh(item.found, before))
               // Read again, after the decisions it may find are written.
               if (!fresh) await decisions.flush(tx)
               const found = fresh ? item.found : undefined
-              await triageOne(
+              const outcome = await triageOne(
                 deps,
                 tx,
                 queue,
@@ -178,6 +184,7 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
                 { analysis: ahead, found, decisions },
                 isolated,
               )
+              if (outcome === 'relayed') relayed = true
               if (item.found) before.push(item.found)
               done++
             }

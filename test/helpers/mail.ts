@@ -1,3 +1,5 @@
+import { expect } from 'vitest'
+
 /** A plain-text message as a mail client would send it, addressed to the hub by default. */
 export function plainMail(options: {
   from: string
@@ -28,4 +30,14 @@ export function plainMail(options: {
     options.body,
   ]
   return Buffer.from(lines.join('\r\n'))
+}
+
+/** Posts a raw message to the hub's email webhook, as a mail relay would; expects it taken. */
+export async function postRawMail(base: string, token: string, raw: Buffer): Promise<void> {
+  const res = await fetch(`${base}/webhooks/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${token}` },
+    body: raw,
+  })
+  expect(res.status).toBe(200)
 }

@@ -1,5 +1,7 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
+import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { RULES_DIR, tempDir } from './hub.js'
 
 /**
@@ -32,3 +34,20 @@ export const rulesWithQualityMailbox = () =>
           `contacts: { emails: [calidad@empresa.example, ${QUALITY_STAFF}] }`,
         ),
   })
+
+/**
+ * For a suite whose mail goes out: a loopback SMTP sink and the rulebook with the quality
+ * mailbox, made before its tests and closed after them.
+ */
+export function qualityMailSuite() {
+  const suite = {} as { sink: SmtpSink; rules: ReturnType<typeof rulesWithQualityMailbox> }
+  beforeAll(async () => {
+    suite.sink = await startSmtpSink()
+    suite.rules = rulesWithQualityMailbox()
+  })
+  afterAll(async () => {
+    await suite.sink?.close()
+    suite.rules?.cleanup()
+  })
+  return suite
+}

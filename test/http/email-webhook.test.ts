@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/kit/clock.js'
 import { auditLog, messages, outbox, triageDecisions } from '../../src/store/schema.js'
-import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { testHub } from '../helpers/hub.js'
 import { plainMail } from '../helpers/mail.js'
-import { QUALITY_MAILBOX, QUALITY_STAFF, rulesWithQualityMailbox } from '../helpers/rules.js'
+import { QUALITY_MAILBOX, QUALITY_STAFF, qualityMailSuite } from '../helpers/rules.js'
 import { waitFor } from '../helpers/wait.js'
 
 const TOKEN = 'email-webhook-secret-0123456789'
@@ -22,30 +21,21 @@ const peer = (name: string) =>
 const mail = plainMail
 
 describe('POST /webhooks/email (raw MIME) and email replies', () => {
-  let sink: SmtpSink
+  const outgoing = qualityMailSuite()
   let t: ReturnType<typeof testHub>
-  let rules: ReturnType<typeof rulesWithQualityMailbox>
   let base: string
   const clock = manualClock(IN_HOURS)
 
-  beforeAll(async () => {
-    sink = await startSmtpSink()
-    rules = rulesWithQualityMailbox()
-  })
-  afterAll(async () => {
-    await sink.close()
-    rules.cleanup()
-  })
   beforeEach(async () => {
     clock.set(IN_HOURS)
-    sink.received.length = 0
+    outgoing.sink.received.length = 0
     t = testHub(
       {
         EMAIL_WEBHOOK_SECRET: TOKEN,
-        SMTP_URL: sink.url,
+        SMTP_URL: outgoing.sink.url,
         EMAIL_FROM: `Soporte Tienda <${HUB}>`,
         MIME_BODY_LIMIT: '64kb',
-        RULES_DIR: rules.dir,
+        RULES_DIR: outgoing.rules.dir,
       },
       { clock },
     )
@@ -71,7 +61,7 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     const res = await post(own('consulta_envio.eml'))
     expect(res.status).toBe(200)
     const [answer] = await waitFor(
-      () => sink.to('camila.rojas@example.cl').length > 0 && sink.received,
+      () => outgoing.sink.to('camila.rojas@example.cl').length > 0 && outgoing.sink.received,
       {
         what: 'the FAQ answer',
       },
@@ -87,9 +77,12 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
 
   it("files the customer's answer in the same conversation and triages only the new text", async () => {
     await post(own('consulta_envio.eml'))
-    const [answer] = await waitFor(() => sink.received.length > 0 && sink.received, {
-      what: 'the answer',
-    })
+    const [answer] = await waitFor(
+      () => outgoing.sink.received.length > 0 && outgoing.sink.received,
+      {
+        what: 'the answer',
+      },
+    )
     const hubId = answer!.parsed.messageId!.replace(/[<>]/g, '')
     const reply = mail({
       from: 'Camila Rojas <camila.rojas@example.cl>',
@@ -126,7 +119,7 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     })
     expect((await post(complaint)).status).toBe(200)
     const [notice] = await waitFor(
-      () => sink.to(QUALITY_MAILBOX).length > 0 && sink.to(QUALITY_MAILBOX),
+      () => outgoing.sink.to(QUALITY_MAILBOX).length > 0 && outgoing.sink.to(QUALITY_MAILBOX),
       {
         what: 'the queue notification',
       },
@@ -135,7 +128,7 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     expect(notice!.parsed.text).toMatch(/Prioridad|prioridad/)
     expect(notice!.parsed.text).toContain('El pedido 4471 llegó roto')
     expect(notice!.header('auto-submitted')).toBeUndefined()
-    expect(sink.to('jorge.munoz@example.cl')).toHaveLength(0) // complaints get no automatic answer
+    expect(outgoing.sink.to('jorge.munoz@example.cl')).toHaveLength(0) // complaints get no automatic answer
 
     const noticeId = notice!.parsed.messageId!.replace(/[<>]/g, '')
     const adminAnswer = mail({
@@ -153,7 +146,9 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     })
     expect((await post(adminAnswer)).status).toBe(200)
     const [relayed] = await waitFor(
-      () => sink.to('jorge.munoz@example.cl').length > 0 && sink.to('jorge.munoz@example.cl'),
+      () =>
+        outgoing.sink.to('jorge.munoz@example.cl').length > 0 &&
+        outgoing.sink.to('jorge.munoz@example.cl'),
       { what: 'the relayed answer' },
     )
     expect(relayed!.parsed.text?.trim()).toBe(
@@ -180,9 +175,12 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     })
     expect((await post(complaint)).status).toBe(200)
     const notice = (
-      await waitFor(() => sink.to(QUALITY_MAILBOX).length > 0 && sink.to(QUALITY_MAILBOX), {
-        what: 'the queue notification',
-      })
+      await waitFor(
+        () => outgoing.sink.to(QUALITY_MAILBOX).length > 0 && outgoing.sink.to(QUALITY_MAILBOX),
+        {
+          what: 'the queue notification',
+        },
+      )
     ).at(-1)!
     const noticeId = notice.parsed.messageId!.replace(/[<>]/g, '')
     const adminAnswer = mail({
@@ -207,7 +205,9 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     })
     expect((await post(adminAnswer)).status).toBe(200)
     const [relayed] = await waitFor(
-      () => sink.to('rosa.vidal@example.cl').length > 0 && sink.to('rosa.vidal@example.cl'),
+      () =>
+        outgoing.sink.to('rosa.vidal@example.cl').length > 0 &&
+        outgoing.sink.to('rosa.vidal@example.cl'),
       { what: 'the relayed answer' },
     )
     expect(relayed!.parsed.text?.trim()).toBe(
@@ -264,7 +264,7 @@ describe('POST /webhooks/email (raw MIME) and email replies', () => {
     await waitFor(() => rows(outbox).every((e) => e.status === 'done'), {
       what: 'the answers sent',
     })
-    expect(sink.to('luis@example.org')).toHaveLength(5)
+    expect(outgoing.sink.to('luis@example.org')).toHaveLength(5)
     const reasons = rows(triageDecisions).map((d) => JSON.parse(d.explanation).reasons.join(' | '))
     expect(reasons.filter((r) => /already went to this recipient/.test(r))).toHaveLength(2)
   })

@@ -1,9 +1,13 @@
 import request from 'supertest'
 import { afterEach, expect, it } from 'vitest'
+import { replyTools } from '../../src/actions/reply-tools.js'
+import { manualClock } from '../../src/kit/clock.js'
 import { openStore } from '../../src/store/open-store.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { ownTriageWorker, testHub } from '../helpers/hub.js'
+import { plainMail, postRawMail } from '../helpers/mail.js'
 import { postgresForSuite } from '../helpers/postgres.js'
+import { QUALITY_MAILBOX, QUALITY_STAFF, qualityMailSuite } from '../helpers/rules.js'
 import { describeWithService } from '../helpers/services.js'
 import { chatwootHeaders } from '../helpers/sign.js'
 import { waitFor } from '../helpers/wait.js'
@@ -115,5 +119,92 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     // Her complaints were counted across her contacts, decided in the same slice.
     expect(onPostgres.decisions[3]).toMatchObject({ message: '1:4', level: 'L2' })
     expect(JSON.parse(String(onPostgres.decisions[3]?.signals))).toContain('repeat_complainer')
+  })
+})
+
+describeWithService('postgres', 'a relayed answer in a slice that reads ahead', () => {
+  const postgres = postgresForSuite()
+  const TOKEN = 'email-webhook-secret-0123456789'
+  const CUSTOMER = 'jorge.munoz@example.cl'
+  const outgoing = qualityMailSuite()
+  let t: ReturnType<typeof testHub> | null = null
+  afterEach(async () => {
+    await t?.close()
+    t = null
+  })
+
+  it("relays a person's answer and triages the customer's next message in the same slice", async () => {
+    const { sink, rules } = outgoing
+    const clock = manualClock('2026-11-18T15:00:00Z')
+    const url = postgres.database()
+    t = testHub(
+      {
+        EMAIL_WEBHOOK_SECRET: TOKEN,
+        SMTP_URL: sink.url,
+        EMAIL_FROM: 'Soporte Tienda <soporte@tienda.example>',
+        RULES_DIR: rules.dir,
+        DATABASE_URL: url,
+      },
+      { clock, store: await openStore({ engine: 'postgres', url }) },
+    )
+    const hub = t.hub
+    const base = `http://127.0.0.1:${(await hub.listen()).port}`
+    const post = (raw: Buffer) => postRawMail(base, TOKEN, raw)
+    await post(
+      plainMail({
+        from: `Jorge Muñoz <${CUSTOMER}>`,
+        subject: 'Reclamo pedido 4471',
+        messageId: 'reclamo-4471@example.cl',
+        body: 'El pedido 4471 llegó roto y nadie me responde. Pésima atención.',
+      }),
+    )
+    const notice = await waitFor(() => sink.to(QUALITY_MAILBOX).at(-1), {
+      what: 'the queue notification',
+    })
+    const noticeId = notice.parsed.messageId!.replace(/[<>]/g, '')
+    // The queue answers and the customer thanks: both stored before the worker looks.
+    await hub.worker.stop()
+    const reply = (from: string, subject: string, messageId: string, to: string, body: string) =>
+      post(plainMail({ from, subject, messageId, inReplyTo: to, references: [to], body }))
+    await reply(
+      `Paula <${QUALITY_STAFF}>`,
+      `Re: ${notice.parsed.subject}`,
+      'respuesta-1@tienda.example',
+      noticeId,
+      'Jorge, le devolvemos los $650 hoy mismo.',
+    )
+    await reply(
+      `Jorge Muñoz <${CUSTOMER}>`,
+      'Re: Reclamo pedido 4471',
+      'gracias-4471@example.cl',
+      'reclamo-4471@example.cl',
+      'Muchas gracias',
+    )
+    const worker = ownTriageWorker(hub, {
+      clock,
+      sliceMs: 60_000,
+      pollMs: 60_000,
+      onEffects: () => hub.dispatcher.wake(),
+      tools: replyTools(hub.channels),
+    })
+    const thanks = () =>
+      hub.sql.get<{ explanation: string }>(
+        `select d.explanation from triage_decisions d join messages m on m.id = d.message_id
+          where m.external_id = 'gracias-4471@example.cl'`,
+      )
+    const decided = await waitFor(thanks, { what: 'the thank-you triaged' })
+    await worker.stop()
+    expect(worker.slices()).toBe(1)
+    // The thank-you, read after the relay wrote to its conversation, is part of the open case.
+    const explanation = JSON.parse(decided.explanation)
+    expect(explanation.outcome).toMatchObject({ branch: 'person' })
+    expect(explanation.reasons).toContainEqual(expect.stringMatching(/^part of open case /))
+    // And the answer went to the customer, once.
+    const relayed = await waitFor(() => sink.to(CUSTOMER).length > 0 && sink.to(CUSTOMER), {
+      what: 'the relayed answer',
+    })
+    expect(relayed.map((mail) => mail.parsed.text?.trim())).toEqual([
+      'Jorge, le devolvemos los $650 hoy mismo.',
+    ])
   })
 })

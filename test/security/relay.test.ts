@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto'
 import { eq } from 'drizzle-orm'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/kit/clock.js'
 import { auditLog, messages, triageDecisions } from '../../src/store/schema.js'
-import { type SmtpSink, startSmtpSink } from '../fakes/smtp-sink.js'
 import { settled, testHub } from '../helpers/hub.js'
-import { plainMail } from '../helpers/mail.js'
-import { QUALITY_MAILBOX, QUALITY_STAFF, rulesWithQualityMailbox } from '../helpers/rules.js'
+import { plainMail, postRawMail } from '../helpers/mail.js'
+import { QUALITY_MAILBOX, QUALITY_STAFF, qualityMailSuite } from '../helpers/rules.js'
 import { waitFor } from '../helpers/wait.js'
 
 // Security review, high: anyone who could send mail to the hub could write to customers as
@@ -19,29 +18,20 @@ const ATTACKER = 'soporte-tienda@evil.example'
 const IN_HOURS = '2026-11-18T15:00:00Z'
 
 describe('answers to a queue notification come only from the queue', () => {
-  let sink: SmtpSink
-  let rules: ReturnType<typeof rulesWithQualityMailbox>
+  const outgoing = qualityMailSuite()
   let t: ReturnType<typeof testHub>
   let base: string
   const clock = manualClock(IN_HOURS)
 
-  beforeAll(async () => {
-    sink = await startSmtpSink()
-    rules = rulesWithQualityMailbox()
-  })
-  afterAll(async () => {
-    await sink.close()
-    rules.cleanup()
-  })
   beforeEach(async () => {
     clock.set(IN_HOURS)
-    sink.received.length = 0
+    outgoing.sink.received.length = 0
     t = testHub(
       {
         EMAIL_WEBHOOK_SECRET: TOKEN,
-        SMTP_URL: sink.url,
+        SMTP_URL: outgoing.sink.url,
         EMAIL_FROM: 'Soporte Tienda <soporte@tienda.example>',
-        RULES_DIR: rules.dir,
+        RULES_DIR: outgoing.rules.dir,
         ADMIN_TOKEN: 'admin-token-0123456789abcdef',
       },
       { clock },
@@ -52,14 +42,7 @@ describe('answers to a queue notification come only from the queue', () => {
     await t.close()
   })
 
-  const post = async (raw: Buffer) => {
-    const res = await fetch(`${base}/webhooks/email`, {
-      method: 'POST',
-      headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${TOKEN}` },
-      body: raw,
-    })
-    expect(res.status).toBe(200)
-  }
+  const post = (raw: Buffer) => postRawMail(base, TOKEN, raw)
   /** A customer's complaint; resolves with the Message-ID of the quality queue's notification. */
   const complaint = async (from = `Jorge Muñoz <${CUSTOMER}>`, id = 'reclamo-4471@example.cl') => {
     await post(
@@ -70,7 +53,7 @@ describe('answers to a queue notification come only from the queue', () => {
         body: 'El pedido 4471 llegó roto y nadie me responde. Pésima atención.',
       }),
     )
-    const notice = await waitFor(() => sink.to(QUALITY_MAILBOX).at(-1), {
+    const notice = await waitFor(() => outgoing.sink.to(QUALITY_MAILBOX).at(-1), {
       what: 'the queue notification',
     })
     return { id: notice.parsed.messageId!.replace(/[<>]/g, ''), subject: notice.parsed.subject! }
@@ -104,7 +87,7 @@ describe('answers to a queue notification come only from the queue', () => {
     await post(answer(`Soporte <${ATTACKER}>`, notice))
     await waitFor(() => refusals().length === 1, { what: 'the refusal' })
     await settled(t.hub)
-    expect(sink.to(CUSTOMER)).toEqual([])
+    expect(outgoing.sink.to(CUSTOMER)).toEqual([])
     const [refused] = refusals()
     expect(refused!.actor).toBe(ATTACKER)
     expect(JSON.parse(refused!.details).reason).toMatch(/not one of the queue's addresses/)
@@ -131,7 +114,7 @@ describe('answers to a queue notification come only from the queue', () => {
     await waitFor(() => refusals().length === 1, { what: 'the refusal' })
     expect(JSON.parse(refusals()[0]!.details).reason).toMatch(/DKIM failed/)
     await settled(t.hub)
-    expect(sink.to(CUSTOMER)).toEqual([])
+    expect(outgoing.sink.to(CUSTOMER)).toEqual([])
   })
 
   it('relays a contact of the queue to the customer the notification was about', async () => {
@@ -163,12 +146,15 @@ describe('answers to a queue notification come only from the queue', () => {
         body: 'Jorge, le devolvemos los $650 hoy mismo.',
       }),
     )
-    const [relayed] = await waitFor(() => sink.to(CUSTOMER).length > 0 && sink.to(CUSTOMER), {
-      what: 'the relayed answer',
-    })
+    const [relayed] = await waitFor(
+      () => outgoing.sink.to(CUSTOMER).length > 0 && outgoing.sink.to(CUSTOMER),
+      {
+        what: 'the relayed answer',
+      },
+    )
     expect(relayed!.parsed.text?.trim()).toBe('Jorge, le devolvemos los $650 hoy mismo.')
     await settled(t.hub)
-    expect(sink.to(ATTACKER)).toEqual([])
+    expect(outgoing.sink.to(ATTACKER)).toEqual([])
   })
 
   it('sends an automatic answer to Reply-To only when the mail is authenticated', async () => {
@@ -181,14 +167,16 @@ describe('answers to a queue notification come only from the queue', () => {
         headers: { 'Reply-To': 'victima@third.example', ...headers },
       })
     await post(question('q-1@example.cl', {}))
-    await waitFor(() => sink.to('ana@example.cl').length === 1, { what: 'the answer to From' })
-    expect(sink.to('victima@third.example')).toEqual([])
+    await waitFor(() => outgoing.sink.to('ana@example.cl').length === 1, {
+      what: 'the answer to From',
+    })
+    expect(outgoing.sink.to('victima@third.example')).toEqual([])
     await post(
       question('q-2@example.cl', {
         'Authentication-Results': 'mx.tienda.example; dkim=pass header.d=example.cl; dmarc=pass',
       }),
     )
-    await waitFor(() => sink.to('victima@third.example').length === 1, {
+    await waitFor(() => outgoing.sink.to('victima@third.example').length === 1, {
       what: 'the answer to Reply-To of authenticated mail',
     })
   })
