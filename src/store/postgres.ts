@@ -27,8 +27,8 @@ export function openPostgres(url: string, options: { max?: number } = {}): Postg
 
 type Queryable = Pick<pg.PoolClient, 'query'>
 
-function door(on: Queryable, transaction: Sql['transaction']): Sql {
-  return {
+function door(on: Queryable, transaction: Sql['transaction'], outside?: () => Sql): Sql {
+  const self: Sql = {
     dialect: 'postgres',
     all: async <T = Row>(text: string, params?: readonly SqlValue[]) =>
       (await on.query(statement(text, params))).rows as T[],
@@ -40,7 +40,9 @@ function door(on: Queryable, transaction: Sql['transaction']): Sql {
       changes: (await on.query(statement(text, params))).rowCount ?? 0,
     }),
     transaction,
+    autonomous: () => outside?.() ?? self,
   }
+  return self
 }
 
 /**
@@ -88,7 +90,7 @@ function poolSql(pool: pg.Pool): Sql {
     try {
       await client.query('BEGIN')
       try {
-        const result = await body(clientSql(client))
+        const result = await body(clientSql(client, outside))
         await client.query('COMMIT')
         return result
       } catch (err) {
@@ -102,7 +104,7 @@ function poolSql(pool: pg.Pool): Sql {
   // Bodies do database work, plus wake-ups, counts and log lines (no call leaves the hub): one
   // that PostgreSQL aborted for a deadlock with another instance's runs again, as a whole; at
   // worst a wake-up or a log line is repeated.
-  return door(pool, async (body) => {
+  const outside: Sql = door(pool, async (body) => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await once(body)
@@ -112,25 +114,30 @@ function poolSql(pool: pg.Pool): Sql {
       }
     }
   })
+  return outside
 }
 
-function clientSql(client: pg.PoolClient): Sql {
+function clientSql(client: pg.PoolClient, outside: Sql): Sql {
   let savepoints = 0
-  const tx: Sql = door(client, async (body) => {
-    const name = `s${++savepoints}`
-    await client.query(`SAVEPOINT ${name}`)
-    try {
-      const result = await body(tx)
-      await client.query(`RELEASE SAVEPOINT ${name}`)
-      return result
-    } catch (err) {
-      await client.query(`ROLLBACK TO SAVEPOINT ${name}`)
-      await client.query(`RELEASE SAVEPOINT ${name}`)
-      throw err
-    } finally {
-      savepoints--
-    }
-  })
+  const tx: Sql = door(
+    client,
+    async (body) => {
+      const name = `s${++savepoints}`
+      await client.query(`SAVEPOINT ${name}`)
+      try {
+        const result = await body(tx)
+        await client.query(`RELEASE SAVEPOINT ${name}`)
+        return result
+      } catch (err) {
+        await client.query(`ROLLBACK TO SAVEPOINT ${name}`)
+        await client.query(`RELEASE SAVEPOINT ${name}`)
+        throw err
+      } finally {
+        savepoints--
+      }
+    },
+    () => outside,
+  )
   return tx
 }
 

@@ -23,6 +23,13 @@ export interface Sql {
    * goes through `tx`: the database itself waits until the transaction ends.
    */
   transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T>
+  /**
+   * Where a statement commits on its own at once, also from inside a transaction: for a
+   * counter whose row must not stay locked until the transaction ends (PostgreSQL: another
+   * connection of the pool, so what it writes stays when the transaction rolls back). On
+   * SQLite, where one writer runs at a time anyway, this very door.
+   */
+  autonomous(): Sql
 }
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -47,6 +47,7 @@ export function sqliteSql(connection: Database.Database): Sql {
     values: async (text, params) => run.values(text, params),
     get: async (text, params) => run.get(text, params),
     run: async (text, params) => run.run(text, params),
+    autonomous: () => tx,
     async transaction(body) {
       const name = `s${++savepoints}`
       prepare(`SAVEPOINT ${name}`).run()
@@ -63,8 +64,9 @@ export function sqliteSql(connection: Database.Database): Sql {
       }
     },
   }
-  return {
+  const door: Sql = {
     dialect: 'sqlite',
+    autonomous: () => door,
     // Outside a transaction a statement runs at once (the connection is free between them).
     all: (text, params) => (open !== null ? whenFree : settle)(() => run.all(text, params)),
     values: (text, params) => (open !== null ? whenFree : settle)(() => run.values(text, params)),
@@ -100,6 +102,7 @@ export function sqliteSql(connection: Database.Database): Sql {
       }
     },
   }
+  return door
 }
 
 /** Runs `next` now, as a promise of its result (or of its error). */

@@ -176,9 +176,14 @@ export async function countRecentComplaints(
   return Number(row?.n ?? 0)
 }
 
-/** Next readable ticket number for the year: TK-2026-000123. */
+/**
+ * Next readable ticket number for the year: TK-2026-000123. The counter commits on its own
+ * (`autonomous`): on PostgreSQL slices of the triage queue's parts run side by side, and one
+ * that opened a ticket would otherwise hold the others' tickets until it commits. A slice
+ * that rolls back leaves its numbers unused there (the one after is one higher).
+ */
 export async function nextTicketNumber(db: Sql, year: number, at: number): Promise<string> {
-  const row = await db.get<{ value: string }>(
+  const row = await db.autonomous().get<{ value: string }>(
     `insert into channel_state (key, value, updated_at) values (?, '1', ?)
      on conflict (key) do update set value = cast(cast(channel_state.value as integer) + 1 as text),
        updated_at = excluded.updated_at
