@@ -30,6 +30,17 @@ describe('loadConfig', () => {
     }
   })
 
+  it('runs two triage lanes on PostgreSQL when the pool has room for them, and says when not', () => {
+    expect(loadConfig({}, ADAPTERS).triageLanes).toBe(2)
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4' }, ADAPTERS).triageLanes).toBe(1)
+    expect(loadConfig({ DATABASE_POOL_SIZE: '20', TRIAGE_LANES: '4' }, ADAPTERS).triageLanes).toBe(
+      4,
+    )
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '6', TRIAGE_LANES: '3' }, ADAPTERS)).toThrow(
+      /TRIAGE_LANES: at most \(DATABASE_POOL_SIZE - 2\) \/ 2 \(2\)/,
+    )
+  })
+
   it('treats blank variables as unset', () => {
     expect(loadConfig({ PORT: '', ADMIN_TOKEN: ' ' }, ADAPTERS).port).toBe(3000)
   })

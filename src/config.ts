@@ -15,6 +15,13 @@ export const CoreEnv = {
   INSTANCE_ID: z.string().min(1).max(100).optional(),
   /** Connections each instance keeps to PostgreSQL (unused on SQLite). */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  /**
+   * Triage slices each instance runs side by side on PostgreSQL, each on a part of the queue
+   * (SQLite: one). Each holds a connection, and takes a second one for a moment to number a
+   * ticket: the pool needs room for twice as many, and for the webhooks and the outbox.
+   * Unset: two, or one when the pool is smaller than six.
+   */
+  TRIAGE_LANES: z.coerce.number().int().min(1).max(8).optional(),
   RULES_DIR: z.string().default('rules'),
   CORPUS_DIR: z.string().default('data/corpus'),
   MODEL_CACHE_DIR: z.string().default('data/model'),
@@ -71,6 +78,8 @@ export type Config = {
   /** The SQLite file, when the database is SQLite (empty on PostgreSQL). */
   databasePath: string
   databasePoolSize: number
+  /** Triage slices run side by side on PostgreSQL (`TRIAGE_LANES`). */
+  triageLanes: number
   instanceId: string
   rulesDir: string
   /** Training corpus of the classifier, and where the trained model is cached. */
@@ -144,6 +153,12 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const env = parsed.data as Record<string, unknown> & z.infer<z.ZodObject<typeof CoreEnv>>
+  const roomForLanes = Math.max(1, Math.floor((env.DATABASE_POOL_SIZE - 2) / 2))
+  if (env.TRIAGE_LANES !== undefined && env.TRIAGE_LANES > roomForLanes) {
+    throw new ConfigError(
+      `invalid configuration:\n  TRIAGE_LANES: at most (DATABASE_POOL_SIZE - 2) / 2 (${roomForLanes})`,
+    )
+  }
   // An action makes up to three upstream calls; its lease must outlast them all.
   if (env.OUTBOX_LEASE_MS < 3 * env.OUTBOUND_TIMEOUT_MS) {
     throw new ConfigError(
@@ -158,6 +173,7 @@ export function loadConfig(
     database: databaseFrom(env.DATABASE_URL),
     databasePath: databasePathFrom(env.DATABASE_URL),
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    triageLanes: env.TRIAGE_LANES ?? Math.min(2, roomForLanes),
     instanceId: env.INSTANCE_ID ?? `${hostname()}:${env.PORT}`,
     rulesDir: env.RULES_DIR,
     classifier: { corpusDir: env.CORPUS_DIR, cacheDir: env.MODEL_CACHE_DIR },

@@ -32,7 +32,7 @@ import { purgeExpired } from './retention.js'
 import { postgresSignals, type Topic } from './signals.js'
 import type { Sql } from './sql.js'
 import { acceptEscalation, escalate, getTicket, setTicketStatus } from './ticket-store.js'
-import { triageBacklog, triageQueueSlice } from './triage-queue.js'
+import { claimTriagePart, triageBacklog, triageQueueSlice } from './triage-queue.js'
 import {
   countRecentComplaints,
   insertDecision,
@@ -85,9 +85,11 @@ async function aDayOfWork(sql: Sql) {
   )
   await persistDelivery(sql, storedDelivery('d-2', '1:2', 'hola'), at(1))
   const backlog = await triageBacklog(sql)
-  // The worker's slice: both messages handed out once, in order.
+  // The worker's slice: both messages handed out once, in order (on PostgreSQL, of the part
+  // of the queue their conversation is in).
   const handed = await sql.transaction(async (tx) => {
-    const queue = await triageQueueSlice(tx, at(2))
+    const part = tx.dialect === 'postgres' ? await claimTriagePart(tx, at(2), 0) : null
+    const queue = await triageQueueSlice(tx, at(2), part ?? undefined)
     const items = await queue.next(8)
     for (const item of items) await queue.done(item)
     await queue.close()
@@ -274,6 +276,7 @@ describeWithService('postgres', 'the store on both engines', () => {
       expect(await migratePostgres(store.sql)).toEqual([
         '0000_initial.sql',
         '0001_console_users.sql',
+        '0002_triage_parts.sql',
       ])
       // Applied once: a second start (or another instance) applies nothing.
       expect(await migratePostgres(store.sql)).toEqual([])

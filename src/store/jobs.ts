@@ -1,17 +1,23 @@
-import type { Sql } from './sql.js'
+import type { Sql, SqlValue } from './sql.js'
 
 export type DueJob = { id: number; refId: number; attempts: number }
 
 /** The most jobs one read returns (`dueJobs` asks for fewer by slicing). */
 export const DUE_AT_ONCE = 8
 
-// Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table.
-const DUE_PENDING = `select id, ref_id as "refId", attempts from jobs
-  where status = 'pending' and run_at <= ? and kind = ?
+// Two index range reads (jobs_due: status, run_at) instead of one OR over the whole table;
+// `within`, when given, keeps the jobs whose `ref_id` it lists.
+const duePending = (within = '') => `select id, ref_id as "refId", attempts from jobs
+  where status = 'pending' and run_at <= ? and kind = ?${within}
   order by run_at, id limit ${DUE_AT_ONCE}`
-const EXPIRED = `select id, ref_id as "refId", attempts from jobs
-  where status = 'running' and locked_until <= ? and kind = ?
+const expired = (within = '') => `select id, ref_id as "refId", attempts from jobs
+  where status = 'running' and locked_until <= ? and kind = ?${within}
   order by id limit ${DUE_AT_ONCE}`
+const DUE_PENDING = duePending()
+const EXPIRED = expired()
+
+/** Due jobs among some refs only: `ids` a subquery of them, with one placeholder for `value`. */
+export type JobRefs = { ids: string; value: SqlValue }
 
 /**
  * Whether `dueJobs` would find any job of `kind` (an expression for a SELECT; binds `now`,
@@ -29,10 +35,18 @@ export const ANY_DUE = `exists (select 1 from jobs where status = 'pending' and 
  * can take them meanwhile, and a crash rolls the whole slice back to where it was, so nothing
  * needs to be marked as taken first.
  */
-export async function dueJobs(db: Sql, kind: string, limit: number, now: Date): Promise<DueJob[]> {
-  const values = [now.getTime(), kind]
-  const due = await db.all<DueJob>(DUE_PENDING, values)
-  if (due.length < limit) due.push(...(await db.all<DueJob>(EXPIRED, values)))
+export async function dueJobs(
+  db: Sql,
+  kind: string,
+  limit: number,
+  now: Date,
+  refs?: JobRefs,
+): Promise<DueJob[]> {
+  const within = refs ? ` and ref_id in (${refs.ids})` : ''
+  const values = refs ? [now.getTime(), kind, refs.value] : [now.getTime(), kind]
+  const due = await db.all<DueJob>(refs ? duePending(within) : DUE_PENDING, values)
+  if (due.length < limit)
+    due.push(...(await db.all<DueJob>(refs ? expired(within) : EXPIRED, values)))
   return due.length > limit ? due.slice(0, limit) : due
 }
 

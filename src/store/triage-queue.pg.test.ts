@@ -4,6 +4,7 @@ import { describeWithService } from '../../test/helpers/services.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { persistDelivery } from './ingest-store.js'
 import { migratePostgres, openPostgres } from './postgres.js'
+import { TRIAGE_PARTS } from './triage-parts.js'
 import { triageQueueSlice } from './triage-queue.js'
 
 // On PostgreSQL, transactions commit in any order: were two deliveries stored at once, the
@@ -46,10 +47,17 @@ describeWithService('postgres', 'the triage queue on PostgreSQL', () => {
       ).then((stored) => {
         second = stored.outcome === 'stored' ? stored.messageIds[0]! : -1
       })
+      // Every part of the queue, from its start.
       const read = () =>
-        pg.sql.transaction(async (tx) =>
-          (await (await triageQueueSlice(tx, NOW)).next(8)).map((m) => m.messageId),
-        )
+        pg.sql.transaction(async (tx) => {
+          const seen: number[] = []
+          for (let part = 0; part < TRIAGE_PARTS; part++) {
+            const claimed = { part, cursor: 0, retries: false }
+            const queue = await triageQueueSlice(tx, NOW, claimed)
+            for (const item of await queue.next(8)) seen.push(item.messageId)
+          }
+          return seen.sort((a, b) => a - b)
+        })
       await new Promise((r) => setTimeout(r, 300))
       // The second waits for its turn: the queue sees neither yet, so it passes neither…
       expect(second).toBe(0)

@@ -7,7 +7,9 @@ import {
   failJob,
   pendingJobCount,
 } from './jobs.js'
+import { turnKey } from './one-at-a-time.js'
 import type { Sql } from './sql.js'
+import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
 import { readAhead, type UndecidedMessage } from './triage-store.js'
 
 /**
@@ -18,7 +20,14 @@ import { readAhead, type UndecidedMessage } from './triage-store.js'
  * which the worker moves in the transaction that records what it triaged. Message ids only
  * grow (AUTOINCREMENT: never reused) and SQLite lets one writer commit at a time, so a message
  * committed after the worker read the queue has a larger id than every message it read: the
- * cursor never skips one. A crash rolls the cursor back with the decisions.
+ * cursor never skips one. A crash rolls the cursor back with the decisions. (On PostgreSQL
+ * stores take turns for the same reason: `storingMessages`.)
+ *
+ * On PostgreSQL the queue is in parts (`TRIAGE_PARTS`): a message belongs to part
+ * `conversation_id % 8`, and each part has a cursor of its own (`triage:cursor:N`, starting
+ * where the one cursor of an older version stood). A slice claims one part with an advisory
+ * lock (`claimTriagePart`), so slices of different parts, on one instance or several, triage
+ * side by side, and a conversation's messages are still triaged one after another, in order.
  *
  * A message whose triage fails gets a job row (`jobs`, kind `triage`) with the time of its next
  * try, and the cursor moves past it; due retries are read before new messages. Only a failure
@@ -27,6 +36,10 @@ import { readAhead, type UndecidedMessage } from './triage-store.js'
  */
 export const TRIAGE_JOB = 'triage'
 const CURSOR_KEY = 'triage:cursor'
+const MESSAGES_IN_PART = `select id from messages where ${IN_PART}`
+
+/** A part of the queue claimed by a slice: where its cursor stood, and whether retries are due. */
+export type ClaimedPart = { part: number; cursor: number; retries: boolean }
 
 /**
  * A message to triage: new (past the cursor) or a due retry of one that failed. On PostgreSQL
@@ -57,18 +70,31 @@ export type TriageQueueSlice = {
   close(): Promise<void>
 }
 
-/** Opens the queue inside a write transaction (the worker's slice). */
-export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueSlice> {
+/**
+ * Opens the queue inside a write transaction (the worker's slice): the whole queue (SQLite), or
+ * the part the slice claimed (PostgreSQL: `claimTriagePart`).
+ */
+export async function triageQueueSlice(
+  db: Sql,
+  now: Date,
+  claimed?: ClaimedPart,
+): Promise<TriageQueueSlice> {
   const at = now.getTime()
+  if (!claimed && db.dialect === 'postgres')
+    throw new Error("PostgreSQL's triage queue is read a part at a time (claimTriagePart)")
   // The cursor, and whether any retry is due, in one read: retries are rare (only failures
   // have them), and a slice that finds none due reads only new messages.
-  const opened = await db.get<{ cursor: string | null; retries: unknown }>(OPENING, [
-    CURSOR_KEY,
-    at,
-    TRIAGE_JOB,
-    at,
-    TRIAGE_JOB,
-  ])
+  const opened =
+    claimed ??
+    (await db.get<{ cursor: string | null; retries: unknown }>(OPENING, [
+      CURSOR_KEY,
+      at,
+      TRIAGE_JOB,
+      at,
+      TRIAGE_JOB,
+    ]))
+  const part = claimed?.part ?? null
+  const refs = part === null ? undefined : { ids: MESSAGES_IN_PART, value: part }
   const start = Number(opened?.cursor ?? 0)
   // `handed` is past every new message handed out; `cursor` past every one finished, in order.
   let handed = start
@@ -86,7 +112,7 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
     },
     async next(limit) {
       const retries = retriesLeft
-        ? (await dueJobs(db, TRIAGE_JOB, limit, now)).map((job) => ({
+        ? (await dueJobs(db, TRIAGE_JOB, limit, now, refs)).map((job) => ({
             messageId: job.refId,
             retry: job,
           }))
@@ -98,8 +124,8 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
       // often be read again by the next slice.)
       const fresh: QueuedMessage[] =
         db.dialect === 'postgres' && retries.length === 0
-          ? (await readAhead(db, handed, limit)).map((read) => ({ ...read, retry: null }))
-          : (await db.all<{ id: number }>(NEW_MESSAGES, [handed, true]))
+          ? (await readAhead(db, handed, limit, part)).map((read) => ({ ...read, retry: null }))
+          : (await newMessages(db, handed, part))
               .slice(0, limit - retries.length)
               .map((row) => ({ messageId: row.id, retry: null }))
       if (fresh.length > 0) handed = fresh[fresh.length - 1]!.messageId
@@ -134,7 +160,7 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
         await db.run(
           `insert into channel_state (key, value, updated_at) values (?, ?, ?)
            on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
-          [CURSOR_KEY, String(cursor), at],
+          [part === null ? CURSOR_KEY : `${CURSOR_KEY}:${part}`, String(cursor), at],
         )
     },
   }
@@ -143,8 +169,65 @@ export async function triageQueueSlice(db: Sql, now: Date): Promise<TriageQueueS
 const OPENING = `select (select value from channel_state where key = ?) as cursor,
   ${ANY_DUE} as retries`
 
-// A range of the primary key: costs the messages it returns (and the few not for triage).
+// A range of the primary key (or of a part's index): costs the messages it returns (and the
+// few not for triage).
 const NEW_MESSAGES = `select id from messages where id > ? and triage = ? order by id limit ${DUE_AT_ONCE}`
+const NEW_IN_PART = `select id from messages where ${IN_PART} and id > ? and triage = ?
+  order by id limit ${DUE_AT_ONCE}`
+
+const newMessages = (db: Sql, after: number, part: number | null) =>
+  part === null
+    ? db.all<{ id: number }>(NEW_MESSAGES, [after, true])
+    : db.all<{ id: number }>(NEW_IN_PART, [part, after, true])
+
+/**
+ * Each part's cursor (PostgreSQL), the parts in turn from `?`: a part without a cursor of its
+ * own starts where the one cursor of an older version stood.
+ */
+const PART_CURSORS = `select n, cast(coalesce(
+      (select value from channel_state where key = '${CURSOR_KEY}:' || n),
+      (select value from channel_state where key = '${CURSOR_KEY}'), '0') as bigint) as cursor
+  from (select (i + ?) % ${TRIAGE_PARTS} as n
+          from generate_series(0, ${TRIAGE_PARTS - 1}) as i) as parts`
+
+const PART_HAS_NEW = `exists (select 1 from messages
+  where (conversation_id % ${TRIAGE_PARTS}) = n and id > cursor and triage = 1)`
+const PART_HAS_RETRIES = `exists (select 1 from jobs
+  where kind = '${TRIAGE_JOB}'
+    and ((status = 'pending' and run_at <= ?) or (status = 'running' and locked_until <= ?))
+    and ref_id in (select id from messages where (conversation_id % ${TRIAGE_PARTS}) = n))`
+
+// The first part in turn with work that no other slice holds. The part's lock is tried last,
+// and only for a part with work (CASE evaluates in order), on one row at a time (no sort: the
+// rows come in turn), so a claim takes one lock at most. The shared lock on the one queue of
+// an older version keeps such an instance, while instances are upgraded one by one, from
+// triaging beside this one (it takes that lock alone).
+const CLAIM = `select n as part, cursor, retries from (
+    select n, cursor, ${PART_HAS_RETRIES} as retries from (${PART_CURSORS}) as cursors
+  ) as parts
+  where case when (retries or ${PART_HAS_NEW})
+               and pg_try_advisory_xact_lock_shared(cast(${turnKey('triage')} as bigint))
+             then pg_try_advisory_xact_lock(${turnKey('triage')}, n)
+             else false end
+  limit 1`
+
+/**
+ * Claims a part of the queue (PostgreSQL) for the transaction `tx`: the first part from `from`
+ * on, in turn, with messages or retries to triage that no other slice holds. Null when none.
+ */
+export async function claimTriagePart(
+  tx: Sql,
+  now: Date,
+  from: number,
+): Promise<ClaimedPart | null> {
+  const at = now.getTime()
+  const row = await tx.get<{ part: number; cursor: string; retries: boolean }>(CLAIM, [
+    at,
+    at,
+    from % TRIAGE_PARTS,
+  ])
+  return row ? { part: Number(row.part), cursor: Number(row.cursor), retries: row.retries } : null
+}
 
 /**
  * Messages waiting for triage: those past the cursor that need it, and retries not given up.
@@ -152,6 +235,18 @@ const NEW_MESSAGES = `select id from messages where id > ? and triage = ? order 
  * and the IMAP poller leaves the mail in the mailbox.
  */
 export async function triageBacklog(db: Sql): Promise<number> {
+  if (db.dialect === 'postgres') {
+    // One range of the primary key from the part furthest behind (the parts move together:
+    // about the backlog itself), each message held to its own part's cursor.
+    const parts = await db.get<{ n: number }>(
+      `with cursors as (${PART_CURSORS})
+       select count(*) as n from messages m
+         join cursors c on c.n = m.conversation_id % ${TRIAGE_PARTS}
+        where m.id > (select min(cursor) from cursors) and m.id > c.cursor and m.triage = 1`,
+      [0],
+    )
+    return Number(parts?.n ?? 0) + (await pendingJobCount(db, TRIAGE_JOB))
+  }
   const row = await db.get<{ n: number }>(
     'select count(*) as n from messages where id > ? and triage = ?',
     [await readCursor(db), true],
@@ -159,7 +254,7 @@ export async function triageBacklog(db: Sql): Promise<number> {
   return Number(row?.n ?? 0) + (await pendingJobCount(db, TRIAGE_JOB))
 }
 
-/** The id of the last message the queue passed. */
+/** The id of the last message the queue passed (SQLite: its one cursor). */
 export async function readCursor(db: Sql): Promise<number> {
   const row = await db.get<{ value: string }>('select value from channel_state where key = ?', [
     CURSOR_KEY,

@@ -5,6 +5,7 @@ import { contactRows, conversationRows, messageRows, ticketRows } from './rows.j
 import type * as schema from './schema.js'
 import { list, type Sql } from './sql.js'
 import type { TicketRow } from './ticket-store.js'
+import { IN_PART } from './triage-parts.js'
 
 export type MessageRow = typeof schema.messages.$inferSelect
 export type ConversationRow = typeof schema.conversations.$inferSelect
@@ -93,10 +94,13 @@ export type ReadAhead = { messageId: number; found: UndecidedMessage | null }
 // (a prepared statement keeps it) scans and sorts it, and would join every message past the
 // cursor before it took eight. Whether a message was decided is a scalar subquery, an index
 // seek a message: as an `exists`, the planner may hash every decision there is instead.
-const QUEUED = `select ${CASE_COLUMNS},
+const queued = (part = '') => `select ${CASE_COLUMNS},
          (select d.id from triage_decisions d where d.message_id = m.id) as decided
-    ${caseFrom(`(select * from messages where id > ? and triage = ? order by id limit ${DUE_AT_ONCE})`)}
+    ${caseFrom(`(select * from messages where ${part}id > ? and triage = ? order by id limit ${DUE_AT_ONCE})`)}
    order by m.id`
+const QUEUED = queued()
+// A part of the queue (`triage-queue.ts`): the expression of the index messages_triage_part.
+const QUEUED_IN_PART = queued(`${IN_PART} and `)
 
 /**
  * Up to `limit` messages queued for triage past `after`, in order, each with its first read:
@@ -104,8 +108,17 @@ const QUEUED = `select ${CASE_COLUMNS},
  * Whoever triages them one after another must read again a message whose conversation or
  * contact an earlier one of the same read changed (`stillFresh`).
  */
-export async function readAhead(db: Sql, after: number, limit: number): Promise<ReadAhead[]> {
-  const rows = (await db.values(QUEUED, [after, true])).slice(0, limit)
+export async function readAhead(
+  db: Sql,
+  after: number,
+  limit: number,
+  part: number | null = null,
+): Promise<ReadAhead[]> {
+  const rows = (
+    await (part === null
+      ? db.values(QUEUED, [after, true])
+      : db.values(QUEUED_IN_PART, [part, after, true]))
+  ).slice(0, limit)
   const width = messageRows.width + conversationRows.width + contactRows.width
   const read: ReadAhead[] = []
   for (const row of rows) {

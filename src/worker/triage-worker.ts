@@ -5,9 +5,11 @@ import {
   processMessage,
   type SliceContext,
 } from '../pipeline/process-message.js'
-import { ourTurn } from '../store/one-at-a-time.js'
 import type { Sql } from '../store/sql.js'
+import { TRIAGE_PARTS } from '../store/triage-parts.js'
 import {
+  type ClaimedPart,
+  claimTriagePart,
   type QueuedMessage,
   readCursor,
   type TriageQueueSlice,
@@ -34,10 +36,15 @@ export type TriageWorkerDeps = PipelineDeps & {
    */
   acknowledgementsWaiting?: () => boolean
   yieldMs?: number
-  /** Text analyses worked out ahead on another thread, when the hub runs one. */
+  /** Text analyses worked out ahead on another thread, when the hub runs one (SQLite). */
   analyses?: TextAnalyses
   /** Settles when the classifier is read: nothing is triaged before. */
   ready?: Promise<void>
+  /**
+   * Slices run side by side, each on a part of the queue (PostgreSQL; SQLite's queue is one,
+   * and so is its writer).
+   */
+  lanes?: number
 }
 
 const MAX_ATTEMPTS = 5
@@ -85,8 +92,31 @@ async function triageOne(
   }
 }
 
-/** Drains triage jobs: woken on every stored message, polling only as a safety net. */
+/**
+ * Drains triage jobs: woken on every stored message, polling only as a safety net. On
+ * PostgreSQL `lanes` loops run side by side, each slice on a part of the queue it claimed.
+ */
 export function createTriageWorker(deps: TriageWorkerDeps): Loop {
+  const lanes = deps.db.dialect === 'postgres' ? Math.max(1, deps.lanes ?? 1) : 1
+  const loops = Array.from({ length: lanes }, (_, lane) => createLane(deps, lane))
+  if (loops.length === 1) return loops[0]!
+  return {
+    wake: () => {
+      for (const loop of loops) loop.wake()
+    },
+    wakeAt: (at) => {
+      for (const loop of loops) loop.wakeAt(at)
+    },
+    stop: async () => {
+      await Promise.all(loops.map((loop) => loop.stop()))
+    },
+    get running() {
+      return loops.every((loop) => loop.running)
+    },
+  }
+}
+
+function createLane(deps: TriageWorkerDeps, lane: number): Loop {
   const batchSize = deps.batchSize ?? 256
   const sliceMs = deps.sliceMs ?? SHORT_SLICE_MS
   const yieldMs = deps.yieldMs ?? 10
@@ -94,8 +124,11 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
   // Where the last slice left the cursor: on SQLite this worker alone moves it (and a stale
   // value would only ask the analysis thread for messages already triaged).
   let cursor: number | null = null
+  // Where the lane's claims begin, one part further each slice: lanes and instances start at
+  // different parts, and every part with work has its turn.
+  let turn = lane * Math.floor(TRIAGE_PARTS / 2) + Math.floor(Math.random() * TRIAGE_PARTS)
   return startLoop({
-    name: 'triage',
+    name: lane === 0 ? 'triage' : `triage-${lane}`,
     logger: deps.logger,
     pollMs: deps.pollMs ?? 1000,
     runOnce: async () => {
@@ -106,11 +139,15 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // since, whose senders would wait a whole slice for their answer. The commit goes first,
       // unless triage has waited `yieldMs` already (under a steady flood it keeps its share).
       if (deps.acknowledgementsWaiting?.() && started - lastSlice < yieldMs) return 'more'
+      // A lane past the first leaves the database to them as long as any wait: where the
+      // database shares the hub's cores, acknowledgements come first, and the lane triages
+      // beside the first one once they are answered (every stored message wakes it).
+      if (lane > 0 && deps.acknowledgementsWaiting?.()) return 'idle'
       const now = deps.clock.now()
       const rulebook = deps.rulebook()
       const classifier = deps.classifier()
-      // On SQLite the analyses are asked for before the slice holds the database; on
-      // PostgreSQL inside it, once this instance has the turn (below).
+      // On SQLite the analyses are asked for before the slice holds the database. (On
+      // PostgreSQL the hub runs no analysis thread: lanes take parts from each other.)
       const local = deps.db.dialect === 'sqlite'
       if (local && deps.analyses)
         await deps.analyses.prefetch(deps.db, cursor ?? (await readCursor(deps.db)), rulebook)
@@ -122,18 +159,21 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
       // first without them, and only if a message fails, again with them (its work is database
       // work, wake-ups, counts and log lines, like a transaction PostgreSQL aborts and runs
       // again: at worst a count or a log line of the failed try is repeated).
+      let claimed: ClaimedPart | null = null
       const slice = (isolated: boolean) =>
         deps.db.transaction(async (tx) => {
           more = false
           const begun = performance.now()
-          // Instances on one PostgreSQL take turns: the queue's cursor is one for them all. One
-          // that finds another at it leaves the queue to it (that one is woken by every stored
-          // message, as this one is) instead of waiting: and only the instance at work asks its
-          // analysis thread for what comes next, so a message is not analysed on both.
-          if (!(await ourTurn(tx, 'triage'))) return
+          // On PostgreSQL the slice claims a part of the queue no other slice (of this instance
+          // or another) holds, the first with work from the lane's turn on (after a failure,
+          // the failed part, to run it again message by message). None free: the slices at
+          // work are woken by every stored message, as this one is.
+          if (!local) {
+            claimed = await claimTriagePart(tx, now, isolated && claimed ? claimed.part : turn++)
+            if (!claimed) return
+          }
           // A slice triages a handful of messages: read the queue a few at a time.
-          const queue = await triageQueueSlice(tx, now)
-          if (!local) await deps.analyses?.prefetch(tx, queue.start, rulebook)
+          const queue = await triageQueueSlice(tx, now, claimed ?? undefined)
           // Decisions are written a read's worth at a time (PostgreSQL), unless each message
           // has a savepoint of its own, which a failure rolls back alone.
           const decisions = isolated ? decisionsAtOnce : heldDecisions()
@@ -190,7 +230,8 @@ export function createTriageWorker(deps: TriageWorkerDeps): Loop {
             }
           }
           await decisions.flush(tx)
-          if (done >= batchSize) more = true
+          // Other parts may have work: a lane that triaged claims again, until it finds none.
+          if (done >= batchSize || (claimed && done > 0)) more = true
           await queue.close()
           return queue.cursor
         })

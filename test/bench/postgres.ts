@@ -134,6 +134,8 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
         WEBHOOK_RATE_LIMIT: '1000000',
         MAX_PENDING_TRIAGE: '1000000',
+        // BENCH_TRIAGE_LANES: the hubs' TRIAGE_LANES (their default when unset).
+        ...(process.env.BENCH_TRIAGE_LANES ? { TRIAGE_LANES: process.env.BENCH_TRIAGE_LANES } : {}),
         NODE_OPTIONS:
           process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
       }

@@ -8,7 +8,7 @@ import type { AnyAdapter } from '../../src/contracts/channel.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import type { Clock } from '../../src/kit/clock.js'
 import { silentLogger } from '../../src/kit/logger.js'
-import type { Store } from '../../src/store/open-store.js'
+import { openStore, type Store } from '../../src/store/open-store.js'
 import { outbox } from '../../src/store/schema.js'
 import type { Sql } from '../../src/store/sql.js'
 import { triageBacklog } from '../../src/store/triage-queue.js'
@@ -105,6 +105,16 @@ export function listeningHubs(defaults: Record<string, string>) {
       running.push(closable)
     },
   }
+}
+
+/** A test hub on the PostgreSQL database `url` (opened and migrated here), as `testHub`. */
+export async function testHubOnPostgres(
+  url: string,
+  env: Record<string, string>,
+  options: Omit<Parameters<typeof testHub>[1], 'store'> = {},
+) {
+  const store = await openStore({ engine: 'postgres', url })
+  return testHub({ ...env, DATABASE_URL: url }, { ...options, store })
 }
 
 /**

@@ -3,6 +3,7 @@ import { afterEach, expect, it } from 'vitest'
 import { replyTools } from '../../src/actions/reply-tools.js'
 import { manualClock } from '../../src/kit/clock.js'
 import { openStore } from '../../src/store/open-store.js'
+import { TRIAGE_PARTS } from '../../src/store/triage-parts.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
 import { ownTriageWorker, testHub } from '../helpers/hub.js'
 import { plainMail, postRawMail } from '../helpers/mail.js'
@@ -39,6 +40,16 @@ const EMAILS: Record<number, string> = {
   41: 'ana@example.com',
   43: 'ana@example.com',
   44: 'ana@example.com',
+}
+
+/**
+ * A store on PostgreSQL whose conversations are numbered eight apart: all in one part of the
+ * triage queue (`triage-parts.ts`), so that one slice reads every message in turn.
+ */
+async function onePart(url: string) {
+  const store = await openStore({ engine: 'postgres', url })
+  await store.sql.run(`alter table conversations alter column id set increment by ${TRIAGE_PARTS}`)
+  return store
 }
 
 describeWithService('postgres', 'a triage slice that reads its messages ahead', () => {
@@ -103,10 +114,10 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     await t?.close()
     t = null
     const url = postgres.database()
-    const onPostgres = await oneSlice(await openStore({ engine: 'postgres', url }))
-    // One slice held them all, and decided as SQLite did.
-    expect(onPostgres.slices).toBe(1)
-    expect(onPostgres).toEqual({ ...onSqlite, slices: 1 })
+    const onPostgres = await oneSlice(await onePart(url))
+    // One slice held them all (and one more found nothing left), and decided as SQLite did.
+    expect(onPostgres.slices).toBe(2)
+    expect(onPostgres).toEqual({ ...onSqlite, slices: 2 })
     // The conversation with three complaints has one case, which the later ones found open.
     const tickets = onPostgres.tickets.filter((ticket) => ticket.conversation === '1:501')
     expect(tickets).toHaveLength(1)
@@ -145,7 +156,7 @@ describeWithService('postgres', 'a relayed answer in a slice that reads ahead', 
         RULES_DIR: rules.dir,
         DATABASE_URL: url,
       },
-      { clock, store: await openStore({ engine: 'postgres', url }) },
+      { clock, store: await onePart(url) },
     )
     const hub = t.hub
     const base = `http://127.0.0.1:${(await hub.listen()).port}`
@@ -194,7 +205,8 @@ describeWithService('postgres', 'a relayed answer in a slice that reads ahead', 
       )
     const decided = await waitFor(thanks, { what: 'the thank-you triaged' })
     await worker.stop()
-    expect(worker.slices()).toBe(1)
+    // One slice triaged both (and one more found nothing left).
+    expect(worker.slices()).toBe(2)
     // The thank-you, read after the relay wrote to its conversation, is part of the open case.
     const explanation = JSON.parse(decided.explanation)
     expect(explanation.outcome).toMatchObject({ branch: 'person' })

@@ -3,12 +3,14 @@ import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/kit/clock.js'
 import { oneAtATime } from '../../src/store/one-at-a-time.js'
-import { openStore } from '../../src/store/open-store.js'
 import { openPostgres } from '../../src/store/postgres.js'
 import { jobs, messages, triageDecisions } from '../../src/store/schema.js'
+import { TRIAGE_PARTS } from '../../src/store/triage-parts.js'
+import { claimTriagePart } from '../../src/store/triage-queue.js'
 import type { IntentClassifier } from '../../src/triage/triage.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
-import { testHub } from '../helpers/hub.js'
+import { holdTransaction } from '../helpers/hold.js'
+import { ownTriageWorker, testHub, testHubOnPostgres } from '../helpers/hub.js'
 import { postgresForSuite } from '../helpers/postgres.js'
 import { describeWithService } from '../helpers/services.js'
 import { chatwootHeaders } from '../helpers/sign.js'
@@ -97,9 +99,12 @@ describeWithService('postgres', 'a message whose triage fails, on PostgreSQL', (
 
   it('rolls back alone while the messages around it are triaged', async () => {
     const url = postgres.database()
-    t = testHub(
-      { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot, DATABASE_URL: url },
-      { classifier: brittle, store: await openStore({ engine: 'postgres', url }) },
+    t = await testHubOnPostgres(
+      url,
+      { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot },
+      {
+        classifier: brittle,
+      },
     )
     const hub = t.hub
     const send = async (id: number, text: string) => {
@@ -132,27 +137,73 @@ describeWithService('postgres', 'a message whose triage fails, on PostgreSQL', (
     expect(await decided()).toEqual(['¿A qué hora abren el sábado?', '¿Hacen envíos a Canarias?'])
   })
 
-  it('leaves the queue to the instance at it, and takes it when that one is gone', async () => {
+  it('leaves a part of the queue to the instance at it, and takes it when that one is gone', async () => {
     const url = postgres.database()
-    t = testHub(
-      { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot, DATABASE_URL: url },
-      { store: await openStore({ engine: 'postgres', url }) },
-    )
+    t = await testHubOnPostgres(url, { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
     const hub = t.hub
-    // Another instance is in the middle of a slice, holding the queue's turn…
+    await hub.worker.stop()
+    for (const [id, text] of [
+      [41, '¿Abren los domingos?'],
+      [42, '¿Hacen envíos a Canarias?'],
+    ] as const) {
+      const body = JSON.stringify(payloads.chatwoot(id, 740 + id, text, { id, name: 'Eva' }))
+      const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: `pg-part-${id}` })
+      expect(
+        (await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status,
+      ).toBe(200)
+    }
+    const stored = await hub.sql.all<{ text: string; part: number }>(
+      `select text, conversation_id % ${TRIAGE_PARTS} as part from messages order by id`,
+    )
+    expect(stored[0]!.part).not.toBe(stored[1]!.part)
+    // Another instance is in the middle of a slice of the first message's part…
     const other = openPostgres(url, { max: 1 })
-    let release = () => {}
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let holding = false
-    const slice = other.sql.transaction(async (tx) => {
-      await oneAtATime(tx, 'triage')
-      holding = true
-      await held
-    })
+    const slice = holdTransaction(other.sql, (tx) =>
+      claimTriagePart(tx, new Date(), stored[0]!.part),
+    )
+    const decided = async () =>
+      (
+        await hub.sql.all<{ text: string }>(
+          'select m.text from triage_decisions d join messages m on m.id = d.message_id',
+        )
+      ).map((row) => row.text)
+    let worker: ReturnType<typeof ownTriageWorker> | null = null
     try {
-      await waitFor(() => holding, { what: 'the other instance at the queue' })
+      expect((await slice.result)?.part).toBe(stored[0]!.part)
+      worker = ownTriageWorker(hub, { pollMs: 200 })
+      // …so this one triages the other part's message, not that part's, and keeps no
+      // connection waiting for it…
+      await waitFor(async () => (await decided()).length === 1, { what: 'the other part' })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await decided()).toEqual([stored[1]!.text])
+      const waiting = await hub.sql.get<{ n: number }>(
+        "select count(*) as n from pg_locks where locktype = 'advisory' and not granted",
+      )
+      expect(Number(waiting?.n)).toBe(0)
+      // …and when that instance is gone without a word, this one takes the part up.
+      slice.release()
+      await slice.done
+      await waitFor(async () => (await decided()).length === 2, {
+        timeoutMs: 5000,
+        what: 'the message triaged here',
+      })
+    } finally {
+      slice.release()
+      await worker?.stop()
+      await other.close()
+    }
+  })
+
+  it('leaves the queue to an instance of an older version at it, while instances are upgraded one by one', async () => {
+    const url = postgres.database()
+    t = await testHubOnPostgres(url, { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
+    const hub = t.hub
+    // An instance of the version before parts is in the middle of a slice, holding the one
+    // queue's turn…
+    const other = openPostgres(url, { max: 1 })
+    const slice = holdTransaction(other.sql, (tx) => oneAtATime(tx, 'triage'))
+    try {
+      await slice.result
       const body = JSON.stringify(
         payloads.chatwoot(31, 731, '¿Abren los domingos?', { id: 31, name: 'Eva' }),
       )
@@ -171,14 +222,14 @@ describeWithService('postgres', 'a message whose triage fails, on PostgreSQL', (
       )
       expect(Number(waiting?.n)).toBe(0)
       // …and when that instance is gone without a word, this one takes the queue up.
-      release()
-      await slice
+      slice.release()
+      await slice.done
       await waitFor(async () => (await decided()) === 1, {
         timeoutMs: 5000,
         what: 'the message triaged here',
       })
     } finally {
-      release()
+      slice.release()
       await other.close()
     }
   })

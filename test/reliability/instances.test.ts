@@ -42,7 +42,7 @@ describeWithService('postgres', 'several instances on one PostgreSQL', () => {
 
   it('stores, triages and acts on each delivery once across instances, through a kill and a stop', async () => {
     const url = postgres.database()
-    const env = { ...hubEnv(up, temp.dir), DATABASE_URL: url, DATABASE_POOL_SIZE: '4' }
+    const env = { ...hubEnv(up, temp.dir), DATABASE_URL: url, DATABASE_POOL_SIZE: '6' }
     const ports = await Promise.all(hubs.map(() => freePort()))
     const bases = ports.map((port) => `http://127.0.0.1:${port}`)
     const start = async (i: number) => {
@@ -54,14 +54,15 @@ describeWithService('postgres', 'several instances on one PostgreSQL', () => {
     // Started together: the migrations are applied once, under their lock.
     await Promise.all(hubs.map((_, i) => start(i)))
     up.graph.sendStatusesTo(`${bases[0]}/webhooks/whatsapp`, SECRETS.whatsapp)
-    // Each instance says which one it is, on which database, on /readyz and in /metrics.
+    // Each instance says which one it is, on which database, with how many triage lanes, on
+    // /readyz and in /metrics.
     const ready = (await (await fetch(`${bases[1]}/readyz`)).json()) as {
       status: string
       checks: Record<string, string>
     }
     expect(ready).toMatchObject({
       status: 'ready',
-      checks: { database: 'ok', engine: 'postgres', instance: 'hub-1' },
+      checks: { database: 'ok', engine: 'postgres', instance: 'hub-1', triage_lanes: '2' },
     })
     expect(await (await fetch(`${bases[2]}/metrics`)).text()).toMatch(
       /centralita_outbox_depth\{[^}]*instance="hub-2"/,

@@ -39,7 +39,7 @@ describeWithService('postgres', 'the SLA clock across instances', () => {
 
   it('fires each deadline once when an instance dies in the middle', async () => {
     const url = postgres.database()
-    const env = { ...hubEnv(up, temp.dir), DATABASE_URL: url, DATABASE_POOL_SIZE: '4' }
+    const env = { ...hubEnv(up, temp.dir), DATABASE_URL: url, DATABASE_POOL_SIZE: '6' }
     for (const id of ['sla-a', 'sla-b'])
       hubs.push(await startServe({ ...env, INSTANCE_ID: id }, { timeoutMs: 60_000 }))
     const [a, b] = hubs as [ServeProcess, ServeProcess]

@@ -1,0 +1,119 @@
+import { expect, it } from 'vitest'
+import { holdTransaction } from '../../test/helpers/hold.js'
+import { postgresForSuite } from '../../test/helpers/postgres.js'
+import { describeWithService } from '../../test/helpers/services.js'
+import { storedDelivery } from '../../test/helpers/stored-delivery.js'
+import { persistDelivery } from './ingest-store.js'
+import { migratePostgres, openPostgres } from './postgres.js'
+import type { Sql } from './sql.js'
+import { TRIAGE_PARTS } from './triage-parts.js'
+import { claimTriagePart, triageBacklog, triageQueueSlice } from './triage-queue.js'
+
+// On PostgreSQL the triage queue is in parts, one per `conversation_id % 8`: slices claim
+// parts, so that several triage side by side (on one instance or several) while each
+// conversation's messages are still triaged one after another.
+
+const NOW = new Date('2026-11-21T12:00:00Z')
+
+/** A message of conversation `conversation` (external id), stored; its id. */
+async function store(sql: Sql, delivery: string, conversation: string): Promise<number> {
+  const one = storedDelivery(delivery, `m-${delivery}`)
+  const stored = await persistDelivery(
+    sql,
+    {
+      ...one,
+      messages: [
+        {
+          ...one.messages[0]!,
+          conversationExternalId: conversation,
+          contactExternalId: conversation,
+        },
+      ],
+    },
+    NOW,
+  )
+  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`)
+  return stored.messageIds[0]!
+}
+
+describeWithService('postgres', 'the triage queue in parts', () => {
+  const postgres = postgresForSuite()
+
+  it('lets each part be claimed by one slice at a time, and only a part with work', async () => {
+    const pg = openPostgres(postgres.database(), { max: 6 })
+    const claims: ReturnType<typeof holdTransaction>[] = []
+    try {
+      await migratePostgres(pg.sql)
+      // Three conversations: their ids are 1, 2 and 3, so parts 1, 2 and 3 have work.
+      const ids = {
+        one: await store(pg.sql, 'a', '1:1'),
+        two: await store(pg.sql, 'b', '1:2'),
+        three: await store(pg.sql, 'c', '1:3'),
+        twoAgain: await store(pg.sql, 'd', '1:2'),
+      }
+      const conversations = await pg.sql.all<{ id: number }>(
+        'select conversation_id as id from messages order by id',
+      )
+      const partOf = conversations.map(({ id }) => Number(id) % TRIAGE_PARTS)
+      expect(new Set(partOf).size).toBe(3)
+
+      // Claims from part 0 on: part 0 has no work, so the first goes to the first part that
+      // has; the second, while the first is held, to the next one; and so on.
+      const claimed: (number | null)[] = []
+      for (let i = 0; i < 4; i++) {
+        const claim = holdTransaction(pg.sql, (tx) => claimTriagePart(tx, NOW, 0))
+        claims.push(claim)
+        claimed.push((await claim.result)?.part ?? null)
+      }
+      expect(claimed.slice(0, 3).sort()).toEqual([...new Set(partOf)].sort())
+      // Every part with work is held: the fourth finds none.
+      expect(claimed[3]).toBeNull()
+      for (const claim of claims) claim.release()
+      await Promise.all(claims.map((claim) => claim.done))
+
+      // A slice of conversation two's part reads its two messages, in order, and no other.
+      const twoPart = partOf[1]!
+      const read = await pg.sql.transaction(async (tx) => {
+        const part = await claimTriagePart(tx, NOW, twoPart)
+        expect(part?.part).toBe(twoPart)
+        const queue = await triageQueueSlice(tx, NOW, part!)
+        const due = (await queue.next(8)).map((item) => item.messageId)
+        for (const item of await queue.next(8)) due.push(item.messageId)
+        return due
+      })
+      expect(read).toEqual([ids.two, ids.twoAgain])
+    } finally {
+      for (const claim of claims) claim.release()
+      await pg.close()
+    }
+  }, 60_000)
+
+  it('starts every part where the one cursor of an older version stood', async () => {
+    const pg = openPostgres(postgres.database(), { max: 4 })
+    try {
+      await migratePostgres(pg.sql)
+      const before = await store(pg.sql, 'a', '1:1')
+      const after = await store(pg.sql, 'b', '1:1')
+      // An older version triaged the first message and left its cursor there.
+      await pg.sql.run(
+        "insert into channel_state (key, value, updated_at) values ('triage:cursor', ?, 0)",
+        [String(before)],
+      )
+      expect(await triageBacklog(pg.sql)).toBe(1)
+      const read = await pg.sql.transaction(async (tx) => {
+        const part = await claimTriagePart(tx, NOW, 0)
+        const queue = await triageQueueSlice(tx, NOW, part!)
+        const due = await queue.next(8)
+        for (const item of due) await queue.done(item)
+        await queue.close()
+        return due.map((item) => item.messageId)
+      })
+      expect(read).toEqual([after])
+      // The part's own cursor now stands past it, and nothing is left.
+      expect(await triageBacklog(pg.sql)).toBe(0)
+      expect(await pg.sql.transaction((tx) => claimTriagePart(tx, NOW, 0))).toBeNull()
+    } finally {
+      await pg.close()
+    }
+  }, 60_000)
+})

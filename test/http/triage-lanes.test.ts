@@ -1,0 +1,119 @@
+import request from 'supertest'
+import { afterEach, expect, it } from 'vitest'
+import type { Sql } from '../../src/store/sql.js'
+import { TRIAGE_PARTS } from '../../src/store/triage-parts.js'
+import { payloads, SECRETS } from '../helpers/deliveries.js'
+import { ownTriageWorker, type testHub, testHubOnPostgres } from '../helpers/hub.js'
+import { postgresForSuite } from '../helpers/postgres.js'
+import { describeWithService } from '../helpers/services.js'
+import { chatwootHeaders } from '../helpers/sign.js'
+import { waitFor } from '../helpers/wait.js'
+
+// On PostgreSQL an instance runs triage lanes side by side, each slice on a part of the queue
+// (a conversation's part: `triage-parts.ts`). Lanes triage different conversations at once;
+// one conversation's messages are still triaged one after another, in the order they came.
+
+const TEXTS = [
+  '¿A qué hora abren el sábado?',
+  'Me cobraron dos veces el mismo pedido',
+  'Quisiera una cotización para 20 sillas',
+  'Muchas gracias',
+]
+
+describeWithService('postgres', 'triage lanes on PostgreSQL', () => {
+  const postgres = postgresForSuite()
+  let t: ReturnType<typeof testHub> | null = null
+  afterEach(async () => {
+    await t?.close()
+    t = null
+  })
+
+  /** `count` messages over `conversations` conversations, stored while no worker runs. */
+  async function stored(conversations: number, count: number) {
+    const url = postgres.database()
+    t = await testHubOnPostgres(url, { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
+    const hub = t.hub
+    await hub.worker.stop()
+    for (let i = 1; i <= count; i++) {
+      const conversation = 900 + (i % conversations)
+      const body = JSON.stringify(
+        payloads.chatwoot(i, conversation, `${TEXTS[i % TEXTS.length]} (${i})`, {
+          id: conversation,
+          name: `Persona ${conversation}`,
+        }),
+      )
+      const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: `lanes-${i}` })
+      expect(
+        (await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status,
+      ).toBe(200)
+    }
+    return hub
+  }
+
+  /** Each message's decision, in the order decisions were written. */
+  const decisions = (sql: Sql) =>
+    sql.all<{ message: number; conversation: number }>(
+      `select message_id as message, conversation_id as conversation
+         from triage_decisions order by id`,
+    )
+
+  it('triages parts side by side, and each conversation in order', async () => {
+    const hub = await stored(TRIAGE_PARTS, 48)
+    // The first slice to begin waits (2 s at most) for another to begin beside it.
+    let open = 0
+    let most = 0
+    let second = () => {}
+    const beside = new Promise<void>((resolve) => {
+      second = resolve
+    })
+    const db: Sql = {
+      ...hub.sql,
+      transaction: (async (body) => {
+        open++
+        most = Math.max(most, open)
+        if (open > 1) second()
+        try {
+          if (open === 1 && most === 1)
+            await Promise.race([beside, new Promise((r) => setTimeout(r, 2000))])
+          return await hub.sql.transaction(body)
+        } finally {
+          open--
+        }
+      }) as Sql['transaction'],
+    }
+    const worker = ownTriageWorker(hub, { db, lanes: 2, pollMs: 60_000 })
+    try {
+      await waitFor(async () => (await decisions(hub.sql)).length === 48, {
+        what: 'every message triaged',
+      })
+    } finally {
+      await worker.stop()
+    }
+    expect(most).toBe(2)
+    const decided = await decisions(hub.sql)
+    expect(new Set(decided.map((d) => d.message)).size).toBe(48)
+    // Within each conversation, decisions were written in the order the messages came.
+    const byConversation = new Map<number, number[]>()
+    for (const { message, conversation } of decided)
+      byConversation.set(conversation, [...(byConversation.get(conversation) ?? []), message])
+    expect(byConversation.size).toBe(TRIAGE_PARTS)
+    for (const messages of byConversation.values())
+      expect(messages).toEqual([...messages].sort((a, b) => a - b))
+  })
+
+  it('goes from part to part while any has work, without being woken again', async () => {
+    const hub = await stored(5, 5)
+    // One lane, woken once when it starts, its safety poll a minute away.
+    const worker = ownTriageWorker(hub, { pollMs: 60_000 })
+    try {
+      await waitFor(async () => (await decisions(hub.sql)).length === 5, {
+        timeoutMs: 5000,
+        what: 'the five conversations triaged',
+      })
+    } finally {
+      await worker.stop()
+    }
+    // One slice a part, each claimed after the last ended, and one that found none left.
+    expect(worker.slices()).toBe(6)
+  })
+})
