@@ -17,6 +17,7 @@ import {
 } from './contracts/channel.js'
 import { ConfigError } from './contracts/errors.js'
 import { createApp } from './http/app.js'
+import { readiness } from './http/readiness.js'
 import { composeChannels, composeSources } from './hub-channels.js'
 import { createAdmission } from './ingest/admission.js'
 import { acceptDelivery } from './ingest/ingest.js'
@@ -74,8 +75,7 @@ export type HubOptions = {
   classifier?: IntentClassifier | null
   /**
    * Work out the text analysis of queued messages ahead, on a thread of its own
-   * (`src/worker/text-analysis.ts`), on SQLite. `centralita serve` does; it needs the built
-   * code.
+   * (`src/worker/text-analysis.ts`), on SQLite. `centralita serve` does (built code only).
    */
   textAnalysisThread?: boolean
   /**
@@ -104,11 +104,8 @@ export function createHub(options: HubOptions): Hub {
   // The model trained on people's corrections when one was adopted, else the corpus's (read
   // before the first triage: the worker waits for it). With the text-analysis thread, this
   // thread reads the model only if it ever needs it.
-  // On PostgreSQL triage lanes take parts of the queue from each other, across instances: a
-  // thread working ahead on the messages of the parts its instance held last would analyse
-  // many that another instance triages (measured: twice the analyses with two instances).
-  // There each lane analyses what it triages, on the main thread, which waits for the
-  // database half the time anyway.
+  // Not on PostgreSQL: lanes of several instances take parts of the queue from each other, and
+  // a thread working ahead analyses what another instance triages (docs/architecture.md).
   const analysisThread = Boolean(options.textAnalysisThread) && sql.dialect === 'sqlite'
   const lazy = analysisThread
   let classifier: IntentClassifier | null = options.classifier ?? null
@@ -319,28 +316,8 @@ export function createHub(options: HubOptions): Hub {
       channels.get(channel)?.adapter.body === 'mime'
         ? config.limits.mimeBody
         : config.limits.webhookBody,
-    readiness: async () => {
-      const checks: Record<string, string> = {}
-      try {
-        await sql.get('select 1 as one')
-        checks.database = 'ok'
-      } catch {
-        checks.database = 'unavailable'
-      }
-      checks.triage = worker.running ? 'ok' : 'stopped'
-      checks.dispatcher = dispatcher.running ? 'ok' : 'stopped'
-      checks.sla = sla.running ? 'ok' : 'stopped'
-      const ready = Object.values(checks).every((v) => v === 'ok')
-      // A failing mailbox is reported, not fatal: webhooks keep flowing without it.
-      for (const source of sources) checks[`source.${source.name}`] = source.health()
-      // One of several instances: which one, on which database.
-      if (config.database.engine === 'postgres') {
-        checks.engine = 'postgres'
-        checks.instance = config.instanceId
-        checks.triage_lanes = String(config.triageLanes)
-      }
-      return { ready, checks }
-    },
+    readiness: () =>
+      readiness({ sql, config, loops: { triage: worker, dispatcher, sla }, sources }),
   })
 
   let server: Server | null = null
