@@ -78,7 +78,7 @@ async function persistPlain(
   takeTurn: boolean,
 ): Promise<PersistResult[]> {
   const found = await lookUp(tx, batch, takeTurn)
-  const deliveryRows = await insertDeliveries(tx, batch)
+  const deliveryRows = found.deliveries
   const seenDeliveries = new Set<string>()
   const duplicate = batch.map(({ delivery }) => {
     if (delivery.deliveryId === null) return false
@@ -190,13 +190,17 @@ type Found = {
   messages: Set<string>
   contacts: Map<string, Details & { id: number }>
   conversations: Map<string, number>
+  /** The ids of the deliveries stored now, by channel and delivery id (known ones are absent). */
+  deliveries: Map<string, number>
 }
 
 /**
  * Which of the batch's messages the hub has, and their contacts and conversations, in one
- * read; with the storing turn first when `takeTurn`. (The read's snapshot may be older than
- * the turn: what another instance stored meanwhile only makes a write below find it, and
- * every one of them is an upsert.)
+ * read that also stores the batch's deliveries (`webhook_deliveries`, the dedupe of whole
+ * deliveries); with the storing turn first when `takeTurn` (the insert reads the turn's row:
+ * it waits for the turn). (The read's snapshot may be older than the turn: what another
+ * instance stored meanwhile only makes a write below find it, and every one of them is an
+ * upsert; a delivery another instance is storing makes the insert wait for its commit.)
  */
 async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Promise<Found> {
   const messages = batch.flatMap(({ delivery }) => delivery.messages)
@@ -204,13 +208,20 @@ async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Pro
     messages.map((m) => m.channel),
     messages.map(keyOf),
   ]
+  const withId = batch.filter(({ delivery }) => delivery.deliveryId !== null)
   const row = await tx.get<{
     m: [string, string][] | null
     k: unknown[][] | null
     c: unknown[][] | null
+    d: [number, string, string][] | null
   }>(
-    `select ${takeTurn ? waitForTurn : 'null'} as turn,
-       (select json_agg(json_build_array(t.channel, t.external_id)) from messages t
+    `with turn as materialized (select ${takeTurn ? waitForTurn : 'null'} as turn),
+       delivered as (
+         insert into webhook_deliveries (channel, delivery_id, raw_hash, message_count, received_at)
+         select u.* from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) as u,
+           turn
+         on conflict do nothing returning id, channel, delivery_id)
+     select (select json_agg(json_build_array(t.channel, t.external_id)) from messages t
           join unnest(?::text[], ?::text[]) as k(channel, external_id)
             on t.channel = k.channel and t.external_id = k.external_id) as m,
        (select json_agg(json_build_array(c.id, c.channel, c.external_id, c.name, c.email, c.phone))
@@ -219,9 +230,18 @@ async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Pro
             on c.channel = k.channel and c.external_id = k.external_id) as k,
        (select json_agg(json_build_array(c.id, c.channel, c.external_id)) from conversations c
           join (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
-            on c.channel = k.channel and c.external_id = k.external_id) as c`,
+            on c.channel = k.channel and c.external_id = k.external_id) as c,
+       (select json_agg(json_build_array(id, channel, delivery_id)) from delivered) as d
+     from turn`,
     [
       ...(takeTurn ? [turnKey('storing')] : []),
+      ...columns(withId, [
+        (i) => i.delivery.channel,
+        (i) => i.delivery.deliveryId,
+        (i) => i.delivery.rawHash,
+        (i) => i.delivery.messages.length,
+        (i) => i.now.getTime(),
+      ]),
       ...pairs((m) => m.externalId),
       ...pairs((m) => m.contactExternalId),
       ...pairs((m) => m.conversationExternalId),
@@ -241,31 +261,15 @@ async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Pro
         id as number,
       ]),
     ),
+    deliveries: new Map(
+      (row?.d ?? []).map(([id, channel, deliveryId]) => [key(channel, deliveryId), id]),
+    ),
   }
 }
 
 /** The rows' values column by column: one array per placeholder of an `unnest`. */
 function columns<T>(rows: readonly T[], pick: readonly ((row: T) => string | number | null)[]) {
   return pick.map((column) => rows.map(column))
-}
-
-/** The ids of the deliveries stored now, by channel and delivery id (known ones are absent). */
-async function insertDeliveries(tx: Sql, batch: readonly Stored[]): Promise<Map<string, number>> {
-  const withId = batch.filter(({ delivery }) => delivery.deliveryId !== null)
-  if (withId.length === 0) return new Map()
-  const rows = await tx.all<{ id: number; channel: string; deliveryId: string }>(
-    `insert into webhook_deliveries (channel, delivery_id, raw_hash, message_count, received_at)
-     select * from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
-     on conflict do nothing returning id, channel, delivery_id as "deliveryId"`,
-    columns(withId, [
-      (i) => i.delivery.channel,
-      (i) => i.delivery.deliveryId,
-      (i) => i.delivery.rawHash,
-      (i) => i.delivery.messages.length,
-      (i) => i.now.getTime(),
-    ]),
-  )
-  return new Map(rows.map((row) => [key(row.channel, row.deliveryId), row.id]))
 }
 
 const contactKey = (m: NormalizedMessage) => key(m.channel, m.contactExternalId)
