@@ -95,7 +95,7 @@ export async function processMessage(
 
   const rulebook = deps.rulebook()
   const decided = await decideInContext(deps, tx, subject, rulebook, now, analysis, decisions)
-  const history = await replyHistory(tx, subject, decided.decision, rulebook, now)
+  const history = await replyHistory(tx, subject, decided.decision, rulebook, now, loaded.replies)
   const planning = {
     subject,
     rulebook,

@@ -13,19 +13,21 @@ export type AutomaticReplies = {
   onceADay: ReadonlySet<OnceADayReply>
 }
 
-const COUNTS = `(select count(*) from outbox
-        where automatic = ? and created_at >= ? and conversation_id = ?) as conversation,
+// The counts, for a conversation and a recipient given as SQL (placeholders, or columns of
+// the read-ahead's rows).
+const counts = (conversation: string, recipient: string) => `(select count(*) from outbox
+        where automatic = ? and created_at >= ? and conversation_id = ${conversation}) as conversation,
       (select count(*) from outbox
-        where automatic = ? and created_at >= ? and recipient = ?) as recipient`
+        where automatic = ? and created_at >= ? and recipient = ${recipient}) as recipient`
 
 // One probe of the partial index per kind: its own condition is written out in each, so
 // SQLite uses it.
-const probe = (kind: OnceADayReply) =>
-  `exists (select 1 from triage_decisions where conversation_id = ?
+const probe = (kind: OnceADayReply, conversation = '?') =>
+  `exists (select 1 from triage_decisions where conversation_id = ${conversation}
      and created_at >= ? and reply_kind in ('out_of_hours', 'welcome') and reply_kind = '${kind}')`
 
-const WITHOUT_ONCE_A_DAY = `select ${COUNTS}`
-const WITH_ONCE_A_DAY = `select ${COUNTS}, ${probe('out_of_hours')} as "outOfHours",
+const WITHOUT_ONCE_A_DAY = `select ${counts('?', '?')}`
+const WITH_ONCE_A_DAY = `select ${counts('?', '?')}, ${probe('out_of_hours')} as "outOfHours",
        ${probe('welcome')} as welcome`
 
 /**
@@ -39,7 +41,7 @@ export async function automaticRepliesSince(
   since: number,
   onceADaySince: number | null,
 ): Promise<AutomaticReplies> {
-  const counts = [true, since, to.conversationId, true, since, to.recipient.toLowerCase()]
+  const values = [true, since, to.conversationId, true, since, to.recipient.toLowerCase()]
   const row = await db.get<{
     conversation: number
     recipient: number
@@ -48,8 +50,8 @@ export async function automaticRepliesSince(
   }>(
     onceADaySince === null ? WITHOUT_ONCE_A_DAY : WITH_ONCE_A_DAY,
     onceADaySince === null
-      ? counts
-      : [...counts, to.conversationId, onceADaySince, to.conversationId, onceADaySince],
+      ? values
+      : [...values, to.conversationId, onceADaySince, to.conversationId, onceADaySince],
   )
   return {
     toConversation: Number(row?.conversation ?? 0),
@@ -66,4 +68,55 @@ function onceADayOf(outOfHours: unknown, welcome: unknown): ReadonlySet<OnceADay
   if (outOfHours) kinds.add('out_of_hours')
   if (welcome) kinds.add('welcome')
   return kinds
+}
+
+/** The windows the caps count over: since `since`, and the once-a-day replies since `onceADaySince`. */
+export type ReplyWindows = { since: number; onceADaySince: number }
+
+/**
+ * The caps' counts read with a message ahead of its triage (PostgreSQL's read-ahead,
+ * `triage-store.ts`), for the recipient the read worked out and over the windows it was given.
+ */
+export type AutomaticRepliesAhead = AutomaticReplies & {
+  recipient: string
+  windows: ReplyWindows
+}
+
+// `recipientOf` (plan-reply.ts) in SQL, over the read-ahead's message `m` and contact `k`.
+// Its lowercase may differ from JavaScript's on letters beyond ASCII: whoever uses the counts
+// compares the recipient first.
+const RECIPIENT = `lower(coalesce(k.email, k.phone, m.channel || ':' || k.external_id))`
+
+/**
+ * The caps' columns of a read-ahead row (its conversation `c`, contact `k`, message `m`), all
+ * of them: the read does not know yet which messages will be answered. Five index probes a
+ * message, where reading them later costs a statement (a round trip) each answered one.
+ */
+export const REPLIES_AHEAD = `${RECIPIENT},
+      ${counts('c.id', RECIPIENT)},
+      ${probe('out_of_hours', 'c.id')}, ${probe('welcome', 'c.id')}`
+
+/** The values of `REPLIES_AHEAD`'s placeholders, in order. */
+export const repliesAheadValues = (windows: ReplyWindows) => [
+  true,
+  windows.since,
+  true,
+  windows.since,
+  windows.onceADaySince,
+  windows.onceADaySince,
+]
+
+/** `REPLIES_AHEAD`'s columns of a row, from `at` on. */
+export function readRepliesAhead(
+  row: readonly unknown[],
+  at: number,
+  windows: ReplyWindows,
+): AutomaticRepliesAhead {
+  return {
+    recipient: row[at] as string,
+    toConversation: Number(row[at + 1]),
+    toRecipient: Number(row[at + 2]),
+    onceADay: onceADayOf(row[at + 3], row[at + 4]),
+    windows,
+  }
 }

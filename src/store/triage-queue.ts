@@ -8,6 +8,7 @@ import {
   pendingJobCount,
 } from './jobs.js'
 import { turnKey } from './one-at-a-time.js'
+import type { ReplyWindows } from './reply-caps-store.js'
 import type { Sql } from './sql.js'
 import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
 import { readAhead, type UndecidedMessage } from './triage-store.js'
@@ -72,12 +73,14 @@ export type TriageQueueSlice = {
 
 /**
  * Opens the queue inside a write transaction (the worker's slice): the whole queue (SQLite), or
- * the part the slice claimed (PostgreSQL: `claimTriagePart`).
+ * the part the slice claimed (PostgreSQL: `claimTriagePart`). Given `replies`, PostgreSQL's
+ * reads of new messages also count what the reply caps count over those windows.
  */
 export async function triageQueueSlice(
   db: Sql,
   now: Date,
   claimed?: ClaimedPart,
+  replies?: ReplyWindows,
 ): Promise<TriageQueueSlice> {
   const at = now.getTime()
   if (!claimed && db.dialect === 'postgres')
@@ -124,7 +127,10 @@ export async function triageQueueSlice(
       // often be read again by the next slice.)
       const fresh: QueuedMessage[] =
         db.dialect === 'postgres' && retries.length === 0
-          ? (await readAhead(db, handed, limit, part)).map((read) => ({ ...read, retry: null }))
+          ? (await readAhead(db, handed, limit, part, replies)).map((read) => ({
+              ...read,
+              retry: null,
+            }))
           : (await newMessages(db, handed, part))
               .slice(0, limit - retries.length)
               .map((row) => ({ messageId: row.id, retry: null }))

@@ -1,6 +1,13 @@
 import { PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
 import { DUE_AT_ONCE } from './jobs.js'
+import {
+  type AutomaticRepliesAhead,
+  REPLIES_AHEAD,
+  type ReplyWindows,
+  readRepliesAhead,
+  repliesAheadValues,
+} from './reply-caps-store.js'
 import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
 import type * as schema from './schema.js'
 import { list, type Sql } from './sql.js'
@@ -47,8 +54,15 @@ export async function loadTriageSubject(db: Sql, messageId: number): Promise<Tri
  */
 export type OpenCaseFound = { ticket: TicketRow; moreUrgent: Priority | null }
 
-/** A message to triage as its first read finds it: the subject and the open case, if any. */
-export type UndecidedMessage = { subject: TriageSubject; openCase: OpenCaseFound | null }
+/**
+ * A message to triage as its first read finds it: the subject and the open case, if any; and
+ * when the read was a read-ahead given the reply caps' windows, what the caps count.
+ */
+export type UndecidedMessage = {
+  subject: TriageSubject
+  openCase: OpenCaseFound | null
+  replies?: AutomaticRepliesAhead
+}
 
 // Probes the conversation-priority index for each priority more urgent than the ticket's, most
 // urgent first, and stops at the first found: it reads no decision rows, however long the case
@@ -94,39 +108,47 @@ export type ReadAhead = { messageId: number; found: UndecidedMessage | null }
 // (a prepared statement keeps it) scans and sorts it, and would join every message past the
 // cursor before it took eight. Whether a message was decided is a scalar subquery, an index
 // seek a message: as an `exists`, the planner may hash every decision there is instead.
-const queued = (part = '') => `select ${CASE_COLUMNS},
+const queued = (part: string, replies: boolean) => `select ${CASE_COLUMNS},
          (select d.id from triage_decisions d where d.message_id = m.id) as decided
+         ${replies ? `, ${REPLIES_AHEAD}` : ''}
     ${caseFrom(`(select * from messages where ${part}id > ? and triage = ? order by id limit ${DUE_AT_ONCE})`)}
    order by m.id`
-const QUEUED = queued()
 // A part of the queue (`triage-queue.ts`): the expression of the index messages_triage_part.
-const QUEUED_IN_PART = queued(`${IN_PART} and `)
+const IN_ONE_PART = `${IN_PART} and `
+const QUEUED = [queued('', false), queued('', true)] as const
+const QUEUED_IN_PART = [queued(IN_ONE_PART, false), queued(IN_ONE_PART, true)] as const
 
 /**
  * Up to `limit` messages queued for triage past `after`, in order, each with its first read:
  * one statement for them all, where reading each on its own takes a statement a message.
  * Whoever triages them one after another must read again a message whose conversation or
- * contact an earlier one of the same read changed (`stillFresh`).
+ * contact an earlier one of the same read changed (`stillFresh`). Given `replies`, the read
+ * also counts what the reply caps count over those windows, for every message.
  */
 export async function readAhead(
   db: Sql,
   after: number,
   limit: number,
   part: number | null = null,
+  replies?: ReplyWindows,
 ): Promise<ReadAhead[]> {
+  const which = replies ? 1 : 0
+  const counting = replies ? repliesAheadValues(replies) : []
   const rows = (
     await (part === null
-      ? db.values(QUEUED, [after, true])
-      : db.values(QUEUED_IN_PART, [part, after, true]))
+      ? db.values(QUEUED[which], [...counting, after, true])
+      : db.values(QUEUED_IN_PART[which], [...counting, part, after, true]))
   ).slice(0, limit)
   const width = messageRows.width + conversationRows.width + contactRows.width
+  const decided = width + ticketRows.width + 1
   const read: ReadAhead[] = []
   for (const row of rows) {
     const found = readUndecided(row)
+    if (replies) found.replies = readRepliesAhead(row, decided + 1, replies)
     const messageId = found.subject.message.id
     // A conversation has one open ticket at most; were there two, the first row stands.
     if (read.at(-1)?.messageId === messageId) continue
-    read.push({ messageId, found: row[width + ticketRows.width + 1] ? null : found })
+    read.push({ messageId, found: row[decided] ? null : found })
   }
   return read
 }
@@ -134,13 +156,17 @@ export async function readAhead(
 /**
  * Whether the first reads of a read-ahead still hold for `next`, when `before` (the messages
  * of the same read triaged before it) are done: none of them shares its conversation or its
- * contact, whose rows, ticket and decisions its read holds.
+ * contact, whose rows, ticket and decisions its read holds, or the recipient whose automatic
+ * replies it counted.
  */
 export function stillFresh(next: UndecidedMessage, before: readonly UndecidedMessage[]): boolean {
   const { conversation, contact } = next.subject
   return before.every(
-    ({ subject }) =>
-      subject.conversation.id !== conversation.id && subject.contact.id !== contact.id,
+    ({ subject, replies }) =>
+      subject.conversation.id !== conversation.id &&
+      subject.contact.id !== contact.id &&
+      // The caps count what went to a recipient, whose address two contacts may share.
+      (replies === undefined || replies.recipient !== next.replies?.recipient),
   )
 }
 

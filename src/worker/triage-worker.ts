@@ -5,6 +5,7 @@ import {
   processMessage,
   type SliceContext,
 } from '../pipeline/process-message.js'
+import { replyWindows } from '../pipeline/reply-history.js'
 import type { Sql } from '../store/sql.js'
 import { TRIAGE_PARTS } from '../store/triage-parts.js'
 import {
@@ -173,7 +174,13 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
             if (!claimed) return
           }
           // A slice triages a handful of messages: read the queue a few at a time.
-          const queue = await triageQueueSlice(tx, now, claimed ?? undefined)
+          // The reads count what the reply caps count (PostgreSQL), as a message's triage would.
+          const queue = await triageQueueSlice(
+            tx,
+            now,
+            claimed ?? undefined,
+            replyWindows(rulebook, now),
+          )
           // Decisions are written a read's worth at a time (PostgreSQL), unless each message
           // has a savepoint of its own, which a failure rolls back alone.
           const decisions = isolated ? decisionsAtOnce : heldDecisions()
