@@ -2,12 +2,11 @@ import { expect, it } from 'vitest'
 import { RULES_DIR } from '../../test/helpers/hub.js'
 import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { describeWithService } from '../../test/helpers/services.js'
-import { storedDelivery } from '../../test/helpers/stored-delivery.js'
+import { storeOneMessage } from '../../test/helpers/stored-delivery.js'
 import { recipientOf } from '../actions/plan-reply.js'
 import { replyHistory } from '../pipeline/reply-history.js'
 import { loadRulebook } from '../triage/rulebook/compile.js'
 import type { Decision } from '../triage/triage.js'
-import { persistDelivery } from './ingest-store.js'
 import { enqueueEffects } from './outbox-store.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 import { automaticRepliesSince } from './reply-caps-store.js'
@@ -23,32 +22,8 @@ const NOW = new Date('2026-11-21T12:00:00Z')
 const HOUR = 3_600_000
 const WINDOWS = { since: NOW.getTime() - 24 * HOUR, onceADaySince: NOW.getTime() - 24 * HOUR }
 
-async function store(
-  sql: Sql,
-  id: string,
-  conversation: string,
-  contact: string,
-  email?: string,
-): Promise<number> {
-  const one = storedDelivery(id, `m-${id}`)
-  const stored = await persistDelivery(
-    sql,
-    {
-      ...one,
-      messages: [
-        {
-          ...one.messages[0]!,
-          conversationExternalId: conversation,
-          contactExternalId: contact,
-          contact: email ? { email } : {},
-        },
-      ],
-    },
-    NOW,
-  )
-  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`)
-  return stored.messageIds[0]!
-}
+const store = (sql: Sql, id: string, conversation: string, contact: string, email?: string) =>
+  storeOneMessage(sql, id, { conversation, contact, details: email ? { email } : {} }, NOW)
 
 /** An effect queued at `at` for a conversation and a recipient. */
 const effect = (key: string, conversationId: number, recipient: string, automatic = true) => ({

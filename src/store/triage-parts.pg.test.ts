@@ -2,8 +2,7 @@ import { expect, it } from 'vitest'
 import { holdTransaction } from '../../test/helpers/hold.js'
 import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { describeWithService } from '../../test/helpers/services.js'
-import { storedDelivery } from '../../test/helpers/stored-delivery.js'
-import { persistDelivery } from './ingest-store.js'
+import { storeOneMessage } from '../../test/helpers/stored-delivery.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 import type { Sql } from './sql.js'
 import { TRIAGE_PARTS } from './triage-parts.js'
@@ -16,25 +15,8 @@ import { claimTriagePart, triageBacklog, triageQueueSlice } from './triage-queue
 const NOW = new Date('2026-11-21T12:00:00Z')
 
 /** A message of conversation `conversation` (external id), stored; its id. */
-async function store(sql: Sql, delivery: string, conversation: string): Promise<number> {
-  const one = storedDelivery(delivery, `m-${delivery}`)
-  const stored = await persistDelivery(
-    sql,
-    {
-      ...one,
-      messages: [
-        {
-          ...one.messages[0]!,
-          conversationExternalId: conversation,
-          contactExternalId: conversation,
-        },
-      ],
-    },
-    NOW,
-  )
-  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`)
-  return stored.messageIds[0]!
-}
+const store = (sql: Sql, delivery: string, conversation: string) =>
+  storeOneMessage(sql, delivery, { conversation, contact: conversation }, NOW)
 
 describeWithService('postgres', 'the triage queue in parts', () => {
   const postgres = postgresForSuite()

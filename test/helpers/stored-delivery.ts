@@ -1,5 +1,6 @@
-import { sha256Hex } from '../../src/contracts/message.js'
-import type { Delivery } from '../../src/store/ingest-store.js'
+import { type NormalizedMessage, sha256Hex } from '../../src/contracts/message.js'
+import { type Delivery, persistDelivery } from '../../src/store/ingest-store.js'
+import type { Sql } from '../../src/store/sql.js'
 
 /** A Chatwoot delivery of one customer message, as the store receives it after parsing. */
 export function storedDelivery(id: string, messageId: string, text = 'hola'): Delivery {
@@ -29,4 +30,34 @@ export function storedDelivery(id: string, messageId: string, text = 'hola'): De
       },
     ],
   }
+}
+
+/**
+ * Stores one customer message (`storedDelivery`'s) in conversation `conversation` from contact
+ * `contact` (external ids), with the contact's details given; its id.
+ */
+export async function storeOneMessage(
+  sql: Sql,
+  id: string,
+  to: { conversation: string; contact: string; details?: NormalizedMessage['contact'] },
+  now: Date,
+): Promise<number> {
+  const one = storedDelivery(id, `m-${id}`)
+  const stored = await persistDelivery(
+    sql,
+    {
+      ...one,
+      messages: [
+        {
+          ...one.messages[0]!,
+          conversationExternalId: to.conversation,
+          contactExternalId: to.contact,
+          contact: to.details ?? {},
+        },
+      ],
+    },
+    now,
+  )
+  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`)
+  return stored.messageIds[0]!
 }
