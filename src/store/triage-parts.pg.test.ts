@@ -98,4 +98,40 @@ describeWithService('postgres', 'the triage queue in parts', () => {
       await pg.close()
     }
   }, 60_000)
+
+  it('reads a part no more in a slice once a read came back short', async () => {
+    const pg = openPostgres(postgres.database(), { max: 2 })
+    try {
+      await migratePostgres(pg.sql)
+      const first = await store(pg.sql, 'a', '1:1')
+      const reads: string[] = []
+      const slice = () =>
+        pg.sql.transaction(async (tx) => {
+          const part = await claimTriagePart(tx, NOW, 0)
+          const watched: Sql = {
+            ...tx,
+            values: (text, values) => {
+              reads.push(text)
+              return tx.values(text, values)
+            },
+          }
+          const queue = await triageQueueSlice(watched, NOW, part!)
+          const read = (await queue.next(8)).map((item) => item.messageId)
+          // Another message of the conversation is stored meanwhile, by another connection.
+          if (read[0] === first) await store(pg.sql, 'b', '1:1')
+          const again = (await queue.next(8)).map((item) => item.messageId)
+          for (const id of read) await queue.done({ messageId: id, retry: null })
+          await queue.close()
+          return [read, again]
+        })
+      // The first read found one message where it asked for eight: the slice reads no more…
+      expect(await slice()).toEqual([[first], []])
+      expect(reads).toHaveLength(1)
+      // …and the next slice finds the message stored meanwhile.
+      const [next] = await slice()
+      expect(next?.[0]).toBeGreaterThan(first)
+    } finally {
+      await pg.close()
+    }
+  })
 })

@@ -108,6 +108,11 @@ export async function triageQueueSlice(
   // Retries are read until none is left due; a slice reads them again only if it handed out as
   // many as it asked for.
   let retriesLeft = Boolean(opened?.retries)
+  // A read of new messages that found fewer than it asked for emptied the queue (or the part),
+  // as far as the slice can tell: it reads no more (a statement that would find nothing; on
+  // PostgreSQL, a round trip). On SQLite nothing is stored while the slice holds the database;
+  // on PostgreSQL a message stored meanwhile wakes the workers, and a later slice reads it.
+  let drained = false
   return {
     start,
     get cursor() {
@@ -121,7 +126,7 @@ export async function triageQueueSlice(
           }))
         : []
       if (retries.length < limit) retriesLeft = false
-      if (retries.length >= limit) return retries
+      if (retries.length >= limit || drained) return retries
       // On PostgreSQL each statement is a round trip: the new messages come with their first
       // read. (SQLite's statements are calls, and its slices are short: a read ahead would
       // often be read again by the next slice.)
@@ -135,6 +140,7 @@ export async function triageQueueSlice(
               .slice(0, limit - retries.length)
               .map((row) => ({ messageId: row.id, retry: null }))
       if (fresh.length > 0) handed = fresh[fresh.length - 1]!.messageId
+      if (fresh.length < limit - retries.length) drained = true
       return [...retries, ...fresh]
     },
     async done(item) {
