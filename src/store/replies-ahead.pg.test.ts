@@ -11,6 +11,8 @@ import { enqueueEffects } from './outbox-store.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 import { automaticRepliesSince } from './reply-caps-store.js'
 import type { Sql } from './sql.js'
+import { TRIAGE_PARTS } from './triage-parts.js'
+import { claimTriagePart } from './triage-queue.js'
 import { readAhead, stillFresh, type UndecidedMessage } from './triage-store.js'
 
 // On PostgreSQL the triage's read-ahead also counts what the reply caps count, for every
@@ -122,6 +124,12 @@ describeWithService('postgres', 'the reply caps read ahead', () => {
           onceADay: [...(replies?.onceADay ?? [])],
         })
       }
+      // A claim reads its part the same way, in the same statement.
+      const part = anas % TRIAGE_PARTS
+      const claimed = await sql.transaction((tx) => claimTriagePart(tx, NOW, part, WINDOWS))
+      expect(claimed?.part).toBe(part)
+      expect(claimed?.read).toEqual(await readAhead(sql, 0, 8, part, WINDOWS))
+      expect(claimed?.read?.map((r) => r.messageId)).toEqual([ana])
       // Bea shares Ana's address: triaged after Ana in the same read, she is read again (an
       // answer to Ana counts against her too). Ciro shares nothing with Ana.
       const [anaFound, ciroFound, beaFound] = found as [

@@ -11,7 +11,13 @@ import { turnKey } from './one-at-a-time.js'
 import type { ReplyWindows } from './reply-caps-store.js'
 import type { Sql } from './sql.js'
 import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
-import { readAhead, type UndecidedMessage } from './triage-store.js'
+import {
+  type ReadAhead,
+  readAhead,
+  readAheadOfClaim,
+  readAheadRows,
+  type UndecidedMessage,
+} from './triage-store.js'
 
 /**
  * The triage queue.
@@ -39,8 +45,11 @@ export const TRIAGE_JOB = 'triage'
 const CURSOR_KEY = 'triage:cursor'
 const MESSAGES_IN_PART = `select id from messages where ${IN_PART}`
 
-/** A part of the queue claimed by a slice: where its cursor stood, and whether retries are due. */
-export type ClaimedPart = { part: number; cursor: number; retries: boolean }
+/**
+ * A part of the queue claimed by a slice: where its cursor stood, whether retries are due, and
+ * unless they are, the part's first new messages, read with the claim (`readAhead`).
+ */
+export type ClaimedPart = { part: number; cursor: number; retries: boolean; read?: ReadAhead[] }
 
 /**
  * A message to triage: new (past the cursor) or a due retry of one that failed. On PostgreSQL
@@ -113,6 +122,13 @@ export async function triageQueueSlice(
   // PostgreSQL, a round trip). On SQLite nothing is stored while the slice holds the database;
   // on PostgreSQL a message stored meanwhile wakes the workers, and a later slice reads it.
   let drained = false
+  // The part's first read, made by the claim: the slice's first read of new messages.
+  let claimedRead = claimed?.read
+  const readNew = async (limit: number) => {
+    const read = claimedRead?.slice(0, limit) ?? (await readAhead(db, handed, limit, part, replies))
+    claimedRead = undefined
+    return read
+  }
   return {
     start,
     get cursor() {
@@ -132,7 +148,7 @@ export async function triageQueueSlice(
       // often be read again by the next slice.)
       const fresh: QueuedMessage[] =
         db.dialect === 'postgres' && retries.length === 0
-          ? (await readAhead(db, handed, limit, part, replies)).map((read) => ({
+          ? (await readNew(limit)).map((read) => ({
               ...read,
               retry: null,
             }))
@@ -226,19 +242,33 @@ const CLAIM = `select n as part, cursor, retries from (
 /**
  * Claims a part of the queue (PostgreSQL) for the transaction `tx`: the first part from `from`
  * on, in turn, with messages or retries to triage that no other slice holds. Null when none.
+ * Unless retries are due there, the same statement reads the part's first new messages (with
+ * what the reply caps count, given `replies`): where a slice's statements are round trips,
+ * most slices claim a part and read all it has in one.
  */
 export async function claimTriagePart(
   tx: Sql,
   now: Date,
   from: number,
+  replies?: ReplyWindows,
 ): Promise<ClaimedPart | null> {
   const at = now.getTime()
-  const row = await tx.get<{ part: number; cursor: string; retries: boolean }>(CLAIM, [
-    at,
-    at,
-    from % TRIAGE_PARTS,
-  ])
-  return row ? { part: Number(row.part), cursor: Number(row.cursor), retries: row.retries } : null
+  const read = readAheadOfClaim(replies)
+  const rows = await tx.values(
+    `with claimed as materialized (${CLAIM})
+     select claimed.part, claimed.cursor, claimed.retries, read.*
+       from claimed left join lateral (${read.sql}) as read on true
+      order by 4`,
+    [at, at, from % TRIAGE_PARTS, ...read.values],
+  )
+  const [first] = rows
+  if (!first) return null
+  const claimed = { part: Number(first[0]), cursor: Number(first[1]), retries: Boolean(first[2]) }
+  if (claimed.retries) return claimed
+  // A part with work whose read found nothing new (the claim saw a message the read did not
+  // take: one not for triage, say) comes back as one row of nulls.
+  const found = first[3] === null ? [] : rows
+  return { ...claimed, read: readAheadRows(found, DUE_AT_ONCE, replies, 3) }
 }
 
 /**

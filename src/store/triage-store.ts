@@ -10,9 +10,9 @@ import {
 } from './reply-caps-store.js'
 import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
 import type * as schema from './schema.js'
-import { list, type Sql } from './sql.js'
+import { list, type Sql, type SqlValue } from './sql.js'
 import type { TicketRow } from './ticket-store.js'
-import { IN_PART } from './triage-parts.js'
+import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
 
 export type MessageRow = typeof schema.messages.$inferSelect
 export type ConversationRow = typeof schema.conversations.$inferSelect
@@ -108,15 +108,30 @@ export type ReadAhead = { messageId: number; found: UndecidedMessage | null }
 // (a prepared statement keeps it) scans and sorts it, and would join every message past the
 // cursor before it took eight. Whether a message was decided is a scalar subquery, an index
 // seek a message: as an `exists`, the planner may hash every decision there is instead.
-const queued = (part: string, replies: boolean) => `select ${CASE_COLUMNS},
+const queued = (where: string, replies: boolean) => `select ${CASE_COLUMNS},
          (select d.id from triage_decisions d where d.message_id = m.id) as decided
          ${replies ? `, ${REPLIES_AHEAD}` : ''}
-    ${caseFrom(`(select * from messages where ${part}id > ? and triage = ? order by id limit ${DUE_AT_ONCE})`)}
+    ${caseFrom(`(select * from messages where ${where} and triage = ? order by id limit ${DUE_AT_ONCE})`)}
    order by m.id`
 // A part of the queue (`triage-queue.ts`): the expression of the index messages_triage_part.
-const IN_ONE_PART = `${IN_PART} and `
-const QUEUED = [queued('', false), queued('', true)] as const
+const IN_ONE_PART = `${IN_PART} and id > ?`
+const QUEUED = [queued('id > ?', false), queued('id > ?', true)] as const
 const QUEUED_IN_PART = [queued(IN_ONE_PART, false), queued(IN_ONE_PART, true)] as const
+
+/**
+ * The read-ahead of the part a claim holds, as a lateral subquery of the claim (`claimed`, with
+ * its `part`, `cursor` and `retries`: none read when retries are due, which come first), with
+ * the values of its placeholders: one statement claims a part and reads it.
+ */
+export function readAheadOfClaim(replies?: ReplyWindows): { sql: string; values: SqlValue[] } {
+  return {
+    sql: queued(
+      `(conversation_id % ${TRIAGE_PARTS}) = claimed.part and id > claimed.cursor and not claimed.retries`,
+      replies !== undefined,
+    ),
+    values: [...(replies ? repliesAheadValues(replies) : []), true],
+  }
+}
 
 /**
  * Up to `limit` messages queued for triage past `after`, in order, each with its first read:
@@ -134,16 +149,25 @@ export async function readAhead(
 ): Promise<ReadAhead[]> {
   const which = replies ? 1 : 0
   const counting = replies ? repliesAheadValues(replies) : []
-  const rows = (
-    await (part === null
-      ? db.values(QUEUED[which], [...counting, after, true])
-      : db.values(QUEUED_IN_PART[which], [...counting, part, after, true]))
-  ).slice(0, limit)
+  const rows =
+    part === null
+      ? await db.values(QUEUED[which], [...counting, after, true])
+      : await db.values(QUEUED_IN_PART[which], [...counting, part, after, true])
+  return readAheadRows(rows, limit, replies)
+}
+
+/** The messages of a read-ahead's rows (from `at` on in each row), up to `limit`. */
+export function readAheadRows(
+  rows: readonly (readonly unknown[])[],
+  limit: number,
+  replies?: ReplyWindows,
+  at = 0,
+): ReadAhead[] {
   const width = messageRows.width + conversationRows.width + contactRows.width
-  const decided = width + ticketRows.width + 1
+  const decided = at + width + ticketRows.width + 1
   const read: ReadAhead[] = []
-  for (const row of rows) {
-    const found = readUndecided(row)
+  for (const row of rows.slice(0, limit)) {
+    const found = readUndecided(at === 0 ? row : row.slice(at))
     if (replies) found.replies = readRepliesAhead(row, decided + 1, replies)
     const messageId = found.subject.message.id
     // A conversation has one open ticket at most; were there two, the first row stands.

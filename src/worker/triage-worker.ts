@@ -161,6 +161,8 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
       // work, wake-ups, counts and log lines, like a transaction PostgreSQL aborts and runs
       // again: at worst a count or a log line of the failed try is repeated).
       let claimed: ClaimedPart | null = null
+      // The reads count what the reply caps count (PostgreSQL), as a message's triage would.
+      const windows = replyWindows(rulebook, now)
       const slice = (isolated: boolean) =>
         deps.db.transaction(async (tx) => {
           more = false
@@ -168,19 +170,18 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
           // On PostgreSQL the slice claims a part of the queue no other slice (of this instance
           // or another) holds, the first with work from the lane's turn on (after a failure,
           // the failed part, to run it again message by message). None free: the slices at
-          // work are woken by every stored message, as this one is.
+          // work are woken by every stored message, as this one is. The claim reads the part too.
           if (!local) {
-            claimed = await claimTriagePart(tx, now, isolated && claimed ? claimed.part : turn++)
+            claimed = await claimTriagePart(
+              tx,
+              now,
+              isolated && claimed ? claimed.part : turn++,
+              windows,
+            )
             if (!claimed) return
           }
           // A slice triages a handful of messages: read the queue a few at a time.
-          // The reads count what the reply caps count (PostgreSQL), as a message's triage would.
-          const queue = await triageQueueSlice(
-            tx,
-            now,
-            claimed ?? undefined,
-            replyWindows(rulebook, now),
-          )
+          const queue = await triageQueueSlice(tx, now, claimed ?? undefined, windows)
           // Decisions are written a read's worth at a time (PostgreSQL), unless each message
           // has a savepoint of its own, which a failure rolls back alone.
           const decisions = isolated ? decisionsAtOnce : heldDecisions()

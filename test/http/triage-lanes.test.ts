@@ -110,6 +110,8 @@ describeWithService('postgres', 'triage lanes on PostgreSQL', () => {
         timeoutMs: 5000,
         what: 'the five conversations triaged',
       })
+      // The lane claims once more after the last part, and finds none.
+      await waitFor(() => worker.slices() >= 6, { timeoutMs: 5000, what: 'a sixth slice' })
     } finally {
       await worker.stop()
     }
