@@ -7,13 +7,12 @@ import { enqueueEffects } from '../store/outbox-store.js'
 import { relayTarget } from '../store/relay-store.js'
 import type { Sql } from '../store/sql.js'
 import { pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
+import { loadUndecided, type UndecidedMessage } from '../store/triage-reads.js'
 import {
   countRecentComplaints,
   type DecisionLog,
   decisionsAtOnce,
-  loadUndecided,
   type TriageSubject,
-  type UndecidedMessage,
 } from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import {

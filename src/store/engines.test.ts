@@ -33,11 +33,11 @@ import { postgresSignals, type Topic } from './signals.js'
 import type { Sql } from './sql.js'
 import { acceptEscalation, escalate, getTicket, setTicketStatus } from './ticket-store.js'
 import { claimTriagePart, triageBacklog, triageQueueSlice } from './triage-queue.js'
+import { loadUndecided } from './triage-reads.js'
 import {
   countRecentComplaints,
   insertDecision,
   loadTriageSubject,
-  loadUndecided,
   nextTicketNumber,
   openTicket,
 } from './triage-store.js'

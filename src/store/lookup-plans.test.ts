@@ -4,7 +4,8 @@ import { pendingJobCount } from './jobs.js'
 import { automaticRepliesSince } from './reply-caps-store.js'
 import type { Sql } from './sql.js'
 import { triageBacklog } from './triage-queue.js'
-import { countRecentComplaints, loadUndecided } from './triage-store.js'
+import { loadUndecided } from './triage-reads.js'
+import { countRecentComplaints } from './triage-store.js'
 
 // Lookups that run for every triaged message (or every webhook admission) and would otherwise
 // read a whole history: every decision of a person or a conversation, every job ever run. The

@@ -13,7 +13,7 @@ import { automaticRepliesSince } from './reply-caps-store.js'
 import type { Sql } from './sql.js'
 import { TRIAGE_PARTS } from './triage-parts.js'
 import { claimTriagePart } from './triage-queue.js'
-import { readAhead, stillFresh, type UndecidedMessage } from './triage-store.js'
+import { readAhead, stillFresh, type UndecidedMessage } from './triage-reads.js'
 
 // On PostgreSQL the triage's read-ahead also counts what the reply caps count, for every
 // message it reads: the automatic replies to its conversation and to its recipient, and the

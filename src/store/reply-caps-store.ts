@@ -75,7 +75,7 @@ export type ReplyWindows = { since: number; onceADaySince: number }
 
 /**
  * The caps' counts read with a message ahead of its triage (PostgreSQL's read-ahead,
- * `triage-store.ts`), for the recipient the read worked out and over the windows it was given.
+ * `triage-reads.ts`), for the recipient the read worked out and over the windows it was given.
  */
 export type AutomaticRepliesAhead = AutomaticReplies & {
   recipient: string

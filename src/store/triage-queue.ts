@@ -17,7 +17,7 @@ import {
   readAheadOfClaim,
   readAheadRows,
   type UndecidedMessage,
-} from './triage-store.js'
+} from './triage-reads.js'
 
 /**
  * The triage queue.

@@ -5,7 +5,8 @@ import { closeDatabase, type Db, openDatabase, sqlOf } from './db.js'
 import { persistDelivery } from './ingest-store.js'
 import { messages } from './schema.js'
 import type { Sql } from './sql.js'
-import { insertDecision, loadUndecided } from './triage-store.js'
+import { loadUndecided } from './triage-reads.js'
+import { insertDecision } from './triage-store.js'
 
 describe('loadUndecided', () => {
   let db: Db

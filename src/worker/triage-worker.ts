@@ -16,12 +16,8 @@ import {
   type TriageQueueSlice,
   triageQueueSlice,
 } from '../store/triage-queue.js'
-import {
-  decisionsAtOnce,
-  heldDecisions,
-  stillFresh,
-  type UndecidedMessage,
-} from '../store/triage-store.js'
+import { stillFresh, type UndecidedMessage } from '../store/triage-reads.js'
+import { decisionsAtOnce, heldDecisions } from '../store/triage-store.js'
 import type { TextAnalyses } from './text-analysis.js'
 
 export type TriageWorkerDeps = PipelineDeps & {
