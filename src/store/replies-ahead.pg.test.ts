@@ -88,7 +88,7 @@ describeWithService('postgres', 'the reply caps read ahead', () => {
         [bea, true],
       ])
       const found = read.flatMap((r) => (r.found ? [r.found] : []))
-      const counted = found.map(({ subject, replies }) => ({
+      const counted = found.map(({ replies }) => ({
         recipient: replies?.recipient,
         toConversation: replies?.toConversation,
         toRecipient: replies?.toRecipient,

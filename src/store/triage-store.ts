@@ -1,4 +1,3 @@
-import { PRIORITIES, type Priority } from '../triage/rulebook/schema.js'
 import type { Decision } from '../triage/triage.js'
 import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
 import type * as schema from './schema.js'
