@@ -3,9 +3,10 @@ import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { describeWithService } from '../../test/helpers/services.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { closeDatabase, openDatabase, sqlOf } from './db.js'
+import { persistAtOnce } from './ingest-at-once.js'
 import { persistTogether } from './ingest-batch.js'
-import { type Delivery, groupCommit, persistDelivery } from './ingest-store.js'
-import { turnKey } from './one-at-a-time.js'
+import { type Delivery, groupCommit, type PersistResult, persistDelivery } from './ingest-store.js'
+import { turnKey, waitForTurn } from './one-at-a-time.js'
 import { migratePostgres, openPostgres } from './postgres.js'
 import type { Sql } from './sql.js'
 
@@ -194,5 +195,151 @@ describeWithService('postgres', 'a batch stored at once on PostgreSQL', () => {
     } finally {
       await pg.close()
     }
+  })
+})
+
+describeWithService('postgres', 'the usual batch stored in one statement on PostgreSQL', () => {
+  const postgres = postgresForSuite()
+
+  /** Before: Ana's message in 1:10 and Luis's in 1:11, and a delivery of Luis's kept. */
+  const KNOWN = [
+    delivery('d0', 'm0', { details: { name: 'Ana', email: 'ana@example.com' } }),
+    delivery('e0', 'n0', { conversation: '1:11', contact: '1:41', details: { name: 'Luis' } }),
+  ]
+  const noId = (messageId: string): Delivery => ({ ...delivery('', messageId), deliveryId: null })
+  const USUAL: Delivery[] = [
+    delivery('d1', 'm1', { details: { name: 'Ana' } }, 2_000), // what Ana's contact says
+    delivery('d1', 'm1', {}, 2_000), // the same delivery twice
+    delivery('d2', 'm0'), // a message stored before, in a new delivery
+    // A delivery stored before, with a message that a later new delivery brings again.
+    delivery('e0', 'm9', { conversation: '1:11', contact: '1:41' }),
+    delivery('d3', 'm3', { conversation: '1:11', contact: '1:41' }, 3_000),
+    delivery('d4', 'm9', { conversation: '1:11', contact: '1:41' }, 2_500),
+    delivery('d5', 'm3'), // m3 again
+    noId('m6'),
+  ]
+
+  /** Stores `before`, then `batch` one delivery after another on SQLite: results and state. */
+  async function onSqlite(before: Delivery[], batch: Delivery[]) {
+    const sqlite = openDatabase(':memory:')
+    try {
+      const one = sqlOf(sqlite)
+      for (const d of before) await persistDelivery(one, d, new Date(1_000))
+      const results: unknown[] = []
+      for (const [i, d] of batch.entries()) results.push(await persistDelivery(one, d, arrival(i)))
+      return { results, state: await state(one) }
+    } finally {
+      closeDatabase(sqlite)
+    }
+  }
+
+  async function withKnown<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
+    const pg = openPostgres(postgres.database(), { max: 3 })
+    try {
+      await migratePostgres(pg.sql)
+      for (const d of KNOWN) await persistDelivery(pg.sql, d, new Date(1_000))
+      return await body(pg.sql)
+    } finally {
+      await pg.close()
+    }
+  }
+
+  /** The results with each message id replaced by its rank among them. */
+  const ranked = (results: PersistResult[]) => {
+    const ids = results.flatMap((r) => (r.outcome === 'stored' ? r.messageIds : []))
+    const rank = (id: number) => ids.filter((other) => other < id).length
+    return results.map((r) =>
+      r.outcome === 'stored' ? { ...r, messageIds: r.messageIds.map(rank) } : r,
+    )
+  }
+
+  const stored = (batch: Delivery[]) => batch.map((d, i) => ({ delivery: d, now: arrival(i) }))
+
+  it('leaves what storing its deliveries one after another leaves', async () => {
+    const expected = await onSqlite(KNOWN, USUAL)
+    await withKnown(async (sql) => {
+      const results = await persistAtOnce(sql, stored(USUAL))
+      expect(results).not.toBeNull()
+      // (A message the store had may use up an id on PostgreSQL: ids compare by their order.)
+      expect(ranked(results!)).toEqual(ranked(expected.results as PersistResult[]))
+      expect(await state(sql)).toEqual(expected.state)
+      expect(results!.map((r) => r.outcome)).toEqual([
+        'stored',
+        'duplicate',
+        'stored',
+        'duplicate',
+        'stored',
+        'stored',
+        'stored',
+        'stored',
+      ])
+      // m9 came first in a duplicate delivery: it is stored with the next one that brings it.
+      expect(results![5]).toMatchObject({ messageIds: [expect.any(Number)], triageJobs: 1 })
+      expect(expected.state.messages.map((m) => m.external_id)).toEqual([
+        'm0',
+        'n0',
+        'm1',
+        'm3',
+        'm9',
+        'm6',
+      ])
+    })
+  })
+
+  it('writes nothing and leaves the batch to the other way when it would change a person or add one', async () => {
+    await withKnown(async (sql) => {
+      const before = await state(sql)
+      const newPhone = [
+        delivery('d1', 'm1'),
+        delivery('d2', 'm2', { details: { phone: '+34 600' } }),
+      ]
+      const newContact = [delivery('d3', 'm3', { contact: '1:42', conversation: '1:12' })]
+      const newConversation = [delivery('d4', 'm4', { conversation: '1:12' })]
+      for (const batch of [newPhone, newContact, newConversation])
+        expect(await persistAtOnce(sql, stored(batch))).toBeNull()
+      expect(await state(sql)).toEqual(before)
+      // The group commit stores them all the same, as storing them one by one does.
+      const expected = await onSqlite(KNOWN, newPhone)
+      const persist = groupCommit(sql)
+      const results = await Promise.all(newPhone.map((d, i) => persist(d, arrival(i))))
+      expect(shape(results)).toEqual(shape(expected.results))
+      expect(await state(sql)).toEqual(expected.state)
+    })
+  })
+
+  it('waits for the storing turn before it writes', async () => {
+    await withKnown(async (sql) => {
+      let release!: () => void
+      const released = new Promise<void>((r) => {
+        release = r
+      })
+      let held!: () => void
+      const holding = new Promise<void>((r) => {
+        held = r
+      })
+      // Another instance's transaction holds the turn.
+      const other = sql.transaction(async (tx) => {
+        await tx.get(`select ${waitForTurn}`, [turnKey('storing')])
+        held()
+        await released
+      })
+      await holding
+      const storing = persistAtOnce(sql, stored([delivery('d1', 'm1')]))
+      // Until the statement is seen waiting for the lock.
+      for (;;) {
+        const waiting = await sql.get<{ n: number }>(
+          `select count(*)::int as n from pg_locks
+            where locktype = 'advisory' and not granted
+              and database = (select oid from pg_database where datname = current_database())`,
+        )
+        if (waiting?.n === 1) break
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      expect((await state(sql)).deliveries.map((d) => d.delivery_id)).toEqual(['d0', 'e0'])
+      release()
+      await other
+      expect(await storing).toEqual([expect.objectContaining({ outcome: 'stored' })])
+      expect((await state(sql)).messages.map((m) => m.external_id)).toEqual(['m0', 'n0', 'm1'])
+    })
   })
 })

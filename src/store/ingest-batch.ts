@@ -1,5 +1,17 @@
 import type { NormalizedMessage } from '../contracts/message.js'
-import type { Delivery, PersistResult } from './ingest-store.js'
+import {
+  columns,
+  duplicatesOf,
+  type FirstMessage,
+  firstMessages,
+  insertAndStamp,
+  key,
+  MESSAGE_CONTENT,
+  outcomesOf,
+  plain,
+  type Stored,
+} from './batch-outcomes.js'
+import type { PersistResult } from './ingest-store.js'
 import { storingMessages, turnKey, waitForTurn } from './one-at-a-time.js'
 import type { Sql, SqlValue } from './sql.js'
 
@@ -50,27 +62,7 @@ export async function persistTogether<T extends Stored>(
   return results
 }
 
-type Stored = { delivery: Delivery; now: Date }
-
-function plain(delivery: Delivery): boolean {
-  return (
-    delivery.events.length === 0 &&
-    delivery.messages.every(
-      (m) => m.direction === 'inbound' && !m.threadRefs?.some((ref) => ref.length > 0),
-    )
-  )
-}
-
-const key = (channel: string, id: string) => `${channel}\u0000${id}`
-
-type Pending = {
-  message: NormalizedMessage
-  item: number
-  deliveryRowId: number | null
-  at: number
-  sentAt: number
-  receivedAt: number
-}
+type Pending = FirstMessage & { deliveryRowId: number | null }
 
 async function persistPlain(
   tx: Sql,
@@ -79,78 +71,38 @@ async function persistPlain(
 ): Promise<PersistResult[]> {
   const found = await lookUp(tx, batch, takeTurn)
   const deliveryRows = found.deliveries
-  const seenDeliveries = new Set<string>()
-  const duplicate = batch.map(({ delivery }) => {
-    if (delivery.deliveryId === null) return false
-    const k = key(delivery.channel, delivery.deliveryId)
-    const first = !seenDeliveries.has(k)
-    seenDeliveries.add(k)
-    return !first || !deliveryRows.has(k)
-  })
+  const duplicate = duplicatesOf(batch, deliveryRows)
 
   // The batch's messages, the first of equal ones, in order, but those the hub has already.
-  const seenMessages = new Set<string>()
   const pending: Pending[] = []
-  batch.forEach(({ delivery, now }, item) => {
-    if (duplicate[item]) return
+  for (const { item, message, at, sentAt, receivedAt } of firstMessages(batch, duplicate)) {
+    if (found.messages.has(key(message.channel, message.externalId))) continue
+    const { delivery } = batch[item]!
     const deliveryRowId =
       delivery.deliveryId === null
         ? null
         : deliveryRows.get(key(delivery.channel, delivery.deliveryId))!
-    for (const message of delivery.messages) {
-      const k = key(message.channel, message.externalId)
-      if (seenMessages.has(k)) continue
-      seenMessages.add(k)
-      if (found.messages.has(k)) continue
-      // A sender's clock may say anything: a message never counts as written after it arrived.
-      const receivedAt = Date.parse(message.receivedAt)
-      const sentAt = Math.min(Date.parse(message.sentAt), receivedAt)
-      pending.push({ message, item, deliveryRowId, at: now.getTime(), sentAt, receivedAt })
-    }
-  })
+    pending.push({ message, item, deliveryRowId, at, sentAt, receivedAt })
+  }
 
-  const ids = new Map<Pending, number>()
+  let byKey = new Map<string, number>()
   if (pending.length > 0) {
     const contacts = await contactIds(tx, pending, found.contacts)
     const conversations = await conversationIds(tx, pending, contacts, found.conversations)
-    const byKey = await idsByKey(tx, INSERT_MESSAGES, [
+    byKey = await idsByKey(tx, INSERT_MESSAGES, [
       ...columns(pending, [
         (p) => p.message.channel,
         (p) => p.message.externalId,
         (p) => conversations.get(conversationKey(p.message))!,
         (p) => contacts.get(contactKey(p.message))!,
         (p) => p.deliveryRowId,
-        (p) => p.message.direction,
-        (p) => p.message.authorRole,
-        (p) => p.message.text,
-        (p) => p.message.subject ?? null,
-        (p) => p.message.language,
-        (p) => JSON.stringify(p.message.attachments),
-        (p) => (p.message.automated ? 1 : 0),
-        (p) => (p.message.triage ? 1 : 0),
-        (p) => JSON.stringify(p.message.meta),
-        (p) => p.sentAt,
-        (p) => p.receivedAt,
-        (p) => p.message.rawHash,
-        (p) => p.at,
       ]),
+      ...columns(pending, MESSAGE_CONTENT),
     ])
-    for (const p of pending) {
-      const id = byKey.get(key(p.message.channel, p.message.externalId))
-      if (id !== undefined) ids.set(p, id)
-    }
   }
-
-  return batch.map(({ delivery }, item): PersistResult => {
-    if (duplicate[item]) return { outcome: 'duplicate' }
-    const mine = pending.filter((p) => p.item === item && ids.has(p))
-    return {
-      outcome: 'stored',
-      messageIds: mine.map((p) => ids.get(p)!),
-      triageJobs: mine.filter((p) => p.message.triage).length,
-      duplicateMessages: delivery.messages.length - mine.length,
-    }
-  })
+  return outcomesOf(batch, duplicate, pending, (p) =>
+    byKey.get(key(p.message.channel, p.message.externalId)),
+  )
 }
 
 /**
@@ -165,24 +117,7 @@ const INSERT_MESSAGES = `with u as (
       with ordinality as u(channel, external_id, conversation_id, contact_id, delivery_id,
         direction, author_role, text, subject, language, attachments, automated, triage, meta,
         sent_at, received_at, raw_hash, at, ord)
-  ), inserted as (
-    insert into messages (channel, external_id, conversation_id, contact_id, delivery_id,
-      direction, author_role, text, subject, language, attachments, automated, triage, meta,
-      sent_at, received_at, raw_hash)
-    select channel, external_id, conversation_id, contact_id, delivery_id, direction,
-      author_role, text, subject, language, attachments, automated, triage, meta, sent_at,
-      received_at, raw_hash
-      from u order by ord
-    on conflict (channel, external_id) do nothing
-    returning id, channel, external_id
-  ), touched as (
-    update conversations c
-       set last_inbound_at = greatest(coalesce(c.last_inbound_at, 0), v.sent), updated_at = v.at
-      from (select u.conversation_id as id, max(u.sent_at) as sent, max(u.at) as at
-              from u join inserted i on i.channel = u.channel and i.external_id = u.external_id
-             group by u.conversation_id) as v
-     where c.id = v.id
-  )
+  ), ${insertAndStamp('u')}
   select id, channel, external_id as "externalId" from inserted`
 
 /** What the batch's messages find stored, by channel and external id. */
@@ -265,11 +200,6 @@ async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Pro
       (row?.d ?? []).map(([id, channel, deliveryId]) => [key(channel, deliveryId), id]),
     ),
   }
-}
-
-/** The rows' values column by column: one array per placeholder of an `unnest`. */
-function columns<T>(rows: readonly T[], pick: readonly ((row: T) => string | number | null)[]) {
-  return pick.map((column) => rows.map(column))
 }
 
 const contactKey = (m: NormalizedMessage) => key(m.channel, m.contactExternalId)

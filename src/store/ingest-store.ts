@@ -4,6 +4,7 @@ import {
   NO_FEEDBACK_CONTEXT,
   recordChannelFeedback,
 } from '../learning/channel-feedback.js'
+import { persistAtOnce } from './ingest-at-once.js'
 import { persistTogether } from './ingest-batch.js'
 import { storingMessages } from './one-at-a-time.js'
 import { greatest, list, type Sql } from './sql.js'
@@ -134,10 +135,13 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
         }
       })
     try {
-      // The batch is first stored with no savepoint per delivery (on PostgreSQL, in a few
-      // statements for all of it); if that fails, again one delivery at a time, each in a
-      // savepoint, so that one that fails fails alone.
-      await store(false).catch(() => store(true))
+      // On PostgreSQL the usual batch is one statement (`persistAtOnce`); any other, or one
+      // that statement fails, is first stored with no savepoint per delivery (on PostgreSQL,
+      // in a few statements for all of it); if that fails, again one delivery at a time, each
+      // in a savepoint, so that one that fails fails alone.
+      const atOnce = await persistAtOnce(db, batch).catch(() => null)
+      if (atOnce) outcomes = atOnce.map((result) => ({ ok: true, result }))
+      else await store(false).catch(() => store(true))
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored, every sender hears so.
       for (const item of batch) item.reject(error)
