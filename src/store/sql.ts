@@ -43,6 +43,8 @@ export type SqlValue =
   /** PostgreSQL only: an array, for statements over many rows at once (`unnest(?::text[])`). */
   | readonly (string | number | null)[]
 export type Row = Record<string, unknown>
+/** A statement to run later, or along with another (`DecisionLog.flush`). */
+export type Statement = { text: string; params: SqlValue[] }
 
 /** Placeholders for a list of values: `in (${list(ids)})`. */
 export const list = (values: readonly unknown[]): string =>

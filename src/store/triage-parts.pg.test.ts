@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest'
+import { someDecision } from '../../test/helpers/decision.js'
 import { holdTransaction } from '../../test/helpers/hold.js'
 import { postgresForSuite } from '../../test/helpers/postgres.js'
 import { describeWithService } from '../../test/helpers/services.js'
@@ -7,6 +8,7 @@ import { migratePostgres, openPostgres } from './postgres.js'
 import type { Sql } from './sql.js'
 import { TRIAGE_PARTS } from './triage-parts.js'
 import { claimTriagePart, triageBacklog, triageQueueSlice } from './triage-queue.js'
+import { heldDecisions } from './triage-store.js'
 
 // On PostgreSQL the triage queue is in parts, one per `conversation_id % 8`: slices claim
 // parts, so that several triage side by side (on one instance or several) while each
@@ -131,6 +133,53 @@ describeWithService('postgres', 'the triage queue in parts', () => {
       // …and the next slice finds the message stored meanwhile.
       const [next] = await slice()
       expect(next?.[0]).toBeGreaterThan(first)
+    } finally {
+      await pg.close()
+    }
+  })
+
+  it("writes a slice's last decisions and its moved cursor in one statement", async () => {
+    const pg = openPostgres(postgres.database(), { max: 2 })
+    try {
+      await migratePostgres(pg.sql)
+      const ids = [await store(pg.sql, 'a', '1:1'), await store(pg.sql, 'b', '1:1')]
+      const conversation = Number(
+        (await pg.sql.get<{ id: number }>('select conversation_id as id from messages'))?.id,
+      )
+      const writes: string[] = []
+      await pg.sql.transaction(async (tx) => {
+        const queue = await triageQueueSlice(tx, NOW, (await claimTriagePart(tx, NOW, 0))!)
+        const due = await queue.next(8)
+        expect(due.map((item) => item.messageId)).toEqual(ids)
+        // Two where eight were asked for: nothing more to read, so nothing to write before.
+        expect(queue.exhausted).toBe(true)
+        const decisions = heldDecisions()
+        for (const item of due) {
+          await decisions.record(tx, {
+            messageId: item.messageId,
+            conversationId: conversation,
+            decision: someDecision(),
+            rulebookVersion: 'test',
+            now: NOW,
+          })
+          await queue.done(item)
+        }
+        const watched: Sql = {
+          ...tx,
+          run: (text, values) => {
+            writes.push(text)
+            return tx.run(text, values)
+          },
+        }
+        await decisions.flush(watched, queue.closing())
+      })
+      expect(writes).toHaveLength(1)
+      // Both went in: the decisions, and the cursor past the two messages.
+      const decided = await pg.sql.all<{ id: number }>(
+        'select message_id as id from triage_decisions order by message_id',
+      )
+      expect(decided.map((d) => Number(d.id))).toEqual(ids)
+      expect(await triageBacklog(pg.sql)).toBe(0)
     } finally {
       await pg.close()
     }

@@ -9,7 +9,7 @@ import {
 } from './jobs.js'
 import { turnKey } from './one-at-a-time.js'
 import type { ReplyWindows } from './reply-caps-store.js'
-import type { Sql } from './sql.js'
+import type { Sql, Statement } from './sql.js'
 import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
 import {
   type ReadAhead,
@@ -76,7 +76,14 @@ export type TriageQueueSlice = {
   done(item: QueuedMessage): Promise<void>
   /** Its triage failed: try again at `retryAt`, or never when null. */
   failed(item: QueuedMessage, error: string, retryAt: Date | null): Promise<void>
-  /** Writes the cursor; call last, inside the slice's transaction. */
+  /**
+   * Whether `next` would find nothing without asking the database: no retry left to read, and
+   * a read of new messages came back short.
+   */
+  readonly exhausted: boolean
+  /** The write of the moved cursor, if it moved: to run last, inside the slice's transaction. */
+  closing(): Statement | null
+  /** Writes the cursor (`closing`); call last, inside the slice's transaction. */
   close(): Promise<void>
 }
 
@@ -129,6 +136,14 @@ export async function triageQueueSlice(
     claimedRead = undefined
     return read
   }
+  const closing = (): Statement | null =>
+    cursor === start
+      ? null
+      : {
+          text: `insert into channel_state (key, value, updated_at) values (?, ?, ?)
+           on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
+          params: [part === null ? CURSOR_KEY : `${CURSOR_KEY}:${part}`, String(cursor), at],
+        }
   return {
     start,
     get cursor() {
@@ -183,13 +198,13 @@ export async function triageQueueSlice(
       )
       passed(item)
     },
+    get exhausted() {
+      return drained && !retriesLeft
+    },
+    closing,
     async close() {
-      if (cursor !== start)
-        await db.run(
-          `insert into channel_state (key, value, updated_at) values (?, ?, ?)
-           on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
-          [part === null ? CURSOR_KEY : `${CURSOR_KEY}:${part}`, String(cursor), at],
-        )
+      const write = closing()
+      if (write) await db.run(write.text, write.params)
     },
   }
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { someDecision } from '../../test/helpers/decision.js'
 import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import type { Decision } from '../triage/triage.js'
 import { closeDatabase, type Db, openDatabase, sqlOf } from './db.js'
@@ -23,20 +24,7 @@ describe('loadUndecided', () => {
     await insertDecision(
       sql,
       { messageId: message.id, conversationId: message.conversationId },
-      {
-        intent: 'complaint',
-        confidence: 1,
-        priority,
-        level: null,
-        signals: [],
-        amount: null,
-        language: 'es',
-        queue: 'atencion',
-        needsHuman: false,
-        ticket: null,
-        reply: null,
-        explanation: {},
-      } as unknown as Decision,
+      someDecision({ intent: 'complaint', priority }),
       'test',
       new Date(at),
     )

@@ -183,7 +183,9 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
           const decisions = isolated ? decisionsAtOnce : heldDecisions()
           let done = 0
           read: while (done < batchSize) {
-            await decisions.flush(tx)
+            // The held decisions go before a read that may look for them (none when the queue
+            // has nothing more to read: they go with the cursor, below).
+            if (!queue.exhausted) await decisions.flush(tx)
             const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
             if (due.length === 0) break
             // The messages of this read triaged so far: a later one of the same conversation
@@ -233,10 +235,10 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
               done++
             }
           }
-          await decisions.flush(tx)
+          // The last decisions and the moved cursor: one statement on PostgreSQL.
+          await decisions.flush(tx, queue.closing())
           // Other parts may have work: a lane that triaged claims again, until it finds none.
           if (done >= batchSize || (claimed && done > 0)) more = true
-          await queue.close()
           return queue.cursor
         })
       const moved = await slice(false).catch(() => slice(true))
