@@ -33,6 +33,26 @@ export function columns<T>(
 }
 
 /**
+ * A join to the row of `table` whose channel and external id are those of relation `of` (its
+ * unique key), read by a seek of that key for each row of `of`: `left` keeps rows that find
+ * none. Written as a lateral subquery with a limit so that the plan cannot be another. A batch
+ * is a few rows, but a plain join is planned for the ten an `unnest` is assumed to give: while
+ * the table is small (a business's first few hundred people), PostgreSQL reads all of it
+ * and hashes it instead, a few hundred microseconds a statement (docs/performance.md).
+ */
+export const byKey = (
+  table: 'contacts' | 'conversations' | 'messages',
+  as: string,
+  of: string,
+  keys: { channel: string; external: string },
+  select: string,
+  left = false,
+) =>
+  `${left ? 'left' : 'cross'} join lateral (select ${select} from ${table} ${as}
+      where ${as}.channel = ${of}.${keys.channel} and ${as}.external_id = ${of}.${keys.external}
+      limit 1) ${as}${left ? ' on true' : ''}`
+
+/**
  * A message's columns past its keys, in the order of the batch statements' `unnest`: direction,
  * author role, text, subject, language, attachments, automated, triage, meta, sent at,
  * received at, raw hash, and when its delivery arrived.

@@ -1,4 +1,5 @@
 import {
+  byKey,
   columns,
   duplicatesOf,
   firstMessages,
@@ -84,6 +85,24 @@ export async function persistAtOnce(
   )
 }
 
+// Each message's contact and conversation, by their keys (`byKey`).
+const CONTACT = byKey(
+  'contacts',
+  'k',
+  'u',
+  { channel: 'channel', external: 'contact_external_id' },
+  'id, name, email, phone',
+  true,
+)
+const CONVERSATION = byKey(
+  'conversations',
+  'c',
+  'u',
+  { channel: 'channel', external: 'conversation_external_id' },
+  'id',
+  true,
+)
+
 /**
  * `go`: every message's contact and conversation exist, and no message gives a contact a name,
  * email or phone other than the one it has (what storing it would change). Only then is the
@@ -108,9 +127,8 @@ const STORE_AT_ONCE = `with d as (
         and (u.email is null or u.email is not distinct from k.email)
         and (u.phone is null or u.phone is not distinct from k.phone) as known
       from u
-      left join contacts k on k.channel = u.channel and k.external_id = u.contact_external_id
-      left join conversations c
-        on c.channel = u.channel and c.external_id = u.conversation_external_id
+      ${CONTACT}
+      ${CONVERSATION}
   ), go as materialized (
     select coalesce(bool_and(known), true) as go from r
   ), turn as materialized (

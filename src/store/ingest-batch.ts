@@ -1,5 +1,6 @@
 import type { NormalizedMessage } from '../contracts/message.js'
 import {
+  byKey,
   columns,
   duplicatesOf,
   type FirstMessage,
@@ -129,6 +130,9 @@ type Found = {
   deliveries: Map<string, number>
 }
 
+/** A relation's columns of the unique key of messages, contacts and conversations. */
+const KEYS = { channel: 'channel', external: 'external_id' }
+
 /**
  * Which of the batch's messages the hub has, and their contacts and conversations, in one
  * read that also stores the batch's deliveries (`webhook_deliveries`, the dedupe of whole
@@ -156,16 +160,15 @@ async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Pro
          select u.* from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) as u,
            turn
          on conflict do nothing returning id, channel, delivery_id)
-     select (select json_agg(json_build_array(t.channel, t.external_id)) from messages t
-          join unnest(?::text[], ?::text[]) as k(channel, external_id)
-            on t.channel = k.channel and t.external_id = k.external_id) as m,
+     select (select json_agg(json_build_array(t.channel, t.external_id))
+          from unnest(?::text[], ?::text[]) as k(channel, external_id)
+          ${byKey('messages', 't', 'k', KEYS, 'channel, external_id')}) as m,
        (select json_agg(json_build_array(c.id, c.channel, c.external_id, c.name, c.email, c.phone))
-          from contacts c
-          join (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
-            on c.channel = k.channel and c.external_id = k.external_id) as k,
-       (select json_agg(json_build_array(c.id, c.channel, c.external_id)) from conversations c
-          join (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
-            on c.channel = k.channel and c.external_id = k.external_id) as c,
+          from (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
+          ${byKey('contacts', 'c', 'k', KEYS, 'id, channel, external_id, name, email, phone')}) as k,
+       (select json_agg(json_build_array(c.id, c.channel, c.external_id))
+          from (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
+          ${byKey('conversations', 'c', 'k', KEYS, 'id, channel, external_id')}) as c,
        (select json_agg(json_build_array(id, channel, delivery_id)) from delivered) as d
      from turn`,
     [

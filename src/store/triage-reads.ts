@@ -52,9 +52,18 @@ const MORE_URGENT = `case when t.id is null then null ${PRIORITIES.map(
 // proceso: one at most).
 const CASE_COLUMNS = `${messageRows.columns('m')}, ${conversationRows.columns('c')},
          ${contactRows.columns('k')}, ${ticketRows.columns('t')}, ${MORE_URGENT}`
-const caseFrom = (messages: string) => `from ${messages} m
-    join conversations c on c.id = m.conversation_id
-    join contacts k on k.id = m.contact_id
+// A read of several messages (PostgreSQL's read-ahead) seeks each one's conversation and
+// contact by primary key, in lateral subqueries with a limit so the plan cannot be another:
+// as plain joins, while those tables are small, the planner reads and hashes all of each
+// (see `byKey`). SQLite, which has no lateral joins, seeks them anyway.
+const caseFrom = (messages: string, seek = false) => `from ${messages} m
+    ${
+      seek
+        ? `cross join lateral (select * from conversations c where c.id = m.conversation_id limit 1) c
+    cross join lateral (select * from contacts k where k.id = m.contact_id limit 1) k`
+        : `join conversations c on c.id = m.conversation_id
+    join contacts k on k.id = m.contact_id`
+    }
     left join tickets t on t.conversation_id = c.id and t.status in ('abierto', 'en_proceso')`
 
 // One message, unless it has a decision already.
@@ -82,7 +91,7 @@ export type ReadAhead = { messageId: number; found: UndecidedMessage | null }
 const queued = (where: string, replies: boolean) => `select ${CASE_COLUMNS},
          (select d.id from triage_decisions d where d.message_id = m.id) as decided
          ${replies ? `, ${REPLIES_AHEAD}` : ''}
-    ${caseFrom(`(select * from messages where ${where} and triage = ? order by id limit ${DUE_AT_ONCE})`)}
+    ${caseFrom(`(select * from messages where ${where} and triage = ? order by id limit ${DUE_AT_ONCE})`, true)}
    order by m.id`
 // A part of the queue (`triage-queue.ts`): the expression of the index messages_triage_part.
 const IN_ONE_PART = `${IN_PART} and id > ?`
