@@ -106,7 +106,10 @@ export function paced(
   next: (i: number) => { body: string; headers: Record<string, string> } = nextDelivery,
 ): Promise<Run> {
   const target = new URL(url)
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
+  // Each free connection in turn (Node's agent reuses the last one freed by default): one left
+  // idle for the hub's keep-alive timeout (5 s) is closed by the hub, and a request sent on it
+  // as it closes is reset, a failure of the client's making (twice in a dozen runs, before).
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections, scheduling: 'fifo' })
   const total = options.rate * options.seconds
   const latencies: number[] = []
   const statuses: Record<string, number> = {}

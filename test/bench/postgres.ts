@@ -19,6 +19,8 @@ export type PostgresRun = {
   steady: Run
   hubCpuPerMessage: number
   databaseCpuPerMessage: number
+  steadyHubCpuPerMessage: number
+  steadyDatabaseCpuPerMessage: number
 }
 
 /** CPU time of the PostgreSQL server: its postmaster, live backends, and those that exited. */
@@ -171,6 +173,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const hubCpuPerMessage = perMessage(hubCpu() - cpuBefore.hubs)
         const databaseCpuPerMessage = perMessage(databaseCpu(postgres.dataDir) - cpuBefore.database)
 
+        const steadyCpu = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
         const steadyRuns = await Promise.all(
           urls.map((u) =>
             paced(u, { rate: 500 / urls.length, seconds: 10, connections: 32 / urls.length }),
@@ -183,6 +186,15 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
           p99: Math.max(...steadyRuns.map((r) => r.p99)),
           non2xx: steadyRuns.reduce((n, r) => n + r.non2xx, 0),
         }
+        // Where the time goes at that pace: messages come a few at a time, and so do the hubs'
+        // commits and triage slices, whose fixed costs the burst spreads over more messages.
+        // (A request that failed stored nothing to wait for.)
+        const answered = steady.requests - steady.non2xx
+        await untilTriaged(url, 500 + options.messages + answered)
+        const steadyHubCpuPerMessage = Math.round((hubCpu() - steadyCpu.hubs) / answered)
+        const steadyDatabaseCpuPerMessage = Math.round(
+          (databaseCpu(postgres.dataDir) - steadyCpu.database) / answered,
+        )
         if (process.env.BENCH_PG_STATS) await printStatements(url)
         results.push({
           instances,
@@ -191,6 +203,8 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
           steady,
           hubCpuPerMessage,
           databaseCpuPerMessage,
+          steadyHubCpuPerMessage,
+          steadyDatabaseCpuPerMessage,
         })
       } finally {
         for (const hub of hubs) {
