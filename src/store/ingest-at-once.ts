@@ -6,10 +6,12 @@ import {
   insertAndStamp,
   key,
   MESSAGE_CONTENT,
+  MESSAGE_CONTENT_TYPES,
   outcomesOf,
   plain,
   type Stored,
   toStore,
+  unseen,
 } from './batch-outcomes.js'
 import type { PersistResult } from './ingest-store.js'
 import { turnKey, waitForTurn } from './one-at-a-time.js'
@@ -111,12 +113,11 @@ const CONVERSATION = byKey(
  * that was stored has its id; one the store had is skipped by the insert.
  */
 const STORE_AT_ONCE = `with d as (
-    select * from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
+    select * from unnest(${unseen(['int', 'text', 'text', 'text', 'bigint', 'bigint'])})
       as d(item, channel, delivery_id, raw_hash, message_count, received_at)
   ), u as (
-    select * from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-      ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-      ?::smallint[], ?::smallint[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+    select * from unnest(${unseen(['int', ...Array<string>(7).fill('text')])},
+      ${unseen(MESSAGE_CONTENT_TYPES)})
       with ordinality as u(item, channel, external_id, contact_external_id,
         conversation_external_id, name, email, phone, direction, author_role, text, subject,
         language, attachments, automated, triage, meta, sent_at, received_at, raw_hash, at, ord)

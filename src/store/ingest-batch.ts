@@ -8,9 +8,11 @@ import {
   insertAndStamp,
   key,
   MESSAGE_CONTENT,
+  MESSAGE_CONTENT_TYPES,
   outcomesOf,
   plain,
   type Stored,
+  unseen,
 } from './batch-outcomes.js'
 import type { PersistResult } from './ingest-store.js'
 import { storingMessages, turnKey, waitForTurn } from './one-at-a-time.js'
@@ -112,9 +114,8 @@ async function persistPlain(
  * another instance stored meanwhile is skipped, and stamps nothing.)
  */
 const INSERT_MESSAGES = `with u as (
-    select * from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[],
-      ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::smallint[], ?::smallint[],
-      ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+    select * from unnest(${unseen(['text', 'text', 'bigint', 'bigint', 'bigint'])},
+      ${unseen(MESSAGE_CONTENT_TYPES)})
       with ordinality as u(channel, external_id, conversation_id, contact_id, delivery_id,
         direction, author_role, text, subject, language, attachments, automated, triage, meta,
         sent_at, received_at, raw_hash, at, ord)
@@ -132,6 +133,8 @@ type Found = {
 
 /** A relation's columns of the unique key of messages, contacts and conversations. */
 const KEYS = { channel: 'channel', external: 'external_id' }
+/** Placeholders for such keys: channels and external ids. */
+const PAIR = unseen(['text', 'text'])
 
 /**
  * Which of the batch's messages the hub has, and their contacts and conversations, in one
@@ -157,17 +160,17 @@ async function lookUp(tx: Sql, batch: readonly Stored[], takeTurn: boolean): Pro
     `with turn as materialized (select ${takeTurn ? waitForTurn : 'null'} as turn),
        delivered as (
          insert into webhook_deliveries (channel, delivery_id, raw_hash, message_count, received_at)
-         select u.* from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) as u,
+         select u.* from unnest(${unseen(['text', 'text', 'text', 'bigint', 'bigint'])}) as u,
            turn
          on conflict do nothing returning id, channel, delivery_id)
      select (select json_agg(json_build_array(t.channel, t.external_id))
-          from unnest(?::text[], ?::text[]) as k(channel, external_id)
+          from unnest(${PAIR}) as k(channel, external_id)
           ${byKey('messages', 't', 'k', KEYS, 'channel, external_id')}) as m,
        (select json_agg(json_build_array(c.id, c.channel, c.external_id, c.name, c.email, c.phone))
-          from (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
+          from (select distinct * from unnest(${PAIR})) k(channel, external_id)
           ${byKey('contacts', 'c', 'k', KEYS, 'id, channel, external_id, name, email, phone')}) as k,
        (select json_agg(json_build_array(c.id, c.channel, c.external_id))
-          from (select distinct * from unnest(?::text[], ?::text[])) as k(channel, external_id)
+          from (select distinct * from unnest(${PAIR})) k(channel, external_id)
           ${byKey('conversations', 'c', 'k', KEYS, 'id, channel, external_id')}) as c,
        (select json_agg(json_build_array(id, channel, delivery_id)) from delivered) as d
      from turn`,
@@ -257,8 +260,8 @@ async function contactIds(
     tx,
     `insert into contacts (channel, external_id, name, email, phone, created_at, updated_at)
      select c, e, n, m, p, f, a
-       from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[],
-         ?::bigint[]) as u(c, e, n, m, p, f, a)
+       from unnest(${unseen([...Array<string>(5).fill('text'), 'bigint', 'bigint'])})
+         as u(c, e, n, m, p, f, a)
      on conflict (channel, external_id) do update set
        name = coalesce(excluded.name, contacts.name),
        email = coalesce(excluded.email, contacts.email),
@@ -302,7 +305,7 @@ async function conversationIds(
     tx,
     `insert into conversations (channel, external_id, contact_id, language, created_at, updated_at)
      select c, e, k, l, a, a
-       from unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) as u(c, e, k, l, a)
+       from unnest(${unseen(['text', 'text', 'bigint', 'text', 'bigint'])}) as u(c, e, k, l, a)
      on conflict (channel, external_id) do update set updated_at = excluded.updated_at
      returning id, channel, external_id as "externalId"`,
     columns(missing, [
