@@ -96,14 +96,22 @@ async function printStatements(url: string) {
     await pg.sql.run('create extension if not exists pg_stat_statements')
     // This run's database only (the cluster holds one database per run).
     const mine = 'dbid = (select oid from pg_database where datname = current_database())'
-    const rows = await pg.sql.all<{ query: string; calls: number; total: number; mean: number }>(
-      `select query, calls, total_exec_time as total, mean_exec_time as mean
+    const rows = await pg.sql.all<{
+      query: string
+      calls: number
+      total: number
+      mean: number
+      plans: number
+      planning: number
+    }>(
+      `select query, calls, total_exec_time as total, mean_exec_time as mean, plans,
+              total_plan_time as planning
          from pg_stat_statements where ${mine}
         order by ${process.env.BENCH_PG_STATS === 'calls' ? 'calls' : 'total_exec_time'} desc limit 40`,
     )
     for (const r of rows)
       process.stderr.write(
-        `${Math.round(r.total)} ms  ${r.calls} calls  ${(r.mean * 1000).toFixed(0)} µs  ${r.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+        `${Math.round(r.total)} ms  ${r.calls} calls  ${(r.mean * 1000).toFixed(0)} µs  planned ${r.plans} times, ${Math.round(r.planning)} ms  ${r.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
       )
     const all = await pg.sql.get<{ calls: number; messages: number }>(
       `select (select sum(calls) from pg_stat_statements where ${mine}) as calls,
@@ -121,7 +129,9 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
   const postgres = await startPostgres(
     // BENCH_PG_STATS: the statements that took the database's time, from pg_stat_statements
     // (`BENCH_PG_STATS=calls`: the most frequent ones, to count round trips a message).
-    process.env.BENCH_PG_STATS ? ['shared_preload_libraries=pg_stat_statements'] : [],
+    process.env.BENCH_PG_STATS
+      ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track_planning=on']
+      : [],
   )
   const results: PostgresRun[] = []
   // BENCH_BUILD: another checkout, built, whose hubs to run under this same load (as in the
