@@ -277,6 +277,7 @@ describeWithService('postgres', 'the store on both engines', () => {
         '0000_initial.sql',
         '0001_console_users.sql',
         '0002_triage_parts.sql',
+        '0003_row_version.sql',
       ])
       // Applied once: a second start (or another instance) applies nothing.
       expect(await migratePostgres(store.sql)).toEqual([])

@@ -72,6 +72,73 @@ describeWithService('postgres', 'the triage queue in parts', () => {
     }
   }, 60_000)
 
+  it('hands each message to one slice, however claims and commits interleave', async () => {
+    // A claim reads the part's cursor and its messages as its statement began, and takes the
+    // part's lock later in the same statement: a slice that committed the part in between has
+    // moved the cursor past messages this claim still sees as new. Lanes that claim one part
+    // in a tight loop, a message a slice, meet that often.
+    const pg = openPostgres(postgres.database(), { max: 4 })
+    try {
+      await migratePostgres(pg.sql)
+      const ids: number[] = []
+      for (let i = 0; i < 150; i++) ids.push(await store(pg.sql, `m${i}`, '1:1'))
+      const handed: number[] = []
+      const deadline = Date.now() + 20_000
+      const lane = async () => {
+        while (new Set(handed).size < ids.length && Date.now() < deadline)
+          await pg.sql.transaction(async (tx) => {
+            const claimed = await claimTriagePart(tx, NOW, 0)
+            if (!claimed) return
+            const queue = await triageQueueSlice(tx, NOW, claimed)
+            const [item] = await queue.next(1)
+            if (!item) return
+            handed.push(item.messageId)
+            await queue.done(item)
+            await queue.close()
+          })
+      }
+      await Promise.all([lane(), lane(), lane()])
+      expect(handed.sort((a, b) => a - b)).toEqual(ids)
+    } finally {
+      await pg.close()
+    }
+  }, 60_000)
+
+  it("marks the part written by a slice that only retried, for the next claim's check", async () => {
+    const pg = openPostgres(postgres.database(), { max: 2 })
+    try {
+      await migratePostgres(pg.sql)
+      const id = await store(pg.sql, 'a', '1:1')
+      const version = () =>
+        pg.sql.get<{ v: string }>(
+          "select xmin::text as v from channel_state where key like 'triage:cursor:%'",
+        )
+      // The message's triage fails: a retry is due a second later, the cursor passes it.
+      await pg.sql.transaction(async (tx) => {
+        const queue = await triageQueueSlice(tx, NOW, (await claimTriagePart(tx, NOW, 0))!)
+        const [item] = await queue.next(8)
+        await queue.failed(item!, 'falló', new Date(NOW.getTime() + 1000))
+        await queue.close()
+      })
+      const before = await version()
+      const later = new Date(NOW.getTime() + 2000)
+      const retried = await pg.sql.transaction(async (tx) => {
+        const claimed = await claimTriagePart(tx, later, 0)
+        expect(claimed?.retries).toBe(true)
+        const queue = await triageQueueSlice(tx, later, claimed!)
+        const [item] = await queue.next(8)
+        await queue.done(item!)
+        await queue.close()
+        return item?.messageId
+      })
+      expect(retried).toBe(id)
+      // The cursor stayed where it was, and its row was written again all the same.
+      expect((await version())?.v).not.toBe(before?.v)
+    } finally {
+      await pg.close()
+    }
+  })
+
   it('starts every part where the one cursor of an older version stood', async () => {
     const pg = openPostgres(postgres.database(), { max: 4 })
     try {

@@ -136,8 +136,12 @@ export async function triageQueueSlice(
     claimedRead = undefined
     return read
   }
+  // Whether the slice finished a message: it then writes the cursor even where it stayed (only
+  // retries were done), so that a new version of the cursor's row marks every slice that wrote
+  // to the part (`claimTriagePart`).
+  let finished = false
   const closing = (): Statement | null =>
-    cursor === start
+    cursor === start && !finished
       ? null
       : {
           text: `insert into channel_state (key, value, updated_at) values (?, ?, ?)
@@ -175,10 +179,12 @@ export async function triageQueueSlice(
       return [...retries, ...fresh]
     },
     async done(item) {
+      finished = true
       if (item.retry) await completeJob(db, item.retry.id, now)
       else passed(item)
     },
     async failed(item, error, retryAt) {
+      finished = true
       if (item.retry) {
         await failJob(db, item.retry.id, error, retryAt, now)
         return
@@ -245,8 +251,10 @@ const PART_HAS_RETRIES = `exists (select 1 from jobs
 // rows come in turn), so a claim takes one lock at most. The shared lock on the one queue of
 // an older version keeps such an instance, while instances are upgraded one by one, from
 // triaging beside this one (it takes that lock alone).
-const CLAIM = `select n as part, cursor, retries from (
-    select n, cursor, ${PART_HAS_RETRIES} as retries from (${PART_CURSORS}) as cursors
+const CLAIM = `select n as part, cursor, version, retries from (
+    select n, cursor, ${PART_HAS_RETRIES} as retries,
+           (select xmin from channel_state where key = '${CURSOR_KEY}:' || n) as version
+      from (${PART_CURSORS}) as cursors
   ) as parts
   where case when (retries or ${PART_HAS_NEW})
                and pg_try_advisory_xact_lock_shared(cast(${turnKey('triage')} as bigint))
@@ -269,21 +277,32 @@ export async function claimTriagePart(
 ): Promise<ClaimedPart | null> {
   const at = now.getTime()
   const read = readAheadOfClaim(replies)
+  // The statement reads as it began, and takes the part's lock after: a slice that committed
+  // the part in between (and let go of it) moved the part's cursor past messages the statement
+  // still sees as new, and wrote what their triage changed. Its cursor's version, read again
+  // once the lock is held (by a volatile function: a snapshot of its own), tells; the claim
+  // then reads nothing and runs again, seeing that slice, which no other can now follow.
   const rows = await tx.values(
-    `with claimed as materialized (${CLAIM})
-     select claimed.part, claimed.cursor, claimed.retries, read.*
+    `with claimed as materialized (
+       select part, cursor, retries,
+              version is not distinct from centralita_row_version('${CURSOR_KEY}:' || part) as fresh
+         from (${CLAIM}) as claim)
+     select claimed.part, claimed.cursor, claimed.retries, claimed.fresh, read.*
        from claimed left join lateral (${read.sql}) as read on true
-      order by 4`,
+      order by 5`,
     [at, at, from % TRIAGE_PARTS, ...read.values],
   )
   const [first] = rows
   if (!first) return null
   const claimed = { part: Number(first[0]), cursor: Number(first[1]), retries: Boolean(first[2]) }
+  // Claimed again from the same part: held now, it is read as it stands (and if it has no
+  // work left, another part is claimed, at worst each part once).
+  if (!first[3]) return claimTriagePart(tx, now, claimed.part, replies)
   if (claimed.retries) return claimed
   // A part with work whose read found nothing new (the claim saw a message the read did not
   // take: one not for triage, say) comes back as one row of nulls.
-  const found = first[3] === null ? [] : rows
-  return { ...claimed, read: readAheadRows(found, DUE_AT_ONCE, replies, 3) }
+  const found = first[4] === null ? [] : rows
+  return { ...claimed, read: readAheadRows(found, DUE_AT_ONCE, replies, 4) }
 }
 
 /**

@@ -100,13 +100,15 @@ const QUEUED_IN_PART = [queued(IN_ONE_PART, false), queued(IN_ONE_PART, true)] a
 
 /**
  * The read-ahead of the part a claim holds, as a lateral subquery of the claim (`claimed`, with
- * its `part`, `cursor` and `retries`: none read when retries are due, which come first), with
+ * its `part`, `cursor`, `retries` and `fresh`: none read when retries are due, which come
+ * first, or when another slice committed the part while the claim's statement ran), with
  * the values of its placeholders: one statement claims a part and reads it.
  */
 export function readAheadOfClaim(replies?: ReplyWindows): { sql: string; values: SqlValue[] } {
   return {
     sql: queued(
-      `(conversation_id % ${TRIAGE_PARTS}) = claimed.part and id > claimed.cursor and not claimed.retries`,
+      `(conversation_id % ${TRIAGE_PARTS}) = claimed.part and id > claimed.cursor and not claimed.retries
+        and claimed.fresh`,
       replies !== undefined,
     ),
     values: [...(replies ? repliesAheadValues(replies) : []), true],
