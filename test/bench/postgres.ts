@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openPostgres } from '../../src/store/postgres.js'
 import { SECRETS } from '../helpers/deliveries.js'
@@ -90,7 +90,17 @@ async function analyze(url: string) {
   }
 }
 
-async function printStatements(url: string) {
+async function resetStatements(url: string) {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    await pg.sql.run('create extension if not exists pg_stat_statements')
+    await pg.sql.run('select pg_stat_statements_reset()')
+  } finally {
+    await pg.close()
+  }
+}
+
+async function printStatements(url: string, messages?: number) {
   const pg = openPostgres(url, { max: 1 })
   try {
     await pg.sql.run('create extension if not exists pg_stat_statements')
@@ -107,7 +117,7 @@ async function printStatements(url: string) {
       `select query, calls, total_exec_time as total, mean_exec_time as mean, plans,
               total_plan_time as planning
          from pg_stat_statements where ${mine}
-        order by ${process.env.BENCH_PG_STATS === 'calls' ? 'calls' : 'total_exec_time'} desc limit 40`,
+        order by ${['calls', 'steady'].includes(process.env.BENCH_PG_STATS ?? '') ? 'calls' : 'total_exec_time'} desc limit 40`,
     )
     for (const r of rows)
       process.stderr.write(
@@ -118,7 +128,7 @@ async function printStatements(url: string) {
               (select count(*) from triage_decisions) as messages`,
     )
     process.stderr.write(
-      `statements a triaged message: ${(Number(all?.calls) / Number(all?.messages)).toFixed(2)}\n`,
+      `statements a triaged message: ${(Number(all?.calls) / (messages ?? Number(all?.messages))).toFixed(2)}\n`,
     )
   } finally {
     await pg.close()
@@ -129,9 +139,14 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
   const postgres = await startPostgres(
     // BENCH_PG_STATS: the statements that took the database's time, from pg_stat_statements
     // (`BENCH_PG_STATS=calls`: the most frequent ones, to count round trips a message).
-    process.env.BENCH_PG_STATS
-      ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track_planning=on']
-      : [],
+    [
+      ...(process.env.BENCH_PG_STATS
+        ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track_planning=on']
+        : []),
+      // BENCH_PG_SETTINGS: more of the server's settings, space-separated (e.g. auto_explain's,
+      // with BENCH_PG_LOG naming a file to keep the server's log in).
+      ...(process.env.BENCH_PG_SETTINGS?.split(' ').filter(Boolean) ?? []),
+    ],
   )
   const results: PostgresRun[] = []
   // BENCH_BUILD: another checkout, built, whose hubs to run under this same load (as in the
@@ -183,6 +198,8 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const hubCpuPerMessage = perMessage(hubCpu() - cpuBefore.hubs)
         const databaseCpuPerMessage = perMessage(databaseCpu(postgres.dataDir) - cpuBefore.database)
 
+        // `BENCH_PG_STATS=steady`: the statements of the steady phase alone.
+        if (process.env.BENCH_PG_STATS === 'steady') await resetStatements(url)
         const steadyCpu = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
         const steadyRuns = await Promise.all(
           urls.map((u) =>
@@ -205,7 +222,8 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const steadyDatabaseCpuPerMessage = Math.round(
           (databaseCpu(postgres.dataDir) - steadyCpu.database) / answered,
         )
-        if (process.env.BENCH_PG_STATS) await printStatements(url)
+        if (process.env.BENCH_PG_STATS)
+          await printStatements(url, process.env.BENCH_PG_STATS === 'steady' ? answered : undefined)
         results.push({
           instances,
           burst,
@@ -224,6 +242,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
       }
     }
   } finally {
+    if (process.env.BENCH_PG_LOG) copyFileSync(postgres.logFile, process.env.BENCH_PG_LOG)
     postgres.stop()
   }
   return results
