@@ -14,7 +14,7 @@ const built = <T>(path: string): Promise<T> =>
 export async function benchClassify(options: { messages?: number } = {}) {
   const [{ silentLogger }, { loadCorpus }, { loadClassifier }, { loadRulebook }, { triage }] =
     await Promise.all([
-      built<typeof import('../../src/kit/logger.js')>('logger.js'),
+      built<typeof import('../../src/kit/logger.js')>('kit/logger.js'),
       built<typeof import('../../src/triage/classifier/corpus.js')>('triage/classifier/corpus.js'),
       built<typeof import('../../src/triage/classifier/load-classifier.js')>(
         'triage/classifier/load-classifier.js',
