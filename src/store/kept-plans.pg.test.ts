@@ -5,7 +5,8 @@ import { storedDelivery } from '../../test/helpers/stored-delivery.js'
 import { persistAtOnce } from './ingest-at-once.js'
 import { migratePostgres, numbered, openPostgres, type PostgresStore } from './postgres.js'
 import type { Sql, SqlValue } from './sql.js'
-import { claimTriagePart } from './triage-queue.js'
+import { claimTriagePart, triageBacklog } from './triage-queue.js'
+import { readAhead } from './triage-reads.js'
 
 // The plans PostgreSQL keeps for the statements that run for every stored batch and every
 // triage slice (a prepared statement's generic plan, made for any values). They find each
@@ -54,6 +55,22 @@ async function genericPlan(pg: PostgresStore, { text, params }: Seen): Promise<s
     await client.query('set plan_cache_mode = force_generic_plan')
     await client.query(`prepare probe as ${numbered(text)}`)
     const plan = await client.query(`explain execute probe(${params.map(literal).join(', ')})`)
+    return plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')
+  } finally {
+    await client.query('deallocate all')
+    client.release()
+  }
+}
+
+/** The generic plan of a prepared statement, run (`explain analyze`). */
+async function analysedPlan(pg: PostgresStore, { text, params }: Seen): Promise<string> {
+  const client = await pg.pool.connect()
+  try {
+    await client.query('set plan_cache_mode = force_generic_plan')
+    await client.query(`prepare probe as ${numbered(text)}`)
+    const plan = await client.query(
+      `explain (analyze, timing off) execute probe(${params.map(literal).join(', ')})`,
+    )
     return plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')
   } finally {
     await client.query('deallocate all')
@@ -140,6 +157,87 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
       expect(plan).toContain('Index Scan using contacts_pkey on contacts')
       expect(plan).toContain('Index Scan using conversations_pkey on conversations')
       expect(plan).not.toMatch(/Seq Scan on (contacts|conversations)/)
+    } finally {
+      await pg.close()
+    }
+  })
+
+  it("keep the triage claim planned for any values, whatever the slice's clock", async () => {
+    const pg = await small(1)
+    try {
+      const start = Date.parse('2026-11-21T12:00:00Z')
+      for (let i = 0; i < 20; i++) {
+        // Each slice reads its clock, and the reply caps' windows from it.
+        const now = new Date(start + i * 1000)
+        const windows = {
+          since: now.getTime() - 3_600_000,
+          onceADaySince: now.getTime() - 86_400_000,
+        }
+        await pg.sql.transaction((tx) => claimTriagePart(tx, now, i, windows))
+      }
+      const plans = await pg.sql.get<{ generic: number; custom: number }>(
+        `select generic_plans as generic, custom_plans as custom from pg_prepared_statements
+          where statement like '%with claimed as materialized%'`,
+      )
+      expect(plans).toEqual({ generic: 15, custom: 5 })
+    } finally {
+      await pg.close()
+    }
+  })
+
+  it('look at a part that has been idle by its index, not through every message since', async () => {
+    // Conversations 1–400, a message each, all triaged (each part's cursor past its messages);
+    // then 4,000 more in the conversations of parts 0–6, triaged too. Part 7 has been idle
+    // since its last message: every message past its cursor is another part's.
+    const pg = await small()
+    try {
+      await pg.sql.run(
+        `insert into messages (channel, external_id, conversation_id, contact_id, direction,
+             author_role, text, attachments, automated, triage, meta, sent_at, received_at, raw_hash)
+           select 'chatwoot', 'later-' || n || '-' || c.id, c.id, c.contact_id, 'inbound', 'contact', 'hola', '[]',
+             0, 1, '{}', 0, 0, 'h'
+             from generate_series(1, 10) as n, conversations c where c.id % 8 <> 7`,
+      )
+      await pg.sql.run(
+        `insert into channel_state (key, value, updated_at)
+           select 'triage:cursor:' || (conversation_id % 8), max(id)::text, 0
+             from messages group by conversation_id % 8`,
+      )
+      // One new message, in part 0.
+      await pg.sql.run(
+        `insert into messages (channel, external_id, conversation_id, contact_id, direction,
+             author_role, text, attachments, automated, triage, meta, sent_at, received_at, raw_hash)
+           values ('chatwoot', 'new', 8, 8, 'inbound', 'contact', 'hola', '[]', 0, 1, '{}', 0, 0, 'h')`,
+      )
+      await pg.sql.run('analyze')
+      const seen: Seen[] = []
+      const now = new Date()
+      const windows = {
+        since: now.getTime() - 3_600_000,
+        onceADaySince: now.getTime() - 86_400_000,
+      }
+      // Claimed from part 7 on: part 7 is looked at first, and has nothing.
+      const claimed = await pg.sql.transaction((tx) =>
+        claimTriagePart(recording(tx, seen), now, 7, windows),
+      )
+      expect(claimed?.part).toBe(0)
+      expect(claimed?.read).toHaveLength(1)
+      // A slice's later read of the idle part (it asks for messages past its cursor).
+      const cursor = await pg.sql.get<{ value: string }>(
+        "select value from channel_state where key = 'triage:cursor:7'",
+      )
+      await readAhead(recording(pg.sql, seen), Number(cursor?.value), 8, 7, windows)
+      // The backlog the admission counts: the one new message.
+      expect(await triageBacklog(recording(pg.sql, seen))).toBe(1)
+      for (const statement of seen) {
+        const rows = await analysedPlan(pg, statement)
+        // Rows read and thrown away by a filter, over the whole plan: the other parts' messages.
+        const thrown = [...rows.matchAll(/Rows Removed by Filter: (\d+)/g)].reduce(
+          (n, m) => n + Number(m[1]),
+          0,
+        )
+        expect(thrown, rows).toBeLessThan(50)
+      }
     } finally {
       await pg.close()
     }

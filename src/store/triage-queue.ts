@@ -10,7 +10,7 @@ import {
 import { turnKey } from './one-at-a-time.js'
 import type { ReplyWindows } from './reply-caps-store.js'
 import type { Sql, Statement } from './sql.js'
-import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
+import { IN_PART, PART_ORDER, partPast, TRIAGE_PARTS } from './triage-parts.js'
 import {
   type ReadAhead,
   readAhead,
@@ -221,13 +221,13 @@ const OPENING = `select (select value from channel_state where key = ?) as curso
 // A range of the primary key (or of a part's index): costs the messages it returns (and the
 // few not for triage).
 const NEW_MESSAGES = `select id from messages where id > ? and triage = ? order by id limit ${DUE_AT_ONCE}`
-const NEW_IN_PART = `select id from messages where ${IN_PART} and id > ? and triage = ?
-  order by id limit ${DUE_AT_ONCE}`
+const NEW_IN_PART = `select id from messages where ${partPast('?', '?')} and triage = ?
+  order by ${PART_ORDER} limit ${DUE_AT_ONCE}`
 
 const newMessages = (db: Sql, after: number, part: number | null) =>
   part === null
     ? db.all<{ id: number }>(NEW_MESSAGES, [after, true])
-    : db.all<{ id: number }>(NEW_IN_PART, [part, after, true])
+    : db.all<{ id: number }>(NEW_IN_PART, [part, after, part, true])
 
 /**
  * Each part's cursor (PostgreSQL), the parts in turn from `?`: a part without a cursor of its
@@ -239,8 +239,10 @@ const PART_CURSORS = `select n, cast(coalesce(
   from (select (i + ?) % ${TRIAGE_PARTS} as n
           from generate_series(0, ${TRIAGE_PARTS - 1}) as i) as parts`
 
-const PART_HAS_NEW = `exists (select 1 from messages
-  where (conversation_id % ${TRIAGE_PARTS}) = n and id > cursor and triage = 1)`
+// Not an `exists`, whose order PostgreSQL drops: the first message past the cursor in the
+// index's order, one seek (`partPast`).
+const PART_HAS_NEW = `(select id from messages where ${partPast('n', 'cursor')} and triage = 1
+  order by ${PART_ORDER} limit 1) is not null`
 const PART_HAS_RETRIES = `exists (select 1 from jobs
   where kind = '${TRIAGE_JOB}'
     and ((status = 'pending' and run_at <= ?) or (status = 'running' and locked_until <= ?))
@@ -312,13 +314,13 @@ export async function claimTriagePart(
  */
 export async function triageBacklog(db: Sql): Promise<number> {
   if (db.dialect === 'postgres') {
-    // One range of the primary key from the part furthest behind (the parts move together:
-    // about the backlog itself), each message held to its own part's cursor.
+    // Each part's range of the index on (part, id) past its cursor: the backlog itself. (One
+    // range of the primary key from the part furthest behind read, for a part idle for long,
+    // every message stored since.)
     const parts = await db.get<{ n: number }>(
-      `with cursors as (${PART_CURSORS})
-       select count(*) as n from messages m
-         join cursors c on c.n = m.conversation_id % ${TRIAGE_PARTS}
-        where m.id > (select min(cursor) from cursors) and m.id > c.cursor and m.triage = 1`,
+      `select coalesce(sum(k.n), 0) as n from (${PART_CURSORS}) as c
+         cross join lateral (select count(*) as n from messages m
+           where ${partPast('c.n', 'c.cursor')} and m.triage = 1) as k`,
       [0],
     )
     return Number(parts?.n ?? 0) + (await pendingJobCount(db, TRIAGE_JOB))

@@ -10,7 +10,7 @@ import {
 import { contactRows, conversationRows, messageRows, ticketRows } from './rows.js'
 import type { Sql, SqlValue } from './sql.js'
 import type { TicketRow } from './ticket-store.js'
-import { IN_PART, TRIAGE_PARTS } from './triage-parts.js'
+import { PART_ORDER, partPast } from './triage-parts.js'
 import { readSubject, type TriageSubject } from './triage-store.js'
 
 // The triage's first read of a message to triage: its subject (message, conversation,
@@ -88,15 +88,18 @@ export type ReadAhead = { messageId: number; found: UndecidedMessage | null }
 // (a prepared statement keeps it) scans and sorts it, and would join every message past the
 // cursor before it took eight. Whether a message was decided is a scalar subquery, an index
 // seek a message: as an `exists`, the planner may hash every decision there is instead.
-const queued = (where: string, replies: boolean) => `select ${CASE_COLUMNS},
+const queued = (where: string, replies: boolean, order = 'id') => `select ${CASE_COLUMNS},
          (select d.id from triage_decisions d where d.message_id = m.id) as decided
          ${replies ? `, ${REPLIES_AHEAD}` : ''}
-    ${caseFrom(`(select * from messages where ${where} and triage = ? order by id limit ${DUE_AT_ONCE})`, true)}
+    ${caseFrom(`(select * from messages where ${where} and triage = ? order by ${order} limit ${DUE_AT_ONCE})`, true)}
    order by m.id`
 // A part of the queue (`triage-queue.ts`): the expression of the index messages_triage_part.
-const IN_ONE_PART = `${IN_PART} and id > ?`
+const IN_ONE_PART = partPast('?', '?')
 const QUEUED = [queued('id > ?', false), queued('id > ?', true)] as const
-const QUEUED_IN_PART = [queued(IN_ONE_PART, false), queued(IN_ONE_PART, true)] as const
+const QUEUED_IN_PART = [
+  queued(IN_ONE_PART, false, PART_ORDER),
+  queued(IN_ONE_PART, true, PART_ORDER),
+] as const
 
 /**
  * The read-ahead of the part a claim holds, as a lateral subquery of the claim (`claimed`, with
@@ -107,9 +110,9 @@ const QUEUED_IN_PART = [queued(IN_ONE_PART, false), queued(IN_ONE_PART, true)] a
 export function readAheadOfClaim(replies?: ReplyWindows): { sql: string; values: SqlValue[] } {
   return {
     sql: queued(
-      `(conversation_id % ${TRIAGE_PARTS}) = claimed.part and id > claimed.cursor and not claimed.retries
-        and claimed.fresh`,
+      `${partPast('claimed.part', 'claimed.cursor')} and not claimed.retries and claimed.fresh`,
       replies !== undefined,
+      PART_ORDER,
     ),
     values: [...(replies ? repliesAheadValues(replies) : []), true],
   }
@@ -134,7 +137,7 @@ export async function readAhead(
   const rows =
     part === null
       ? await db.values(QUEUED[which], [...counting, after, true])
-      : await db.values(QUEUED_IN_PART[which], [...counting, part, after, true])
+      : await db.values(QUEUED_IN_PART[which], [...counting, part, after, part, true])
   return readAheadRows(rows, limit, replies)
 }
 
