@@ -78,6 +78,30 @@ async function analysedPlan(pg: PostgresStore, { text, params }: Seen): Promise<
   }
 }
 
+/** Messages for triage, one a row of `select` (external id, conversation, contact). */
+async function insertMessages(pg: PostgresStore, select: string): Promise<void> {
+  await pg.sql.run(
+    `insert into messages (channel, external_id, conversation_id, contact_id, direction,
+         author_role, text, attachments, automated, triage, meta, sent_at, received_at, raw_hash)
+       select 'chatwoot', e, c, k, 'inbound', 'contact', 'hola', '[]', 0, 1, '{}', 0, 0, 'h'
+         from (${select}) as rows (e, c, k)`,
+  )
+}
+
+/** How often the one connection planned a prepared statement for its values, and not. */
+const plansOf = (pg: PostgresStore, like: string) =>
+  pg.sql.get<{ generic: number; custom: number }>(
+    `select generic_plans as generic, custom_plans as custom from pg_prepared_statements
+      where statement like ?`,
+    [like],
+  )
+
+/** The reply caps' windows a slice reads at `now`. */
+const windowsAt = (now: Date) => ({
+  since: now.getTime() - 3_600_000,
+  onceADaySince: now.getTime() - 86_400_000,
+})
+
 describeWithService('postgres', 'the plans kept for the batch and the triage slice', () => {
   const postgres = postgresForSuite()
 
@@ -93,12 +117,7 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
       `insert into conversations (channel, external_id, contact_id, created_at, updated_at)
          select 'chatwoot', '1:' || id, id, 0, 0 from contacts`,
     )
-    await pg.sql.run(
-      `insert into messages (channel, external_id, conversation_id, contact_id, direction,
-           author_role, text, attachments, automated, triage, meta, sent_at, received_at, raw_hash)
-         select 'chatwoot', 'm' || id, id, contact_id, 'inbound', 'contact', 'hola', '[]', 0, 1,
-           '{}', 0, 0, 'h' from conversations`,
-    )
+    await insertMessages(pg, `select 'm' || id, id, contact_id from conversations`)
     await pg.sql.run('analyze')
     return pg
   }
@@ -134,10 +153,7 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
         })
         await persistAtOnce(pg.sql, [{ delivery: d, now: new Date() }])
       }
-      const plans = await pg.sql.get<{ generic: number; custom: number }>(
-        `select generic_plans as generic, custom_plans as custom from pg_prepared_statements
-          where statement like '%insert into webhook_deliveries%'`,
-      )
+      const plans = await plansOf(pg, '%insert into webhook_deliveries%')
       // PostgreSQL plans a statement for its values its first five times.
       expect(plans).toEqual({ generic: 15, custom: 5 })
     } finally {
@@ -169,16 +185,10 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
       for (let i = 0; i < 20; i++) {
         // Each slice reads its clock, and the reply caps' windows from it.
         const now = new Date(start + i * 1000)
-        const windows = {
-          since: now.getTime() - 3_600_000,
-          onceADaySince: now.getTime() - 86_400_000,
-        }
+        const windows = windowsAt(now)
         await pg.sql.transaction((tx) => claimTriagePart(tx, now, i, windows))
       }
-      const plans = await pg.sql.get<{ generic: number; custom: number }>(
-        `select generic_plans as generic, custom_plans as custom from pg_prepared_statements
-          where statement like '%with claimed as materialized%'`,
-      )
+      const plans = await plansOf(pg, '%with claimed as materialized%')
       expect(plans).toEqual({ generic: 15, custom: 5 })
     } finally {
       await pg.close()
@@ -191,12 +201,10 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
     // since its last message: every message past its cursor is another part's.
     const pg = await small()
     try {
-      await pg.sql.run(
-        `insert into messages (channel, external_id, conversation_id, contact_id, direction,
-             author_role, text, attachments, automated, triage, meta, sent_at, received_at, raw_hash)
-           select 'chatwoot', 'later-' || n || '-' || c.id, c.id, c.contact_id, 'inbound', 'contact', 'hola', '[]',
-             0, 1, '{}', 0, 0, 'h'
-             from generate_series(1, 10) as n, conversations c where c.id % 8 <> 7`,
+      await insertMessages(
+        pg,
+        `select 'later-' || n || '-' || c.id, c.id, c.contact_id
+           from generate_series(1, 10) as n, conversations c where c.id % 8 <> 7`,
       )
       await pg.sql.run(
         `insert into channel_state (key, value, updated_at)
@@ -204,18 +212,11 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
              from messages group by conversation_id % 8`,
       )
       // One new message, in part 0.
-      await pg.sql.run(
-        `insert into messages (channel, external_id, conversation_id, contact_id, direction,
-             author_role, text, attachments, automated, triage, meta, sent_at, received_at, raw_hash)
-           values ('chatwoot', 'new', 8, 8, 'inbound', 'contact', 'hola', '[]', 0, 1, '{}', 0, 0, 'h')`,
-      )
+      await insertMessages(pg, `select 'new', 8, 8`)
       await pg.sql.run('analyze')
       const seen: Seen[] = []
       const now = new Date()
-      const windows = {
-        since: now.getTime() - 3_600_000,
-        onceADaySince: now.getTime() - 86_400_000,
-      }
+      const windows = windowsAt(now)
       // Claimed from part 7 on: part 7 is looked at first, and has nothing.
       const claimed = await pg.sql.transaction((tx) =>
         claimTriagePart(recording(tx, seen), now, 7, windows),
