@@ -117,7 +117,7 @@ async function printStatements(url: string, messages?: number) {
       `select query, calls, total_exec_time as total, mean_exec_time as mean, plans,
               total_plan_time as planning
          from pg_stat_statements where ${mine}
-        order by ${['calls', 'steady'].includes(process.env.BENCH_PG_STATS ?? '') ? 'calls' : 'total_exec_time'} desc limit 40`,
+        order by ${['calls', 'steady', 'burst'].includes(process.env.BENCH_PG_STATS ?? '') ? 'calls' : 'total_exec_time'} desc limit 40`,
     )
     for (const r of rows)
       process.stderr.write(
@@ -126,6 +126,13 @@ async function printStatements(url: string, messages?: number) {
     const all = await pg.sql.get<{ calls: number; messages: number }>(
       `select (select sum(calls) from pg_stat_statements where ${mine}) as calls,
               (select count(*) from triage_decisions) as messages`,
+    )
+    const analysed = await pg.sql.all<{ t: string; n: number; auto: number }>(
+      `select relname as t, analyze_count as n, autoanalyze_count as auto from pg_stat_user_tables
+        where analyze_count + autoanalyze_count > 0 order by relname`,
+    )
+    process.stderr.write(
+      `tables analysed (by the hubs, by autovacuum): ${analysed.map((a) => `${a.t} ${a.n}/${a.auto}`).join(', ')}\n`,
     )
     process.stderr.write(
       `statements a triaged message: ${(Number(all?.calls) / (messages ?? Number(all?.messages))).toFixed(2)}\n`,
@@ -188,6 +195,8 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         // an empty database or not depending on where that loop stood when the burst began.
         await analyze(url)
 
+        // `BENCH_PG_STATS=burst`: the statements of the burst alone.
+        if (process.env.BENCH_PG_STATS === 'burst') await resetStatements(url)
         const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
         const started = performance.now()
         const cpuBefore = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
@@ -197,6 +206,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const perMessage = (micros: number) => Math.round(micros / options.messages)
         const hubCpuPerMessage = perMessage(hubCpu() - cpuBefore.hubs)
         const databaseCpuPerMessage = perMessage(databaseCpu(postgres.dataDir) - cpuBefore.database)
+        if (process.env.BENCH_PG_STATS === 'burst') await printStatements(url, options.messages)
 
         // `BENCH_PG_STATS=steady`: the statements of the steady phase alone.
         if (process.env.BENCH_PG_STATS === 'steady') await resetStatements(url)
@@ -222,7 +232,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const steadyDatabaseCpuPerMessage = Math.round(
           (databaseCpu(postgres.dataDir) - steadyCpu.database) / answered,
         )
-        if (process.env.BENCH_PG_STATS)
+        if (process.env.BENCH_PG_STATS && process.env.BENCH_PG_STATS !== 'burst')
           await printStatements(url, process.env.BENCH_PG_STATS === 'steady' ? answered : undefined)
         results.push({
           instances,
@@ -243,7 +253,8 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
     }
   } finally {
     if (process.env.BENCH_PG_LOG) copyFileSync(postgres.logFile, process.env.BENCH_PG_LOG)
-    postgres.stop()
+    if (process.env.BENCH_PG_KEEP) process.stderr.write(`kept: ${postgres.database()}\n`)
+    else postgres.stop()
   }
   return results
 }
