@@ -243,4 +243,25 @@ describeWithService('postgres', 'the plans kept for the batch and the triage sli
       await pg.close()
     }
   })
+
+  it('run a transaction that asks for it on kept plans from the first run', async () => {
+    const pg = await small(1)
+    try {
+      const now = new Date()
+      const claims = (keptPlans: boolean) =>
+        pg.sql.transaction((tx) => claimTriagePart(tx, now, 0, windowsAt(now)), { keptPlans })
+      for (let i = 0; i < 3; i++) await claims(false)
+      expect(await plansOf(pg, '%with claimed as materialized%')).toEqual({ generic: 0, custom: 3 })
+      // Asked for (the triage slice does), the plan for any values from then on: made once.
+      for (let i = 0; i < 3; i++) await claims(true)
+      expect(await plansOf(pg, '%with claimed as materialized%')).toEqual({ generic: 3, custom: 3 })
+      // The setting ends with its transaction.
+      const mode = await pg.sql.get<{ mode: string }>(
+        "select current_setting('plan_cache_mode') as mode",
+      )
+      expect(mode?.mode).toBe('auto')
+    } finally {
+      await pg.close()
+    }
+  })
 })

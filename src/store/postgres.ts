@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { packageRoot } from '../package-root.js'
-import type { Row, Sql, SqlValue } from './sql.js'
+import type { Row, Sql, SqlValue, TransactionOptions } from './sql.js'
 
 // bigint (times in milliseconds, ids, counts) and numeric (sums) read as numbers: every value
 // the hub keeps fits in a double exactly (milliseconds until the year 287,396).
@@ -85,10 +85,16 @@ function mayRunAgain(err: unknown): boolean {
 const TRIES = 3
 
 function poolSql(pool: pg.Pool): Sql {
-  const once = async <T>(body: (tx: Sql) => Promise<T>): Promise<T> => {
+  const once = async <T>(
+    body: (tx: Sql) => Promise<T>,
+    options: TransactionOptions | undefined,
+  ): Promise<T> => {
     const client = await pool.connect()
     try {
-      await client.query('BEGIN')
+      // One simple query, one round trip, with the setting when asked for.
+      await client.query(
+        options?.keptPlans ? 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan' : 'BEGIN',
+      )
       try {
         const result = await body(clientSql(client, outside))
         await client.query('COMMIT')
@@ -104,10 +110,10 @@ function poolSql(pool: pg.Pool): Sql {
   // Bodies do database work, plus wake-ups, counts and log lines (no call leaves the hub): one
   // that PostgreSQL aborted for a deadlock with another instance's runs again, as a whole; at
   // worst a wake-up or a log line is repeated.
-  const outside: Sql = door(pool, async (body) => {
+  const outside: Sql = door(pool, async (body, options) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await once(body)
+        return await once(body, options)
       } catch (err) {
         if (attempt >= TRIES || !mayRunAgain(err)) throw err
         await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20))

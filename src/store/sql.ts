@@ -22,7 +22,7 @@ export interface Sql {
    * body's writes roll back alone and the outer transaction goes on. Everything the body does
    * goes through `tx`: the database itself waits until the transaction ends.
    */
-  transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T>
+  transaction<T>(body: (tx: Sql) => Promise<T>, options?: TransactionOptions): Promise<T>
   /**
    * Where a statement commits on its own at once, also from inside a transaction: for a
    * counter whose row must not stay locked until the transaction ends (PostgreSQL: another
@@ -30,6 +30,19 @@ export interface Sql {
    * SQLite, where one writer runs at a time anyway, this very door.
    */
   autonomous(): Sql
+}
+
+/** How a transaction runs (a savepoint's are its transaction's). */
+export type TransactionOptions = {
+  /**
+   * PostgreSQL: its prepared statements run on the plan kept for any values from their first
+   * run (`plan_cache_mode = force_generic_plan` for the transaction, sent with its BEGIN), not
+   * planned for their values their first five runs on each connection, and again whenever such
+   * a plan looks cheaper. For the triage slice, whose claim and reads are each planned in 1–5
+   * ms: their kept plans are the ones `kept-plans.pg.test.ts` checks. SQLite plans as it
+   * prepares.
+   */
+  keptPlans?: boolean
 }
 
 export type Dialect = 'sqlite' | 'postgres'

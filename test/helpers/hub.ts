@@ -152,9 +152,9 @@ export function ownTriageWorker(hub: Hub, options: Partial<TriageWorkerDeps> = {
     ...options,
     db: {
       ...db,
-      transaction: ((body) => {
+      transaction: ((body, how) => {
         slices++
-        return db.transaction(body)
+        return db.transaction(body, how)
       }) as Sql['transaction'],
     },
   })

@@ -103,8 +103,17 @@ describeWithService('postgres', 'triage lanes on PostgreSQL', () => {
 
   it('goes from part to part while any has work, without being woken again', async () => {
     const hub = await stored(5, 5)
+    // How each slice asked for its transaction.
+    const asked: unknown[] = []
+    const db: Sql = {
+      ...hub.sql,
+      transaction: ((body, options) => {
+        asked.push(options)
+        return hub.sql.transaction(body, options)
+      }) as Sql['transaction'],
+    }
     // One lane, woken once when it starts, its safety poll a minute away.
-    const worker = ownTriageWorker(hub, { pollMs: 60_000 })
+    const worker = ownTriageWorker(hub, { db, pollMs: 60_000 })
     try {
       await waitFor(async () => (await decisions(hub.sql)).length === 5, {
         timeoutMs: 5000,
@@ -117,5 +126,7 @@ describeWithService('postgres', 'triage lanes on PostgreSQL', () => {
     }
     // One slice a part, each claimed after the last ended, and one that found none left.
     expect(worker.slices()).toBe(6)
+    // Each on the plans its statements keep (kept-plans.pg.test.ts).
+    expect(asked).toEqual(Array(6).fill({ keptPlans: true }))
   })
 })
