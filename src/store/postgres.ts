@@ -19,7 +19,18 @@ export type PostgresStore = { sql: Sql; pool: pg.Pool; close(): Promise<void> }
  * the same connection). The repositories' SQL has `?` placeholders, numbered here.
  */
 export function openPostgres(url: string, options: { max?: number } = {}): PostgresStore {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 })
+  // Connections stay open while idle (node-postgres closes them after 10 s by default): a new
+  // one costs its first statements about 50 ms (the server's process, its caches, every
+  // statement parsed and planned again on it), which a hub whose messages come more than 10 s
+  // apart, the usual small business, paid on nearly every message. The pool still holds at
+  // most `max`; a connection the server drops is replaced on the next statement. Idle ones do
+  // not keep the process running (a command that is done exits).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    idleTimeoutMillis: 0,
+    allowExitOnIdle: true,
+  })
   // An idle connection that fails (the server restarted) is dropped; the next query reconnects.
   pool.on('error', () => {})
   return { sql: poolSql(pool), pool, close: () => pool.end() }
