@@ -74,8 +74,8 @@ export type HubOptions = {
   /** The statistical classifier; by default trained (or read from cache) from the corpus. */
   classifier?: IntentClassifier | null
   /**
-   * Work out the text analysis of queued messages ahead, on a thread of its own
-   * (`src/worker/text-analysis.ts`), on SQLite. `centralita serve` does (built code only).
+   * Work out the text analysis of queued messages on a thread of its own
+   * (`src/worker/text-analysis.ts`). `centralita serve` does (built code only).
    */
   textAnalysisThread?: boolean
   /**
@@ -104,9 +104,7 @@ export function createHub(options: HubOptions): Hub {
   // The model trained on people's corrections when one was adopted, else the corpus's (read
   // before the first triage: the worker waits for it). With the text-analysis thread, this
   // thread reads the model only if it ever needs it.
-  // Not on PostgreSQL: lanes of several instances take parts of the queue from each other, and
-  // a thread working ahead analyses what another instance triages (docs/architecture.md).
-  const analysisThread = Boolean(options.textAnalysisThread) && sql.dialect === 'sqlite'
+  const analysisThread = Boolean(options.textAnalysisThread)
   const lazy = analysisThread
   let classifier: IntentClassifier | null = options.classifier ?? null
   let modelId = 0

@@ -101,6 +101,39 @@ describe('text analyses ahead', () => {
     expect(analyses.take(1, rulebook, classifier)).toBeUndefined()
   })
 
+  it('asked for a read at a time are waited for until the thread answers, fails or is late', async () => {
+    const read = [{ id: 1, text: 'me cobraron dos veces', subject: null, language: null }]
+    // A thread that never answers: the wait ends `waitMs` after the read was asked for.
+    analyses = startTextAnalyses({
+      classifier,
+      logger: silentLogger,
+      script: script('setInterval(() => {}, 1000)'),
+      waitMs: 300,
+    })!
+    analyses.analyse(read, rulebook)
+    const asked = Date.now()
+    expect(await analyses.awaitAnalysis(1, rulebook, classifier)).toBeUndefined()
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(290)
+    // Never asked for: no wait at all.
+    expect(await analyses.awaitAnalysis(2, rulebook, classifier)).toBeUndefined()
+    await analyses.close()
+
+    // A thread that fails while the slice waits: the wait ends then, long before `waitMs`.
+    analyses = startTextAnalyses({
+      classifier,
+      logger: silentLogger,
+      script: script(
+        'import { parentPort } from "node:worker_threads"; parentPort.on("message", (m) => { if (m.kind === "analyze") setTimeout(() => { throw new Error("gone") }, 200) })',
+      ),
+      waitMs: 60_000,
+    })!
+    analyses.analyse(read, rulebook)
+    const failing = Date.now()
+    expect(await analyses.awaitAnalysis(1, rulebook, classifier)).toBeUndefined()
+    expect(Date.now() - failing).toBeGreaterThanOrEqual(150)
+    expect(Date.now() - failing).toBeLessThan(10_000)
+  })
+
   it('need a classifier the thread can read from its file', () => {
     const warnings: string[] = []
     const logger = Object.assign(Object.create(silentLogger), {

@@ -25,6 +25,23 @@ export type TextAnalyses = {
     rulebook: Rulebook,
     classifier: IntentClassifier | null,
   ): TextAnalysis | 'waiting' | undefined
+  /** Has the thread compile these rules, when it has not (before the first message comes). */
+  useRules(rulebook: Rulebook): void
+  /**
+   * Asks for the analyses of these messages now (PostgreSQL: a slice's read of the part it
+   * claimed, which no other slice triages while it holds the part). Those asked for already
+   * are not asked again.
+   */
+  analyse(items: readonly (TextInput & { id: number })[], rulebook: Rulebook): void
+  /**
+   * Like `take`, but waits while the thread works on the message (at most until `waitMs`
+   * after it was asked for): the analysis, or undefined when the caller should work it out.
+   */
+  awaitAnalysis(
+    messageId: number,
+    rulebook: Rulebook,
+    classifier: IntentClassifier | null,
+  ): Promise<TextAnalysis | undefined>
   /**
    * Analyse with this classifier from now on (a model adopted or rolled back). Analyses made
    * with the one before are not taken: their classifier's name differs.
@@ -57,6 +74,11 @@ type Ready = { ready: string }
 
 /** Analyses asked for and not yet taken or dropped, at most. */
 const AHEAD = 256
+/**
+ * Analyses come back and are never taken when a slice ends before it reaches them and another
+ * instance triages them (PostgreSQL): the oldest are dropped past this many.
+ */
+const KEPT = 4 * AHEAD
 /** Messages per request to the thread (it answers each request at once). */
 const BATCH = 32
 /**
@@ -93,11 +115,21 @@ export function startTextAnalyses(options: {
   const ready = new Map<number, TextAnalysis>()
   /** Messages asked for and not answered yet, with when. */
   const inFlight = new Map<number, number>()
+  /** Who waits for a message's answer (`awaitAnalysis`). */
+  const waiters = new Map<number, () => void>()
   let listener = () => {}
   let asked = 0
   let last = 0
   let rulesSent: string | null = null
   let alive = true
+  const answered = (id: number) => {
+    const waiter = waiters.get(id)
+    if (waiter) waiter()
+  }
+  const stopped = () => {
+    alive = false
+    for (const waiter of [...waiters.values()]) waiter()
+  }
   worker.on('message', (results: { id: number; analysis: TextAnalysis | null }[] | Ready) => {
     if (!Array.isArray(results)) {
       options.logger.info({ rulebook: results.ready }, 'text analysis thread ready')
@@ -107,33 +139,47 @@ export function startTextAnalyses(options: {
       inFlight.delete(id)
       if (analysis) ready.set(id, analysis)
       else asked--
+      answered(id)
     }
     listener()
   })
   worker.on('error', (err) => {
-    alive = false
     options.logger.error({ err }, 'text analysis thread failed: triage does it on the main thread')
     // Messages waiting for it go on at once.
+    stopped()
     listener()
   })
-  worker.on('exit', () => {
-    alive = false
-  })
+  worker.on('exit', stopped)
+  const sendRules = (rulebook: Rulebook) => {
+    if (rulesSent === rulebook.version) return
+    const { source, version } = rulebook
+    const { default_language, l3_classifier, news_outlets } = source.settings
+    worker.postMessage({
+      kind: 'rules',
+      version,
+      settings: { default_language, l3_classifier, news_outlets },
+      ...allTerms(source),
+      faq: source.faq,
+    } satisfies AnalysisRequest)
+    rulesSent = version
+  }
+  const take: TextAnalyses['take'] = (messageId, rulebook, classifier) => {
+    const analysis = ready.get(messageId)
+    if (analysis === undefined) {
+      const since = inFlight.get(messageId)
+      return alive && since !== undefined && Date.now() - since < waitMs ? 'waiting' : undefined
+    }
+    ready.delete(messageId)
+    asked--
+    const current =
+      analysis.rulebookVersion === rulebook.version &&
+      analysis.classifierName === (classifier?.name ?? null)
+    return current ? analysis : undefined
+  }
   return {
     async prefetch(db, after, rulebook) {
       if (!alive) return
-      if (rulesSent !== rulebook.version) {
-        const { source, version } = rulebook
-        const { default_language, l3_classifier, news_outlets } = source.settings
-        worker.postMessage({
-          kind: 'rules',
-          version,
-          settings: { default_language, l3_classifier, news_outlets },
-          ...allTerms(source),
-          faq: source.faq,
-        } satisfies AnalysisRequest)
-        rulesSent = version
-      }
+      sendRules(rulebook)
       // Analyses of messages the queue has passed will not be taken (the message was an
       // answer to relay or a survey score, or was triaged before its analysis came).
       for (const id of ready.keys()) {
@@ -158,18 +204,42 @@ export function startTextAnalyses(options: {
           items: rows.slice(i, i + BATCH),
         } satisfies AnalysisRequest)
     },
-    take(messageId, rulebook, classifier) {
-      const analysis = ready.get(messageId)
-      if (analysis === undefined) {
-        const since = inFlight.get(messageId)
-        return alive && since !== undefined && Date.now() - since < waitMs ? 'waiting' : undefined
+    take,
+    useRules(rulebook) {
+      if (alive) sendRules(rulebook)
+    },
+    analyse(items, rulebook) {
+      if (!alive) return
+      sendRules(rulebook)
+      const fresh = items.filter(({ id }) => !ready.has(id) && !inFlight.has(id))
+      // A thread that stopped answering is asked for no more than this: the caller works
+      // the rest out itself.
+      if (fresh.length === 0 || inFlight.size + fresh.length > AHEAD) return
+      const at = Date.now()
+      for (const { id } of fresh) inFlight.set(id, at)
+      asked += fresh.length
+      worker.postMessage({ kind: 'analyze', items: fresh } satisfies AnalysisRequest)
+      // Those never taken, oldest first (a map keeps the order of insertion).
+      for (const id of ready.keys()) {
+        if (ready.size <= KEPT) break
+        ready.delete(id)
+        asked--
       }
-      ready.delete(messageId)
-      asked--
-      const current =
-        analysis.rulebookVersion === rulebook.version &&
-        analysis.classifierName === (classifier?.name ?? null)
-      return current ? analysis : undefined
+    },
+    async awaitAnalysis(messageId, rulebook, classifier) {
+      const since = inFlight.get(messageId)
+      if (alive && since !== undefined)
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer)
+            waiters.delete(messageId)
+            resolve()
+          }
+          const timer = setTimeout(done, since + waitMs - Date.now())
+          waiters.set(messageId, done)
+        })
+      const analysis = take(messageId, rulebook, classifier)
+      return analysis === 'waiting' ? undefined : analysis
     },
     useClassifier(classifier) {
       if (!alive) return

@@ -18,6 +18,7 @@ import {
 } from '../store/triage-queue.js'
 import { stillFresh, type UndecidedMessage } from '../store/triage-reads.js'
 import { decisionsAtOnce, heldDecisions } from '../store/triage-store.js'
+import type { TextInput } from '../triage/triage.js'
 import type { TextAnalyses } from './text-analysis.js'
 
 export type TriageWorkerDeps = PipelineDeps & {
@@ -33,7 +34,10 @@ export type TriageWorkerDeps = PipelineDeps & {
    */
   acknowledgementsWaiting?: () => boolean
   yieldMs?: number
-  /** Text analyses worked out ahead on another thread, when the hub runs one (SQLite). */
+  /**
+   * Text analyses worked out on another thread, when the hub runs one: ahead of the cursor on
+   * SQLite, a read at a time on PostgreSQL.
+   */
   analyses?: TextAnalyses
   /** Settles when the classifier is read: nothing is triaged before. */
   ready?: Promise<void>
@@ -151,10 +155,11 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
       const rulebook = deps.rulebook()
       const classifier = deps.classifier()
       // On SQLite the analyses are asked for before the slice holds the database. (On
-      // PostgreSQL the hub runs no analysis thread: lanes take parts from each other.)
+      // PostgreSQL lanes take parts from each other: a slice asks for those of what it read.)
       const local = deps.db.dialect === 'sqlite'
       if (local && deps.analyses)
         await deps.analyses.prefetch(deps.db, cursor ?? (await readCursor(deps.db)), rulebook)
+      else deps.analyses?.useRules(rulebook)
       let more = false
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
@@ -195,6 +200,8 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
             if (!queue.exhausted) await decisions.flush(tx)
             const due = await queue.next(Math.min(READ_AHEAD, batchSize - done))
             if (due.length === 0) break
+            // The thread analyses the read's texts while the slice triages its first messages.
+            if (!local) deps.analyses?.analyse(textsOf(due), rulebook)
             // The messages of this read triaged so far: a later one of the same conversation
             // or contact reads its context again (they changed it).
             const before: UndecidedMessage[] = []
@@ -216,12 +223,15 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
                 more = true
                 break read
               }
-              // The analysis thread's answer for a new message; while it works on it, the slice
-              // ends here and the answer wakes the worker.
+              // The analysis thread's answer for a new message. On SQLite, while it works on
+              // it, the slice ends here and the answer wakes the worker; on PostgreSQL the
+              // slice holds its part and waits for it (the thread is a read ahead).
               const ahead =
-                item.retry === null
-                  ? deps.analyses?.take(item.messageId, rulebook, classifier)
-                  : undefined
+                item.retry !== null
+                  ? undefined
+                  : local
+                    ? deps.analyses?.take(item.messageId, rulebook, classifier)
+                    : await deps.analyses?.awaitAnalysis(item.messageId, rulebook, classifier)
               if (ahead === 'waiting') break read
               const fresh =
                 item.found === null || (item.found && !relayed && stillFresh(item.found, before))
@@ -253,5 +263,15 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
       lastSlice = performance.now()
       return more ? 'more' : 'idle'
     },
+  })
+}
+
+/** The texts of a read's new messages from customers, for the analysis thread. */
+function textsOf(due: readonly QueuedMessage[]) {
+  return due.flatMap(({ messageId, retry, found }) => {
+    const message = found?.subject.message
+    if (retry !== null || !message || message.direction !== 'inbound') return []
+    const { text, subject, language } = message
+    return [{ id: messageId, text, subject, language: language as TextInput['language'] }]
   })
 }
