@@ -67,6 +67,13 @@ export type Hub = {
   stop(): Promise<void>
 }
 
+/**
+ * On PostgreSQL, how long a triage lane waits before it claims again after a slice that
+ * drained its part with few messages (`gatherMs`): at a steady pace each slice then triages
+ * the messages of that while, not one.
+ */
+const TRIAGE_GATHER_MS = 20
+
 export type HubOptions = {
   config: Config
   logger: Logger
@@ -153,7 +160,9 @@ export function createHub(options: HubOptions): Hub {
     ready: classifierReady,
     db: sql,
     // On PostgreSQL webhooks commit beside a slice (on SQLite they wait for it: 2 ms slices).
-    ...(sql.dialect === 'postgres' ? { sliceMs: 25, lanes: config.triageLanes } : {}),
+    ...(sql.dialect === 'postgres'
+      ? { sliceMs: 25, gatherMs: TRIAGE_GATHER_MS, lanes: config.triageLanes }
+      : {}),
     clock,
     logger: logger.child({ component: 'triage' }),
     channels,

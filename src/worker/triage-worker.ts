@@ -26,6 +26,13 @@ export type TriageWorkerDeps = PipelineDeps & {
   batchSize?: number
   /** Longest stretch (ms) the worker holds the database before letting webhooks commit. */
   sliceMs?: number
+  /**
+   * How long after a slice that drained its part with fewer messages than a read (or found no
+   * part with work) the lane waits before the next one (PostgreSQL): a slice costs a claim, a
+   * transaction and a cursor write however few messages it triages, and at a steady pace each
+   * would triage the one message that woke it. A burst's slices never wait.
+   */
+  gatherMs?: number
   /** Safety poll for jobs whose retry time came (new jobs wake the worker directly). */
   pollMs?: number
   /**
@@ -128,7 +135,11 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
   const batchSize = deps.batchSize ?? 256
   const sliceMs = deps.sliceMs ?? SHORT_SLICE_MS
   const yieldMs = deps.yieldMs ?? 10
+  const gatherMs = deps.db.dialect === 'postgres' ? (deps.gatherMs ?? 0) : 0
   let lastSlice = 0
+  // Whether the lane's last slice found its part drained after fewer messages than a read,
+  // or no part with work at all: messages are trickling in (`gatherMs`).
+  let trickle = false
   // Where the last slice left the cursor: on SQLite this worker alone moves it (and a stale
   // value would only ask the analysis thread for messages already triaged).
   let cursor: number | null = null
@@ -141,6 +152,10 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
     pollMs: deps.pollMs ?? 1000,
     runOnce: async () => {
       await deps.ready
+      // Messages are trickling in: more come in the meantime (they wake the loop, which runs
+      // once this wait ends), and the next slice triages them together.
+      const gathering = trickle ? lastSlice + gatherMs - performance.now() : 0
+      if (gathering > 0) await new Promise((resolve) => setTimeout(resolve, gathering))
       const started = performance.now()
       // A slice and the webhooks' group commit are both immediates, run in the order queued:
       // this slice (queued as the last one ended) before the commit of the deliveries read
@@ -161,6 +176,7 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
         await deps.analyses.prefetch(deps.db, cursor ?? (await readCursor(deps.db)), rulebook)
       else deps.analyses?.useRules(rulebook)
       let more = false
+      let drained = true
       // One commit for a whole slice: each message's transaction is a savepoint inside it, so a
       // message that fails rolls back alone. A slice ends after `sliceMs` (or `batchSize`
       // messages), so webhooks waiting on the event loop are answered between slices. A
@@ -254,6 +270,7 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
           }
           // The last decisions and the moved cursor: one statement on PostgreSQL.
           await decisions.flush(tx, queue.closing())
+          drained = queue.exhausted && done < READ_AHEAD
           // Other parts may have work: a lane that triaged claims again, until it finds none.
           if (done >= batchSize || (claimed && done > 0)) more = true
           return queue.cursor
@@ -261,6 +278,7 @@ function createLane(deps: TriageWorkerDeps, lane: number): Loop {
       const moved = await slice(false).catch(() => slice(true))
       if (local && moved !== undefined) cursor = moved
       lastSlice = performance.now()
+      trickle = drained
       return more ? 'more' : 'idle'
     },
   })

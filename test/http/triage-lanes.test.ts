@@ -1,5 +1,6 @@
 import request from 'supertest'
 import { afterEach, expect, it } from 'vitest'
+import type { Hub } from '../../src/hub.js'
 import type { Sql } from '../../src/store/sql.js'
 import { TRIAGE_PARTS } from '../../src/store/triage-parts.js'
 import { payloads, SECRETS } from '../helpers/deliveries.js'
@@ -28,25 +29,27 @@ describeWithService('postgres', 'triage lanes on PostgreSQL', () => {
     t = null
   })
 
+  /** The `i`th message, in conversation `conversation`, acknowledged. */
+  async function post(hub: Hub, i: number, conversation: number) {
+    const body = JSON.stringify(
+      payloads.chatwoot(i, conversation, `${TEXTS[i % TEXTS.length]} (${i})`, {
+        id: conversation,
+        name: `Persona ${conversation}`,
+      }),
+    )
+    const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: `lanes-${i}` })
+    expect((await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status).toBe(
+      200,
+    )
+  }
+
   /** `count` messages over `conversations` conversations, stored while no worker runs. */
   async function stored(conversations: number, count: number) {
     const url = postgres.database()
     t = await testHubOnPostgres(url, { CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot })
     const hub = t.hub
     await hub.worker.stop()
-    for (let i = 1; i <= count; i++) {
-      const conversation = 900 + (i % conversations)
-      const body = JSON.stringify(
-        payloads.chatwoot(i, conversation, `${TEXTS[i % TEXTS.length]} (${i})`, {
-          id: conversation,
-          name: `Persona ${conversation}`,
-        }),
-      )
-      const headers = chatwootHeaders(body, SECRETS.chatwoot, { delivery: `lanes-${i}` })
-      expect(
-        (await request(hub.app).post('/webhooks/chatwoot').set(headers).send(body)).status,
-      ).toBe(200)
-    }
+    for (let i = 1; i <= count; i++) await post(hub, i, 900 + (i % conversations))
     return hub
   }
 
@@ -128,5 +131,36 @@ describeWithService('postgres', 'triage lanes on PostgreSQL', () => {
     expect(worker.slices()).toBe(6)
     // Each on the plans its statements keep (kept-plans.pg.test.ts).
     expect(asked).toEqual(Array(6).fill({ keptPlans: true }))
+  })
+
+  it('at a trickle, triages together the messages that came while a lane waited for more', async () => {
+    // One lane, woken by each message as the hub's would be, with the hub's slices; the same
+    // trickle with and without a wait after the lane caught up (longer here than the hub's
+    // 20 ms: here a message comes every few tens of milliseconds, each sent once the one
+    // before is acknowledged).
+    const slices = async (gatherMs: number) => {
+      const hub = await stored(1, 0)
+      const worker = ownTriageWorker(hub, { gatherMs, sliceMs: 25, pollMs: 60_000 })
+      try {
+        // Into one part: the lane's slices follow one another.
+        for (let i = 1; i <= 40; i++) {
+          await post(hub, i, 900 + 8 * (i % 3))
+          worker.wake()
+        }
+        await waitFor(async () => (await decisions(hub.sql)).length === 40, {
+          what: 'every message triaged',
+        })
+      } finally {
+        await worker.stop()
+        await t?.close()
+        t = null
+      }
+      return worker.slices()
+    }
+    const eachAlone = await slices(0)
+    const gathered = await slices(200)
+    // Without the wait nearly each message has a slice of its own (and the lane one more to
+    // find it caught up); with it, a slice takes the messages of a while.
+    expect(gathered).toBeLessThan(eachAlone / 2)
   })
 })
