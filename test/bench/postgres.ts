@@ -21,6 +21,8 @@ export type PostgresRun = {
   databaseCpuPerMessage: number
   steadyHubCpuPerMessage: number
   steadyDatabaseCpuPerMessage: number
+  /** At the steady pace, from a message's receipt to its decision (ms). */
+  steadyDecided: { p50: number; p99: number }
 }
 
 /** CPU time of the PostgreSQL server: its postmaster, live backends, and those that exited. */
@@ -85,6 +87,34 @@ async function analyze(url: string) {
   const pg = openPostgres(url, { max: 1 })
   try {
     await pg.sql.run('analyze')
+  } finally {
+    await pg.close()
+  }
+}
+
+/** The last message stored so far (0 when none). */
+async function lastMessage(url: string): Promise<number> {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    return Number(
+      (await pg.sql.get<{ id: string | null }>('select max(id) as id from messages'))?.id ?? 0,
+    )
+  } finally {
+    await pg.close()
+  }
+}
+
+/** How long after its receipt each message past `after` was decided: p50 and p99 (ms). */
+async function decidedAfter(url: string, after: number) {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    const row = await pg.sql.get<{ p50: number; p99: number }>(
+      `select percentile_disc(0.5) within group (order by d.created_at - m.received_at) as p50,
+              percentile_disc(0.99) within group (order by d.created_at - m.received_at) as p99
+         from messages m join triage_decisions d on d.message_id = m.id where m.id > ?`,
+      [after],
+    )
+    return { p50: Number(row?.p50), p99: Number(row?.p99) }
   } finally {
     await pg.close()
   }
@@ -210,6 +240,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
 
         // `BENCH_PG_STATS=steady`: the statements of the steady phase alone.
         if (process.env.BENCH_PG_STATS === 'steady') await resetStatements(url)
+        const beforeSteady = await lastMessage(url)
         const steadyCpu = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
         const steadyRuns = await Promise.all(
           urls.map((u) =>
@@ -232,6 +263,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const steadyDatabaseCpuPerMessage = Math.round(
           (databaseCpu(postgres.dataDir) - steadyCpu.database) / answered,
         )
+        const steadyDecided = await decidedAfter(url, beforeSteady)
         if (process.env.BENCH_PG_STATS && process.env.BENCH_PG_STATS !== 'burst')
           await printStatements(url, process.env.BENCH_PG_STATS === 'steady' ? answered : undefined)
         results.push({
@@ -243,6 +275,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
           databaseCpuPerMessage,
           steadyHubCpuPerMessage,
           steadyDatabaseCpuPerMessage,
+          steadyDecided,
         })
       } finally {
         for (const hub of hubs) {
