@@ -191,7 +191,10 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
   const root = process.env.BENCH_BUILD
   try {
     for (const instances of [1, 2]) {
-      const url = postgres.database()
+      // BENCH_PG_SOCKET=1: the hubs reach the server through its Unix socket, not TCP.
+      const url = process.env.BENCH_PG_SOCKET
+        ? postgres.socketUrl(postgres.database())
+        : postgres.database()
       const env = {
         DATABASE_URL: url,
         RULES_DIR: root ? join(root, 'rules') : RULES_DIR,

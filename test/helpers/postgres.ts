@@ -13,8 +13,10 @@ export type TestPostgres = {
   dataDir: string
   /** The server's log. */
   logFile: string
-  /** A fresh database of its own in the cluster; its URL. */
+  /** A fresh database of its own in the cluster; its URL (over TCP). */
   database(): string
+  /** The URL that reaches `url`'s database through the server's Unix socket instead. */
+  socketUrl(url: string): string
   stop(): void
 }
 
@@ -67,6 +69,10 @@ export async function startPostgres(settings: string[] = []): Promise<TestPostgr
       run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name])
       return `postgres://postgres@127.0.0.1:${port}/${name}`
     },
+    socketUrl(url) {
+      const { pathname } = new URL(url)
+      return `postgres://postgres@${pathname}?host=${encodeURIComponent(dir)}&port=${port}`
+    },
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
@@ -81,16 +87,18 @@ export async function startPostgres(settings: string[] = []): Promise<TestPostgr
  * A cluster for the tests of one `describe`: started before them, stopped after. Each test
  * asks for a fresh database of its own (`database()`).
  */
-export function postgresForSuite(): { database(): string } {
+export function postgresForSuite(): Pick<TestPostgres, 'database' | 'socketUrl'> {
   let postgres: TestPostgres | undefined
   beforeAll(async () => {
     postgres = await startPostgres()
   }, 60_000)
   afterAll(() => postgres?.stop())
+  const started = () => {
+    if (!postgres) throw new Error('PostgreSQL is not started yet')
+    return postgres
+  }
   return {
-    database: () => {
-      if (!postgres) throw new Error('PostgreSQL is not started yet')
-      return postgres.database()
-    },
+    database: () => started().database(),
+    socketUrl: (url) => started().socketUrl(url),
   }
 }
