@@ -7,7 +7,8 @@ import type { IntentClassifier, TextAnalysis, TextInput } from '../triage/triage
 
 /**
  * Text analyses worked out ahead, on a thread of their own. The triage worker asks for the
- * messages it will reach next and takes each one's analysis when it gets there, or works it
+ * messages it will reach next (on SQLite those past its cursor, on PostgreSQL each read of
+ * the part a slice claimed) and takes each one's analysis when it gets there, or works it
  * out itself when it has not come (the analysis is pure, so either way the decision is the
  * same). The main thread keeps the database, the HTTP path and everything that depends on a
  * message's situation; the thread takes the part of triage that reads only the text.
