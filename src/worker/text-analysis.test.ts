@@ -134,6 +134,23 @@ describe('text analyses ahead', () => {
     expect(Date.now() - failing).toBeLessThan(10_000)
   })
 
+  it('end every wait for a message when its answer comes', async () => {
+    // A thread that answers each request after 200 ms, without an analysis.
+    analyses = startTextAnalyses({
+      classifier,
+      logger: silentLogger,
+      script: script(
+        'import { parentPort } from "node:worker_threads"; parentPort.on("message", (m) => { if (m.kind === "analyze") setTimeout(() => parentPort.postMessage(m.items.map((i) => ({ id: i.id, analysis: null }))), 200) })',
+      ),
+      waitMs: 60_000,
+    })!
+    analyses.analyse([{ id: 1, text: 'hola', subject: null, language: null }], rulebook)
+    const asked = Date.now()
+    const waits = [1, 1].map(() => analyses!.awaitAnalysis(1, rulebook, classifier))
+    expect(await Promise.all(waits)).toEqual([undefined, undefined])
+    expect(Date.now() - asked).toBeLessThan(10_000)
+  })
+
   it('need a classifier the thread can read from its file', () => {
     const warnings: string[] = []
     const logger = Object.assign(Object.create(silentLogger), {

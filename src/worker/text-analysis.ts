@@ -231,9 +231,13 @@ export function startTextAnalyses(options: {
       const since = inFlight.get(messageId)
       if (alive && since !== undefined)
         await new Promise<void>((resolve) => {
+          // One slice at a time holds a message's part, but a second waiter must not
+          // leave the first to its timer.
+          const before = waiters.get(messageId)
           const done = () => {
             clearTimeout(timer)
-            waiters.delete(messageId)
+            if (waiters.get(messageId) === done) waiters.delete(messageId)
+            before?.()
             resolve()
           }
           const timer = setTimeout(done, since + waitMs - Date.now())
