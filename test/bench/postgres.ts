@@ -6,6 +6,7 @@ import { RULES_DIR } from '../helpers/hub.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { type ServeProcess, startServe } from '../helpers/process.js'
 import { cpuMicros, load, paced, type Run } from './http.js'
+import { watchProcesses } from './process-detail.js'
 
 // The webhook path on PostgreSQL: one `centralita serve`, then two on the same database, each
 // under the same load as the SQLite bench (split between the instances), with the database on
@@ -221,8 +222,13 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
             ),
           )
         const urls = hubs.map((h) => `${h.base}/webhooks/chatwoot`)
-        await spread(urls, 500, 8)
-        await untilTriaged(url, 500)
+        // Each instance is warmed up alike, before anything is measured: until a few thousand
+        // messages in, a hub spends a sixth of its CPU time compiling its hot code (V8's
+        // optimizing compiler), and with one warm-up split between them, two instances paid
+        // that twice within the measured burst (`BENCH_PG_DETAIL`, docs/performance.md).
+        const warmup = Number(process.env.BENCH_PG_WARMUP ?? 3_000) * instances
+        await spread(urls, warmup, 8)
+        await untilTriaged(url, warmup)
         // Statistics of the warm-up's tables, as the hub's own loop takes them within 10 s
         // (`keepStatisticsFresh`): every run starts from the same plans, not from those of
         // an empty database or not depending on where that loop stood when the burst began.
@@ -233,8 +239,16 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
         const started = performance.now()
         const cpuBefore = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
+        const watched = process.env.BENCH_PG_DETAIL
+          ? watchProcesses(
+              hubs.map((h) => h.child.pid!),
+              `${instances} instance${instances > 1 ? 's' : ''}' hubs over the burst`,
+              process.env.BENCH_PG_PERF && join(process.env.BENCH_PG_PERF, `${instances}.data`),
+            )
+          : null
         const burst = await spread(urls, options.messages, 32)
-        await untilTriaged(url, 500 + options.messages)
+        await untilTriaged(url, warmup + options.messages)
+        await watched?.end(options.messages)
         const endToEnd = Math.round(options.messages / ((performance.now() - started) / 1000))
         const perMessage = (micros: number) => Math.round(micros / options.messages)
         const hubCpuPerMessage = perMessage(hubCpu() - cpuBefore.hubs)
@@ -261,7 +275,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         // commits and triage slices, whose fixed costs the burst spreads over more messages.
         // (A request that failed stored nothing to wait for.)
         const answered = steady.requests - steady.non2xx
-        await untilTriaged(url, 500 + options.messages + answered)
+        await untilTriaged(url, warmup + options.messages + answered)
         const steadyHubCpuPerMessage = Math.round((hubCpu() - steadyCpu.hubs) / answered)
         const steadyDatabaseCpuPerMessage = Math.round(
           (databaseCpu(postgres.dataDir) - steadyCpu.database) / answered,
