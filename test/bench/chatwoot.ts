@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { SECRETS } from '../helpers/deliveries.js'
 import { RULES_DIR, tempDir } from '../helpers/hub.js'
 import { startServe } from '../helpers/process.js'
-import { cpuMicros } from './http.js'
+import { cpuMicros, quantile } from './http.js'
 
 // What a team sees: webhook → the conversation routed in Chatwoot. `centralita serve` (its
 // own process, SQLite, the shipped rulebook) takes paced message_created webhooks from a
@@ -145,7 +145,7 @@ export async function benchChatwoot(options: {
       if (sentAtMs !== undefined) latencies.push(at - sentAtMs)
     }
     latencies.sort((a, b) => a - b)
-    const q = (p: number) => Math.round(latencies[Math.floor(p * (latencies.length - 1))] ?? 0)
+    const q = (p: number) => quantile(latencies, p)
     // Calls per message, for each conversation's first message and for the ones after. A
     // conversation's calls run in order, so its first message's are those up to its last
     // keyed call (note or reply); the team and member lists belong to no conversation.

@@ -23,7 +23,13 @@ export type Run = {
   non2xx: number
   /** Answers by HTTP status (`error` for a request that got none), where counted. */
   statuses?: Record<string, number>
+  /** Every answered request's latency (ms), in order, where kept (paced runs). */
+  latencies?: number[]
 }
+
+/** The latency at quantile `q` of latencies sorted in ascending order (ms, rounded). */
+export const quantile = (sorted: readonly number[], q: number) =>
+  Math.round(sorted[Math.floor(q * (sorted.length - 1))] ?? 0)
 
 const TEXTS = [
   'Me cobraron dos veces la misma compra',
@@ -154,7 +160,7 @@ export function paced(
       clearInterval(timer)
       agent.destroy()
       latencies.sort((a, b) => a - b)
-      const at = (q: number) => Math.round(latencies[Math.floor(q * (latencies.length - 1))] ?? 0)
+      const at = (q: number) => quantile(latencies, q)
       const seconds = (performance.now() - started) / 1000
       resolve({
         requests: answered,
@@ -163,6 +169,7 @@ export function paced(
         p99: at(0.99),
         non2xx: failed,
         statuses,
+        latencies,
       })
     }
     // Timers fire about once a millisecond at best: each tick sends every request now due.

@@ -5,8 +5,8 @@ import { SECRETS } from '../helpers/deliveries.js'
 import { RULES_DIR } from '../helpers/hub.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { type ServeProcess, startServe } from '../helpers/process.js'
-import { cpuMicros, load, paced, type Run } from './http.js'
-import { watchProcesses } from './process-detail.js'
+import { cpuMicros, load, paced, quantile, type Run } from './http.js'
+import { watchHubs } from './process-detail.js'
 
 // The webhook path on PostgreSQL: one `centralita serve`, then two on the same database, each
 // under the same load as the SQLite bench (split between the instances), with the database on
@@ -22,6 +22,8 @@ export type PostgresRun = {
   databaseCpuPerMessage: number
   steadyHubCpuPerMessage: number
   steadyDatabaseCpuPerMessage: number
+  /** At the steady pace, the p99 of the instance whose senders waited longest (ms). */
+  worstInstanceP99: number
   /** At the steady pace, from a message's receipt to its decision (ms). */
   steadyDecided: { p50: number; p99: number }
 }
@@ -239,13 +241,17 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
         const started = performance.now()
         const cpuBefore = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
-        const watched = process.env.BENCH_PG_DETAIL
-          ? watchProcesses(
-              hubs.map((h) => h.child.pid!),
-              `${instances} instance${instances > 1 ? 's' : ''}' hubs over the burst`,
-              process.env.BENCH_PG_PERF && join(process.env.BENCH_PG_PERF, `${instances}.data`),
-            )
-          : null
+        const named = `${instances} instance${instances > 1 ? 's' : ''}' hubs`
+        const watch = (phase: string) =>
+          process.env.BENCH_PG_DETAIL
+            ? watchHubs(
+                hubs.map((h) => ({ pid: h.child.pid!, base: h.base })),
+                `${named} ${phase}`,
+                process.env.BENCH_PG_PERF &&
+                  join(process.env.BENCH_PG_PERF, `${instances}-${phase.split(' ').pop()}.data`),
+              )
+            : null
+        const watched = await watch('over the burst')
         const burst = await spread(urls, options.messages, 32)
         await untilTriaged(url, warmup + options.messages)
         await watched?.end(options.messages)
@@ -259,23 +265,29 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         if (process.env.BENCH_PG_STATS === 'steady') await resetStatements(url)
         const beforeSteady = await lastMessage(url)
         const steadyCpu = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
+        const watchedSteady = await watch('at a steady pace')
         const steadyRuns = await Promise.all(
           urls.map((u) =>
             paced(u, { rate: 500 / urls.length, seconds: 10, connections: 32 / urls.length }),
           ),
         )
+        // Latencies over every request the instances answered together: what the senders saw
+        // (and, apart, the instance whose senders fared worst).
+        const latencies = steadyRuns.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b)
         const steady: Run = {
           requests: steadyRuns.reduce((n, r) => n + r.requests, 0),
           perSecond: steadyRuns.reduce((n, r) => n + r.perSecond, 0),
-          p50: Math.max(...steadyRuns.map((r) => r.p50)),
-          p99: Math.max(...steadyRuns.map((r) => r.p99)),
+          p50: quantile(latencies, 0.5),
+          p99: quantile(latencies, 0.99),
           non2xx: steadyRuns.reduce((n, r) => n + r.non2xx, 0),
         }
+        const worstInstanceP99 = Math.max(...steadyRuns.map((r) => r.p99))
         // Where the time goes at that pace: messages come a few at a time, and so do the hubs'
         // commits and triage slices, whose fixed costs the burst spreads over more messages.
         // (A request that failed stored nothing to wait for.)
         const answered = steady.requests - steady.non2xx
         await untilTriaged(url, warmup + options.messages + answered)
+        await watchedSteady?.end(answered)
         const steadyHubCpuPerMessage = Math.round((hubCpu() - steadyCpu.hubs) / answered)
         const steadyDatabaseCpuPerMessage = Math.round(
           (databaseCpu(postgres.dataDir) - steadyCpu.database) / answered,
@@ -293,6 +305,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
           steadyHubCpuPerMessage,
           steadyDatabaseCpuPerMessage,
           steadyDecided,
+          worstInstanceP99,
         })
       } finally {
         for (const hub of hubs) {

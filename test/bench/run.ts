@@ -49,7 +49,7 @@ if (which === 'postgres' || (which === 'all' && servicePath('postgres') !== null
   )
   for (const r of await benchPostgres({ messages })) {
     out(
-      `  ${r.instances} instance${r.instances > 1 ? 's' : ''}: acknowledged ${r.burst.perSecond.toLocaleString('en')} req/s (p99 ${r.burst.p99} ms, non-2xx ${r.burst.non2xx}); end to end ${r.endToEnd.toLocaleString('en')} messages/s; at a steady 500 req/s p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms, non-2xx ${r.steady.non2xx}, decided p50 ${r.steadyDecided.p50} ms and p99 ${r.steadyDecided.p99} ms after receipt; CPU per message: hubs ${r.hubCpuPerMessage} µs, PostgreSQL ${r.databaseCpuPerMessage} µs (at 500 req/s: ${r.steadyHubCpuPerMessage} µs, ${r.steadyDatabaseCpuPerMessage} µs)`,
+      `  ${r.instances} instance${r.instances > 1 ? 's' : ''}: acknowledged ${r.burst.perSecond.toLocaleString('en')} req/s (p99 ${r.burst.p99} ms, non-2xx ${r.burst.non2xx}); end to end ${r.endToEnd.toLocaleString('en')} messages/s; at a steady 500 req/s p50 ${r.steady.p50} ms, p99 ${r.steady.p99} ms${r.instances > 1 ? ` (the slower instance's ${r.worstInstanceP99} ms)` : ''}, non-2xx ${r.steady.non2xx}, decided p50 ${r.steadyDecided.p50} ms and p99 ${r.steadyDecided.p99} ms after receipt; CPU per message: hubs ${r.hubCpuPerMessage} µs, PostgreSQL ${r.databaseCpuPerMessage} µs (at 500 req/s: ${r.steadyHubCpuPerMessage} µs, ${r.steadyDatabaseCpuPerMessage} µs)`,
     )
   }
 }
