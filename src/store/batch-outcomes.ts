@@ -65,6 +65,20 @@ export const unseen = (types: readonly string[]) =>
   types.map((type) => `(select ?::${type}[])`).join(', ')
 
 /**
+ * A message's person and conversation, by their keys, and the person's details as the message
+ * gives them: in that order, in the batch statements' `unnest`.
+ */
+export const PERSON_AND_CONVERSATION: readonly ((f: {
+  message: NormalizedMessage
+}) => string | null)[] = [
+  (f) => f.message.contactExternalId,
+  (f) => f.message.conversationExternalId,
+  (f) => f.message.contact.name ?? null,
+  (f) => f.message.contact.email ?? null,
+  (f) => f.message.contact.phone ?? null,
+]
+
+/**
  * A message's columns past its keys, in the order of the batch statements' `unnest`: direction,
  * author role, text, subject, language, attachments, automated, triage, meta, sent at,
  * received at, raw hash, and when its delivery arrived.

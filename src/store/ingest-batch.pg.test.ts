@@ -307,6 +307,45 @@ describeWithService('postgres', 'the usual batch stored in one statement on Post
     })
   })
 
+  it('creates the people and conversations a batch brings first, then stores it the usual way', async () => {
+    const NEWCOMERS: Delivery[] = [
+      // Eva, new, in a new conversation; her next message, in a second new one.
+      delivery('d1', 'm1', { contact: '1:42', conversation: '1:12', details: { name: 'Eva' } }),
+      delivery('d2', 'm2', { contact: '1:42', conversation: '1:13' }, 2_000),
+      // Ana, known, in a new conversation.
+      delivery('d3', 'm3', { conversation: '1:14' }),
+      // Then, in a second batch, stored the other way (after Pablo is created): Pablo, new,
+      // whose two messages give his details in turn, and a delivery the store had, now
+      // bringing someone new, who is not created.
+      delivery('d5', 'm5', { contact: '1:44', conversation: '1:16', details: { name: 'Pablo' } }),
+      delivery('d6', 'm6', { contact: '1:44', conversation: '1:16', details: { phone: '+34 61' } }),
+      delivery('d0', 'm4', { contact: '1:43', conversation: '1:15', details: { name: 'Zoe' } }),
+    ]
+    // The same deliveries one after another on SQLite; here together, in one group commit.
+    for (const [batch, transactions] of [
+      [NEWCOMERS.slice(0, 3), 0],
+      [NEWCOMERS.slice(3), 1],
+    ] as const) {
+      const expected = await onSqlite(KNOWN, [...batch])
+      await withKnown(async (sql) => {
+        let opened = 0
+        const counted: Sql = {
+          ...sql,
+          transaction: ((body, how) => {
+            opened++
+            return sql.transaction(body, how)
+          }) as Sql['transaction'],
+        }
+        const persist = groupCommit(counted)
+        const results = await Promise.all(batch.map((d, i) => persist(d, arrival(i))))
+        expect(shape(results)).toEqual(shape(expected.results))
+        expect(await state(sql)).toEqual(expected.state)
+        // No transaction: the storing turn was held for one statement.
+        expect(opened).toBe(transactions)
+      })
+    }
+  })
+
   it('waits for the storing turn before it writes', async () => {
     await withKnown(async (sql) => {
       let release!: () => void

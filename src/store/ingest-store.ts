@@ -6,6 +6,7 @@ import {
 } from '../learning/channel-feedback.js'
 import { persistAtOnce } from './ingest-at-once.js'
 import { persistTogether } from './ingest-batch.js'
+import { createNewcomers } from './ingest-newcomers.js'
 import { storingMessages } from './one-at-a-time.js'
 import { greatest, list, type Sql } from './sql.js'
 import { recordFirstResponse } from './ticket-store.js'
@@ -139,7 +140,11 @@ export function groupCommit(db: Sql, context: FeedbackContext = NO_FEEDBACK_CONT
       // that statement fails, is first stored with no savepoint per delivery (on PostgreSQL,
       // in a few statements for all of it); if that fails, again one delivery at a time, each
       // in a savepoint, so that one that fails fails alone.
-      const atOnce = await persistAtOnce(db, batch).catch(() => null)
+      let atOnce = await persistAtOnce(db, batch).catch(() => null)
+      // A batch that brings new people or conversations creates them first, on its own, and
+      // then goes the usual way (`createNewcomers`).
+      if (!atOnce && (await createNewcomers(db, batch).catch(() => 0)) > 0)
+        atOnce = await persistAtOnce(db, batch).catch(() => null)
       if (atOnce) outcomes = atOnce.map((result) => ({ ok: true, result }))
       else await store(false).catch(() => store(true))
     } catch (error) {
