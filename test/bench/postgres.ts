@@ -14,6 +14,8 @@ import { watchHubs } from './process-detail.js'
 // where the CPU time went (the hubs' processes against PostgreSQL's).
 
 export type PostgresRun = {
+  /** Which round (from 1): rounds alternate one instance and two (`BENCH_PG_ROUNDS`). */
+  round: number
   instances: number
   burst: Run
   endToEnd: number
@@ -52,15 +54,33 @@ function databaseCpu(dataDir: string): number {
   return total
 }
 
-async function untilTriaged(url: string, total: number, timeoutMs = 600_000) {
+/** The newest triage decision so far (0 when none): where the next phase's count begins. */
+async function lastDecision(url: string): Promise<number> {
+  const pg = openPostgres(url, { max: 1 })
+  try {
+    const row = await pg.sql.get<{ id: string | null }>(
+      'select max(id) as id from triage_decisions',
+    )
+    return Number(row?.id ?? 0)
+  } finally {
+    await pg.close()
+  }
+}
+
+/** Waits until `total` messages are decided after decision `after` (`lastDecision`). */
+async function untilTriaged(url: string, total: number, after = 0, timeoutMs = 600_000) {
   const pg = openPostgres(url, { max: 1 })
   try {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const row = await pg.sql.get<{ n: number }>('select count(*) as n from triage_decisions')
+      // Ten times a second, the phase's own decisions alone: a count of the whole table took
+      // the database 4–11 ms a look by the end of a burst, within the measured phase.
+      const row = await pg.sql.get<{ n: number }>(
+        'select count(*) as n from triage_decisions where id > ?',
+        [after],
+      )
       if (Number(row?.n) >= total) return
       if (Date.now() > deadline) throw new Error('triage did not finish in time')
-      // Counting a growing table costs the database: looked at ten times a second.
       await new Promise((r) => setTimeout(r, 100))
     }
   } finally {
@@ -146,15 +166,16 @@ async function printStatements(url: string, messages?: number) {
       mean: number
       plans: number
       planning: number
+      rows: number
     }>(
       `select query, calls, total_exec_time as total, mean_exec_time as mean, plans,
-              total_plan_time as planning
+              total_plan_time as planning, rows
          from pg_stat_statements where ${mine}
         order by ${['calls', 'steady', 'burst'].includes(process.env.BENCH_PG_STATS ?? '') ? 'calls' : 'total_exec_time'} desc limit 40`,
     )
     for (const r of rows)
       process.stderr.write(
-        `${Math.round(r.total)} ms  ${r.calls} calls  ${(r.mean * 1000).toFixed(0)} µs  planned ${r.plans} times, ${Math.round(r.planning)} ms  ${r.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+        `${Math.round(r.total)} ms  ${r.calls} calls  ${(r.mean * 1000).toFixed(0)} µs  planned ${r.plans} times, ${Math.round(r.planning)} ms  ${r.rows} rows  ${r.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
       )
     const all = await pg.sql.get<{ calls: number; messages: number }>(
       `select (select sum(calls) from pg_stat_statements where ${mine}) as calls,
@@ -175,7 +196,11 @@ async function printStatements(url: string, messages?: number) {
   }
 }
 
-export async function benchPostgres(options: { messages: number }): Promise<PostgresRun[]> {
+export async function benchPostgres(options: {
+  messages: number
+  /** Rounds of one instance then two, alternating in one sitting. */
+  rounds: number
+}): Promise<PostgresRun[]> {
   const postgres = await startPostgres(
     // BENCH_PG_STATS: the statements that took the database's time, from pg_stat_statements
     // (`BENCH_PG_STATS=calls`: the most frequent ones, to count round trips a message).
@@ -192,8 +217,14 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
   // BENCH_BUILD: another checkout, built, whose hubs to run under this same load (as in the
   // SQLite bench: to compare two builds alternately in one sitting).
   const root = process.env.BENCH_BUILD
+  // Each round runs one instance and two, each on a new database of the same cluster: the
+  // machine's speed drifts from minute to minute, and the two runs of a round see about the
+  // same drift. Every other round runs two instances first, so that neither goes first always.
+  const runs = Array.from({ length: options.rounds }, (_, r) =>
+    (r % 2 === 0 ? [1, 2] : [2, 1]).map((instances) => ({ round: r + 1, instances })),
+  ).flat()
   try {
-    for (const instances of [1, 2]) {
+    for (const { round, instances } of runs) {
       // BENCH_PG_SOCKET=1: the hubs reach the server through its Unix socket, not TCP.
       const url = process.env.BENCH_PG_SOCKET
         ? postgres.socketUrl(postgres.database())
@@ -239,21 +270,25 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         // `BENCH_PG_STATS=burst`: the statements of the burst alone.
         if (process.env.BENCH_PG_STATS === 'burst') await resetStatements(url)
         const hubCpu = () => hubs.reduce((n, h) => n + cpuMicros(h.child.pid!), 0)
+        const decidedBefore = await lastDecision(url)
         const started = performance.now()
         const cpuBefore = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
-        const named = `${instances} instance${instances > 1 ? 's' : ''}' hubs`
+        const named = `${options.rounds > 1 ? `round ${round}, ` : ''}${instances} instance${instances > 1 ? 's' : ''}' hubs`
         const watch = (phase: string) =>
           process.env.BENCH_PG_DETAIL
             ? watchHubs(
                 hubs.map((h) => ({ pid: h.child.pid!, base: h.base })),
                 `${named} ${phase}`,
                 process.env.BENCH_PG_PERF &&
-                  join(process.env.BENCH_PG_PERF, `${instances}-${phase.split(' ').pop()}.data`),
+                  join(
+                    process.env.BENCH_PG_PERF,
+                    `${round}-${instances}-${phase.split(' ').pop()}.data`,
+                  ),
               )
             : null
         const watched = await watch('over the burst')
         const burst = await spread(urls, options.messages, 32)
-        await untilTriaged(url, warmup + options.messages)
+        await untilTriaged(url, options.messages, decidedBefore)
         await watched?.end(options.messages)
         const endToEnd = Math.round(options.messages / ((performance.now() - started) / 1000))
         const perMessage = (micros: number) => Math.round(micros / options.messages)
@@ -264,6 +299,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         // `BENCH_PG_STATS=steady`: the statements of the steady phase alone.
         if (process.env.BENCH_PG_STATS === 'steady') await resetStatements(url)
         const beforeSteady = await lastMessage(url)
+        const decidedBeforeSteady = await lastDecision(url)
         const steadyCpu = { hubs: hubCpu(), database: databaseCpu(postgres.dataDir) }
         const watchedSteady = await watch('at a steady pace')
         const steadyRuns = await Promise.all(
@@ -286,7 +322,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         // commits and triage slices, whose fixed costs the burst spreads over more messages.
         // (A request that failed stored nothing to wait for.)
         const answered = steady.requests - steady.non2xx
-        await untilTriaged(url, warmup + options.messages + answered)
+        await untilTriaged(url, answered, decidedBeforeSteady)
         await watchedSteady?.end(answered)
         const steadyHubCpuPerMessage = Math.round((hubCpu() - steadyCpu.hubs) / answered)
         const steadyDatabaseCpuPerMessage = Math.round(
@@ -296,6 +332,7 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
         if (process.env.BENCH_PG_STATS && process.env.BENCH_PG_STATS !== 'burst')
           await printStatements(url, process.env.BENCH_PG_STATS === 'steady' ? answered : undefined)
         results.push({
+          round,
           instances,
           burst,
           endToEnd,
@@ -320,4 +357,49 @@ export async function benchPostgres(options: { messages: number }): Promise<Post
     else postgres.stop()
   }
   return results
+}
+
+/** The middle value (the mean of the middle two for an even count). */
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+const median = (values: readonly number[]) => Math.round(medianOf(values))
+
+/**
+ * The rounds' medians and the targets of the PostgreSQL work: one instance at 1,000 messages/s
+ * end to end or more, two at or above one, and the p99 acknowledgement at 500 req/s under
+ * 50 ms. Two instances are compared with one round by round (the median of the rounds' ratios:
+ * the two runs of a round share the machine's drift, which the medians of each apart do not).
+ */
+export function postgresSummary(runs: readonly PostgresRun[], rounds: number): string[] {
+  const one = runs.filter((r) => r.instances === 1)
+  const two = runs.filter((r) => r.instances === 2)
+  if (one.length === 0 || two.length === 0) return []
+  const figures = (of: readonly PostgresRun[]) => ({
+    endToEnd: median(of.map((r) => r.endToEnd)),
+    p99: median(of.map((r) => r.steady.p99)),
+  })
+  const [a, b] = [figures(one), figures(two)]
+  const ratios = two.flatMap((t) => {
+    const o = one.find((r) => r.round === t.round)
+    return o ? [t.endToEnd / o.endToEnd] : []
+  })
+  const ratio = medianOf(ratios)
+  const targets = [
+    ['one instance ≥ 1,000 msg/s end to end', a.endToEnd >= 1_000],
+    ['two instances ≥ one', ratio >= 1],
+    [
+      'p99 acknowledgement under 50 ms at 500 req/s, one and two instances',
+      Math.max(a.p99, b.p99) < 50,
+    ],
+  ] as const
+  const count = (n: number) => n.toLocaleString('en')
+  return [
+    `  medians of ${rounds} round${rounds > 1 ? 's' : ''}: one instance ${count(a.endToEnd)} msg/s end to end, p99 ${a.p99} ms at 500 req/s; two instances ${count(b.endToEnd)} msg/s, p99 ${b.p99} ms`,
+    `  two instances against one end to end, round by round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${ratio.toFixed(2)}; at or above one in ${ratios.filter((r) => r >= 1).length} of ${ratios.length})`,
+    `  targets: ${targets.map(([what, met]) => `${what}: ${met ? 'met' : 'NOT met'}`).join('; ')}`,
+  ]
 }
