@@ -80,16 +80,6 @@ export async function escalate(
 ): Promise<EscalationRow> {
   const closing = `escalado a ${e.toLevel}: ${e.reason}`.slice(0, 1000)
   const details = { escalationId: 0, toLevel: e.toLevel, reason: e.reason }
-  // The new escalation's values after its ticket and the level it comes from.
-  const added = [
-    e.toLevel,
-    e.reason.slice(0, 1000),
-    e.notes?.slice(0, 4000) ?? null,
-    e.escalatedBy.slice(0, 200),
-    e.slaDueAt,
-    at,
-    at,
-  ]
   if (db.dialect === 'postgres') {
     const row = await db.get(ESCALATE_AT_ONCE, [
       e.ticketId,
@@ -98,7 +88,13 @@ export async function escalate(
       at,
       e.ticketId,
       e.ticketId,
-      ...added,
+      e.toLevel,
+      e.reason.slice(0, 1000),
+      e.notes?.slice(0, 4000) ?? null,
+      e.escalatedBy.slice(0, 200),
+      e.slaDueAt,
+      at,
+      at,
       e.toLevel,
       e.owner || null,
       at,
@@ -124,7 +120,17 @@ export async function escalate(
     `insert into escalations (ticket_id, from_level, to_level, reason, notes, escalated_by,
        status, sla_due_at, created_at, updated_at)
      values (?, ?, ?, ?, ?, ?, 'pendiente', ?, ?, ?) returning ${escalationRows.select('')}`,
-    [e.ticketId, current?.toLevel ?? ticket?.level ?? null, ...added],
+    [
+      e.ticketId,
+      current?.toLevel ?? ticket?.level ?? null,
+      e.toLevel,
+      e.reason.slice(0, 1000),
+      e.notes?.slice(0, 4000) ?? null,
+      e.escalatedBy.slice(0, 200),
+      e.slaDueAt,
+      at,
+      at,
+    ],
   )
   await db.run(
     'update tickets set level = ?, queue = coalesce(?, queue), updated_at = ? where id = ?',
