@@ -78,42 +78,13 @@ export async function escalate(
   },
   at: number,
 ): Promise<EscalationRow> {
-  const closing = `escalado a ${e.toLevel}: ${e.reason}`.slice(0, 1000)
-  const details = { escalationId: 0, toLevel: e.toLevel, reason: e.reason }
-  if (db.dialect === 'postgres') {
-    const row = await db.get(ESCALATE_AT_ONCE, [
-      e.ticketId,
-      closing,
-      at,
-      at,
-      e.ticketId,
-      e.ticketId,
-      e.toLevel,
-      e.reason.slice(0, 1000),
-      e.notes?.slice(0, 4000) ?? null,
-      e.escalatedBy.slice(0, 200),
-      e.slaDueAt,
-      at,
-      at,
-      e.toLevel,
-      e.owner || null,
-      at,
-      e.ticketId,
-      at,
-      e.escalatedBy,
-      `ticket:${e.ticketId}`,
-      // The audit entry's details as `audit` writes them, the new escalation's id first.
-      JSON.stringify(details).slice('{"escalationId":0'.length),
-    ])
-    return escalationRows.read(row!)
-  }
   const current = await openEscalation(db, e.ticketId)
   const ticket = await getTicket(db, e.ticketId)
   if (current) {
     await db.run(
       `update escalations set status = 'cerrado_sin_resolver', resolution = ?, resolved_at = ?,
          updated_at = ? where id = ?`,
-      [closing, at, at, current.id],
+      [`escalado a ${e.toLevel}: ${e.reason}`.slice(0, 1000), at, at, current.id],
     )
   }
   const inserted = await db.get(
@@ -143,40 +114,12 @@ export async function escalate(
       actor: e.escalatedBy,
       action: 'escalation.created',
       subject: `ticket:${e.ticketId}`,
-      details: { ...details, escalationId: escalation.id },
+      details: { escalationId: escalation.id, toLevel: e.toLevel, reason: e.reason },
     },
     at,
   )
   return escalation
 }
-
-/**
- * `escalate` on PostgreSQL, where each statement is a round trip: the open escalation closed,
- * the new one inserted (from the level the open one or the ticket had), the ticket's level and
- * queue, and the audit entry, in one statement. (Its parts read the database as it was before
- * it, as the reads of `escalate` do before its writes.)
- */
-const ESCALATE_AT_ONCE = `with was_open as materialized (
-    select id, to_level from escalations
-     where ticket_id = ? and status in (${OPEN_ESCALATIONS}) order by id desc limit 1
-  ), closed as (
-    update escalations set status = 'cerrado_sin_resolver', resolution = ?, resolved_at = ?,
-       updated_at = ? where id in (select id from was_open)
-  ), added as (
-    insert into escalations (ticket_id, from_level, to_level, reason, notes, escalated_by,
-       status, sla_due_at, created_at, updated_at)
-    values (?, coalesce((select to_level from was_open), (select level from tickets where id = ?)),
-       ?, ?, ?, ?, 'pendiente', ?, ?, ?)
-    returning ${escalationRows.select('')}
-  ), moved as (
-    update tickets set level = ?, queue = coalesce(?, queue), updated_at = ? where id = ?
-  ), audited as (
-    insert into audit_log (at, actor, action, subject, details)
-    select cast(? as bigint), cast(? as text), 'escalation.created', cast(? as text),
-           '{"escalationId":' || added.id || cast(? as text)
-      from added
-  )
-  select * from added`
 
 export async function acceptEscalation(
   db: Sql,
