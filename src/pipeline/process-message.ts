@@ -8,7 +8,12 @@ import { relayTarget } from '../store/relay-store.js'
 import type { Sql } from '../store/sql.js'
 import { pendingSurvey, recordSatisfaction } from '../store/ticket-store.js'
 import { loadUndecided, type UndecidedMessage } from '../store/triage-reads.js'
-import { type DecisionLog, decisionsAtOnce, type TriageSubject } from '../store/triage-store.js'
+import {
+  countRecentComplaints,
+  type DecisionLog,
+  decisionsAtOnce,
+  type TriageSubject,
+} from '../store/triage-store.js'
 import type { Rulebook } from '../triage/rulebook/compile.js'
 import {
   analyzeText,
@@ -217,8 +222,8 @@ async function decideInContext(
   const first = decide(subject, { ...options, recentComplaints: 0 })
   if (first.decision.intent !== 'complaint') return first
   const window = rulebook.settings.repeat_complaints.window
-  // The person's complaints may be on another contact's decisions still held by the slice:
-  // counted with them.
-  const recent = await decisions.countComplaints(tx, subject.contact, now.getTime() - window)
+  // The person's complaints may be on another contact's decisions still held by the slice.
+  await decisions.flush(tx)
+  const recent = await countRecentComplaints(tx, subject.contact, now.getTime() - window)
   return recent === 0 ? first : decide(subject, { ...options, recentComplaints: recent })
 }

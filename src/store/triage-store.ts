@@ -48,18 +48,6 @@ export function readSubject(row: readonly unknown[]): TriageSubject {
   }
 }
 
-/** A person's contacts: the contact, and every other with its email address or phone number. */
-const PERSON = 'select id from contacts where id = ? or email = ? or phone = ?'
-// A missing email or phone matches nobody (`= NULL` is never true).
-const personOf = (contact: ContactRow) => [contact.id, contact.email || null, contact.phone || null]
-
-// The person's contacts first (indexed by email and phone), then their messages' decisions.
-// The intents are written out, not bound: the partial index triage_decisions_complaints has
-// this very condition, and SQLite uses such an index only when the query's term matches.
-const COMPLAINTS = `select count(*) as n from messages m
-    join triage_decisions d on d.message_id = m.id
-   where m.contact_id in (${PERSON}) and d.intent in ('complaint', 'legal') and d.created_at >= ?`
-
 /**
  * Complaints the same person made since `since`, on any channel: the same contact, or any
  * contact with the same email address or phone number.
@@ -69,7 +57,17 @@ export async function countRecentComplaints(
   contact: ContactRow,
   since: number,
 ): Promise<number> {
-  const row = await db.get<{ n: number }>(COMPLAINTS, [...personOf(contact), since])
+  // The person's contacts first (indexed by email and phone), then their messages' decisions.
+  // The intents are written out, not bound: the partial index triage_decisions_complaints has
+  // this very condition, and SQLite uses such an index only when the query's term matches.
+  const row = await db.get<{ n: number }>(
+    `select count(*) as n from messages m
+       join triage_decisions d on d.message_id = m.id
+      where m.contact_id in (select id from contacts where id = ? or email = ? or phone = ?)
+        and d.intent in ('complaint', 'legal') and d.created_at >= ?`,
+    // A missing email or phone matches nobody (`= NULL` is never true).
+    [contact.id, contact.email || null, contact.phone || null, since],
+  )
   return Number(row?.n ?? 0)
 }
 
@@ -227,11 +225,6 @@ export type DecisionLog = {
    * one statement, a round trip less (the slice's last flush carries the queue's cursor).
    */
   flush(db: Sql, along?: Statement | null): Promise<void>
-  /**
-   * `countRecentComplaints`, the held decisions counted too: they are written by the same
-   * statement (on PostgreSQL a round trip less for each complaint a slice triages).
-   */
-  countComplaints(db: Sql, contact: ContactRow, since: number): Promise<number>
 }
 
 /** Each decision written as it is made. */
@@ -242,7 +235,6 @@ export const decisionsAtOnce: DecisionLog = {
   flush: async (db, along) => {
     if (along) await db.run(along.text, along.params)
   },
-  countComplaints: countRecentComplaints,
 }
 
 /** Decisions held until a read may look for them (on PostgreSQL; SQLite writes at once). */
@@ -264,21 +256,6 @@ export function heldDecisions(): DecisionLog {
           ...rows.flat(),
         ])
       else await db.run(insertDecisions(rows.length), rows.flat())
-    },
-    async countComplaints(db, contact, since) {
-      if (held.length === 0) return countRecentComplaints(db, contact, since)
-      const rows = held.map(decisionValues)
-      held = []
-      // The statement's read does not see what its own insert wrote (one snapshot for the
-      // whole statement): the held decisions are counted from what the insert returns.
-      const row = await db.get<{ n: number }>(
-        `with held as (${insertDecisions(rows.length)} returning message_id, intent, created_at)
-         select (${COMPLAINTS}) + (select count(*) from held h join messages m on m.id = h.message_id
-           where m.contact_id in (${PERSON}) and h.intent in ('complaint', 'legal')
-             and h.created_at >= ?) as n`,
-        [...rows.flat(), ...personOf(contact), since, ...personOf(contact), since],
-      )
-      return Number(row?.n ?? 0)
     },
   }
 }
