@@ -128,7 +128,23 @@ async function aDayOfWork(sql: Sql) {
     } as never,
     at(3).getTime(),
   )
-  const accepted = await acceptEscalation(sql, escalation.id, 'Paula', at(4).getTime())
+  // Raised again: the open escalation is closed, the new one starts from its level, and the
+  // case moves to the level's owner.
+  const raised = await escalate(
+    sql,
+    {
+      ticketId: ticket.id,
+      toLevel: 'L3',
+      owner: 'legal',
+      reason: 'amenaza "legal" — SERNAC',
+      notes: 'segunda vez',
+      escalatedBy: 'sistema',
+      slaDueAt: at(300).getTime(),
+    },
+    at(3).getTime() + 1,
+  )
+  const raisedTicket = await getTicket(sql, ticket.id)
+  const accepted = await acceptEscalation(sql, raised.id, 'Paula', at(4).getTime())
   const resolved = await setTicketStatus(sql, ticket.id, 'resuelto', 'Paula', at(30).getTime())
   // The outbox: enqueued once per key, claimed under a lease, done.
   const queued = await enqueueEffects(
@@ -222,6 +238,16 @@ async function aDayOfWork(sql: Sql) {
       next: await nextTicketNumber(sql, 2026, at(9).getTime()),
     },
     escalation: accepted === 'not_found' || accepted === 'not_pending' ? accepted : accepted.status,
+    escalations: {
+      first: escalation,
+      raised,
+      rows: await sql.all(
+        `select id, ticket_id, from_level, to_level, reason, notes, status, resolution,
+                resolved_at, sla_due_at from escalations order by id`,
+      ),
+      ticket: { level: raisedTicket?.level, queue: raisedTicket?.queue },
+      audit: await sql.all('select at, actor, action, subject, details from audit_log order by id'),
+    },
     resolved: typeof resolved === 'object' && 'status' in resolved ? resolved.status : resolved,
     closedEscalation: (await getTicket(sql, ticket.id))?.resolvedAt,
     outbox: {
@@ -291,6 +317,13 @@ describeWithService('postgres', 'the store on both engines', () => {
         subject: { text: 'me cobraron dos veces', triage: true },
         decided: { openCase: true, moreUrgent: 'alta', complaints: 1, onceADay: ['out_of_hours'] },
         escalation: 'en_proceso',
+        escalations: {
+          rows: [
+            { from_level: null, to_level: 'L2', status: 'cerrado_sin_resolver' },
+            { from_level: 'L2', to_level: 'L3', status: 'resuelto' },
+          ],
+          ticket: { level: 'L3', queue: 'legal' },
+        },
         resolved: 'resuelto',
         outbox: { queued: 2, claimed: ['k1'], second: ['k2'] },
         learning: { corrections: [{ intent: 'support' }], lines: 1, active: true },
