@@ -8,10 +8,11 @@ import { type ServeProcess, startServe } from '../helpers/process.js'
 import { cpuMicros, load, paced, quantile, type Run } from './http.js'
 import { watchHubs } from './process-detail.js'
 
-// The webhook path on PostgreSQL: one `centralita serve`, then two on the same database, each
+// The webhook path on PostgreSQL: one `centralita serve`, and two on the same database, each
 // under the same load as the SQLite bench (split between the instances), with the database on
-// this machine too. Figures: acknowledgements, end to end, latency at a steady 500 req/s, and
-// where the CPU time went (the hubs' processes against PostgreSQL's).
+// this machine too, in rounds (`benchPostgres`). Figures: acknowledgements, end to end, latency
+// at a steady 500 req/s, and where the CPU time went (the hubs' processes against
+// PostgreSQL's); over the rounds, the targets (`postgresSummary`).
 
 export type PostgresRun = {
   /** Which round (from 1): rounds alternate one instance and two (`BENCH_PG_ROUNDS`). */
@@ -81,7 +82,7 @@ async function untilTriaged(url: string, total: number, after = 0, timeoutMs = 6
       const decided = Number(row?.n)
       if (decided >= total) return
       if (Date.now() > deadline) throw new Error('triage did not finish in time')
-      // A count reads every decision of the phase (4 ms for 10,000, within the measured
+      // A count reads every decision of the phase (4–19 ms for 10,000, within the measured
       // phase): looked at again in half the time the pace so far leaves, at least every
       // second and at most ten times a second (the figures' resolution at the end).
       const now = performance.now()

@@ -50,7 +50,7 @@ if (which === 'postgres' || (which === 'all' && servicePath('postgres') !== null
   // BENCH_PG_ROUNDS: rounds of one instance and then two, alternating (3 by default): one
   // run of each moves by tens of percent on a shared 2-vCPU machine, and the comparison of
   // the two is only as good as the rounds behind it.
-  const rounds = Math.max(1, Number(process.env.BENCH_PG_ROUNDS ?? 3))
+  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PG_ROUNDS) || 3))
   const runs = await benchPostgres({ messages, rounds })
   for (const r of runs) {
     out(
