@@ -88,6 +88,10 @@ describeWithService('postgres', 'a triage slice that reads its messages ahead', 
     await waitFor(async () => (await decisions()).length === MESSAGES.length, {
       what: 'every message triaged',
     })
+    // On PostgreSQL, the slice that finds nothing left starts after the one that decided
+    // has committed.
+    if (store)
+      await waitFor(() => worker.slices() >= 2, { what: 'a slice that finds nothing left' })
     await worker.stop()
     return {
       slices: worker.slices(),
@@ -204,6 +208,7 @@ describeWithService('postgres', 'a relayed answer in a slice that reads ahead', 
           where m.external_id = 'gracias-4471@example.cl'`,
       )
     const decided = await waitFor(thanks, { what: 'the thank-you triaged' })
+    await waitFor(() => worker.slices() >= 2, { what: 'a slice that finds nothing left' })
     await worker.stop()
     // One slice triaged both (and one more found nothing left).
     expect(worker.slices()).toBe(2)
