@@ -87,8 +87,19 @@ export async function watchHubs(
   const list = pids.join(',')
   const events = 'raw_syscalls:sys_enter,page-faults'
   const counter = perf(['stat', '-x,', '-e', events, '-p', list])
+  // BENCH_PG_PERF_ALL=1: every process on the machine (the database's backends, the load),
+  // not only the hubs.
   const recorder = recordTo
-    ? perf(['record', '-e', 'cpu-clock', '-F', '1999', '-o', recordTo, '-p', list])
+    ? perf([
+        'record',
+        '-e',
+        'cpu-clock',
+        '-F',
+        '1999',
+        '-o',
+        recordTo,
+        ...(process.env.BENCH_PG_PERF_ALL ? ['-a'] : ['-p', list]),
+      ])
     : null
   let counted = ''
   counter?.stderr?.on('data', (chunk: Buffer) => {
