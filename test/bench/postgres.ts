@@ -204,6 +204,18 @@ async function printStatements(url: string, messages?: number) {
   }
 }
 
+/**
+ * The hubs' TRIAGE_LANES: one instance runs with its default (two), and each of several on
+ * this machine with one, as the README advises where instances and the database share a small
+ * machine (docs/performance.md has both measured). `BENCH_TRIAGE_LANES` sets it for all, or
+ * `2,1` for one instance and then for two.
+ */
+function lanesFor(instances: number): { TRIAGE_LANES?: string } {
+  const lanes = process.env.BENCH_TRIAGE_LANES?.split(',') ?? ['', '1']
+  const these = lanes[Math.min(instances, lanes.length) - 1]
+  return these ? { TRIAGE_LANES: these } : {}
+}
+
 export async function benchPostgres(options: {
   messages: number
   /** Rounds of one instance then two, alternating in one sitting. */
@@ -243,8 +255,7 @@ export async function benchPostgres(options: {
         CHATWOOT_WEBHOOK_SECRET: SECRETS.chatwoot,
         WEBHOOK_RATE_LIMIT: '1000000',
         MAX_PENDING_TRIAGE: '1000000',
-        // BENCH_TRIAGE_LANES: the hubs' TRIAGE_LANES (their default when unset).
-        ...(process.env.BENCH_TRIAGE_LANES ? { TRIAGE_LANES: process.env.BENCH_TRIAGE_LANES } : {}),
+        ...lanesFor(instances),
         NODE_OPTIONS:
           process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=8',
       }
