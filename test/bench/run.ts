@@ -45,7 +45,7 @@ if (which === 'all' || which === 'http') {
 if (which === 'postgres' || (which === 'all' && servicePath('postgres') !== null)) {
   const messages = Number(process.env.BENCH_MESSAGES ?? 10_000)
   out(
-    `webhooks on PostgreSQL (centralita serve, the database on this machine too, 32 connections split over the instances, two instances with one triage lane each, ${messages.toLocaleString('en')} new messages):`,
+    `webhooks on PostgreSQL (centralita serve, the database on this machine too, 32 connections split over the instances, ${process.env.BENCH_TRIAGE_LANES ? `TRIAGE_LANES=${process.env.BENCH_TRIAGE_LANES} (one instance, two)` : 'two instances with one triage lane each'}, ${messages.toLocaleString('en')} new messages):`,
   )
   // BENCH_PG_ROUNDS: rounds of one instance and then two, alternating (3 by default): one
   // run of each moves by tens of percent on a shared 2-vCPU machine, and the comparison of
